@@ -1,0 +1,53 @@
+# Quietline developer entry points. `make run` and `make test` set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup run test test-fast lint format typecheck synth deploy bench replay clean
+
+setup: $(STAMP) node_modules/.package-lock.json
+
+# Reinstall whenever the pinned requirements change.
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+run: setup
+	$(BIN)/python -m local.runtime
+
+test: setup lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "unit"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+synth: setup
+	npx cdk synth --quiet
+
+deploy: setup
+	npx cdk deploy --require-approval broadening
+	$(BIN)/python -m local.provision --from-stack
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .quietline

@@ -1,0 +1,1 @@
+"""Quietline Lambda code: handlers (wiring) -> logic (pure, injected ports) -> dal (boto3)."""

@@ -1,0 +1,65 @@
+"""KMS adapter for envelope encryption: data keys from the tenant's customer-managed key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.core.errors import DecryptionError, KeyUnavailableError, QuietlineError
+from functions.crypto.envelope import DataKey
+from functions.dal import aws
+from functions.dal.schema import tenant_key_alias
+
+# The key is disabled, pending deletion or gone: for a wiped tenant that is the point.
+_KEY_STATE_CODES = frozenset(
+    {"KMSInvalidStateException", "DisabledException", "NotFoundException", "KeyUnavailableException"}
+)
+# Wrong context, wrong key, or a key policy that refuses this tenant's context.
+_AUTH_CODES = frozenset({"InvalidCiphertextException", "IncorrectKeyException", "AccessDeniedException"})
+
+
+def _translate(error: ClientError | BotoCoreError, operation: str) -> QuietlineError:
+    if isinstance(error, ClientError):
+        code = aws.error_code(error)
+        if code in _KEY_STATE_CODES:
+            return KeyUnavailableError(f"{operation}: {code}")
+        if code in _AUTH_CODES:
+            return DecryptionError(f"{operation}: {code}")
+    return aws.translate(error, operation)
+
+
+class KmsDataKeyProvider:
+    """Implements functions.crypto.envelope.DataKeyProvider over AWS KMS."""
+
+    def __init__(self, kms_client: Any | None = None) -> None:
+        self._kms = kms_client
+
+    @property
+    def kms(self) -> Any:
+        if self._kms is None:
+            self._kms = aws.client("kms")
+        return self._kms
+
+    def generate_data_key(self, tenant_id: str, context: Mapping[str, str]) -> DataKey:
+        try:
+            response = self.kms.generate_data_key(
+                KeyId=tenant_key_alias(tenant_id),
+                KeySpec="AES_256",
+                EncryptionContext=dict(context),
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "kms:GenerateDataKey") from None
+        return DataKey(response["KeyId"], response["Plaintext"], response["CiphertextBlob"])
+
+    def decrypt_data_key(
+        self, tenant_id: str, key_id: str, wrapped: bytes, context: Mapping[str, str]
+    ) -> bytes:
+        try:
+            response = self.kms.decrypt(
+                KeyId=key_id, CiphertextBlob=wrapped, EncryptionContext=dict(context)
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "kms:Decrypt") from None
+        return bytes(response["Plaintext"])

@@ -1,0 +1,63 @@
+"""The DynamoDB table definition, shared by the CDK app and local mode.
+
+This is the single source of truth for key names, index names and TTL: the CDK
+`MessageStore` construct builds the deployed table from it and local mode creates the
+moto table from it, so the two cannot drift. Plain data only (no boto3, no CDK).
+See docs/data-model.md for every item type and access pattern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+# Conversations of a tenant ordered by last activity (sparse: only conversation items).
+CONVERSATIONS_BY_ACTIVITY = GlobalIndex("by_activity", "gsi1pk", "gsi1sk")
+
+GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (CONVERSATIONS_BY_ACTIVITY,)
+
+
+def create_table_kwargs(table_name: str) -> dict[str, Any]:
+    """Arguments for boto3 `create_table` equal to what the CDK construct deploys."""
+    key_names = {PARTITION_KEY, SORT_KEY}
+    for index in GLOBAL_INDEXES:
+        key_names |= {index.partition_key, index.sort_key}
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in sorted(key_names)
+        ],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in GLOBAL_INDEXES
+        ],
+    }
+
+
+def tenant_key_alias(tenant_id: str) -> str:
+    """KMS alias of a tenant's customer-managed key (same in CDK and local mode)."""
+    return f"alias/quietline/{tenant_id}"

@@ -1,0 +1,110 @@
+"""Tenant provisioning and lookup: business number -> tenant, tenant -> blind-index key."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from functions.core.errors import NotFoundError, TenantUnavailableError
+from functions.core.models import Tenant, TenantStatus
+from functions.crypto.blind_index import INDEX_KEY_BYTES, blind_index
+from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+
+
+class TenantRepository(Protocol):
+    def get_tenant(self, tenant_id: str) -> Tenant: ...
+    def put_tenant(self, tenant: Tenant) -> None: ...
+    def update_tenant_profile(self, tenant: Tenant) -> None: ...
+    def assign_business_number(self, number: str, tenant_id: str) -> None: ...
+    def tenant_id_for_number(self, number: str) -> str: ...
+
+
+def _index_key_location(tenant_id: str) -> FieldLocation:
+    return FieldLocation(tenant_id, "-", "tenant", "blind_index_key")
+
+
+@dataclass(frozen=True)
+class TenantSpec:
+    tenant_id: str
+    display_name: str
+    support_contact: str
+    retention_days: int
+    business_numbers: tuple[str, ...]
+
+
+def provision_tenant(spec: TenantSpec, repo: TenantRepository, cipher: EnvelopeCipher) -> Tenant:
+    """Create the tenant (with a fresh blind-index key) or refresh its profile; idempotent."""
+    try:
+        existing = repo.get_tenant(spec.tenant_id)
+    except NotFoundError:
+        index_key = os.urandom(INDEX_KEY_BYTES)
+        record = cipher.encrypt(_index_key_location(spec.tenant_id), index_key.hex())
+        tenant = Tenant(
+            spec.tenant_id,
+            spec.display_name,
+            spec.support_contact,
+            spec.retention_days,
+            index_key_record=record.to_bytes(),
+        )
+        repo.put_tenant(tenant)
+    else:
+        tenant = replace(
+            existing,
+            display_name=spec.display_name,
+            support_contact=spec.support_contact,
+            retention_days=spec.retention_days,
+        )
+        repo.update_tenant_profile(tenant)
+    for number in spec.business_numbers:
+        repo.assign_business_number(number, spec.tenant_id)
+    return tenant
+
+
+class TenantDirectory:
+    """Per-process cache of tenants and their unwrapped index keys (one KMS call each).
+
+    Lambda instances are short-lived; a wiped tenant's key is unusable at KMS at once,
+    and `forget` lets a caller drop a tenant the moment it learns of a wipe.
+    """
+
+    def __init__(self, repo: TenantRepository, cipher: EnvelopeCipher) -> None:
+        self._repo = repo
+        self._cipher = cipher
+        self._tenant_by_number: dict[str, str] = {}
+        self._index_keys: dict[str, bytes] = {}
+
+    def tenant_for_number(self, business_number: str) -> str:
+        if business_number not in self._tenant_by_number:
+            try:
+                self._tenant_by_number[business_number] = self._repo.tenant_id_for_number(
+                    business_number
+                )
+            except NotFoundError:
+                raise TenantUnavailableError("business number is not assigned") from None
+        return self._tenant_by_number[business_number]
+
+    def active_tenant(self, tenant_id: str) -> Tenant:
+        try:
+            tenant = self._repo.get_tenant(tenant_id)
+        except NotFoundError:
+            raise TenantUnavailableError("tenant not found") from None
+        if tenant.status is not TenantStatus.ACTIVE:
+            self.forget(tenant_id)
+            raise TenantUnavailableError("tenant was wiped")
+        return tenant
+
+    def conversation_id_for(self, tenant: Tenant, phone_e164: str) -> str:
+        """The conversation (and contact) id of a client number: its blind index."""
+        key = self._index_keys.get(tenant.tenant_id)
+        if key is None:
+            hex_key = self._cipher.decrypt(
+                _index_key_location(tenant.tenant_id), tenant.index_key_record
+            )
+            key = self._index_keys[tenant.tenant_id] = bytes.fromhex(hex_key)
+        return blind_index(key, "contact_phone", phone_e164)
+
+    def forget(self, tenant_id: str) -> None:
+        self._index_keys.pop(tenant_id, None)
+        for number in [n for n, t in self._tenant_by_number.items() if t == tenant_id]:
+            del self._tenant_by_number[number]

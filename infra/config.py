@@ -1,0 +1,147 @@
+"""The deployment configuration: one typed, validated object handed to every construct.
+
+Read from `quietline.config.json` (or the file named by the `config` CDK context /
+`QUIETLINE_CONFIG` environment variable). A bad value fails synth with one line naming
+the field and what is allowed. docs/configuration.md is the reference for every field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from functions.core.errors import InvalidPhoneNumberError
+from functions.core.phone import to_e164
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = REPO_ROOT / "quietline.config.json"
+
+TenantId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
+
+# HIPAA 164.316(b)(2)(i): documentation is kept six years; audit logs follow it.
+MIN_AUDIT_RETENTION_DAYS = 2190
+
+
+class ConfigError(Exception):
+    """One line: which field, what is allowed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TenantConfig(_Strict):
+    id: TenantId
+    display_name: str = Field(min_length=1, max_length=80)
+    business_numbers: list[str] = Field(min_length=1)
+    # Shown in the HELP reply: a phone number or https URL clients can reach the practice at.
+    support_contact: str = Field(min_length=3, max_length=120)
+    message_retention_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("business_numbers")
+    @classmethod
+    def _e164(cls, numbers: list[str]) -> list[str]:
+        for number in numbers:
+            try:
+                if to_e164(number) != number:
+                    raise InvalidPhoneNumberError()
+            except InvalidPhoneNumberError:
+                raise ValueError("must be E.164 numbers (+, country code, number)") from None
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("must not repeat a number")
+        return numbers
+
+
+class VpcConfig(_Strict):
+    """Lambdas in private subnets with VPC endpoints: ~$7/month per endpoint per AZ."""
+
+    enabled: bool = False
+    cidr: str = "10.42.0.0/16"
+    max_azs: int = Field(default=2, ge=1, le=3)
+
+
+class WafConfig(_Strict):
+    """AWS WAF on the public APIs: ~$5/month per web ACL plus $1 per rule."""
+
+    enabled: bool = False
+    requests_per_5_minutes_per_ip: int = Field(default=1000, ge=100, le=2_000_000)
+
+
+class QuietlineConfig(_Strict):
+    practice_name: str = Field(min_length=1, max_length=80)
+    stack_name: str = Field(default="Quietline", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,100}$")
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    tenants: list[TenantConfig] = Field(min_length=1)
+    carrier: Literal["aws", "twilio"] = "aws"
+    message_retention_days: int = Field(default=2555, ge=1, le=3650)
+    audit_retention_days: int = Field(default=MIN_AUDIT_RETENTION_DAYS, ge=MIN_AUDIT_RETENTION_DAYS, le=3653)
+    alarm_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    # LambdaConcurrency (HIPAA): reserved concurrency per function. New accounts can have
+    # a concurrency quota as low as 10; lower this (or raise the quota) if deploy fails.
+    lambda_reserved_concurrency: int = Field(default=5, ge=1, le=1000)
+    vpc: VpcConfig = VpcConfig()
+    waf: WafConfig = WafConfig()
+
+    @model_validator(mode="after")
+    def _numbers_unique_across_tenants(self) -> QuietlineConfig:
+        seen: dict[str, str] = {}
+        ids: set[str] = set()
+        for tenant in self.tenants:
+            if tenant.id in ids:
+                raise ValueError(f"tenant id '{tenant.id}' is used twice")
+            ids.add(tenant.id)
+            for number in tenant.business_numbers:
+                if number in seen:
+                    raise ValueError(
+                        f"business number of tenant '{tenant.id}' already belongs to "
+                        f"tenant '{seen[number]}'"
+                    )
+                seen[number] = tenant.id
+        return self
+
+    def tenant(self, tenant_id: str) -> TenantConfig:
+        for tenant in self.tenants:
+            if tenant.id == tenant_id:
+                return tenant
+        raise KeyError(tenant_id)
+
+    def retention_days(self, tenant: TenantConfig) -> int:
+        return tenant.message_retention_days or self.message_retention_days
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    message = re.sub(r"^Value error, ", "", first["msg"])
+    return f"{_field_path(tuple(first['loc']))}: {message}"
+
+
+def parse_config(data: object, *, source: str = "configuration") -> QuietlineConfig:
+    try:
+        return QuietlineConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_one_line(error)}") from None
+
+
+def load_config(path: str | Path | None = None) -> QuietlineConfig:
+    """Load and validate the configuration file; raise ConfigError in one line."""
+    resolved = Path(path or os.environ.get("QUIETLINE_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        data = json.loads(resolved.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{resolved}: file not found") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{resolved.name}: not valid JSON (line {error.lineno})") from None
+    return parse_config(data, source=resolved.name)

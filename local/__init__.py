@@ -1,0 +1,1 @@
+"""Local mode: moto standing in for AWS, the Lambda handlers served over HTTP."""

@@ -1,0 +1,70 @@
+"""Phone numbers, ids, blind indexes and status ranks."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.core.errors import InvalidPhoneNumberError
+from functions.core.ids import is_id, new_id
+from functions.core.models import MessageStatus, is_advance
+from functions.core.phone import to_e164
+from functions.crypto.blind_index import blind_index
+from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("raw", [CLIENT_PHONE, " +1 (206) 555-0142 ", "+1.206.555.0142"])
+def test_valid_numbers_normalize_to_e164(raw: str) -> None:
+    assert to_e164(raw) == CLIENT_PHONE
+
+
+@pytest.mark.parametrize("raw", ["", "12065550142", "+1206555", "+99912345678", "hello", "+" + "1" * 40])
+def test_invalid_numbers_raise_without_echoing_the_value(raw: str) -> None:
+    with pytest.raises(InvalidPhoneNumberError) as caught:
+        to_e164(raw, field="to")
+    assert str(caught.value).startswith("to: ")
+    assert raw.strip() == "" or raw not in str(caught.value)
+
+
+def test_a_national_number_needs_an_explicit_region() -> None:
+    assert to_e164("(206) 555-0142", default_region="US") == CLIENT_PHONE
+
+
+def test_ids_sort_by_creation_time_and_are_unique() -> None:
+    ids = [new_id(now_ms=1_700_000_000_000 + i) for i in range(50)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 50
+    assert all(is_id(i) for i in ids)
+    assert new_id(now_ms=5) != new_id(now_ms=5)
+
+
+def test_blind_index_is_stable_per_key_and_differs_across_keys_and_numbers() -> None:
+    key_a, key_b = b"a" * 32, b"b" * 32
+    first = blind_index(key_a, "contact_phone", CLIENT_PHONE)
+    assert first == blind_index(key_a, "contact_phone", CLIENT_PHONE)
+    assert first != blind_index(key_b, "contact_phone", CLIENT_PHONE)
+    assert first != blind_index(key_a, "contact_phone", OTHER_CLIENT_PHONE)
+    assert first != blind_index(key_a, "other_purpose", CLIENT_PHONE)
+    assert len(first) == 26 and CLIENT_PHONE.lstrip("+") not in first
+
+
+def test_blind_index_refuses_a_short_key() -> None:
+    with pytest.raises(ValueError):
+        blind_index(b"short", "contact_phone", CLIENT_PHONE)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "advances"),
+    [
+        (MessageStatus.QUEUED, MessageStatus.SENT, True),
+        (MessageStatus.SENT, MessageStatus.DELIVERED, True),
+        (MessageStatus.QUEUED, MessageStatus.FAILED, True),
+        (MessageStatus.DELIVERED, MessageStatus.SENT, False),
+        (MessageStatus.FAILED, MessageStatus.DELIVERED, False),
+        (MessageStatus.DELIVERED, MessageStatus.FAILED, False),
+        (MessageStatus.SENT, MessageStatus.SENT, False),
+    ],
+)
+def test_status_only_moves_forward(current: MessageStatus, new: MessageStatus, advances: bool) -> None:
+    assert is_advance(current, new) is advances
