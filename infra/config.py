@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from functions.core.errors import InvalidPhoneNumberError
 from functions.core.phone import to_e164
+from functions.logic.tenants import TenantSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "quietline.config.json"
@@ -80,7 +81,9 @@ class QuietlineConfig(_Strict):
     tenants: list[TenantConfig] = Field(min_length=1)
     carrier: Literal["aws", "twilio"] = "aws"
     message_retention_days: int = Field(default=2555, ge=1, le=3650)
-    audit_retention_days: int = Field(default=MIN_AUDIT_RETENTION_DAYS, ge=MIN_AUDIT_RETENTION_DAYS, le=3653)
+    audit_retention_days: int = Field(
+        default=MIN_AUDIT_RETENTION_DAYS, ge=MIN_AUDIT_RETENTION_DAYS, le=3653
+    )
     alarm_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     # LambdaConcurrency (HIPAA): reserved concurrency per function. New accounts can have
     # a concurrency quota as low as 10; lower this (or raise the quota) if deploy fails.
@@ -113,6 +116,19 @@ class QuietlineConfig(_Strict):
 
     def retention_days(self, tenant: TenantConfig) -> int:
         return tenant.message_retention_days or self.message_retention_days
+
+    def tenant_specs(self) -> list[TenantSpec]:
+        """What provisioning writes to the table for each configured tenant."""
+        return [
+            TenantSpec(
+                t.id,
+                t.display_name,
+                t.support_contact,
+                self.retention_days(t),
+                tuple(t.business_numbers),
+            )
+            for t in self.tenants
+        ]
 
 
 def _field_path(location: tuple[int | str, ...]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.hooks import BaseEventHooks
@@ -50,7 +50,7 @@ def _refusal(code: str, message: str) -> tuple[_ErrorResponse, dict[str, Any]]:
     }
 
 
-def install(events: BaseEventHooks, describe_key: Callable[[str], dict[str, Any]]) -> None:
+def install(events: BaseEventHooks, describe_key: Callable[[str], Mapping[str, Any]]) -> None:
     """Register on a botocore event emitter (a session's or a client's `meta.events`).
 
     `describe_key(key_id)` returns KeyMetadata; it must not itself go through the hook.

@@ -22,7 +22,7 @@ _PHONE_SHAPE = re.compile(r"\+\d{8,15}\b")
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credential
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SECURITY_TOKEN": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -61,3 +61,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "phi_allowed: this test prints PHI on purpose (e.g. it tests the scan)"
     )
+
+
+pytest_plugins = ["pytester"]

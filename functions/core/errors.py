@@ -23,7 +23,9 @@ class ValidationError(QuietlineError):
 
 class InvalidPhoneNumberError(ValidationError):
     def __init__(self, field: str = "phone_number") -> None:
-        super().__init__(field, "must be a valid phone number in E.164 form (+, country code, number)")
+        super().__init__(
+            field, "must be a valid phone number in E.164 form (+, country code, number)"
+        )
 
 
 class InvalidCursorError(ValidationError):
@@ -75,4 +77,3 @@ class DecryptionError(CryptoError):
 
 class KeyUnavailableError(CryptoError):
     """The tenant's KMS key is disabled, pending deletion or gone (crypto-shredded)."""
-

@@ -54,9 +54,7 @@ class FieldLocation:
     def associated_data(self, version: int) -> bytes:
         # Length-prefixed so no two distinct locations serialize to the same bytes.
         parts = (self.tenant_id, self.conversation_id, self.record_id, self.field)
-        encoded = b"".join(
-            struct.pack(">H", len(p.encode())) + p.encode() for p in parts
-        )
+        encoded = b"".join(struct.pack(">H", len(p.encode())) + p.encode() for p in parts)
         return b"quietline" + struct.pack(">B", version) + encoded
 
 
@@ -138,9 +136,7 @@ class EnvelopeCipher:
         self._max_parallel = max_parallel_decrypts
 
     def encrypt(self, location: FieldLocation, plaintext: str) -> EncryptedRecord:
-        data_key = self._keys.generate_data_key(
-            location.tenant_id, location.encryption_context()
-        )
+        data_key = self._keys.generate_data_key(location.tenant_id, location.encryption_context())
         if len(data_key.plaintext) != _DATA_KEY_BYTES:
             raise DecryptionError("key provider returned a key of the wrong size")
         nonce = os.urandom(_NONCE_BYTES)
@@ -153,7 +149,9 @@ class EnvelopeCipher:
     def decrypt(self, location: FieldLocation, record: EncryptedRecord | bytes) -> str:
         parsed = EncryptedRecord.from_bytes(record) if isinstance(record, bytes) else record
         if parsed.version != FORMAT_VERSION:
-            raise UnsupportedVersionError(f"record format version {parsed.version} is not supported")
+            raise UnsupportedVersionError(
+                f"record format version {parsed.version} is not supported"
+            )
         key = self._keys.decrypt_data_key(
             location.tenant_id, parsed.key_id, parsed.wrapped_key, location.encryption_context()
         )
@@ -165,9 +163,7 @@ class EnvelopeCipher:
             raise DecryptionError("ciphertext failed authentication") from None
         return plaintext.decode("utf-8")
 
-    def decrypt_many(
-        self, items: list[tuple[FieldLocation, EncryptedRecord | bytes]]
-    ) -> list[str]:
+    def decrypt_many(self, items: list[tuple[FieldLocation, EncryptedRecord | bytes]]) -> list[str]:
         """Decrypt in parallel: one KMS round trip per wave, not per message."""
         if len(items) <= 1:
             return [self.decrypt(loc, rec) for loc, rec in items]

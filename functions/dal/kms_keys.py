@@ -14,10 +14,17 @@ from functions.dal.schema import tenant_key_alias
 
 # The key is disabled, pending deletion or gone: for a wiped tenant that is the point.
 _KEY_STATE_CODES = frozenset(
-    {"KMSInvalidStateException", "DisabledException", "NotFoundException", "KeyUnavailableException"}
+    {
+        "KMSInvalidStateException",
+        "DisabledException",
+        "NotFoundException",
+        "KeyUnavailableException",
+    }
 )
 # Wrong context, wrong key, or a key policy that refuses this tenant's context.
-_AUTH_CODES = frozenset({"InvalidCiphertextException", "IncorrectKeyException", "AccessDeniedException"})
+_AUTH_CODES = frozenset(
+    {"InvalidCiphertextException", "IncorrectKeyException", "AccessDeniedException"}
+)
 
 
 def _translate(error: ClientError | BotoCoreError, operation: str) -> QuietlineError:

@@ -207,7 +207,10 @@ class MessageStore:
     def get_conversation(self, tenant_id: str, conversation_id: str) -> Conversation:
         with _dynamodb("GetItem conversation"):
             item = self._table.get_item(
-                Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: _conversation_sk(conversation_id)}
+                Key={
+                    PARTITION_KEY: _tenant_pk(tenant_id),
+                    SORT_KEY: _conversation_sk(conversation_id),
+                }
             ).get("Item")
         if not item:
             raise NotFoundError("conversation not found")
@@ -238,7 +241,10 @@ class MessageStore:
         with _dynamodb("UpdateItem conversation read"):
             try:
                 self._table.update_item(
-                    Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: _conversation_sk(conversation_id)},
+                    Key={
+                        PARTITION_KEY: _tenant_pk(tenant_id),
+                        SORT_KEY: _conversation_sk(conversation_id),
+                    },
                     UpdateExpression="SET unread_count = :zero",
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeValues={":zero": 0},
@@ -261,8 +267,15 @@ class MessageStore:
         guarded = bool(message.carrier and message.carrier_message_id)
         if guarded:
             actions.append(self._carrier_guard(message, table_name))
-        actions.append({"Put": {"TableName": table_name, "Item": _message_item(message),
-                                "ConditionExpression": "attribute_not_exists(pk)"}})
+        actions.append(
+            {
+                "Put": {
+                    "TableName": table_name,
+                    "Item": _message_item(message),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
         actions.append(self._conversation_touch(message, table_name, new_phone_record))
         client = self._table.meta.client
         with _dynamodb("TransactWriteItems message"):
@@ -413,7 +426,9 @@ class MessageStore:
             "TableName": self._table.name,
             "Key": key,
             "UpdateExpression": "SET " + ", ".join(sets),
-            "ConditionExpression": f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})",
+            "ConditionExpression": (
+                f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})"
+            ),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -436,7 +451,9 @@ class MessageStore:
         return True
 
 
-def _carrier_item(carrier: str, carrier_message_id: str, ref: Message | MessageRef) -> dict[str, Any]:
+def _carrier_item(
+    carrier: str, carrier_message_id: str, ref: Message | MessageRef
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         PARTITION_KEY: _carrier_pk(carrier, carrier_message_id),
         SORT_KEY: "CARRIER",

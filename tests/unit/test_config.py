@@ -66,15 +66,29 @@ def test_defaults_are_the_documented_ones() -> None:
         ("carrier", "sms", "carrier: Input should be 'aws' or 'twilio'"),
         ("alarm_email", _DELETE, "alarm_email: Field required"),
         ("tenants.0.id", "Harbor!", "tenants[0].id: String should match pattern"),
-        ("tenants.0.business_numbers", ["2065550100"], "tenants[0].business_numbers: must be E.164"),
-        ("audit_retention_days", 365, "audit_retention_days: Input should be greater than or equal to 2190"),
-        ("message_retention_days", 0, "message_retention_days: Input should be greater than or equal to 1"),
+        (
+            "tenants.0.business_numbers",
+            ["2065550100"],
+            "tenants[0].business_numbers: must be E.164",
+        ),
+        (
+            "audit_retention_days",
+            365,
+            "audit_retention_days: Input should be greater than or equal to 2190",
+        ),
+        (
+            "message_retention_days",
+            0,
+            "message_retention_days: Input should be greater than or equal to 1",
+        ),
         ("account", "12345", "account: String should match pattern"),
         ("tenants", [], "tenants: List should have at least 1 item"),
         ("surprise", True, "surprise: Extra inputs are not permitted"),
     ],
 )
-def test_a_bad_value_fails_in_one_line_naming_the_field(path: str, value: Any, expected: str) -> None:
+def test_a_bad_value_fails_in_one_line_naming_the_field(
+    path: str, value: Any, expected: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(_with(path, value))
     message = str(caught.value)

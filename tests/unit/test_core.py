@@ -19,7 +19,9 @@ def test_valid_numbers_normalize_to_e164(raw: str) -> None:
     assert to_e164(raw) == CLIENT_PHONE
 
 
-@pytest.mark.parametrize("raw", ["", "12065550142", "+1206555", "+99912345678", "hello", "+" + "1" * 40])
+@pytest.mark.parametrize(
+    "raw", ["", "12065550142", "+1206555", "+99912345678", "hello", "+" + "1" * 40]
+)
 def test_invalid_numbers_raise_without_echoing_the_value(raw: str) -> None:
     with pytest.raises(InvalidPhoneNumberError) as caught:
         to_e164(raw, field="to")
@@ -66,5 +68,7 @@ def test_blind_index_refuses_a_short_key() -> None:
         (MessageStatus.SENT, MessageStatus.SENT, False),
     ],
 )
-def test_status_only_moves_forward(current: MessageStatus, new: MessageStatus, advances: bool) -> None:
+def test_status_only_moves_forward(
+    current: MessageStatus, new: MessageStatus, advances: bool
+) -> None:
     assert is_advance(current, new) is advances

@@ -1,0 +1,14 @@
+"""GET /health: liveness of the API path (no PHI, no authentication, no AWS call)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+        "body": json.dumps({"status": "ok"}),
+    }

@@ -1,0 +1,118 @@
+"""Turn a local HTTP request into an API Gateway (REST, proxy) event, and back.
+
+The same handler code then runs under `make run` as behind API Gateway in AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+LOCAL_STAGE = "local"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str  # API Gateway resource path, e.g. /conversations/{conversation_id}
+    handler: str  # dotted path "functions.handlers.health.handler"
+    pattern: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        found = self.pattern.match(path)
+        return found.groupdict() if found else None
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = ""
+    _deadline: float = field(default_factory=lambda: time.monotonic() + 30)
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        )
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _multi(
+    pairs: dict[str, list[str]],
+) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    if not pairs:
+        return None, None
+    return {k: v[-1] for k, v in pairs.items()}, pairs
+
+
+def build_event(
+    *,
+    route: Route,
+    path_parameters: dict[str, str],
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str,
+    host: str,
+) -> dict[str, Any]:
+    parts = urlsplit(raw_path)
+    query, multi_query = _multi(parse_qs(parts.query, keep_blank_values=True))
+    text: str | None
+    try:
+        text, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode(), True
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": route.template,
+        "path": parts.path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.template,
+            "httpMethod": method,
+            "path": parts.path,
+            "stage": LOCAL_STAGE,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "domainName": host,
+            "protocol": "HTTP/1.1",
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+        },
+        "body": text if body else None,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def response_parts(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body bytes from a Lambda proxy response."""
+    status = int(result.get("statusCode", 200))
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[str(name)] = ", ".join(str(v) for v in values)
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    return status, headers, raw

@@ -1,0 +1,95 @@
+"""A thin HTTP adapter: each request becomes an API Gateway event for an in-process handler."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from local.apigw import LambdaContext, Route, build_event, response_parts
+
+logger = logging.getLogger("quietline.local")
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+MAX_BODY_BYTES = 1_048_576  # API Gateway's payload limit is 10 MB; ours is far smaller.
+
+
+@cache
+def load_handler(dotted: str) -> Handler:
+    module_name, _, attribute = dotted.rpartition(".")
+    handler: Handler = getattr(importlib.import_module(module_name), attribute)
+    return handler
+
+
+def _json_error(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": message}),
+    }
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    routes: tuple[Route, ...] = ()
+    server_version = "QuietlineLocal"
+    sys_version = ""
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        route, params = self._find(path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            result = _json_error(413, "request body too large")
+        elif route is None:
+            result = _json_error(404, "no such route")
+        else:
+            body = self.rfile.read(length) if length else b""
+            event = build_event(
+                route=route,
+                path_parameters=params,
+                method=self.command,
+                raw_path=self.path,
+                headers={k: v for k, v in self.headers.items()},
+                body=body,
+                source_ip=self.client_address[0],
+                host=self.headers.get("Host", ""),
+            )
+            try:
+                result = load_handler(route.handler)(event, LambdaContext(route.handler))
+            except Exception:
+                # API Gateway answers 502 when a proxy integration raises; so do we.
+                logger.exception("handler raised", extra={"route": route.template})
+                result = _json_error(502, "internal error")
+        status, headers, raw = response_parts(result)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+        # Route templates only: a raw path or query string could carry something sensitive.
+        logger.info("%s %s -> %s", self.command, route.template if route else "(unknown)", status)
+
+    def _find(self, path: str) -> tuple[Route | None, dict[str, str]]:
+        for route in self.routes:
+            params = route.match(self.command, path)
+            if params is not None:
+                return route, params
+        return None, {}
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default access log: it prints raw paths (see _dispatch)."""
+
+
+def make_server(host: str, port: int, routes: Iterable[Route]) -> ThreadingHTTPServer:
+    handler_class = type("QuietlineRequestHandler", (_RequestHandler,), {"routes": tuple(routes)})
+    server = ThreadingHTTPServer((host, port), handler_class)
+    server.daemon_threads = True
+    return server

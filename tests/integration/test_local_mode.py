@@ -1,0 +1,110 @@
+"""`make run`'s runtime, started as a process: moto, the schema, the tenants, the HTTP adapter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.dal.schema import (
+    GLOBAL_INDEXES,
+    TTL_ATTRIBUTE,
+    create_table_kwargs,
+    tenant_key_alias,
+)
+from infra.config import REPO_ROOT, load_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local-runtime")]
+
+
+@pytest.fixture(scope="module")
+def local_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    state_dir = tmp_path_factory.mktemp("quietline-state")
+    env = {
+        **os.environ,
+        "QUIETLINE_PORT": "0",
+        "QUIETLINE_STATE_DIR": str(state_dir),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.runtime"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    state_file = state_dir / "local.json"
+    deadline = time.monotonic() + 60
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("local runtime did not start")
+        time.sleep(0.2)
+    yield json.loads(state_file.read_text())
+    process.terminate()
+    process.wait(timeout=20)
+    assert not state_file.exists(), "the runtime removes its state file when it stops"
+
+
+def _get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_local_json_names_what_clients_and_tests_need(local_state: dict[str, Any]) -> None:
+    config = load_config()
+    for key in ("base_url", "aws_endpoint_url", "region", "tenant_id", "business_number"):
+        assert local_state[key]
+    assert local_state["base_url"].startswith("http://127.0.0.1:")
+    assert local_state["tenant_id"] == config.tenants[0].id
+    assert local_state["business_number"] == config.tenants[0].business_numbers[0]
+
+
+def test_the_handlers_answer_over_http(local_state: dict[str, Any]) -> None:
+    assert _get(local_state["base_url"] + "/health") == (200, {"status": "ok"})
+    status, body = _get(local_state["base_url"] + "/no/such/route")
+    assert status == 404 and "error" in body
+
+
+def test_moto_holds_the_same_table_and_keys_the_cdk_app_defines(
+    local_state: dict[str, Any],
+) -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=local_state["region"]
+    )
+    endpoint = local_state["aws_endpoint_url"]
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    table = dynamodb.describe_table(TableName=local_state["table_name"])["Table"]
+    expected = create_table_kwargs(local_state["table_name"])
+    assert table["KeySchema"] == expected["KeySchema"]
+    assert sorted(i["IndexName"] for i in table["GlobalSecondaryIndexes"]) == sorted(
+        i.name for i in GLOBAL_INDEXES
+    )
+    assert expected["AttributeDefinitions"] == sorted(
+        table["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    )
+    assert TTL_ATTRIBUTE  # the CDK construct and local mode share it from the schema
+    kms = session.client("kms", endpoint_url=endpoint)
+    for tenant in local_state["tenants"]:
+        key = kms.describe_key(KeyId=tenant_key_alias(tenant["id"]))["KeyMetadata"]
+        assert key["KeyState"] == "Enabled"
+        assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    tenant_item = dynamodb.get_item(
+        TableName=local_state["table_name"],
+        Key={"pk": {"S": f"TENANT#{local_state['tenant_id']}"}, "sk": {"S": "PROFILE"}},
+    )["Item"]
+    assert tenant_item["status"]["S"] == "active"
+    assert "index_key_record" in tenant_item
