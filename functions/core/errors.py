@@ -77,3 +77,51 @@ class DecryptionError(CryptoError):
 
 class KeyUnavailableError(CryptoError):
     """The tenant's KMS key is disabled, pending deletion or gone (crypto-shredded)."""
+
+
+# --- carriers -----------------------------------------------------------------------
+class CarrierError(QuietlineError):
+    """A carrier refused or failed a send; `reason` is a short code, safe to store (no PHI)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PermanentCarrierError(CarrierError):
+    """Retrying cannot help: mark the message failed with `reason`.
+
+    `recipient_opted_out` is set when the carrier refused because the recipient opted out,
+    so the caller can record the opt-out even if the STOP never reached us.
+    """
+
+    def __init__(self, reason: str, *, recipient_opted_out: bool = False) -> None:
+        super().__init__(reason)
+        self.recipient_opted_out = recipient_opted_out
+
+
+class TransientCarrierError(CarrierError):
+    """Throttling, a 5xx or a timeout: retry with backoff."""
+
+
+class SignatureError(QuietlineError):
+    """A webhook's signature is missing or wrong: answer 403 and act on nothing in it."""
+
+    def __init__(self, problem: str = "signature does not match") -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+# --- consent ------------------------------------------------------------------------
+class OptedOutError(QuietlineError):
+    """The recipient texted STOP (or the carrier says so); nothing may be sent until START."""
+
+    def __init__(self) -> None:
+        super().__init__("recipient opted out; they must text START")
+
+
+class ConsentRequiredError(QuietlineError):
+    """Plain SMS carries PHI unencrypted to the phone: only with the client's recorded consent."""
+
+    def __init__(self) -> None:
+        super().__init__("plain SMS needs the client's recorded plain_sms consent")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from functions.core.errors import ValidationError
 
 T = TypeVar("T")
 
@@ -42,6 +45,31 @@ class TenantStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class AfterHours:
+    """An automatic reply outside office hours; off unless the practice turns it on."""
+
+    enabled: bool = False
+    timezone: str = "America/New_York"
+    # ISO weekday (1 = Monday) -> (open "HH:MM", close "HH:MM"); a missing day is closed.
+    hours: dict[int, tuple[str, str]] = field(
+        default_factory=lambda: {d: ("09:00", "17:00") for d in range(1, 6)}
+    )
+    text: str = ""
+    window_minutes: int = 720  # at most one auto-reply per client in this window
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """Per-practice texts; empty strings mean the built-in wording (functions.logic.keywords)."""
+
+    help_reply: str = ""
+    stop_reply: str = ""
+    start_reply: str = ""
+    after_hours: AfterHours = field(default_factory=AfterHours)
+    max_body_chars: int = 1600
+
+
+@dataclass(frozen=True)
 class Tenant:
     tenant_id: str
     display_name: str
@@ -50,6 +78,8 @@ class Tenant:
     status: TenantStatus = TenantStatus.ACTIVE
     # Wrapped HMAC key for blind indexes (an EncryptedRecord under the tenant's KMS key).
     index_key_record: bytes = b""
+    business_numbers: tuple[str, ...] = ()
+    settings: TenantSettings = field(default_factory=TenantSettings)
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,49 @@ class Conversation:
     opted_out: bool = False
     assigned_to: str | None = None
     created_at: str = ""
+    business_number: str | None = None  # the practice number the client texts (not PHI)
+    consent: ConsentRecord | None = None
+    last_auto_reply_at: str | None = None
+
+
+class ConsentMode(StrEnum):
+    SECURE_LINK = "secure_link"  # texts carry only a link; the message stays in Quietline
+    PLAIN_SMS = "plain_sms"  # the client was told the risk and chose plain texts
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """Who captured the client's choice, when, and which wording they were shown."""
+
+    mode: ConsentMode
+    captured_by: str
+    captured_at: str
+    wording_version: str
+
+    def to_item(self) -> dict[str, str]:
+        """Strings only, so the same dict serves DynamoDB, JSON and audit events."""
+        return {
+            "mode": self.mode.value,
+            "captured_by": self.captured_by,
+            "captured_at": self.captured_at,
+            "wording_version": self.wording_version,
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> ConsentRecord:
+        """The record from its plain-dict form; ValidationError names the bad field."""
+        if not isinstance(item, Mapping):
+            raise ValidationError("consent", "must be an object")
+        raw_mode = item.get("mode")
+        if not isinstance(raw_mode, str) or raw_mode not in {m.value for m in ConsentMode}:
+            raise ValidationError("consent.mode", "is not a known consent mode")
+        values = []
+        for name in ("captured_by", "captured_at", "wording_version"):
+            value = item.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError(f"consent.{name}", "is required")
+            values.append(value)
+        return cls(ConsentMode(raw_mode), *values)
 
 
 @dataclass(frozen=True)
@@ -82,6 +155,7 @@ class Message:
     segments: int | None = None
     encoding: str | None = None
     failure_reason: str | None = None
+    sent_by: str | None = None  # user id or "system" for keyword and after-hours replies
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,12 @@ def make_logger(name: str = SERVICE, handler: logging.Handler | None = None) -> 
 logger = make_logger()
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
+class PowertoolsMetrics:
+    """MetricsSink over Powertools EMF metrics; names only, no dimensions with PHI."""
+
+    def count(self, name: str, value: int = 1) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415 - keeps import light
+
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

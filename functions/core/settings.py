@@ -1,6 +1,6 @@
 """Typed settings read from the environment on first use (never at import time).
 
-The CDK constructs and local mode set these variables; ENV_* names are the contract.
+The CDK constructs and local mode set these variables; the ENV_* names are the contract.
 """
 
 from __future__ import annotations
@@ -13,12 +13,37 @@ from functions.core.errors import ValidationError
 
 ENV_TABLE_NAME = "QUIETLINE_TABLE_NAME"
 ENV_STAGE = "QUIETLINE_STAGE"
+ENV_CARRIER = "QUIETLINE_CARRIER"
+ENV_OUTBOUND_QUEUE_URL = "QUIETLINE_OUTBOUND_QUEUE_URL"
+ENV_STAFF_TOPIC_ARN = "QUIETLINE_STAFF_TOPIC_ARN"
+ENV_SMS_CONFIGURATION_SET = "QUIETLINE_SMS_CONFIGURATION_SET"
+ENV_TWILIO_ACCOUNT_SID = "QUIETLINE_TWILIO_ACCOUNT_SID"
+ENV_TWILIO_AUTH_TOKEN_SECRET = "QUIETLINE_TWILIO_AUTH_TOKEN_SECRET"  # noqa: S105 - a name
+ENV_TWILIO_API_BASE_URL = "QUIETLINE_TWILIO_API_BASE_URL"
+ENV_PUBLIC_BASE_URL = "QUIETLINE_PUBLIC_BASE_URL"
+ENV_RETRY_QUEUE_URL = "QUIETLINE_RETRY_QUEUE_URL"
+
+CARRIERS = ("aws", "twilio", "simulated")
 
 
 @dataclass(frozen=True)
 class CoreSettings:
     table_name: str
     stage: str  # "aws" when deployed, "local" under make run
+
+
+@dataclass(frozen=True)
+class MessagingSettings:
+    carrier: str
+    outbound_queue_url: str
+    staff_topic_arn: str
+    sms_configuration_set: str | None
+    twilio_account_sid: str | None
+    twilio_auth_token_secret: str | None  # Secrets Manager id of the auth token
+    twilio_api_base_url: str
+    # The URL Twilio calls, when it is not derivable from the API Gateway event
+    # (a custom domain, or local mode).
+    public_base_url: str | None
 
 
 def _required(name: str) -> str:
@@ -28,9 +53,34 @@ def _required(name: str) -> str:
     return value
 
 
+def _optional(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
+
+
 @cache
 def core_settings() -> CoreSettings:
     return CoreSettings(
-        table_name=_required(ENV_TABLE_NAME),
-        stage=os.environ.get(ENV_STAGE, "aws"),
+        table_name=_required(ENV_TABLE_NAME), stage=os.environ.get(ENV_STAGE, "aws")
     )
+
+
+@cache
+def messaging_settings() -> MessagingSettings:
+    carrier = os.environ.get(ENV_CARRIER, "aws").strip()
+    if carrier not in CARRIERS:
+        raise ValidationError(ENV_CARRIER, f"must be one of {', '.join(CARRIERS)}")
+    return MessagingSettings(
+        carrier=carrier,
+        outbound_queue_url=_required(ENV_OUTBOUND_QUEUE_URL),
+        staff_topic_arn=_optional(ENV_STAFF_TOPIC_ARN) or "",
+        sms_configuration_set=_optional(ENV_SMS_CONFIGURATION_SET),
+        twilio_account_sid=_optional(ENV_TWILIO_ACCOUNT_SID),
+        twilio_auth_token_secret=_optional(ENV_TWILIO_AUTH_TOKEN_SECRET),
+        twilio_api_base_url=_optional(ENV_TWILIO_API_BASE_URL) or "https://api.twilio.com",
+        public_base_url=_optional(ENV_PUBLIC_BASE_URL),
+    )
+
+
+@cache
+def retry_queue_url() -> str:
+    return _required(ENV_RETRY_QUEUE_URL)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,19 +30,29 @@ from functions.core.errors import (
     DuplicateError,
     InvalidCursorError,
     NotFoundError,
+    ValidationError,
 )
 from functions.core.models import (
     STATUS_RANK,
+    AfterHours,
+    ConsentRecord,
     Conversation,
     Direction,
     Message,
     MessageStatus,
     Page,
     Tenant,
+    TenantSettings,
     TenantStatus,
 )
 from functions.dal import aws
-from functions.dal.schema import CONVERSATIONS_BY_ACTIVITY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from functions.dal.schema import (
+    CONVERSATIONS_BY_ACTIVITY,
+    PARTITION_KEY,
+    PENDING_OUTBOUND,
+    SORT_KEY,
+    TTL_ATTRIBUTE,
+)
 
 MAX_PAGE_SIZE = 100
 
@@ -75,6 +85,18 @@ def _activity_pk(tenant_id: str) -> str:
     return f"CONVS#{tenant_id}"
 
 
+_PENDING_PK = "PENDING"
+
+
+@dataclass(frozen=True)
+class ConversationChange:
+    """State an inbound message changes on its conversation, written with it atomically."""
+
+    business_number: str | None = None
+    opted_out: bool | None = None  # True on STOP, False on START, None: unchanged
+    auto_reply_at: str | None = None
+
+
 @dataclass(frozen=True)
 class MessageRef:
     """Where a message lives; what a carrier id or a queue entry points at."""
@@ -82,6 +104,24 @@ class MessageRef:
     tenant_id: str
     conversation_id: str
     message_id: str
+
+    def token(self) -> str:
+        """A compact form for carrier context fields and queue bodies (no PHI)."""
+        return f"{self.tenant_id}/{self.conversation_id}/{self.message_id}"
+
+    @classmethod
+    def from_token(cls, token: str) -> MessageRef:
+        parts = token.split("/") if isinstance(token, str) else []
+        if len(parts) != 3 or not all(parts) or len(token) > 200:
+            raise ValidationError("message_ref", "is not a message reference")
+        return cls(*parts)
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    ref: MessageRef
+    created_at: str
+    send_attempts: int
 
 
 def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -139,6 +179,8 @@ class MessageStore:
             "support_contact": tenant.support_contact,
             "retention_days": tenant.retention_days,
             "status": tenant.status.value,
+            "business_numbers": list(tenant.business_numbers),
+            "settings": _settings_item(tenant.settings),
         }
         if tenant.index_key_record:
             item["index_key_record"] = tenant.index_key_record
@@ -150,12 +192,16 @@ class MessageStore:
         with _dynamodb("UpdateItem tenant"):
             self._table.update_item(
                 Key={PARTITION_KEY: _tenant_pk(tenant.tenant_id), SORT_KEY: "PROFILE"},
-                UpdateExpression="SET display_name = :n, support_contact = :s, retention_days = :r",
+                UpdateExpression=(
+                    "SET display_name = :n, support_contact = :s, retention_days = :r, "
+                    "business_numbers = :b"
+                ),
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={
                     ":n": tenant.display_name,
                     ":s": tenant.support_contact,
                     ":r": tenant.retention_days,
+                    ":b": list(tenant.business_numbers),
                 },
             )
 
@@ -174,7 +220,23 @@ class MessageStore:
             retention_days=int(item["retention_days"]),
             status=TenantStatus(item["status"]),
             index_key_record=bytes(item["index_key_record"]) if "index_key_record" in item else b"",
+            business_numbers=tuple(item.get("business_numbers", ())),
+            settings=_settings_from_item(item.get("settings") or {}),
         )
+
+    def update_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None:
+        with _dynamodb("UpdateItem tenant settings"):
+            try:
+                self._table.update_item(
+                    Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: "PROFILE"},
+                    UpdateExpression="SET settings = :s",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":s": _settings_item(settings)},
+                )
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise NotFoundError("tenant not found") from None
+                raise
 
     def assign_business_number(self, number: str, tenant_id: str) -> None:
         """Map a business number to a tenant; refuse to steal another tenant's number."""
@@ -255,40 +317,55 @@ class MessageStore:
                 raise
 
     # --- messages ---------------------------------------------------------------------
-    def record_message(self, message: Message, *, new_phone_record: bytes | None = None) -> None:
-        """Store a message and bump its conversation, atomically.
+    def record_message(
+        self,
+        message: Message,
+        *,
+        new_phone_record: bytes | None = None,
+        change: ConversationChange | None = None,
+        replies: Sequence[Message] = (),
+    ) -> None:
+        """Store a message, its conversation's new state and any replies, atomically.
 
         Inbound messages carry the carrier id: a guard item makes the write idempotent,
         so a redelivered webhook or SNS retry raises DuplicateError and stores nothing.
-        `new_phone_record` creates the conversation's encrypted number on first contact.
+        `new_phone_record` creates the conversation's encrypted number on first contact;
+        `change` records an opt-out/opt-in or auto-reply in the same transaction, so a
+        crash can never keep the message but lose the client's STOP.
         """
-        actions: list[dict[str, Any]] = []
         table_name = self._table.name
         guarded = bool(message.carrier and message.carrier_message_id)
+        actions: list[dict[str, Any]] = []
         if guarded:
             actions.append(self._carrier_guard(message, table_name))
-        actions.append(
-            {
-                "Put": {
-                    "TableName": table_name,
-                    "Item": _message_item(message),
-                    "ConditionExpression": "attribute_not_exists(pk)",
+        for each in (message, *replies):
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": _message_item(each),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
                 }
-            }
+            )
+        actions.append(
+            self._conversation_touch(
+                message, table_name, new_phone_record, change or ConversationChange()
+            )
         )
-        actions.append(self._conversation_touch(message, table_name, new_phone_record))
-        client = self._table.meta.client
         with _dynamodb("TransactWriteItems message"):
             try:
-                client.transact_write_items(TransactItems=actions)
+                self._table.meta.client.transact_write_items(TransactItems=actions)
             except ClientError as error:
                 if aws.error_code(error) != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
                 if guarded and reasons and reasons[0] == "ConditionalCheckFailed":
                     raise DuplicateError("carrier message already stored") from None
+                if reasons and reasons[-1] == "ConditionalCheckFailed":
+                    raise NotFoundError("conversation not found") from None
                 if "ConditionalCheckFailed" in reasons:
-                    raise ConflictError("message or conversation changed concurrently") from None
+                    raise ConflictError("message already exists") from None
                 raise
 
     def _carrier_guard(self, message: Message, table_name: str) -> dict[str, Any]:
@@ -302,7 +379,11 @@ class MessageStore:
         }
 
     def _conversation_touch(
-        self, message: Message, table_name: str, new_phone_record: bytes | None
+        self,
+        message: Message,
+        table_name: str,
+        new_phone_record: bytes | None,
+        change: ConversationChange,
     ) -> dict[str, Any]:
         sets = [
             "tenant_id = :tenant",
@@ -323,14 +404,23 @@ class MessageStore:
             ":gsk": f"{message.created_at}#{message.conversation_id}",
             ":false": False,
         }
-        update = "SET " + ", ".join(sets)
         condition = "attribute_exists(phone_record)"
         if new_phone_record is not None:
-            update = update.replace(
-                "SET ", "SET phone_record = if_not_exists(phone_record, :phone), ", 1
-            )
+            sets.append("phone_record = if_not_exists(phone_record, :phone)")
             values[":phone"] = new_phone_record
             condition = ""
+        if change.business_number:
+            sets.append("business_number = :biz")
+            values[":biz"] = change.business_number
+        if change.opted_out is not None:
+            # Replaces the if_not_exists default above: an explicit STOP/START wins.
+            sets.remove("opted_out = if_not_exists(opted_out, :false)")
+            sets += ["opted_out = :opted", "opted_out_changed_at = :at"]
+            values[":opted"] = change.opted_out
+        if change.auto_reply_at:
+            sets.append("last_auto_reply_at = :auto")
+            values[":auto"] = change.auto_reply_at
+        update = "SET " + ", ".join(sets)
         if message.direction is Direction.INBOUND:
             update += " ADD unread_count :one"
             values[":one"] = 1
@@ -346,6 +436,48 @@ class MessageStore:
         if condition:
             touch["ConditionExpression"] = condition
         return {"Update": touch}
+
+    def set_consent(self, tenant_id: str, conversation_id: str, consent: ConsentRecord) -> None:
+        with _dynamodb("UpdateItem consent"):
+            try:
+                self._table.update_item(
+                    Key={
+                        PARTITION_KEY: _tenant_pk(tenant_id),
+                        SORT_KEY: _conversation_sk(conversation_id),
+                    },
+                    UpdateExpression="SET consent = :c",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":c": consent.to_item()},
+                )
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise NotFoundError("conversation not found") from None
+                raise
+
+    def create_conversation(
+        self, tenant_id: str, conversation_id: str, phone_record: bytes, at: str
+    ) -> None:
+        """A conversation before its first message (a contact added by staff)."""
+        with _dynamodb("PutItem conversation"):
+            try:
+                self._table.put_item(
+                    Item={
+                        PARTITION_KEY: _tenant_pk(tenant_id),
+                        SORT_KEY: _conversation_sk(conversation_id),
+                        "tenant_id": tenant_id,
+                        "conversation_id": conversation_id,
+                        "phone_record": phone_record,
+                        "created_at": at,
+                        "last_activity_at": at,
+                        "opted_out": False,
+                        "unread_count": 0,
+                    },
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise ConflictError("conversation already exists") from None
+                raise
 
     def get_message(self, ref: MessageRef) -> Message:
         with _dynamodb("GetItem message"):
@@ -422,10 +554,14 @@ class MessageStore:
             PARTITION_KEY: _messages_pk(ref.tenant_id, ref.conversation_id),
             SORT_KEY: _message_sk(ref.message_id),
         }
+        pending = PENDING_OUTBOUND
         update: dict[str, Any] = {
             "TableName": self._table.name,
             "Key": key,
-            "UpdateExpression": "SET " + ", ".join(sets),
+            # Leaving `queued` takes the message off the sweeper's pending index.
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + f" REMOVE {pending.partition_key}, {pending.sort_key}, send_lease",
             "ConditionExpression": (
                 f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})"
             ),
@@ -449,6 +585,70 @@ class MessageStore:
                     return False
                 raise
         return True
+
+    def claim_for_sending(self, ref: MessageRef, *, now: str, lease_until: str) -> bool:
+        """Take a queued message for one sender; False if sent, failed or claimed already.
+
+        SQS delivers at least once, so two senders can hold the same message: the lease
+        makes sure only one calls the carrier while it is valid.
+        """
+        with _dynamodb("UpdateItem claim"):
+            try:
+                self._table.update_item(
+                    Key={
+                        PARTITION_KEY: _messages_pk(ref.tenant_id, ref.conversation_id),
+                        SORT_KEY: _message_sk(ref.message_id),
+                    },
+                    UpdateExpression="SET send_lease = :until ADD send_attempts :one",
+                    ConditionExpression=(
+                        "#status = :queued AND "
+                        "(attribute_not_exists(send_lease) OR send_lease < :now)"
+                    ),
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":until": lease_until,
+                        ":now": now,
+                        ":queued": MessageStatus.QUEUED.value,
+                        ":one": 1,
+                    },
+                )
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
+
+    def list_pending(self, *, created_before: str, limit: int = 100) -> list[PendingMessage]:
+        """Outbound messages still queued that were created before `created_before`."""
+        index = PENDING_OUTBOUND
+        with _dynamodb("Query pending"):
+            response = self._table.query(
+                IndexName=index.name,
+                KeyConditionExpression=Key(index.partition_key).eq(_PENDING_PK)
+                & Key(index.sort_key).lt(created_before),
+                Limit=_clamp(limit),
+            )
+        return [
+            PendingMessage(
+                MessageRef(i["tenant_id"], i["conversation_id"], i["message_id"]),
+                i["created_at"],
+                int(i.get("send_attempts", 0)),
+            )
+            for i in response.get("Items", [])
+        ]
+
+    def set_opted_out(self, tenant_id: str, conversation_id: str, opted_out: bool, at: str) -> None:
+        """Record an opt-out the carrier reported (the client's STOP reached it, not us)."""
+        with _dynamodb("UpdateItem opt-out"):
+            self._table.update_item(
+                Key={
+                    PARTITION_KEY: _tenant_pk(tenant_id),
+                    SORT_KEY: _conversation_sk(conversation_id),
+                },
+                UpdateExpression="SET opted_out = :o, opted_out_changed_at = :at",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":o": opted_out, ":at": at},
+            )
 
 
 def _carrier_item(
@@ -486,8 +686,12 @@ def _message_item(message: Message) -> dict[str, Any]:
         "segments": message.segments,
         "encoding": message.encoding,
         "failure_reason": message.failure_reason,
+        "sent_by": message.sent_by,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
+    if message.status is MessageStatus.QUEUED:
+        item[PENDING_OUTBOUND.partition_key] = _PENDING_PK
+        item[PENDING_OUTBOUND.sort_key] = f"{message.created_at}#{message.message_id}"
     return item
 
 
@@ -507,6 +711,7 @@ def _message_from_item(item: dict[str, Any]) -> Message:
         segments=int(item["segments"]) if "segments" in item else None,
         encoding=item.get("encoding"),
         failure_reason=item.get("failure_reason"),
+        sent_by=item.get("sent_by"),
     )
 
 
@@ -520,4 +725,47 @@ def _conversation_from_item(item: dict[str, Any]) -> Conversation:
         opted_out=bool(item.get("opted_out", False)),
         assigned_to=item.get("assigned_to"),
         created_at=item.get("created_at", ""),
+        business_number=item.get("business_number"),
+        consent=ConsentRecord.from_item(item["consent"]) if item.get("consent") else None,
+        last_auto_reply_at=item.get("last_auto_reply_at"),
+    )
+
+
+def _settings_item(settings: TenantSettings) -> dict[str, Any]:
+    after = settings.after_hours
+    return {
+        "help_reply": settings.help_reply,
+        "stop_reply": settings.stop_reply,
+        "start_reply": settings.start_reply,
+        "max_body_chars": settings.max_body_chars,
+        "after_hours": {
+            "enabled": after.enabled,
+            "timezone": after.timezone,
+            "hours": {str(day): list(span) for day, span in after.hours.items()},
+            "text": after.text,
+            "window_minutes": after.window_minutes,
+        },
+    }
+
+
+def _settings_from_item(item: dict[str, Any]) -> TenantSettings:
+    defaults = TenantSettings()
+    after = item.get("after_hours") or {}
+    hours = after.get("hours")
+    return TenantSettings(
+        help_reply=item.get("help_reply", ""),
+        stop_reply=item.get("stop_reply", ""),
+        start_reply=item.get("start_reply", ""),
+        max_body_chars=int(item.get("max_body_chars", defaults.max_body_chars)),
+        after_hours=AfterHours(
+            enabled=bool(after.get("enabled", False)),
+            timezone=after.get("timezone", defaults.after_hours.timezone),
+            hours=(
+                {int(d): (span[0], span[1]) for d, span in hours.items()}
+                if hours is not None
+                else defaults.after_hours.hours
+            ),
+            text=after.get("text", ""),
+            window_minutes=int(after.get("window_minutes", defaults.after_hours.window_minutes)),
+        ),
     )

@@ -26,7 +26,11 @@ class GlobalIndex:
 # Conversations of a tenant ordered by last activity (sparse: only conversation items).
 CONVERSATIONS_BY_ACTIVITY = GlobalIndex("by_activity", "gsi1pk", "gsi1sk")
 
-GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (CONVERSATIONS_BY_ACTIVITY,)
+# Outbound messages not yet handed to a carrier (sparse: removed once sent or failed).
+# The sweeper reads it so a message can never sit in `queued` unnoticed.
+PENDING_OUTBOUND = GlobalIndex("by_pending", "gsi2pk", "gsi2sk")
+
+GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (CONVERSATIONS_BY_ACTIVITY, PENDING_OUTBOUND)
 
 
 def create_table_kwargs(table_name: str) -> dict[str, Any]:

@@ -46,6 +46,7 @@ def provision_tenant(spec: TenantSpec, repo: TenantRepository, cipher: EnvelopeC
             spec.support_contact,
             spec.retention_days,
             index_key_record=record.to_bytes(),
+            business_numbers=spec.business_numbers,
         )
         repo.put_tenant(tenant)
     else:
@@ -54,6 +55,7 @@ def provision_tenant(spec: TenantSpec, repo: TenantRepository, cipher: EnvelopeC
             display_name=spec.display_name,
             support_contact=spec.support_contact,
             retention_days=spec.retention_days,
+            business_numbers=spec.business_numbers,
         )
         repo.update_tenant_profile(tenant)
     for number in spec.business_numbers:

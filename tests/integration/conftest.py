@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from functions import wiring
+from functions.core.settings import (
+    ENV_CARRIER,
+    ENV_OUTBOUND_QUEUE_URL,
+    ENV_PUBLIC_BASE_URL,
+    ENV_RETRY_QUEUE_URL,
+    ENV_STAFF_TOPIC_ARN,
+    ENV_TABLE_NAME,
+    core_settings,
+    messaging_settings,
+    retry_queue_url,
+)
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
+from functions.dal.notifier import SnsStaffNotifier
+from functions.dal.queue import SqsQueue
 from functions.dal.schema import create_table_kwargs, tenant_key_alias
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
 from local import kms_key_state
+from local.sim_carrier import SimulatedCarrier
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
 TABLE_NAME = "quietline-test"
+TWILIO_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TENANTS = (
     TenantSpec("harbor", "Harbor Counseling", "(206) 555-0100", 2555, (BUSINESS_NUMBER,)),
     TenantSpec(
@@ -91,3 +112,169 @@ def record_operations(client: Any) -> list[str]:
 
     client.meta.events.register("before-call", record)
     return calls
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class RecordingMetrics:
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def count(self, name: str, value: int = 1) -> None:
+        self.counts[name] += value
+
+
+@dataclass
+class Messaging:
+    """Everything the messaging flows run on, wired as in a deployment (moto for AWS)."""
+
+    store: MessageStore
+    cipher: EnvelopeCipher
+    directory: TenantDirectory
+    carrier: SimulatedCarrier
+    clock: FixedClock
+    metrics: RecordingMetrics
+    sqs: Any
+    kms: Any
+    table: Any
+    outbound_url: str
+    outbound_dlq_url: str
+    retry_url: str
+    retry_dlq_url: str
+    staff_inbox_url: str
+
+    def receive(self, queue_url: str, *, max_messages: int = 10) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=max_messages,
+            AttributeNames=["All"],
+            VisibilityTimeout=0,
+        )
+        return list(response.get("Messages", []))
+
+    def sqs_event(self, queue_url: str) -> dict[str, Any]:
+        """What Lambda's SQS event source would hand the consumer for this queue now."""
+        queue_arn = "arn:aws:sqs:us-east-1:123456789012:" + queue_url.rsplit("/", 1)[-1]
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in self.receive(queue_url)
+        ]
+        return {"Records": records}
+
+    def delete_all(self, queue_url: str, event: dict[str, Any], failed_ids: set[str]) -> None:
+        """Lambda deletes the records it did not report as failed; for the failed ones we let
+        their backoff pass at once (VisibilityTimeout 0), so the next receive sees them."""
+        for record in event["Records"]:
+            if record["messageId"] not in failed_ids:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])
+            else:
+                self.sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+                )
+
+    def staff_notifications(self) -> list[str]:
+        return [json.loads(m["Body"])["Message"] for m in self.receive(self.staff_inbox_url)]
+
+
+def _queue_with_dlq(sqs: Any, name: str, max_receives: int = 3) -> tuple[str, str]:
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives}
+            )
+        },
+    )["QueueUrl"]
+    return url, dlq_url
+
+
+@pytest.fixture
+def messaging(
+    store: MessageStore, cipher: EnvelopeCipher, directory: TenantDirectory, kms: Any, table: Any
+) -> Iterator[Messaging]:
+    sqs = boto3.client("sqs")
+    sns = boto3.client("sns")
+    outbound_url, outbound_dlq = _queue_with_dlq(sqs, "outbound")
+    retry_url, retry_dlq = _queue_with_dlq(sqs, "retry")
+    topic_arn = sns.create_topic(Name="staff")["TopicArn"]
+    inbox_url = sqs.create_queue(QueueName="staff-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
+    env = {
+        ENV_TABLE_NAME: TABLE_NAME,
+        ENV_OUTBOUND_QUEUE_URL: outbound_url,
+        ENV_RETRY_QUEUE_URL: retry_url,
+        ENV_STAFF_TOPIC_ARN: topic_arn,
+        ENV_CARRIER: "simulated",
+        ENV_PUBLIC_BASE_URL: "https://quietline.example",
+    }
+    previous = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    core_settings.cache_clear()
+    messaging_settings.cache_clear()
+    retry_queue_url.cache_clear()
+    harness = Messaging(
+        store=store,
+        cipher=cipher,
+        directory=directory,
+        carrier=SimulatedCarrier(),
+        clock=FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC)),  # a Monday, 10:00 in New York
+        metrics=RecordingMetrics(),
+        sqs=sqs,
+        kms=kms,
+        table=table,
+        outbound_url=outbound_url,
+        outbound_dlq_url=outbound_dlq,
+        retry_url=retry_url,
+        retry_dlq_url=retry_dlq,
+        staff_inbox_url=inbox_url,
+    )
+    wiring.override(
+        store=store,
+        cipher=cipher,
+        carrier=harness.carrier,
+        clock=harness.clock,
+        metrics=harness.metrics,
+        outbound_queue=SqsQueue(outbound_url, sqs),
+        retry_queue=SqsQueue(retry_url, sqs),
+        notifier=SnsStaffNotifier(topic_arn, sns),
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+    )
+    # The directory must share the overridden store and cipher (and their faults).
+    wiring.directory.cache_clear()
+    yield harness
+    wiring._overrides.clear()
+    wiring.reset()
+    for key, value in previous.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    core_settings.cache_clear()
+    messaging_settings.cache_clear()
+    retry_queue_url.cache_clear()

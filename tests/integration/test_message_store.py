@@ -229,7 +229,7 @@ def test_an_outbound_message_to_an_unknown_conversation_needs_its_number(
         _stamp(1),
         1_900_000_000,
     )
-    with pytest.raises(ConflictError):
+    with pytest.raises(NotFoundError):
         store.record_message(message)
 
 

@@ -1,0 +1,1 @@
+"""Carrier adapters (AWS End User Messaging SMS, Twilio) behind one small interface."""

@@ -1,0 +1,107 @@
+"""Twilio webhooks behind API Gateway: POST /webhooks/twilio/sms and /webhooks/twilio/status.
+
+Every request's X-Twilio-Signature is checked against the URL Twilio called before any
+field is acted on: forged or unsigned -> 403, nothing stored; malformed -> 400; too
+large -> 413. A 200 means the message is stored or durably parked for retry.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+from functions import wiring
+from functions.carriers.twilio import (
+    SIGNATURE_HEADER,
+    parse_form,
+    parse_inbound,
+    parse_status,
+    validate_signature,
+)
+from functions.core.errors import SignatureError, ValidationError
+from functions.core.observability import logger
+from functions.core.settings import messaging_settings
+from functions.handlers._entry import lambda_entry
+from functions.logic.delivery import apply_or_defer
+
+MAX_FORM_BYTES = 64 * 1024  # a 1,600-character body plus every Twilio field fits easily
+STATUS_REF_PARAM = "ref"  # our message reference, carried in the StatusCallback URL
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _response(status: int, body: str, content_type: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_type, "Cache-Control": "no-store"},
+        "body": body,
+    }
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    return _response(status, json.dumps({"error": message}), "application/json")
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
+
+
+def signed_url(event: dict[str, Any]) -> str:
+    """The URL Twilio requested: configured public base (custom domain, local mode) or the
+    API Gateway stage URL, plus the query string."""
+    base = messaging_settings().public_base_url
+    context = event.get("requestContext") or {}
+    if base:
+        url = base.rstrip("/") + str(event.get("path", ""))
+    else:
+        url = f"https://{context.get('domainName', '')}{context.get('path', '')}"
+    query = event.get("multiValueQueryStringParameters") or {}
+    return f"{url}?{urlencode(query, doseq=True)}" if query else url
+
+
+@lambda_entry
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    resource = str(event.get("resource", ""))
+    body = _raw_body(event)
+    if len(body) > MAX_FORM_BYTES:
+        return _error(413, "request body too large")
+    try:
+        params = parse_form(body)
+        validate_signature(
+            wiring.twilio_auth_token(), signed_url(event), params, _header(event, SIGNATURE_HEADER)
+        )
+        if resource.endswith("/sms"):
+            result = wiring.inbound_service().receive_or_defer(
+                parse_inbound(params), wiring.retry_queue()
+            )
+            outcome = result.outcome.value
+        elif resource.endswith("/status"):
+            status_event = parse_status(params)
+            ref = (event.get("queryStringParameters") or {}).get(STATUS_REF_PARAM)
+            if ref:
+                status_event = replace(status_event, message_id=ref)
+            outcome = apply_or_defer(
+                status_event, wiring.store(), wiring.metrics(), wiring.retry_queue()
+            ).value
+        else:
+            return _error(404, "no such webhook")
+    except SignatureError:
+        wiring.metrics().count("WebhookSignatureRejected")
+        logger.warning("webhook signature rejected", extra={"route": resource})
+        return _error(403, "signature verification failed")
+    except ValidationError as error:
+        wiring.metrics().count("WebhookMalformed")
+        # Field names only: a ValidationError never carries the offending value.
+        return _error(400, f"malformed webhook: {error.field}")
+    logger.info("webhook processed", extra={"route": resource, "outcome": outcome})
+    return _response(200, EMPTY_TWIML, "text/xml")

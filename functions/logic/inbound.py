@@ -1,0 +1,226 @@
+"""Inbound texts: tenant by number -> idempotent store -> keywords -> replies -> notify staff."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from functions.carriers.models import InboundSms
+from functions.core.clock import Clock, epoch_ms, expiry, iso
+from functions.core.errors import (
+    ConflictError,
+    DecryptionError,
+    DependencyError,
+    DuplicateError,
+    KeyUnavailableError,
+    NotFoundError,
+    QuietlineError,
+    TenantUnavailableError,
+    ThrottledError,
+)
+from functions.core.ids import new_id
+from functions.core.models import Conversation, Direction, Message, MessageStatus, Tenant
+from functions.core.observability import logger
+from functions.crypto.envelope import EnvelopeCipher
+from functions.dal.message_store import ConversationChange, MessageRef
+from functions.logic.after_hours import should_auto_reply
+from functions.logic.keywords import Keyword, classify, default_reply
+from functions.logic.outbound import (
+    SYSTEM_SENDER,
+    body_location,
+    enqueue_or_leave_for_sweeper,
+    phone_location,
+    queued_message,
+)
+from functions.logic.ports import MessageRepository, MetricsSink, OutboundQueue, StaffNotifier
+from functions.logic.tenants import TenantDirectory
+
+
+class InboundOutcome(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # the carrier redelivered: stored once already
+    UNKNOWN_NUMBER = "unknown_number"  # not one of ours (or a wiped tenant): nothing stored
+    DEFERRED = "deferred"  # a dependency failed: parked on the retry queue, durable
+
+
+class RetryQueue(Protocol):
+    """Parks work whose dependencies failed (SQS with a DLQ and an alarm in AWS)."""
+
+    def defer(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+
+RETRY_INBOUND = "inbound"
+# Faults worth retrying later; anything else is a bug or bad input and must surface.
+RETRYABLE = (DependencyError, ThrottledError, DecryptionError, ConflictError)
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    outcome: InboundOutcome
+    ref: MessageRef | None = None
+    keyword: Keyword | None = None
+    replies: tuple[MessageRef, ...] = ()
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+@dataclass
+class InboundService:
+    directory: TenantDirectory
+    store: MessageRepository
+    cipher: EnvelopeCipher
+    queue: OutboundQueue
+    notifier: StaffNotifier
+    clock: Clock
+    metrics: MetricsSink
+
+    def receive_or_defer(self, sms: InboundSms, retry: RetryQueue) -> InboundResult:
+        """Receive now, or park the message durably; either way the carrier may get a 2xx.
+
+        If even the retry queue fails, the error propagates and the carrier retries
+        (SNS/Lambda async retries into a DLQ; Twilio with its connection overrides).
+        """
+        try:
+            return self.receive(sms)
+        except RETRYABLE as error:
+            retry.defer(RETRY_INBOUND, asdict(sms))
+            self.metrics.count("InboundDeferred")
+            logger.warning(
+                "inbound deferred to the retry queue", extra={"error": type(error).__name__}
+            )
+            return InboundResult(InboundOutcome.DEFERRED)
+
+    def receive(self, sms: InboundSms) -> InboundResult:
+        """Store one inbound text. Raises on dependency faults (see receive_or_defer)."""
+        try:
+            tenant = self.directory.active_tenant(self.directory.tenant_for_number(sms.to_number))
+        except TenantUnavailableError:
+            self.metrics.count("InboundUnknownNumber")
+            return InboundResult(InboundOutcome.UNKNOWN_NUMBER)
+        try:
+            return self._store(tenant, sms)
+        except KeyUnavailableError:
+            # The tenant's key is disabled or pending deletion: it is being wiped.
+            self.directory.forget(tenant.tenant_id)
+            self.metrics.count("InboundForWipedTenant")
+            return InboundResult(InboundOutcome.UNKNOWN_NUMBER)
+
+    def _store(self, tenant: Tenant, sms: InboundSms) -> InboundResult:
+        conversation_id = self.directory.conversation_id_for(tenant, sms.from_number)
+        try:
+            conversation: Conversation | None = self.store.get_conversation(
+                tenant.tenant_id, conversation_id
+            )
+        except NotFoundError:
+            conversation = None
+
+        now = self.clock.now()
+        message = self._inbound_message(tenant, conversation_id, sms, now)
+        phone_record = None
+        if conversation is None:
+            location = phone_location(tenant.tenant_id, conversation_id)
+            phone_record = self.cipher.encrypt(location, sms.from_number).to_bytes()
+
+        keyword = classify(sms.body)
+        opted_out = {Keyword.OPT_OUT: True, Keyword.OPT_IN: False}.get(keyword) if keyword else None
+        reply_text, auto_reply = self._reply_for(tenant, conversation, keyword, now)
+        replies = (
+            [
+                queued_message(
+                    self.cipher,
+                    self.clock,
+                    tenant=tenant,
+                    conversation_id=conversation_id,
+                    body=reply_text,
+                    sent_by=SYSTEM_SENDER,
+                )
+            ]
+            if reply_text
+            else []
+        )
+        change = ConversationChange(
+            business_number=sms.to_number,
+            opted_out=opted_out,
+            auto_reply_at=iso(now) if auto_reply else None,
+        )
+        try:
+            self.store.record_message(
+                message, new_phone_record=phone_record, change=change, replies=replies
+            )
+        except DuplicateError:
+            self.metrics.count("InboundDuplicate")
+            return InboundResult(InboundOutcome.DUPLICATE)
+
+        reply_refs = tuple(
+            MessageRef(r.tenant_id, r.conversation_id, r.message_id) for r in replies
+        )
+        for ref in reply_refs:
+            enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
+        self._notify(tenant)
+        self.metrics.count("InboundStored")
+        if keyword:
+            self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
+        return InboundResult(
+            InboundOutcome.STORED,
+            MessageRef(tenant.tenant_id, conversation_id, message.message_id),
+            keyword,
+            reply_refs,
+        )
+
+    def _inbound_message(
+        self, tenant: Tenant, conversation_id: str, sms: InboundSms, now: datetime
+    ) -> Message:
+        message_id = new_id(epoch_ms(now))
+        record = self.cipher.encrypt(
+            body_location(tenant.tenant_id, conversation_id, message_id), sms.body
+        )
+        return Message(
+            tenant_id=tenant.tenant_id,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            direction=Direction.INBOUND,
+            status=MessageStatus.RECEIVED,
+            body_record=record.to_bytes(),
+            created_at=iso(now),
+            updated_at=iso(now),
+            expires_at=expiry(now, tenant.retention_days),
+            carrier=sms.carrier,
+            carrier_message_id=sms.carrier_message_id,
+        )
+
+    def _reply_for(
+        self,
+        tenant: Tenant,
+        conversation: Conversation | None,
+        keyword: Keyword | None,
+        now: datetime,
+    ) -> tuple[str, bool]:
+        """The reply text (or "") and whether it is the after-hours auto-reply."""
+        settings = tenant.settings
+        if keyword is not None:
+            custom = {
+                Keyword.OPT_OUT: settings.stop_reply,
+                Keyword.OPT_IN: settings.start_reply,
+                Keyword.HELP: settings.help_reply,
+            }[keyword]
+            return custom or default_reply(
+                keyword, tenant.display_name, tenant.support_contact
+            ), False
+        if conversation is not None and conversation.opted_out:
+            return "", False
+        last = _parse_iso(conversation.last_auto_reply_at) if conversation else None
+        if should_auto_reply(settings.after_hours, now, last):
+            return settings.after_hours.text, True
+        return "", False
+
+    def _notify(self, tenant: Tenant) -> None:
+        # The message is stored; a failed notification must not make the carrier retry.
+        try:
+            self.notifier.new_inbound_message(tenant.tenant_id, tenant.display_name)
+        except QuietlineError as error:
+            self.metrics.count("StaffNotificationFailed")
+            logger.warning("staff notification failed", extra={"error": type(error).__name__})

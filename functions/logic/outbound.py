@@ -1,0 +1,194 @@
+"""Outbound texts: accept (consent, opt-out, encrypt, store queued, enqueue) and send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from functions.carriers.models import Carrier, OutboundSms
+from functions.core.clock import Clock, epoch_ms, expiry, iso
+from functions.core.errors import (
+    CryptoError,
+    NotFoundError,
+    PermanentCarrierError,
+    QuietlineError,
+    TenantUnavailableError,
+)
+from functions.core.ids import new_id
+from functions.core.models import Direction, Message, MessageStatus, Tenant
+from functions.core.observability import logger
+from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.dal.message_store import MessageRef
+from functions.logic.consent import check_can_send_plain_sms
+from functions.logic.ports import MessageRepository, MetricsSink, OutboundQueue
+from functions.logic.segments import count_segments, validate_body_length
+from functions.logic.tenants import TenantDirectory
+
+SYSTEM_SENDER = "system"  # keyword and after-hours replies: fixed practice wording, no PHI
+BODY_FIELD = "body"
+
+
+def body_location(tenant_id: str, conversation_id: str, message_id: str) -> FieldLocation:
+    return FieldLocation(tenant_id, conversation_id, message_id, BODY_FIELD)
+
+
+def phone_location(tenant_id: str, conversation_id: str) -> FieldLocation:
+    return FieldLocation(tenant_id, conversation_id, "contact", "phone")
+
+
+def queued_message(
+    cipher: EnvelopeCipher,
+    clock: Clock,
+    *,
+    tenant: Tenant,
+    conversation_id: str,
+    body: str,
+    sent_by: str,
+) -> Message:
+    """An encrypted outbound message in `queued`, with its segment count recorded."""
+    now = clock.now()
+    message_id = new_id(epoch_ms(now))
+    segments = count_segments(body)
+    record = cipher.encrypt(body_location(tenant.tenant_id, conversation_id, message_id), body)
+    return Message(
+        tenant_id=tenant.tenant_id,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.QUEUED,
+        body_record=record.to_bytes(),
+        created_at=iso(now),
+        updated_at=iso(now),
+        expires_at=expiry(now, tenant.retention_days),
+        segments=segments.segments,
+        encoding=segments.encoding,
+        sent_by=sent_by,
+    )
+
+
+def enqueue_or_leave_for_sweeper(
+    queue: OutboundQueue, metrics: MetricsSink, ref: MessageRef
+) -> None:
+    """The message is already stored as queued; if the queue is down, the sweeper re-drives it."""
+    try:
+        queue.enqueue(ref)
+    except QuietlineError as error:
+        metrics.count("OutboundEnqueueFailed")
+        logger.warning(
+            "enqueue failed; the sweeper will retry", extra={"error": type(error).__name__}
+        )
+
+
+@dataclass
+class OutboundService:
+    directory: TenantDirectory
+    store: MessageRepository
+    cipher: EnvelopeCipher
+    queue: OutboundQueue
+    clock: Clock
+    metrics: MetricsSink
+
+    def accept(self, *, tenant_id: str, conversation_id: str, body: str, sent_by: str) -> Message:
+        """Validate, check consent and opt-out, encrypt, store as queued, enqueue.
+
+        Raises OptedOutError / ConsentRequiredError before anything is stored.
+        """
+        tenant = self.directory.active_tenant(tenant_id)
+        validate_body_length(body, tenant.settings.max_body_chars)
+        conversation = self.store.get_conversation(tenant_id, conversation_id)
+        check_can_send_plain_sms(conversation.consent, conversation.opted_out)
+        message = queued_message(
+            self.cipher,
+            self.clock,
+            tenant=tenant,
+            conversation_id=conversation_id,
+            body=body,
+            sent_by=sent_by,
+        )
+        self.store.record_message(message)
+        ref = MessageRef(tenant_id, conversation_id, message.message_id)
+        enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
+        self.metrics.count("OutboundAccepted")
+        return message
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # already sent/failed, or gone: a repeated queue delivery
+
+
+class SendInProgressError(QuietlineError):
+    """Another sender holds this message's lease; retry after it expires."""
+
+
+@dataclass
+class SenderService:
+    directory: TenantDirectory
+    store: MessageRepository
+    cipher: EnvelopeCipher
+    carrier: Carrier
+    clock: Clock
+    metrics: MetricsSink
+    lease: timedelta = timedelta(seconds=90)
+
+    def send(self, ref: MessageRef) -> SendOutcome:  # noqa: PLR0911 - one exit per outcome
+        """Send one queued message. TransientCarrierError and AWS faults propagate: retry."""
+        try:
+            message = self.store.get_message(ref)
+        except NotFoundError:
+            self.metrics.count("SendForUnknownMessage")
+            return SendOutcome.SKIPPED
+        if message.status is not MessageStatus.QUEUED:
+            return SendOutcome.SKIPPED
+        now = self.clock.now()
+        if not self.store.claim_for_sending(ref, now=iso(now), lease_until=iso(now + self.lease)):
+            if self.store.get_message(ref).status is not MessageStatus.QUEUED:
+                return SendOutcome.SKIPPED
+            raise SendInProgressError("message is leased by another sender")
+        try:
+            tenant = self.directory.active_tenant(ref.tenant_id)
+            conversation = self.store.get_conversation(ref.tenant_id, ref.conversation_id)
+            # An opt-out takes effect before the next send; only the STOP/HELP replies
+            # (fixed wording, no PHI) may still go to an opted-out number.
+            if conversation.opted_out and message.sent_by != SYSTEM_SENDER:
+                return self._fail(ref, "opted_out")
+            body, phone = self.cipher.decrypt_many(
+                [
+                    (
+                        body_location(ref.tenant_id, ref.conversation_id, ref.message_id),
+                        message.body_record,
+                    ),
+                    (phone_location(ref.tenant_id, ref.conversation_id), conversation.phone_record),
+                ]
+            )
+        except TenantUnavailableError:
+            return self._fail(ref, "tenant_unavailable")
+        except CryptoError as error:
+            self.metrics.count("SendDecryptFailed")
+            return self._fail(ref, f"decrypt:{type(error).__name__}")
+        origination = conversation.business_number or (tenant.business_numbers or ("",))[0]
+        sms = OutboundSms(origination, phone, body, ref.token(), ref.tenant_id)
+        try:
+            result = self.carrier.send(sms)
+        except PermanentCarrierError as error:
+            if error.recipient_opted_out:
+                self.store.set_opted_out(ref.tenant_id, ref.conversation_id, True, iso(now))
+            return self._fail(ref, error.reason)
+        self.store.advance_status(
+            ref,
+            MessageStatus.SENT,
+            at=iso(self.clock.now()),
+            carrier=self.carrier.name,
+            carrier_message_id=result.carrier_message_id,
+        )
+        self.metrics.count("OutboundSent")
+        return SendOutcome.SENT
+
+    def _fail(self, ref: MessageRef, reason: str) -> SendOutcome:
+        self.store.advance_status(
+            ref, MessageStatus.FAILED, at=iso(self.clock.now()), failure_reason=reason[:100]
+        )
+        self.metrics.count("OutboundFailed")
+        return SendOutcome.FAILED

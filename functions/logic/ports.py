@@ -1,0 +1,73 @@
+"""The ports messaging logic depends on; adapters live in functions/dal and functions/carriers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from functions.core.models import ConsentRecord, Conversation, Message, MessageStatus, Page
+from functions.dal.message_store import ConversationChange, MessageRef, PendingMessage
+
+
+class MessageRepository(Protocol):
+    def get_conversation(self, tenant_id: str, conversation_id: str) -> Conversation: ...
+
+    def create_conversation(
+        self, tenant_id: str, conversation_id: str, phone_record: bytes, at: str
+    ) -> None: ...
+
+    def set_consent(self, tenant_id: str, conversation_id: str, consent: ConsentRecord) -> None: ...
+
+    def record_message(
+        self,
+        message: Message,
+        *,
+        new_phone_record: bytes | None = None,
+        change: ConversationChange | None = None,
+        replies: Sequence[Message] = (),
+    ) -> None: ...
+
+    def get_message(self, ref: MessageRef) -> Message: ...
+
+    def list_messages(
+        self, tenant_id: str, conversation_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]: ...
+
+    def find_by_carrier_id(self, carrier: str, carrier_message_id: str) -> MessageRef: ...
+
+    def advance_status(
+        self,
+        ref: MessageRef,
+        status: MessageStatus,
+        *,
+        at: str,
+        carrier: str | None = None,
+        carrier_message_id: str | None = None,
+        failure_reason: str | None = None,
+    ) -> bool: ...
+
+    def claim_for_sending(self, ref: MessageRef, *, now: str, lease_until: str) -> bool: ...
+
+    def list_pending(self, *, created_before: str, limit: int = 100) -> list[PendingMessage]: ...
+
+    def set_opted_out(
+        self, tenant_id: str, conversation_id: str, opted_out: bool, at: str
+    ) -> None: ...
+
+
+class OutboundQueue(Protocol):
+    """Hands a stored, queued message to the sender (SQS in AWS)."""
+
+    def enqueue(self, ref: MessageRef) -> None: ...
+
+
+class StaffNotifier(Protocol):
+    """Tells staff something arrived, without PHI: no name, number or text."""
+
+    def new_inbound_message(self, tenant_id: str, practice_name: str) -> None: ...
+
+
+class MetricsSink(Protocol):
+    """Counts by metric name only: a dimension must never carry PHI."""
+
+    def count(self, name: str, value: int = 1) -> None: ...

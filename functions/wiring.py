@@ -1,0 +1,148 @@
+"""Composition root: builds each service from its adapters once per Lambda instance.
+
+Handlers ask for a service here; tests and local mode replace a port with `override`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from functions.carriers.models import Carrier
+from functions.core.clock import Clock, SystemClock
+from functions.core.observability import PowertoolsMetrics
+from functions.core.settings import core_settings, messaging_settings
+from functions.crypto.envelope import EnvelopeCipher
+from functions.dal.kms_keys import KmsDataKeyProvider
+from functions.dal.message_store import MessageStore
+from functions.dal.notifier import SnsStaffNotifier
+from functions.dal.queue import SqsQueue
+from functions.logic.delivery import Sweeper
+from functions.logic.inbound import InboundService
+from functions.logic.outbound import OutboundService, SenderService
+from functions.logic.tenants import TenantDirectory
+
+_overrides: dict[str, Any] = {}
+
+
+def override(**ports: Any) -> None:
+    """Replace ports (carrier, clock, notifier, ...) and drop every cached service."""
+    _overrides.update(ports)
+    reset()
+
+
+def reset() -> None:
+    for factory in (
+        store,
+        cipher,
+        directory,
+        clock,
+        metrics,
+        carrier,
+        outbound_queue,
+        retry_queue,
+        notifier,
+        inbound_service,
+        outbound_service,
+        sender_service,
+        sweeper,
+        twilio_auth_token,
+    ):
+        factory.cache_clear()
+
+
+@cache
+def store() -> MessageStore:
+    return _overrides.get("store") or MessageStore.for_table_name(core_settings().table_name)
+
+
+@cache
+def cipher() -> EnvelopeCipher:
+    return _overrides.get("cipher") or EnvelopeCipher(KmsDataKeyProvider())
+
+
+@cache
+def directory() -> TenantDirectory:
+    return TenantDirectory(store(), cipher())
+
+
+@cache
+def clock() -> Clock:
+    return _overrides.get("clock") or SystemClock()
+
+
+@cache
+def metrics() -> Any:
+    return _overrides.get("metrics") or PowertoolsMetrics()
+
+
+@cache
+def twilio_auth_token() -> str:
+    if "twilio_auth_token" in _overrides:
+        return str(_overrides["twilio_auth_token"])
+    from functions.dal.secrets import get_secret_string  # noqa: PLC0415 - Twilio path only
+
+    secret_id = messaging_settings().twilio_auth_token_secret
+    return get_secret_string(secret_id) if secret_id else ""
+
+
+@cache
+def carrier() -> Carrier:
+    if "carrier" in _overrides:
+        return _overrides["carrier"]  # type: ignore[no-any-return]
+    settings = messaging_settings()
+    if settings.carrier == "twilio":
+        from functions.carriers.twilio import TwilioCarrier  # noqa: PLC0415
+
+        return TwilioCarrier(
+            settings.twilio_account_sid or "",
+            twilio_auth_token(),
+            base_url=settings.twilio_api_base_url,
+            status_callback_url=(
+                f"{settings.public_base_url}/webhooks/twilio/status"
+                if settings.public_base_url
+                else None
+            ),
+        )
+    from functions.carriers.aws_sms import AwsSmsCarrier  # noqa: PLC0415
+
+    return AwsSmsCarrier(configuration_set=settings.sms_configuration_set)
+
+
+@cache
+def outbound_queue() -> SqsQueue:
+    return _overrides.get("outbound_queue") or SqsQueue(messaging_settings().outbound_queue_url)
+
+
+@cache
+def retry_queue() -> SqsQueue:
+    from functions.core.settings import retry_queue_url  # noqa: PLC0415
+
+    return _overrides.get("retry_queue") or SqsQueue(retry_queue_url())
+
+
+@cache
+def notifier() -> SnsStaffNotifier:
+    return _overrides.get("notifier") or SnsStaffNotifier(messaging_settings().staff_topic_arn)
+
+
+@cache
+def inbound_service() -> InboundService:
+    return InboundService(
+        directory(), store(), cipher(), outbound_queue(), notifier(), clock(), metrics()
+    )
+
+
+@cache
+def outbound_service() -> OutboundService:
+    return OutboundService(directory(), store(), cipher(), outbound_queue(), clock(), metrics())
+
+
+@cache
+def sender_service() -> SenderService:
+    return SenderService(directory(), store(), cipher(), carrier(), clock(), metrics())
+
+
+@cache
+def sweeper() -> Sweeper:
+    return Sweeper(store(), outbound_queue(), clock(), metrics())
