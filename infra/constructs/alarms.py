@@ -1,0 +1,42 @@
+"""Where alarms go: one encrypted SNS topic, emailed to the practice's security contact."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import QuietlineConfig
+
+
+class Alarms(Construct):
+    """The alarm topic. Alarm texts name resources and metrics only, never PHI."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: QuietlineConfig, platform_key: kms.IKey
+    ) -> None:
+        super().__init__(scope, id)
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name=f"Quietline {config.stack_name} alarms",
+            # SNSEncryptedKMS: notifications are encrypted at rest with our key.
+            master_key=platform_key,
+            # AwsSolutions-SNS3 / 164.312(e)(1): publishing over plain HTTP is denied.
+            enforce_ssl=True,
+        )
+        # CloudWatch alarms publish to the encrypted topic through this grant (topic
+        # policy + key policy); without it alarm notifications are silently dropped.
+        self.topic.grant_publish(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        # The recipient must confirm the subscription email once after the first deploy.
+        self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+
+    def add_alarm_action(self, alarm: cloudwatch.Alarm) -> None:
+        """Notify on ALARM and on recovery (HIPAA.Security-CloudWatchAlarmAction)."""
+        action = cloudwatch_actions.SnsAction(self.topic)
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)

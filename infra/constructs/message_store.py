@@ -1,0 +1,125 @@
+"""The DynamoDB message store, built from functions/dal/schema.py (the one definition).
+
+Local mode creates its moto table from the same schema module, so key names, indexes
+and TTL cannot drift between a laptop and the deployed table.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from functions.dal import schema
+from infra.config import QuietlineConfig
+
+# Every key attribute in the schema is a string.
+_STRING = dynamodb.AttributeType.STRING
+
+# Exactly the item actions the DAL uses (TransactWriteItems is authorized per item
+# action). No Scan and no batch actions: no access pattern needs them.
+_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+# What DynamoDB may do with the table key on a caller's behalf: CDK's table grants,
+# spelled out without wildcards (GenerateDataKey* would include key pairs).
+_KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+_KEY_WRITE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+)
+
+
+def _string_attribute(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=_STRING)
+
+
+class MessageStore(Construct):
+    """Conversations, messages, consent and idempotency records of every tenant.
+
+    PHI fields inside items are envelope-encrypted with the tenant's key by the Lambda
+    code before they are written; the table's own encryption is a second layer.
+    """
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: QuietlineConfig, platform_key: kms.IKey
+    ) -> None:
+        super().__init__(scope, id)
+        self._platform_key = platform_key
+        self.table = self._table(platform_key)
+        for index in schema.GLOBAL_INDEXES:
+            self._add_index(index)
+
+    def _table(self, platform_key: kms.IKey) -> dynamodb.Table:
+        # aws_dynamodb.Table (a CfnTable) rather than TableV2: cdk-nag's
+        # DynamoDBPITREnabled / DynamoDBInBackupPlan rules only inspect CfnTable.
+        return dynamodb.Table(
+            self,
+            "Table",
+            partition_key=_string_attribute(schema.PARTITION_KEY),
+            sort_key=_string_attribute(schema.SORT_KEY),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            # 164.312(a)(2)(iv): at rest under the practice's own key, not an AWS-owned one.
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=platform_key,
+            # 164.308(a)(7) contingency plan: restore to any second of the last 35 days.
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True, recovery_period_in_days=35
+            ),
+            # PHI records are never removed by a stack update or delete.
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            # Items past their retention date expire; shredding happens by key deletion.
+            time_to_live_attribute=schema.TTL_ATTRIBUTE,
+            # Contributor Insights stays off (default): its top-key reports would show
+            # partition keys, and it is not needed to operate the table.
+        )
+
+    def _add_index(self, index: schema.GlobalIndex) -> None:
+        self.table.add_global_secondary_index(
+            index_name=index.name,
+            partition_key=_string_attribute(index.partition_key),
+            sort_key=_string_attribute(index.sort_key),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+    def grant_read_data(self, grantee: iam.IGrantable) -> None:
+        """Get and query items (table and each index), decrypt through DynamoDB."""
+        self._grant(grantee, _READ_ACTIONS, _KEY_READ_ACTIONS)
+
+    def grant_read_write_data(self, grantee: iam.IGrantable) -> None:
+        """Read, put, update, delete and condition-check items; no table management."""
+        self._grant(grantee, _READ_ACTIONS + _WRITE_ACTIONS, _KEY_READ_ACTIONS + _KEY_WRITE_ACTIONS)
+
+    def _grant(
+        self, grantee: iam.IGrantable, table_actions: tuple[str, ...], key_actions: tuple[str, ...]
+    ) -> None:
+        # Index ARNs one by one rather than CDK's "<table>/index/*" (AwsSolutions-IAM5).
+        index_arns = [
+            f"{self.table.table_arn}/index/{index.name}" for index in schema.GLOBAL_INDEXES
+        ]
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(table_actions),
+            resource_arns=[self.table.table_arn, *index_arns],
+        )
+        # The table key only through DynamoDB: a function cannot use it directly.
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(key_actions),
+            resource_arns=[self._platform_key.key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"dynamodb.{cdk.Stack.of(self).region}.amazonaws.com"
+                }
+            },
+        )

@@ -1,0 +1,1 @@
+"""Infrastructure tests: synthesize once, assert the properties HIPAA relies on."""

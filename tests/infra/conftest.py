@@ -1,0 +1,148 @@
+"""One synth per test session of the real app (built by infra.app_factory.build_app,
+exactly as app.py builds it) and one of the QuietlineFunction test stacks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from constructs import IConstruct
+
+from infra.app_factory import build_app, create_app, resolve_environment
+from infra.config import QuietlineConfig, parse_config
+from infra.stack import QuietlineStack
+from tests.infra.function_stack import FunctionTestStack
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ALARM_EMAIL = "alarms@harbor-counseling.example"
+TENANT_IDS = ("harbor", "cedar")
+# Tests never run pip: bundling is skipped and the asset is the functions/ source folder.
+SKIP_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
+
+TEST_CONFIG: dict[str, Any] = {
+    "practice_name": "Harbor Counseling",
+    "account": ACCOUNT,
+    "region": REGION,
+    "alarm_email": ALARM_EMAIL,
+    "tenants": [
+        {
+            "id": "harbor",
+            "display_name": "Harbor Counseling",
+            "business_numbers": ["+12065550100"],
+            "support_contact": "(206) 555-0100",
+        },
+        {
+            "id": "cedar",
+            "display_name": "Cedar Therapy",
+            "business_numbers": ["+12065550123"],
+            "support_contact": "https://cedar.example/help",
+        },
+    ],
+}
+
+
+def make_config(**overrides: Any) -> QuietlineConfig:
+    return parse_config({**copy.deepcopy(TEST_CONFIG), **overrides}, source="test config")
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    app: cdk.App
+    outdir: Path
+    stacks: dict[str, cdk.Stack]  # stack name -> stack
+    templates: dict[str, dict[str, Any]]  # stack name -> template JSON
+
+    def template(self, stack_name: str) -> Template:
+        return Template.from_json(self.templates[stack_name])
+
+    @property
+    def report(self) -> dict[str, Any]:
+        report: dict[str, Any] = json.loads(
+            (self.outdir / "validation-report.json").read_text(encoding="utf-8")
+        )
+        return report
+
+
+def _synthesize(app: cdk.App, outdir: Path, stacks: list[cdk.Stack]) -> Synthesized:
+    # Raises if cdk-nag reports any unacknowledged finding.
+    assembly = app.synth()
+    templates = {artifact.stack_name: artifact.template for artifact in assembly.stacks}
+    return Synthesized(
+        app=app,
+        outdir=outdir,
+        stacks={stack.stack_name: stack for stack in stacks},
+        templates=templates,
+    )
+
+
+@pytest.fixture(scope="session")
+def quietline(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The real Quietline app (VPC off, the default)."""
+    outdir = tmp_path_factory.mktemp("quietline-cdk.out")
+    app, stack = build_app(make_config(), outdir=str(outdir), context=SKIP_BUNDLING)
+    return _synthesize(app, outdir, [stack])
+
+
+@pytest.fixture(scope="session")
+def stack(quietline: Synthesized) -> QuietlineStack:
+    found = quietline.stacks["Quietline"]
+    assert isinstance(found, QuietlineStack)
+    return found
+
+
+@pytest.fixture(scope="session")
+def template(quietline: Synthesized) -> dict[str, Any]:
+    return quietline.templates["Quietline"]
+
+
+@pytest.fixture(scope="session")
+def function_stacks(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """QuietlineFunction in a test app: one stack without VPC, one with (vpc.enabled)."""
+    outdir = tmp_path_factory.mktemp("functions-cdk.out")
+    app = create_app(outdir=str(outdir), context=SKIP_BUNDLING)
+    stacks: list[cdk.Stack] = []
+    for name, vpc_enabled in (("FunctionsNoVpc", False), ("FunctionsInVpc", True)):
+        config = make_config(stack_name=name, vpc={"enabled": vpc_enabled})
+        stacks.append(FunctionTestStack(app, name, config=config, env=resolve_environment(config)))
+    return _synthesize(app, outdir, stacks)
+
+
+# --- template helpers ------------------------------------------------------------------
+def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def get_att_arn(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def only(items: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    assert len(items) == 1, sorted(items)
+    return next(iter(items.items()))
+
+
+def logical_id(construct: IConstruct) -> str:
+    """Logical id of an L1 resource, or of an L2 construct's default resource."""
+    element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+    assert isinstance(element, cdk.CfnElement), construct.node.path
+    return cdk.Stack.of(element).get_logical_id(element)
+
+
+def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = policy_document["Statement"]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,144 @@
+"""cdk-nag HIPAA Security + AWS Solutions: no open finding, every acknowledgement argued."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_logs as logs
+
+from infra.app_factory import create_app
+from infra.nag import MIN_REASON_LENGTH, RULE_PACKS, acknowledge
+from tests.infra.conftest import ACCOUNT, REGION, Synthesized
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
+
+TRIVIAL_REASONS = {"not needed", "n/a", "ok", "false positive", "not applicable"}
+
+# Reviewed list: a new acknowledgement must be added here on purpose.
+EXPECTED_APP_ACKNOWLEDGEMENTS = {
+    (
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AWSBackupServiceRolePolicyForBackup]",
+        "Quietline/Backups/Plan/MessageTable/Role",
+    ),
+}
+EXPECTED_FUNCTION_RULES = {
+    "HIPAA.Security-LambdaInsideVPC",  # only where vpc.enabled is false
+    "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-L1",
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AWSBackupServiceRolePolicyForBackup]",
+}
+
+
+def _acknowledgements(app: cdk.App) -> list[tuple[str, str, str]]:
+    """(rule id, construct path, reason) of every cdk-nag acknowledgement in the app.
+
+    CDK's own constructs acknowledge some CloudFormation-lint rules (e.g. W3010 on a
+    VPC's hard-coded AZs); those are theirs, not ours, and are left out.
+    """
+    found = []
+    for construct in app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type != cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                continue
+            for qualified_id, reason in entry.data.items():
+                namespace, rule = qualified_id.split("::", 1)
+                if namespace in RULE_PACKS:
+                    found.append((rule, construct.node.path, reason))
+    return found
+
+
+def _suppressed(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for plugin in report["pluginReports"] for v in plugin.get("suppressedViolations", [])]
+
+
+@pytest.fixture(params=["quietline", "function_stacks"])
+def synthesized(request: pytest.FixtureRequest) -> Synthesized:
+    found: Synthesized = request.getfixturevalue(request.param)
+    return found
+
+
+def test_synth_leaves_no_unacknowledged_finding(synthesized: Synthesized) -> None:
+    # The fixture's synth would have raised; the report says the same.
+    for plugin in synthesized.report["pluginReports"]:
+        assert plugin["violations"] == [], plugin["pluginName"]
+        assert plugin["conclusion"] == "success"
+
+
+def test_every_acknowledgement_has_a_specific_reason(synthesized: Synthesized) -> None:
+    acknowledgements = _acknowledgements(synthesized.app)
+    assert acknowledgements
+    for rule, path, reason in acknowledgements:
+        assert len(reason) >= MIN_REASON_LENGTH, (rule, path)
+        assert reason.lower().rstrip(".") not in TRIVIAL_REASONS, (rule, path)
+
+
+def test_every_acknowledgement_matches_a_real_finding(synthesized: Synthesized) -> None:
+    # A stale acknowledgement (the finding was fixed) should be removed, not kept.
+    suppressed = {
+        (v["acknowledgedId"].split("::", 1)[1], v["acknowledgedAt"])
+        for v in _suppressed(synthesized.report)
+    }
+    for rule, path, _reason in _acknowledgements(synthesized.app):
+        assert (rule, path) in suppressed
+
+
+def test_report_keeps_the_reason_next_to_each_suppressed_finding(
+    synthesized: Synthesized,
+) -> None:
+    for violation in _suppressed(synthesized.report):
+        assert len(violation["reason"]) >= MIN_REASON_LENGTH
+        assert violation["violatingConstructs"]
+
+
+def test_app_acknowledgements_are_the_reviewed_list(quietline: Synthesized) -> None:
+    assert {(rule, path) for rule, path, _ in _acknowledgements(quietline.app)} == (
+        EXPECTED_APP_ACKNOWLEDGEMENTS
+    )
+
+
+def test_function_acknowledgements_are_the_reviewed_list(function_stacks: Synthesized) -> None:
+    acknowledged = _acknowledgements(function_stacks.app)
+
+    assert {rule for rule, _, _ in acknowledged} == EXPECTED_FUNCTION_RULES
+    inside_vpc_waived = {path for rule, path, _ in acknowledged if rule.endswith("LambdaInsideVPC")}
+    assert inside_vpc_waived == {
+        "FunctionsNoVpc/Inbound/Function",
+        "FunctionsNoVpc/Sender/Function",
+    }
+
+
+def test_no_template_has_an_inline_iam_policy(synthesized: Synthesized) -> None:
+    for template in synthesized.templates.values():
+        types = {resource["Type"] for resource in template["Resources"].values()}
+        assert "AWS::IAM::Policy" not in types
+
+
+def test_an_unacknowledged_finding_fails_synth(tmp_path: Path) -> None:
+    # Given an app built like the real one, with a log group that has no KMS key
+    app = create_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Leaky", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    logs.LogGroup(stack, "Plain", retention=logs.RetentionDays.SIX_YEARS)
+
+    # When synthesizing, then cdk-nag stops it and names the HIPAA rule
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text(encoding="utf-8")
+    assert "HIPAA.Security-CloudWatchLogGroupEncrypted" in report
+
+
+@pytest.mark.parametrize("reason", ["not needed", "ok", "short reason"])
+def test_acknowledge_rejects_a_vague_reason(reason: str) -> None:
+    stack = cdk.Stack(cdk.App(), "Any")
+    with pytest.raises(ValueError, match="specific reason"):
+        acknowledge(stack, "HIPAA.Security-LambdaDLQ", reason)
+
+
+def test_acknowledge_rejects_an_unknown_rule_pack() -> None:
+    stack = cdk.Stack(cdk.App(), "Any")
+    with pytest.raises(ValueError, match="rule pack"):
+        acknowledge(stack, "NIST.800.53.R5-LambdaDLQ", "x" * MIN_REASON_LENGTH)
