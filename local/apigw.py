@@ -21,6 +21,9 @@ class Route:
     method: str
     template: str  # API Gateway resource path, e.g. /conversations/{conversation_id}
     handler: str  # dotted path "functions.handlers.health.handler"
+    # "apigw": an API Gateway proxy event; "sns": the body is an SNS message, as End User
+    # Messaging publishes it, and the handler gets the SNS Lambda event.
+    kind: str = "apigw"
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -116,3 +119,25 @@ def response_parts(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
     return status, headers, raw
+
+
+def build_sns_event(message: str, topic_arn: str) -> dict[str, Any]:
+    """The Lambda event SNS delivers for one published message."""
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": topic_arn,
+                    "Subject": None,
+                    "Message": message,
+                    "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }

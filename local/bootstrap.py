@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
-from functions.dal.schema import create_table_kwargs, tenant_key_alias
+from functions.dal.schema import QueueSpec, create_table_kwargs, tenant_key_alias
 from functions.logic.tenants import provision_tenant
 from infra.config import QuietlineConfig
 from local import kms_key_state
@@ -47,6 +48,29 @@ def ensure_tenant_key(kms: Any, tenant_id: str) -> str:
     kms.enable_key_rotation(KeyId=key_id)
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
     return key_id
+
+
+def ensure_queue(spec: QueueSpec) -> str:
+    """The queue and its DLQ with the deployed redrive policy; returns the queue URL."""
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=f"quietline-{spec.name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receives}
+    return str(
+        sqs.create_queue(
+            QueueName=f"quietline-{spec.name}",
+            Attributes={
+                "RedrivePolicy": json.dumps(redrive),
+                "VisibilityTimeout": str(spec.visibility_seconds),
+            },
+        )["QueueUrl"]
+    )
+
+
+def ensure_staff_topic() -> str:
+    return str(boto3.client("sns").create_topic(Name="quietline-staff-notifications")["TopicArn"])
 
 
 def bootstrap(config: QuietlineConfig, table_name: str) -> None:

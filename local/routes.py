@@ -4,4 +4,16 @@ from __future__ import annotations
 
 from local.apigw import Route
 
-ROUTES: tuple[Route, ...] = (Route("GET", "/health", "functions.handlers.health.handler"),)
+TWILIO_SMS_PATH = "/webhooks/twilio/sms"
+TWILIO_STATUS_PATH = "/webhooks/twilio/status"
+# Stands in for the SNS topic End User Messaging publishes inbound texts to.
+AWS_SMS_INBOUND_PATH = "/local/aws-sms/inbound"
+OUTBOX_PATH = "/local/outbox"
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "functions.handlers.health.handler"),
+    Route("POST", TWILIO_SMS_PATH, "functions.handlers.twilio_webhook.handler"),
+    Route("POST", TWILIO_STATUS_PATH, "functions.handlers.twilio_webhook.handler"),
+    Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),
+    Route("GET", OUTBOX_PATH, "local.sim_carrier.outbox_handler"),
+)

@@ -7,9 +7,11 @@ QUIETLINE_CONFIG (default quietline.config.json).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -19,11 +21,34 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from functions.core.settings import ENV_STAGE, ENV_TABLE_NAME
+from functions import wiring
+from functions.core.settings import (
+    ENV_CARRIER,
+    ENV_OUTBOUND_QUEUE_URL,
+    ENV_PUBLIC_BASE_URL,
+    ENV_RETRY_QUEUE_URL,
+    ENV_STAFF_TOPIC_ARN,
+    ENV_STAGE,
+    ENV_TABLE_NAME,
+)
+from functions.dal.schema import OUTBOUND_QUEUE, RETRY_QUEUE
 from infra.config import REPO_ROOT, ConfigError, load_config
-from local.bootstrap import bootstrap, enforce_kms_key_state
-from local.routes import ROUTES
+from local import workers
+from local.bootstrap import (
+    bootstrap,
+    enforce_kms_key_state,
+    ensure_queue,
+    ensure_staff_topic,
+)
+from local.routes import (
+    AWS_SMS_INBOUND_PATH,
+    OUTBOX_PATH,
+    ROUTES,
+    TWILIO_SMS_PATH,
+    TWILIO_STATUS_PATH,
+)
 from local.server import make_server
+from local.sim_carrier import CARRIER
 
 HOST = "127.0.0.1"
 TABLE_NAME = "quietline-local"
@@ -52,6 +77,15 @@ def _point_aws_at(endpoint: str, region: str) -> None:
         os.environ.pop(name, None)
 
 
+def _handler(module: str) -> workers.Handler:
+    handler: workers.Handler = importlib.import_module(module).handler
+    return handler
+
+
+def _worker(target: Any, queue_url: str, module: str, stop: threading.Event) -> threading.Thread:
+    return threading.Thread(target=target, args=(queue_url, _handler(module), stop), daemon=True)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("werkzeug", "botocore"):
@@ -69,9 +103,23 @@ def main() -> int:
     _point_aws_at(endpoint, config.region)
     enforce_kms_key_state()
     bootstrap(config, TABLE_NAME)
+    outbound_url, retry_url = ensure_queue(OUTBOUND_QUEUE), ensure_queue(RETRY_QUEUE)
 
     server = make_server(HOST, int(os.environ.get("QUIETLINE_PORT", "8000")), ROUTES)
     base_url = f"http://{HOST}:{server.server_address[1]}"
+    os.environ.update(
+        {
+            ENV_CARRIER: "simulated",
+            ENV_OUTBOUND_QUEUE_URL: outbound_url,
+            ENV_RETRY_QUEUE_URL: retry_url,
+            ENV_STAFF_TOPIC_ARN: ensure_staff_topic(),
+            # Twilio signs the URL it calls; locally that is this server.
+            ENV_PUBLIC_BASE_URL: base_url,
+        }
+    )
+    twilio_auth_token = secrets.token_hex(16)
+    CARRIER.on_sent = workers.report_delivery
+    wiring.override(carrier=CARRIER, twilio_auth_token=twilio_auth_token)
     first = config.tenants[0]
     state: dict[str, Any] = {
         "base_url": base_url,
@@ -81,6 +129,13 @@ def main() -> int:
         "tenant_id": first.id,
         "business_number": first.business_numbers[0],
         "tenants": [{"id": t.id, "business_numbers": t.business_numbers} for t in config.tenants],
+        "twilio_auth_token": twilio_auth_token,
+        "twilio_sms_webhook_url": base_url + TWILIO_SMS_PATH,
+        "twilio_status_webhook_url": base_url + TWILIO_STATUS_PATH,
+        "aws_sms_inbound_url": base_url + AWS_SMS_INBOUND_PATH,
+        "outbox_url": base_url + OUTBOX_PATH,
+        "outbound_queue_url": outbound_url,
+        "retry_queue_url": retry_url,
     }
     state_dir = Path(os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline")
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -89,14 +144,25 @@ def main() -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    background = [
+        threading.Thread(target=server.serve_forever, daemon=True),
+        _worker(workers.poll_queue, outbound_url, "functions.handlers.sender", stop),
+        _worker(workers.poll_queue, retry_url, "functions.handlers.retry_worker", stop),
+        threading.Thread(
+            target=workers.run_every,
+            args=(60, _handler("functions.handlers.sweeper"), stop),
+            daemon=True,
+        ),
+    ]
+    for thread in background:
+        thread.start()
     print(f"Quietline is running at {base_url}  (state: {state_file}; Ctrl-C stops)", flush=True)
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.shutdown()
         server.server_close()
         moto.stop()

@@ -11,12 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.apigw import LambdaContext, Route, build_event, response_parts
+from functions.core.errors import QuietlineError
+from local.apigw import LambdaContext, Route, build_event, build_sns_event, response_parts
 
 logger = logging.getLogger("quietline.local")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY_BYTES = 1_048_576  # API Gateway's payload limit is 10 MB; ours is far smaller.
+LOCAL_TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:quietline-inbound-sms"
 
 
 @cache
@@ -49,18 +51,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             result = _json_error(404, "no such route")
         else:
             body = self.rfile.read(length) if length else b""
-            event = build_event(
-                route=route,
-                path_parameters=params,
-                method=self.command,
-                raw_path=self.path,
-                headers={k: v for k, v in self.headers.items()},
-                body=body,
-                source_ip=self.client_address[0],
-                host=self.headers.get("Host", ""),
-            )
             try:
-                result = load_handler(route.handler)(event, LambdaContext(route.handler))
+                result = self._invoke(route, params, body)
+            except QuietlineError as error:
+                # Only the SNS-shaped route gets here (API Gateway handlers answer for
+                # themselves): in AWS, SNS would retry into the DLQ; locally we say 400.
+                result = _json_error(400, type(error).__name__)
             except Exception:
                 # API Gateway answers 502 when a proxy integration raises; so do we.
                 logger.exception("handler raised", extra={"route": route.template})
@@ -74,6 +70,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
         # Route templates only: a raw path or query string could carry something sensitive.
         logger.info("%s %s -> %s", self.command, route.template if route else "(unknown)", status)
+
+    def _invoke(self, route: Route, params: dict[str, str], body: bytes) -> dict[str, Any]:
+        handler = load_handler(route.handler)
+        context = LambdaContext(route.handler)
+        if route.kind == "sns":
+            outcome = handler(
+                build_sns_event(body.decode("utf-8", "replace"), LOCAL_TOPIC_ARN), context
+            )
+            return {
+                "statusCode": 202,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(outcome),
+            }
+        event = build_event(
+            route=route,
+            path_parameters=params,
+            method=self.command,
+            raw_path=self.path,
+            headers={k: v for k, v in self.headers.items()},
+            body=body,
+            source_ip=self.client_address[0],
+            host=self.headers.get("Host", ""),
+        )
+        return handler(event, context)
 
     def _find(self, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:

@@ -7,9 +7,11 @@ returns a carrier id, and (if asked) reports delivery back through a callback.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from functions.carriers.models import OutboundSms, SendResult
 
@@ -31,7 +33,7 @@ class SimulatedCarrier:
         self._ids = itertools.count(1)
         self._outbox: list[SentText] = []
         self._failures: list[Exception] = []
-        self._on_sent = on_sent
+        self.on_sent = on_sent
 
     def fail_next(self, *errors: Exception) -> None:
         """Raise these, in order, from the next sends (fault injection)."""
@@ -50,10 +52,25 @@ class SimulatedCarrier:
                 sms.message_id,
             )
             self._outbox.append(sent)
-        if self._on_sent:
-            self._on_sent(sent)
+        if self.on_sent:
+            self.on_sent(sent)
         return SendResult(sent.carrier_message_id)
 
     def outbox(self, destination: str | None = None) -> list[SentText]:
         with self._lock:
             return [s for s in self._outbox if destination in (None, s.destination_number)]
+
+
+# The one simulated carrier of a local runtime: the sender writes to it, the phone
+# simulator and the tests read its outbox.
+CARRIER = SimulatedCarrier()
+
+
+def outbox_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """GET /local/outbox[?to=+1...]: every text the simulated carrier sent (local mode only)."""
+    to = (event.get("queryStringParameters") or {}).get("to")
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+        "body": json.dumps([asdict(sent) for sent in CARRIER.outbox(to)]),
+    }

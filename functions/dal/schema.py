@@ -65,3 +65,17 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
 def tenant_key_alias(tenant_id: str) -> str:
     """KMS alias of a tenant's customer-managed key (same in CDK and local mode)."""
     return f"alias/quietline/{tenant_id}"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue with its dead-letter queue, as deployed and as local mode creates it."""
+
+    name: str
+    max_receives: int  # deliveries before SQS moves a message to the DLQ
+    visibility_seconds: int  # ≥ 6x the consumer's timeout, as AWS advises for Lambda
+
+
+OUTBOUND_QUEUE = QueueSpec("outbound", max_receives=5, visibility_seconds=120)
+RETRY_QUEUE = QueueSpec("retry", max_receives=8, visibility_seconds=180)
+QUEUES: tuple[QueueSpec, ...] = (OUTBOUND_QUEUE, RETRY_QUEUE)
