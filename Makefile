@@ -12,10 +12,11 @@ export PYTHONPATH := $(CURDIR)
 setup: $(STAMP) node_modules/.package-lock.json
 
 # Reinstall whenever the pinned requirements change.
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -44,7 +45,11 @@ synth: setup
 
 deploy: setup
 	npx cdk deploy --require-approval broadening
-	$(BIN)/python -m local.provision --from-stack
+	$(BIN)/quietline tenants sync
+
+# make replay QUEUE=outbound|retry|inbound [ARGS=--local]
+replay: setup
+	$(BIN)/quietline $(ARGS) replay $(QUEUE)
 
 bench: setup
 	$(BIN)/python -m bench

@@ -50,23 +50,22 @@ def ensure_tenant_key(kms: Any, tenant_id: str) -> str:
     return key_id
 
 
-def ensure_queue(spec: QueueSpec) -> str:
-    """The queue and its DLQ with the deployed redrive policy; returns the queue URL."""
+def ensure_queue(spec: QueueSpec) -> tuple[str, str]:
+    """The queue and its DLQ with the deployed redrive policy; returns both URLs."""
     sqs = boto3.client("sqs")
     dlq_url = sqs.create_queue(QueueName=f"quietline-{spec.name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receives}
-    return str(
-        sqs.create_queue(
-            QueueName=f"quietline-{spec.name}",
-            Attributes={
-                "RedrivePolicy": json.dumps(redrive),
-                "VisibilityTimeout": str(spec.visibility_seconds),
-            },
-        )["QueueUrl"]
-    )
+    url = sqs.create_queue(
+        QueueName=f"quietline-{spec.name}",
+        Attributes={
+            "RedrivePolicy": json.dumps(redrive),
+            "VisibilityTimeout": str(spec.visibility_seconds),
+        },
+    )["QueueUrl"]
+    return str(url), str(dlq_url)
 
 
 def ensure_staff_topic() -> str:

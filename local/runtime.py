@@ -103,7 +103,10 @@ def main() -> int:
     _point_aws_at(endpoint, config.region)
     enforce_kms_key_state()
     bootstrap(config, TABLE_NAME)
-    outbound_url, retry_url = ensure_queue(OUTBOUND_QUEUE), ensure_queue(RETRY_QUEUE)
+    (outbound_url, outbound_dlq_url), (retry_url, retry_dlq_url) = (
+        ensure_queue(OUTBOUND_QUEUE),
+        ensure_queue(RETRY_QUEUE),
+    )
 
     server = make_server(HOST, int(os.environ.get("QUIETLINE_PORT", "8000")), ROUTES)
     base_url = f"http://{HOST}:{server.server_address[1]}"
@@ -135,7 +138,9 @@ def main() -> int:
         "aws_sms_inbound_url": base_url + AWS_SMS_INBOUND_PATH,
         "outbox_url": base_url + OUTBOX_PATH,
         "outbound_queue_url": outbound_url,
+        "outbound_dlq_url": outbound_dlq_url,
         "retry_queue_url": retry_url,
+        "retry_dlq_url": retry_dlq_url,
     }
     state_dir = Path(os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline")
     state_dir.mkdir(parents=True, exist_ok=True)

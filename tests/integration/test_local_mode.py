@@ -11,10 +11,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
 
+from functions.carriers.twilio import compute_signature
 from functions.dal.schema import (
     GLOBAL_INDEXES,
     TTL_ATTRIBUTE,
@@ -22,6 +24,9 @@ from functions.dal.schema import (
     tenant_key_alias,
 )
 from infra.config import REPO_ROOT, load_config
+from tests.builders import twilio_inbound_form
+from tests.conftest import phi_found
+from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local-runtime")]
 
@@ -52,8 +57,11 @@ def local_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         time.sleep(0.2)
     yield json.loads(state_file.read_text())
     process.terminate()
-    process.wait(timeout=20)
+    output, _ = process.communicate(timeout=20)
     assert not state_file.exists(), "the runtime removes its state file when it stops"
+    # Everything the runtime logged while the tests drove it: no PHI.
+    assert "InboundStored" in output, "the scan must see the runtime's own log lines"
+    assert phi_found(output) == [], "the local runtime logged PHI"
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -108,3 +116,68 @@ def test_moto_holds_the_same_table_and_keys_the_cdk_app_defines(
     )["Item"]
     assert tenant_item["status"]["S"] == "active"
     assert "index_key_record" in tenant_item
+
+
+def _post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _outbox(local_state: dict[str, Any], to: str) -> list[dict[str, Any]]:
+    status, texts = _get(f"{local_state['outbox_url']}?{urlencode({'to': to})}")
+    assert status == 200
+    return list(texts)
+
+
+def _wait_for(predicate: Any, seconds: float = 15) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail("condition not met in time")
+
+
+def test_a_signed_twilio_webhook_is_accepted_and_a_forged_one_refused(
+    local_state: dict[str, Any],
+) -> None:
+    form = twilio_inbound_form(
+        from_number=CLIENT_PHONE, to_number=local_state["business_number"], body="HELP"
+    )
+    url = local_state["twilio_sms_webhook_url"]
+    data = urlencode(form).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    forged = {**headers, "X-Twilio-Signature": compute_signature("guess", url, form)}
+    assert _post(url, data, forged)[0] == 403
+    signed = {
+        **headers,
+        "X-Twilio-Signature": compute_signature(local_state["twilio_auth_token"], url, form),
+    }
+    status, body = _post(url, data, signed)
+    assert status == 200 and b"<Response>" in body
+    # The HELP reply goes through the queue, the sender and the simulated carrier.
+    (reply,) = _wait_for(lambda: _outbox(local_state, CLIENT_PHONE))
+    assert "Msg & data rates may apply" in reply["body"]
+
+
+def test_the_sns_shaped_route_plays_end_user_messaging_inbound(local_state: dict[str, Any]) -> None:
+    message = {
+        "originationNumber": OTHER_CLIENT_PHONE,
+        "destinationNumber": local_state["business_number"],
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": "STOP",
+        "inboundMessageId": "local-test-1",
+        "previousPublishedMessageId": "",
+    }
+    status, body = _post(local_state["aws_sms_inbound_url"], json.dumps(message).encode(), {})
+    assert status == 202 and json.loads(body) == {"outcomes": ["stored"]}
+    status, body = _post(local_state["aws_sms_inbound_url"], json.dumps(message).encode(), {})
+    assert json.loads(body) == {"outcomes": ["duplicate"]}
+    (confirmation,) = _wait_for(lambda: _outbox(local_state, OTHER_CLIENT_PHONE))
+    assert "unsubscribed" in confirmation["body"].lower()
+    assert _post(local_state["aws_sms_inbound_url"], b"{not json", {})[0] == 400

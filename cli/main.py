@@ -1,0 +1,131 @@
+"""`quietline`: operator commands. Errors are one line (exit 1) unless --debug."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import boto3
+import click
+
+from cli.replay import redrive_queue, reinvoke_function
+from cli.target import Target, TargetError, local_target, stack_target
+from functions.core.errors import QuietlineError
+from functions.crypto.envelope import EnvelopeCipher
+from functions.dal.kms_keys import KmsDataKeyProvider
+from functions.dal.message_store import MessageStore
+from functions.logic.tenants import provision_tenant
+from infra.config import ConfigError, load_config
+
+EXIT_ERROR = 1
+
+
+def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (TargetError, ConfigError, QuietlineError, click.BadParameter) as error:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            click.echo(f"quietline: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def _target(ctx: click.Context) -> Target:
+    params = ctx.find_root().params
+    if params["local"]:
+        return local_target()
+    return stack_target(params["stack"] or load_config().stack_name)
+
+
+@click.group()
+@click.option("--local", is_flag=True, help="Act on local mode (`make run`) instead of AWS.")
+@click.option("--stack", help="CloudFormation stack name (default: stack_name from the config).")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def main(local: bool, stack: str | None, debug: bool) -> None:
+    """Operate a Quietline deployment (AWS credentials) or local mode (--local)."""
+
+
+@main.group()
+def tenants() -> None:
+    """Tenants (practices) of this deployment."""
+
+
+@tenants.command("sync")
+@click.pass_context
+@_one_line_errors
+def tenants_sync(ctx: click.Context) -> None:
+    """Create or update every tenant in quietline.config.json and assign its numbers."""
+    target = _target(ctx)
+    config = load_config()
+    store = MessageStore(boto3.resource("dynamodb").Table(target.output("MessageTableName")))
+    cipher = EnvelopeCipher(KmsDataKeyProvider())
+    for spec in config.tenant_specs():
+        provision_tenant(spec, store, cipher)
+        click.echo(f"tenant {spec.tenant_id}: {len(spec.business_numbers)} number(s) assigned")
+
+
+REPLAYABLE = {
+    "outbound": ("OutboundDlqUrl", "OutboundQueueUrl"),
+    "retry": ("RetryDlqUrl", "RetryQueueUrl"),
+}
+
+
+@main.command()
+@click.argument("queue", type=click.Choice([*REPLAYABLE, "inbound"]))
+@click.option("--limit", default=1000, show_default=True, help="At most this many messages.")
+@click.pass_context
+@_one_line_errors
+def replay(ctx: click.Context, queue: str, limit: int) -> None:
+    """Re-drive a dead-letter queue once its cause is fixed (safe to repeat).
+
+    outbound: texts the sender gave up on; retry: inbound texts and status events whose
+    storage failed; inbound: End User Messaging events the inbound function gave up on.
+    """
+    target = _target(ctx)
+    sqs = boto3.client("sqs")
+    if queue == "inbound":
+        moved = reinvoke_function(
+            sqs,
+            boto3.client("lambda"),
+            target.output("InboundFunctionDlqUrl"),
+            target.output("InboundFunctionName"),
+            limit=limit,
+        )
+    else:
+        dlq, source = REPLAYABLE[queue]
+        moved = redrive_queue(sqs, target.output(dlq), target.output(source), limit=limit)
+    click.echo(f"replayed {moved} message(s) from the {queue} dead-letter queue")
+
+
+@main.group()
+def numbers() -> None:
+    """Business numbers (AWS End User Messaging)."""
+
+
+@numbers.command("two-way")
+@click.argument("phone_number_id")
+@click.pass_context
+@_one_line_errors
+def numbers_two_way(ctx: click.Context, phone_number_id: str) -> None:
+    """Turn on two-way SMS for a number, publishing inbound texts to the stack's topic.
+
+    Self-managed opt-outs: Quietline answers STOP/HELP itself and records each opt-out.
+    """
+    topic = _target(ctx).output("InboundSmsTopicArn")
+    boto3.client("pinpoint-sms-voice-v2").update_phone_number(
+        PhoneNumberId=phone_number_id,
+        TwoWayEnabled=True,
+        TwoWayChannelArn=topic,
+        SelfManagedOptOutsEnabled=True,
+    )
+    click.echo(f"two-way SMS on for {phone_number_id}")
+
+
+if __name__ == "__main__":
+    main()

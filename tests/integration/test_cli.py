@@ -1,0 +1,99 @@
+"""The `quietline` CLI against moto: a deployed stack is read from its CloudFormation outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from click.testing import CliRunner
+
+from cli import main as cli_main
+from functions.dal.message_store import MessageStore
+from tests.integration.conftest import TABLE_NAME
+from tests.phi_samples import BUSINESS_NUMBER
+
+pytestmark = pytest.mark.integration
+
+
+def _deploy_outputs(outputs: dict[str, str]) -> None:
+    """A stack whose outputs name the moto resources, as `cdk deploy` would leave it."""
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation").create_stack(
+        StackName="Quietline", TemplateBody=json.dumps(template)
+    )
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(cli_main.main, list(args), catch_exceptions=False)
+
+
+def test_tenants_sync_provisions_every_configured_tenant(
+    table: Any, tenant_keys: dict[str, str]
+) -> None:
+    _deploy_outputs({"MessageTableName": TABLE_NAME})
+    result = _run("--stack", "Quietline", "tenants", "sync")
+    assert result.exit_code == 0, result.output
+    assert "tenant harbor: 1 number(s) assigned" in result.output
+    assert MessageStore(table).tenant_id_for_number(BUSINESS_NUMBER) == "harbor"
+
+
+def test_replay_moves_a_dead_lettered_message_back_to_its_queue(moto_aws: None) -> None:
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="outbound")["QueueUrl"]
+    dlq = sqs.create_queue(QueueName="outbound-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"ref": "harbor/c/m"}')
+    _deploy_outputs({"OutboundQueueUrl": queue, "OutboundDlqUrl": dlq})
+    result = _run("--stack", "Quietline", "replay", "outbound")
+    assert result.exit_code == 0 and "replayed 1 message(s)" in result.output
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=queue).get("Messages", [])]
+    assert bodies == ['{"ref": "harbor/c/m"}']
+    assert sqs.receive_message(QueueUrl=dlq).get("Messages", []) == []
+
+
+def test_replaying_a_queue_the_stack_lacks_is_a_one_line_error(moto_aws: None) -> None:
+    _deploy_outputs({"MessageTableName": TABLE_NAME})
+    result = CliRunner().invoke(cli_main.main, ["--stack", "Quietline", "replay", "inbound"])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "InboundFunctionDlqUrl" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_stack_is_a_one_line_error(moto_aws: None) -> None:
+    result = CliRunner().invoke(cli_main.main, ["--stack", "Nope", "tenants", "sync"])
+    assert result.exit_code == 1 and "cannot read stack Nope" in result.output
+
+
+def test_numbers_two_way_points_the_number_at_the_stack_topic(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:quietline-inbound"
+    _deploy_outputs({"InboundSmsTopicArn": topic})
+    sms = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
+    real_client = boto3.client
+    monkeypatch.setattr(
+        cli_main.boto3,
+        "client",
+        lambda service, **kw: (
+            sms if service == "pinpoint-sms-voice-v2" else real_client(service, **kw)
+        ),
+    )
+    with Stubber(sms) as stub:
+        stub.add_response(
+            "update_phone_number",
+            {"PhoneNumberId": "phone-1234", "TwoWayEnabled": True, "TwoWayChannelArn": topic},
+            {
+                "PhoneNumberId": "phone-1234",
+                "TwoWayEnabled": True,
+                "TwoWayChannelArn": topic,
+                "SelfManagedOptOutsEnabled": True,
+            },
+        )
+        result = _run("--stack", "Quietline", "numbers", "two-way", "phone-1234")
+        stub.assert_no_pending_responses()
+    assert result.exit_code == 0 and "two-way SMS on" in result.output
