@@ -5,21 +5,26 @@ Handlers ask for a service here; tests and local mode replace a port with `overr
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from functions.carriers.models import Carrier
 from functions.core.clock import Clock, SystemClock
 from functions.core.observability import PowertoolsMetrics
-from functions.core.settings import core_settings, messaging_settings
+from functions.core.settings import api_settings, core_settings, messaging_settings
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
 from functions.dal.notifier import SnsStaffNotifier
 from functions.dal.queue import SqsQueue
+from functions.logic.access import SessionGuard
+from functions.logic.audit import AuditSink, LogAuditSink
 from functions.logic.delivery import Sweeper
 from functions.logic.inbound import InboundService
+from functions.logic.inbox import InboxService
 from functions.logic.outbound import OutboundService, SenderService
+from functions.logic.staff_users import StaffAdminService
 from functions.logic.tenants import TenantDirectory
 
 _overrides: dict[str, Any] = {}
@@ -146,3 +151,51 @@ def sender_service() -> SenderService:
 @cache
 def sweeper() -> Sweeper:
     return Sweeper(store(), outbound_queue(), clock(), metrics())
+
+
+@cache
+def audit_sink() -> AuditSink:
+    return _overrides.get("audit_sink") or LogAuditSink()
+
+
+@cache
+def session_guard() -> SessionGuard:
+    from functions.dal.sessions import SessionStore  # noqa: PLC0415 - API path only
+
+    sessions = _overrides.get("sessions") or SessionStore(store().table)
+    return SessionGuard(sessions, clock(), timedelta(minutes=api_settings().idle_timeout_minutes))
+
+
+@cache
+def inbox_service() -> InboxService:
+    return InboxService(directory(), store(), cipher(), outbound_service(), clock())
+
+
+@cache
+def staff_admin_service() -> StaffAdminService:
+    from functions.dal.users import CognitoUserDirectory  # noqa: PLC0415 - API path only
+
+    users = _overrides.get("users") or CognitoUserDirectory(api_settings().user_pool_id)
+    return StaffAdminService(users, session_guard())
+
+
+_FACTORIES = (
+    store,
+    cipher,
+    directory,
+    clock,
+    metrics,
+    carrier,
+    outbound_queue,
+    retry_queue,
+    notifier,
+    inbound_service,
+    outbound_service,
+    sender_service,
+    sweeper,
+    twilio_auth_token,
+    audit_sink,
+    session_guard,
+    inbox_service,
+    staff_admin_service,
+)

@@ -24,6 +24,8 @@ class Route:
     # "apigw": an API Gateway proxy event; "sns": the body is an SNS message, as End User
     # Messaging publishes it, and the handler gets the SNS Lambda event.
     kind: str = "apigw"
+    # API Gateway's Cognito authorizer runs first (staff API routes).
+    authorized: bool = False
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:

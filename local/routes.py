@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.handlers.api import ROUTES as API_ROUTES
 from local.apigw import Route
 
 TWILIO_SMS_PATH = "/webhooks/twilio/sms"
@@ -16,4 +17,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", TWILIO_STATUS_PATH, "functions.handlers.twilio_webhook.handler"),
     Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),
     Route("GET", OUTBOX_PATH, "local.sim_carrier.outbox_handler"),
+    *(
+        Route(r.method, r.path, "functions.handlers.api.handler", authorized=not r.public)
+        for r in API_ROUTES
+    ),
 )

@@ -30,6 +30,7 @@ from functions.core.settings import (
     ENV_STAFF_TOPIC_ARN,
     ENV_STAGE,
     ENV_TABLE_NAME,
+    ENV_USER_POOL_ID,
 )
 from functions.dal.schema import OUTBOUND_QUEUE, RETRY_QUEUE
 from infra.config import REPO_ROOT, ConfigError, load_config
@@ -40,6 +41,7 @@ from local.bootstrap import (
     ensure_queue,
     ensure_staff_topic,
 )
+from local.identity import CognitoAuthorizer, create_pool, users_for_state
 from local.routes import (
     AWS_SMS_INBOUND_PATH,
     OUTBOX_PATH,
@@ -47,7 +49,7 @@ from local.routes import (
     TWILIO_SMS_PATH,
     TWILIO_STATUS_PATH,
 )
-from local.server import make_server
+from local.server import make_server, use_authorizer
 from local.sim_carrier import CARRIER
 
 HOST = "127.0.0.1"
@@ -96,6 +98,13 @@ def main() -> int:
         print(f"quietline: {error}", file=sys.stderr)
         return 2
 
+    port = int(os.environ.get("QUIETLINE_PORT", "8000"))
+    try:
+        # Bind first: a busy port should fail in one line before anything starts.
+        server = make_server(HOST, port, ROUTES)
+    except OSError:
+        print(f"quietline: port {port} is in use; set QUIETLINE_PORT to another", file=sys.stderr)
+        return 2
     aws_port = int(os.environ.get("QUIETLINE_AWS_PORT", "0")) or _free_port()
     moto = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
     moto.start()
@@ -108,7 +117,8 @@ def main() -> int:
         ensure_queue(RETRY_QUEUE),
     )
 
-    server = make_server(HOST, int(os.environ.get("QUIETLINE_PORT", "8000")), ROUTES)
+    pool = create_pool(config)
+    use_authorizer(server, CognitoAuthorizer(endpoint, config.region, pool))
     base_url = f"http://{HOST}:{server.server_address[1]}"
     os.environ.update(
         {
@@ -116,6 +126,7 @@ def main() -> int:
             ENV_OUTBOUND_QUEUE_URL: outbound_url,
             ENV_RETRY_QUEUE_URL: retry_url,
             ENV_STAFF_TOPIC_ARN: ensure_staff_topic(),
+            ENV_USER_POOL_ID: pool.user_pool_id,
             # Twilio signs the URL it calls; locally that is this server.
             ENV_PUBLIC_BASE_URL: base_url,
         }
@@ -141,6 +152,10 @@ def main() -> int:
         "outbound_dlq_url": outbound_dlq_url,
         "retry_queue_url": retry_url,
         "retry_dlq_url": retry_dlq_url,
+        "api_base_url": base_url,
+        "user_pool_id": pool.user_pool_id,
+        "user_pool_client_id": pool.client_id,
+        "users": users_for_state(pool),
     }
     state_dir = Path(os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline")
     state_dir.mkdir(parents=True, exist_ok=True)

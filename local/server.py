@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from functions.core.errors import QuietlineError
@@ -36,8 +36,13 @@ def _json_error(status: int, message: str) -> dict[str, Any]:
     }
 
 
+class Authorizer(Protocol):
+    def claims(self, authorization: str | None) -> dict[str, str] | None: ...
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     routes: tuple[Route, ...] = ()
+    authorizer: Authorizer | None = None
     server_version = "QuietlineLocal"
     sys_version = ""
 
@@ -93,6 +98,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             host=self.headers.get("Host", ""),
         )
+        if route.authorized:
+            claims = (
+                self.authorizer.claims(self.headers.get("Authorization"))
+                if self.authorizer
+                else None
+            )
+            if claims is None:
+                # API Gateway's own answer when its authorizer refuses a token.
+                return _json_error(401, "Unauthorized") | {
+                    "body": json.dumps({"message": "Unauthorized"})
+                }
+            event["requestContext"]["authorizer"] = {"claims": claims}
         return handler(event, context)
 
     def _find(self, path: str) -> tuple[Route | None, dict[str, str]]:
@@ -108,8 +125,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Silence the default access log: it prints raw paths (see _dispatch)."""
 
 
-def make_server(host: str, port: int, routes: Iterable[Route]) -> ThreadingHTTPServer:
-    handler_class = type("QuietlineRequestHandler", (_RequestHandler,), {"routes": tuple(routes)})
+def make_server(
+    host: str, port: int, routes: Iterable[Route], authorizer: Authorizer | None = None
+) -> ThreadingHTTPServer:
+    handler_class = type(
+        "QuietlineRequestHandler",
+        (_RequestHandler,),
+        {"routes": tuple(routes), "authorizer": authorizer},
+    )
     server = ThreadingHTTPServer((host, port), handler_class)
     server.daemon_threads = True
     return server
+
+
+def use_authorizer(server: ThreadingHTTPServer, authorizer: Authorizer) -> None:
+    """Put the authorizer in front of the API routes (the pool exists only after bind)."""
+    handler_class: Any = server.RequestHandlerClass
+    handler_class.authorizer = authorizer

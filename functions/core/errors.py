@@ -125,3 +125,16 @@ class ConsentRequiredError(QuietlineError):
 
     def __init__(self) -> None:
         super().__init__("plain SMS needs the client's recorded plain_sms consent")
+
+
+# --- staff access ---------------------------------------------------------------------
+class UnauthorizedError(QuietlineError):
+    """No valid, live session: the caller must sign in (401)."""
+
+
+class SessionExpiredError(UnauthorizedError):
+    """Idle longer than the automatic-logoff limit, or signed out everywhere (401)."""
+
+
+class ForbiddenError(QuietlineError):
+    """Signed in, but this role may not do this (403)."""

@@ -97,6 +97,7 @@ class Conversation:
     business_number: str | None = None  # the practice number the client texts (not PHI)
     consent: ConsentRecord | None = None
     last_auto_reply_at: str | None = None
+    name_record: bytes | None = None  # EncryptedRecord of the client's name, if staff gave one
 
 
 class ConsentMode(StrEnum):
@@ -162,3 +163,13 @@ class Message:
 class Page(Generic[T]):
     items: list[T]
     cursor: str | None = None  # opaque; None means no further page
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """Practice wording staff pick from; templates hold no client details (not PHI)."""
+
+    template_id: str
+    name: str
+    body: str
+    updated_at: str

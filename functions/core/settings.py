@@ -22,6 +22,8 @@ ENV_TWILIO_AUTH_TOKEN_SECRET = "QUIETLINE_TWILIO_AUTH_TOKEN_SECRET"  # noqa: S10
 ENV_TWILIO_API_BASE_URL = "QUIETLINE_TWILIO_API_BASE_URL"
 ENV_PUBLIC_BASE_URL = "QUIETLINE_PUBLIC_BASE_URL"
 ENV_RETRY_QUEUE_URL = "QUIETLINE_RETRY_QUEUE_URL"
+ENV_USER_POOL_ID = "QUIETLINE_USER_POOL_ID"
+ENV_IDLE_TIMEOUT_MINUTES = "QUIETLINE_IDLE_TIMEOUT_MINUTES"
 
 CARRIERS = ("aws", "twilio", "simulated")
 
@@ -84,3 +86,17 @@ def messaging_settings() -> MessagingSettings:
 @cache
 def retry_queue_url() -> str:
     return _required(ENV_RETRY_QUEUE_URL)
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    user_pool_id: str
+    idle_timeout_minutes: int  # HIPAA automatic logoff, enforced server-side
+
+
+@cache
+def api_settings() -> ApiSettings:
+    raw = os.environ.get(ENV_IDLE_TIMEOUT_MINUTES, "15").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 240:
+        raise ValidationError(ENV_IDLE_TIMEOUT_MINUTES, "must be 1 to 240 minutes")
+    return ApiSettings(user_pool_id=_required(ENV_USER_POOL_ID), idle_timeout_minutes=int(raw))

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.core.errors import (
@@ -40,6 +40,7 @@ from functions.core.models import (
     Direction,
     Message,
     MessageStatus,
+    MessageTemplate,
     Page,
     Tenant,
     TenantSettings,
@@ -165,6 +166,10 @@ class MessageStore:
     def __init__(self, table: Any) -> None:
         self._table = table
 
+    @property
+    def table(self) -> Any:
+        return self._table
+
     @classmethod
     def for_table_name(cls, table_name: str) -> MessageStore:
         return cls(aws.dynamodb_table(table_name))
@@ -279,9 +284,22 @@ class MessageStore:
         return _conversation_from_item(item)
 
     def list_conversations(
-        self, tenant_id: str, *, limit: int = 25, cursor: str | None = None
+        self,
+        tenant_id: str,
+        *,
+        limit: int = 25,
+        cursor: str | None = None,
+        visible_to: str | None = None,
+        unread_only: bool = False,
+        assigned_to: str | None = None,
+        unassigned_only: bool = False,
     ) -> Page[Conversation]:
-        """Conversations by last activity, newest first."""
+        """Conversations by last activity, newest first.
+
+        `visible_to` (a clinician's user id) keeps theirs and unassigned ones. Filters
+        apply after DynamoDB's page limit, so a page may hold fewer items than `limit`
+        while a cursor still follows: clients page until the cursor is absent.
+        """
         index = CONVERSATIONS_BY_ACTIVITY
         start = _decode_cursor(cursor, {index.partition_key: _activity_pk(tenant_id)})
         query: dict[str, Any] = {
@@ -290,6 +308,20 @@ class MessageStore:
             "ScanIndexForward": False,
             "Limit": _clamp(limit),
         }
+        conditions: list[ConditionBase] = []
+        if visible_to is not None:
+            conditions.append(Attr("assigned_to").not_exists() | Attr("assigned_to").eq(visible_to))
+        if unread_only:
+            conditions.append(Attr("unread_count").gt(0))
+        if assigned_to is not None:
+            conditions.append(Attr("assigned_to").eq(assigned_to))
+        if unassigned_only:
+            conditions.append(Attr("assigned_to").not_exists())
+        if conditions:
+            combined: ConditionBase = conditions[0]
+            for condition in conditions[1:]:
+                combined = combined & condition
+            query["FilterExpression"] = combined
         if start:
             query["ExclusiveStartKey"] = start
         with _dynamodb("Query conversations"):
@@ -455,28 +487,164 @@ class MessageStore:
                 raise
 
     def create_conversation(
-        self, tenant_id: str, conversation_id: str, phone_record: bytes, at: str
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        phone_record: bytes,
+        at: str,
+        *,
+        name_record: bytes | None = None,
+        consent: ConsentRecord | None = None,
     ) -> None:
         """A conversation before its first message (a contact added by staff)."""
+        item: dict[str, Any] = {
+            PARTITION_KEY: _tenant_pk(tenant_id),
+            SORT_KEY: _conversation_sk(conversation_id),
+            "tenant_id": tenant_id,
+            "conversation_id": conversation_id,
+            "phone_record": phone_record,
+            "created_at": at,
+            "last_activity_at": at,
+            "opted_out": False,
+            "unread_count": 0,
+            CONVERSATIONS_BY_ACTIVITY.partition_key: _activity_pk(tenant_id),
+            CONVERSATIONS_BY_ACTIVITY.sort_key: f"{at}#{conversation_id}",
+        }
+        if name_record is not None:
+            item["name_record"] = name_record
+        if consent is not None:
+            item["consent"] = consent.to_item()
         with _dynamodb("PutItem conversation"):
             try:
-                self._table.put_item(
-                    Item={
-                        PARTITION_KEY: _tenant_pk(tenant_id),
-                        SORT_KEY: _conversation_sk(conversation_id),
-                        "tenant_id": tenant_id,
-                        "conversation_id": conversation_id,
-                        "phone_record": phone_record,
-                        "created_at": at,
-                        "last_activity_at": at,
-                        "opted_out": False,
-                        "unread_count": 0,
-                    },
-                    ConditionExpression="attribute_not_exists(pk)",
-                )
+                self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
             except ClientError as error:
                 if aws.error_code(error) == "ConditionalCheckFailedException":
                     raise ConflictError("conversation already exists") from None
+                raise
+
+    def update_contact(
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        *,
+        name_record: bytes | None = None,
+        assigned_to: str | None = None,
+        unassign: bool = False,
+    ) -> None:
+        """Change a conversation's client name or assignment; NotFoundError if it is gone."""
+        sets: list[str] = []
+        removes: list[str] = []
+        values: dict[str, Any] = {}
+        if name_record is not None:
+            sets.append("name_record = :name")
+            values[":name"] = name_record
+        if assigned_to is not None:
+            sets.append("assigned_to = :who")
+            values[":who"] = assigned_to
+        if unassign:
+            removes.append("assigned_to")
+        if not sets and not removes:
+            return
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
+            )
+            if part
+        )
+        update: dict[str, Any] = {
+            "Key": {
+                PARTITION_KEY: _tenant_pk(tenant_id),
+                SORT_KEY: _conversation_sk(conversation_id),
+            },
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        if values:
+            update["ExpressionAttributeValues"] = values
+        with _dynamodb("UpdateItem contact"):
+            try:
+                self._table.update_item(**update)
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise NotFoundError("conversation not found") from None
+                raise
+
+    def delete_conversation(self, tenant_id: str, conversation_id: str) -> int:
+        """Delete a conversation, its client's details and every message; returns messages deleted.
+
+        The message partition is queried page by page (keys only) and deleted in batches;
+        the conversation item goes last, so a retry after a crash finishes the job.
+        """
+        pk = _messages_pk(tenant_id, conversation_id)
+        deleted = 0
+        start: dict[str, Any] | None = None
+        with _dynamodb("delete conversation"):
+            while True:
+                query: dict[str, Any] = {
+                    "KeyConditionExpression": Key(PARTITION_KEY).eq(pk),
+                    "ProjectionExpression": "pk, sk",
+                }
+                if start:
+                    query["ExclusiveStartKey"] = start
+                response = self._table.query(**query)
+                with self._table.batch_writer() as batch:
+                    for item in response.get("Items", []):
+                        batch.delete_item(Key={PARTITION_KEY: item["pk"], SORT_KEY: item["sk"]})
+                        deleted += 1
+                start = response.get("LastEvaluatedKey")
+                if not start:
+                    break
+            self._table.delete_item(
+                Key={
+                    PARTITION_KEY: _tenant_pk(tenant_id),
+                    SORT_KEY: _conversation_sk(conversation_id),
+                }
+            )
+        return deleted
+
+    # --- message templates ------------------------------------------------------------
+    def put_template(self, tenant_id: str, template: MessageTemplate) -> None:
+        with _dynamodb("PutItem template"):
+            self._table.put_item(
+                Item={
+                    PARTITION_KEY: _tenant_pk(tenant_id),
+                    SORT_KEY: f"TEMPLATE#{template.template_id}",
+                    "template_id": template.template_id,
+                    "name": template.name,
+                    "body": template.body,
+                    "updated_at": template.updated_at,
+                }
+            )
+
+    def list_templates(self, tenant_id: str) -> list[MessageTemplate]:
+        with _dynamodb("Query templates"):
+            items = self._table.query(
+                KeyConditionExpression=Key(PARTITION_KEY).eq(_tenant_pk(tenant_id))
+                & Key(SORT_KEY).begins_with("TEMPLATE#")
+            ).get("Items", [])
+        return [_template_from_item(i) for i in items]
+
+    def get_template(self, tenant_id: str, template_id: str) -> MessageTemplate:
+        with _dynamodb("GetItem template"):
+            item = self._table.get_item(
+                Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: f"TEMPLATE#{template_id}"}
+            ).get("Item")
+        if not item:
+            raise NotFoundError("template not found")
+        return _template_from_item(item)
+
+    def delete_template(self, tenant_id: str, template_id: str) -> None:
+        with _dynamodb("DeleteItem template"):
+            try:
+                self._table.delete_item(
+                    Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: f"TEMPLATE#{template_id}"},
+                    ConditionExpression="attribute_exists(pk)",
+                )
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise NotFoundError("template not found") from None
                 raise
 
     def get_message(self, ref: MessageRef) -> Message:
@@ -728,7 +896,12 @@ def _conversation_from_item(item: dict[str, Any]) -> Conversation:
         business_number=item.get("business_number"),
         consent=ConsentRecord.from_item(item["consent"]) if item.get("consent") else None,
         last_auto_reply_at=item.get("last_auto_reply_at"),
+        name_record=bytes(item["name_record"]) if "name_record" in item else None,
     )
+
+
+def _template_from_item(item: dict[str, Any]) -> MessageTemplate:
+    return MessageTemplate(item["template_id"], item["name"], item["body"], item["updated_at"])
 
 
 def _settings_item(settings: TenantSettings) -> dict[str, Any]:

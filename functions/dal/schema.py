@@ -79,3 +79,19 @@ class QueueSpec:
 OUTBOUND_QUEUE = QueueSpec("outbound", max_receives=5, visibility_seconds=120)
 RETRY_QUEUE = QueueSpec("retry", max_receives=8, visibility_seconds=180)
 QUEUES: tuple[QueueSpec, ...] = (OUTBOUND_QUEUE, RETRY_QUEUE)
+
+
+@dataclass(frozen=True)
+class UserPoolSpec:
+    """The staff user pool, as deployed and as local mode creates it in moto."""
+
+    # Custom attributes every user carries; only admins (not the app client) write them.
+    custom_attributes: tuple[str, ...] = ("tenant_id", "role")
+    password_min_length: int = 14
+    # HIPAA automatic logoff: short-lived tokens plus the server-side idle timeout.
+    id_token_minutes: int = 15
+    access_token_minutes: int = 15
+    refresh_token_hours: int = 12
+
+
+USER_POOL = UserPoolSpec()

@@ -1,0 +1,132 @@
+"""Cognito adapter for staff accounts: each user has one tenant and one role.
+
+Tenant and role are custom attributes the app client cannot write (only admins, through
+these calls), so they arrive in every ID token as trusted claims. A group per tenant
+lets admins list their own staff (Cognito cannot filter users by custom attributes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.core.errors import ConflictError, NotFoundError
+from functions.dal import aws
+
+TENANT_ATTRIBUTE = "custom:tenant_id"
+ROLE_ATTRIBUTE = "custom:role"
+
+
+def tenant_group(tenant_id: str) -> str:
+    return f"tenant-{tenant_id}"
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    user_id: str  # the immutable `sub`
+    email: str
+    role: str
+    enabled: bool
+    status: str  # FORCE_CHANGE_PASSWORD until the invitee signs in, then CONFIRMED
+
+
+def _attributes(raw: list[dict[str, str]]) -> dict[str, str]:
+    return {a["Name"]: a["Value"] for a in raw}
+
+
+def _user(raw: dict[str, Any], attributes_key: str = "Attributes") -> StaffUser:
+    attributes = _attributes(raw.get(attributes_key, []))
+    return StaffUser(
+        attributes.get("sub", ""),
+        attributes.get("email", ""),
+        attributes.get(ROLE_ATTRIBUTE, ""),
+        bool(raw.get("Enabled", True)),
+        str(raw.get("UserStatus", "")),
+    )
+
+
+class CognitoUserDirectory:
+    def __init__(self, user_pool_id: str, client: Any | None = None) -> None:
+        self._pool = user_pool_id
+        self._client = client
+
+    @property
+    def cognito(self) -> Any:
+        return self._client or aws.client("cognito-idp")
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.cognito, operation)(UserPoolId=self._pool, **kwargs)
+        except ClientError as error:
+            code = aws.error_code(error)
+            if code == "UserNotFoundException":
+                raise NotFoundError("user not found") from None
+            if code == "UsernameExistsException":
+                raise ConflictError("a user with that e-mail exists") from None
+            raise aws.translate(error, f"cognito:{operation}") from None
+        except BotoCoreError as error:
+            raise aws.translate(error, f"cognito:{operation}") from None
+
+    def ensure_tenant_group(self, tenant_id: str) -> None:
+        try:
+            self.cognito.create_group(UserPoolId=self._pool, GroupName=tenant_group(tenant_id))
+        except ClientError as error:
+            if aws.error_code(error) != "GroupExistsException":
+                raise aws.translate(error, "cognito:create_group") from None
+
+    def list_users(self, tenant_id: str) -> list[StaffUser]:
+        users: list[StaffUser] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"GroupName": tenant_group(tenant_id), "Limit": 60}
+            if token:
+                kwargs["NextToken"] = token
+            response = self._call("list_users_in_group", **kwargs)
+            users += [_user(u) for u in response.get("Users", [])]
+            token = response.get("NextToken")
+            if not token:
+                return users
+
+    def _username(self, tenant_id: str, user_id: str) -> str:
+        """The Cognito username of `user_id` in this tenant; NotFoundError otherwise."""
+        escaped = user_id.replace("\\", "").replace('"', "")
+        found = self._call("list_users", Filter=f'sub = "{escaped}"', Limit=1).get("Users", [])
+        if (
+            not found
+            or _attributes(found[0].get("Attributes", [])).get(TENANT_ATTRIBUTE) != tenant_id
+        ):
+            raise NotFoundError("user not found")
+        return str(found[0]["Username"])
+
+    def invite(self, tenant_id: str, email: str, role: str) -> StaffUser:
+        """Cognito e-mails a temporary password; MFA enrollment happens at first sign-in."""
+        created = self._call(
+            "admin_create_user",
+            Username=email,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": TENANT_ATTRIBUTE, "Value": tenant_id},
+                {"Name": ROLE_ATTRIBUTE, "Value": role},
+            ],
+            DesiredDeliveryMediums=["EMAIL"],
+        )["User"]
+        self._call(
+            "admin_add_user_to_group",
+            Username=created["Username"],
+            GroupName=tenant_group(tenant_id),
+        )
+        return _user(created)
+
+    def disable(self, tenant_id: str, user_id: str) -> None:
+        self._call("admin_disable_user", Username=self._username(tenant_id, user_id))
+
+    def enable(self, tenant_id: str, user_id: str) -> None:
+        self._call("admin_enable_user", Username=self._username(tenant_id, user_id))
+
+    def sign_out_everywhere(self, tenant_id: str, user_id: str) -> None:
+        """Revokes the user's refresh tokens; access/ID tokens die within their lifetime,
+        and at once at our API (the session guard refuses tokens issued before this)."""
+        self._call("admin_user_global_sign_out", Username=self._username(tenant_id, user_id))

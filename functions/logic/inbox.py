@@ -1,0 +1,318 @@
+"""What staff do in the inbox: list and read threads, reply, manage contacts and templates.
+
+Every operation takes the verified Principal and decides from it alone: the tenant is the
+token's, never an id from the request, and a conversation a clinician may not see is
+reported exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from functions.core.clock import Clock, iso
+from functions.core.errors import ConflictError, NotFoundError, ValidationError
+from functions.core.ids import new_id
+from functions.core.models import (
+    ConsentMode,
+    ConsentRecord,
+    Conversation,
+    Message,
+    MessageTemplate,
+    Page,
+    TenantSettings,
+)
+from functions.core.phone import to_e164
+from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.dal.message_store import MessageStore
+from functions.logic.access import Principal, can_see, require_admin
+from functions.logic.after_hours import validate_after_hours
+from functions.logic.outbound import OutboundService, body_location, phone_location
+from functions.logic.tenants import TenantDirectory
+
+ConversationFilter = Literal["all", "unread", "mine", "unassigned"]
+NAME_FIELD = "name"
+
+
+def name_location(tenant_id: str, conversation_id: str) -> FieldLocation:
+    return FieldLocation(tenant_id, conversation_id, "contact", NAME_FIELD)
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    conversation_id: str
+    display_name: str | None
+    last_activity_at: str
+    unread_count: int
+    assigned_to: str | None
+    opted_out: bool
+    consent_mode: str | None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message_id: str
+    direction: str
+    status: str
+    body: str
+    created_at: str
+    updated_at: str
+    segments: int | None
+    encoding: str | None
+    failure_reason: str | None
+    sent_by: str | None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    contact_id: str  # the conversation id
+    phone_number: str
+    display_name: str | None
+    consent: ConsentRecord | None
+    opted_out: bool
+    assigned_to: str | None
+
+
+@dataclass
+class InboxService:
+    directory: TenantDirectory
+    store: MessageStore
+    cipher: EnvelopeCipher
+    outbound: OutboundService
+    clock: Clock
+
+    # --- conversations ---------------------------------------------------------------
+    def _visible(self, principal: Principal, conversation_id: str) -> Conversation:
+        conversation = self.store.get_conversation(principal.tenant_id, conversation_id)
+        if not can_see(principal, conversation):
+            raise NotFoundError("conversation not found")
+        return conversation
+
+    def _name(self, conversation: Conversation) -> str | None:
+        if conversation.name_record is None:
+            return None
+        location = name_location(conversation.tenant_id, conversation.conversation_id)
+        return self.cipher.decrypt(location, conversation.name_record)
+
+    def _view(self, conversation: Conversation, name: str | None) -> ConversationView:
+        return ConversationView(
+            conversation.conversation_id,
+            name,
+            conversation.last_activity_at,
+            conversation.unread_count,
+            conversation.assigned_to,
+            conversation.opted_out,
+            conversation.consent.mode.value if conversation.consent else None,
+        )
+
+    def list_conversations(
+        self,
+        principal: Principal,
+        *,
+        limit: int,
+        cursor: str | None,
+        view: ConversationFilter = "all",
+    ) -> Page[ConversationView]:
+        self.directory.active_tenant(principal.tenant_id)
+        page = self.store.list_conversations(
+            principal.tenant_id,
+            limit=limit,
+            cursor=cursor,
+            visible_to=None if principal.is_admin else principal.user_id,
+            unread_only=view == "unread",
+            assigned_to=principal.user_id if view == "mine" else None,
+            unassigned_only=view == "unassigned",
+        )
+        named = [(c, c.name_record) for c in page.items]
+        names = self.cipher.decrypt_many(
+            [(name_location(c.tenant_id, c.conversation_id), r) for c, r in named if r is not None]
+        )
+        by_id = dict(
+            zip([c.conversation_id for c, r in named if r is not None], names, strict=True)
+        )
+        return Page([self._view(c, by_id.get(c.conversation_id)) for c in page.items], page.cursor)
+
+    def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationView:
+        self.directory.active_tenant(principal.tenant_id)
+        conversation = self._visible(principal, conversation_id)
+        return self._view(conversation, self._name(conversation))
+
+    def read_thread(
+        self, principal: Principal, conversation_id: str, *, limit: int, cursor: str | None
+    ) -> Page[MessageView]:
+        self.directory.active_tenant(principal.tenant_id)
+        self._visible(principal, conversation_id)
+        page = self.store.list_messages(
+            principal.tenant_id, conversation_id, limit=limit, cursor=cursor
+        )
+        bodies = self.cipher.decrypt_many(
+            [
+                (body_location(m.tenant_id, m.conversation_id, m.message_id), m.body_record)
+                for m in page.items
+            ]
+        )
+        return Page(
+            [_message_view(m, body) for m, body in zip(page.items, bodies, strict=True)],
+            page.cursor,
+        )
+
+    def send(self, principal: Principal, conversation_id: str, body: str) -> MessageView:
+        self._visible(principal, conversation_id)
+        message = self.outbound.accept(
+            tenant_id=principal.tenant_id,
+            conversation_id=conversation_id,
+            body=body,
+            sent_by=principal.user_id,
+        )
+        return _message_view(message, body)
+
+    def mark_read(self, principal: Principal, conversation_id: str) -> None:
+        self._visible(principal, conversation_id)
+        self.store.mark_conversation_read(principal.tenant_id, conversation_id)
+
+    def assign(self, principal: Principal, conversation_id: str, user_id: str | None) -> None:
+        """Admins assign anyone; a clinician may take an unassigned one or release their own."""
+        conversation = self._visible(principal, conversation_id)
+        if not principal.is_admin and user_id not in (None, principal.user_id):
+            require_admin(principal)
+        if user_id is None:
+            self.store.update_contact(
+                principal.tenant_id, conversation.conversation_id, unassign=True
+            )
+        else:
+            self.store.update_contact(
+                principal.tenant_id, conversation.conversation_id, assigned_to=user_id
+            )
+
+    # --- contacts ----------------------------------------------------------------------
+    def create_contact(
+        self,
+        principal: Principal,
+        *,
+        phone_number: str,
+        display_name: str | None,
+        consent_mode: ConsentMode,
+        wording_version: str,
+    ) -> ContactView:
+        tenant = self.directory.active_tenant(principal.tenant_id)
+        phone = to_e164(phone_number, field="phone_number")
+        conversation_id = self.directory.conversation_id_for(tenant, phone)
+        consent = ConsentRecord(
+            consent_mode, principal.user_id, iso(self.clock.now()), wording_version
+        )
+        name_record = (
+            self.cipher.encrypt(
+                name_location(tenant.tenant_id, conversation_id), display_name
+            ).to_bytes()
+            if display_name
+            else None
+        )
+        phone_record = self.cipher.encrypt(
+            phone_location(tenant.tenant_id, conversation_id), phone
+        ).to_bytes()
+        try:
+            self.store.create_conversation(
+                tenant.tenant_id,
+                conversation_id,
+                phone_record,
+                iso(self.clock.now()),
+                name_record=name_record,
+                consent=consent,
+            )
+        except ConflictError:
+            raise ConflictError(f"contact already exists: {conversation_id}") from None
+        return ContactView(conversation_id, phone, display_name, consent, False, None)
+
+    def get_contact(self, principal: Principal, contact_id: str) -> ContactView:
+        self.directory.active_tenant(principal.tenant_id)
+        conversation = self._visible(principal, contact_id)
+        return self._contact_view(conversation)
+
+    def _contact_view(self, conversation: Conversation) -> ContactView:
+        phone = self.cipher.decrypt(
+            phone_location(conversation.tenant_id, conversation.conversation_id),
+            conversation.phone_record,
+        )
+        return ContactView(
+            conversation.conversation_id,
+            phone,
+            self._name(conversation),
+            conversation.consent,
+            conversation.opted_out,
+            conversation.assigned_to,
+        )
+
+    def update_contact(
+        self,
+        principal: Principal,
+        contact_id: str,
+        *,
+        display_name: str | None = None,
+        consent_mode: ConsentMode | None = None,
+        wording_version: str | None = None,
+    ) -> ContactView:
+        self._visible(principal, contact_id)
+        if display_name is not None:
+            record = self.cipher.encrypt(
+                name_location(principal.tenant_id, contact_id), display_name
+            ).to_bytes()
+            self.store.update_contact(principal.tenant_id, contact_id, name_record=record)
+        if consent_mode is not None:
+            if not wording_version:
+                raise ValidationError("wording_version", "is required when consent changes")
+            consent = ConsentRecord(
+                consent_mode, principal.user_id, iso(self.clock.now()), wording_version
+            )
+            self.store.set_consent(principal.tenant_id, contact_id, consent)
+        return self._contact_view(self.store.get_conversation(principal.tenant_id, contact_id))
+
+    def delete_contact(self, principal: Principal, contact_id: str) -> int:
+        """Admins only: the client's details and every message of the thread are deleted."""
+        require_admin(principal)
+        self._visible(principal, contact_id)
+        return self.store.delete_conversation(principal.tenant_id, contact_id)
+
+    # --- templates and settings ------------------------------------------------------------
+    def list_templates(self, principal: Principal) -> list[MessageTemplate]:
+        return self.store.list_templates(principal.tenant_id)
+
+    def get_template(self, principal: Principal, template_id: str) -> MessageTemplate:
+        return self.store.get_template(principal.tenant_id, template_id)
+
+    def save_template(
+        self, principal: Principal, *, name: str, body: str, template_id: str | None = None
+    ) -> MessageTemplate:
+        require_admin(principal)
+        if template_id is not None:
+            self.store.get_template(principal.tenant_id, template_id)  # 404 if absent
+        template = MessageTemplate(template_id or new_id(), name, body, iso(self.clock.now()))
+        self.store.put_template(principal.tenant_id, template)
+        return template
+
+    def delete_template(self, principal: Principal, template_id: str) -> None:
+        require_admin(principal)
+        self.store.delete_template(principal.tenant_id, template_id)
+
+    def get_settings(self, principal: Principal) -> TenantSettings:
+        return self.directory.active_tenant(principal.tenant_id).settings
+
+    def update_settings(self, principal: Principal, settings: TenantSettings) -> TenantSettings:
+        require_admin(principal)
+        validate_after_hours(settings.after_hours)
+        self.store.update_tenant_settings(principal.tenant_id, settings)
+        return settings
+
+
+def _message_view(message: Message, body: str) -> MessageView:
+    return MessageView(
+        message.message_id,
+        message.direction.value,
+        message.status.value,
+        body,
+        message.created_at,
+        message.updated_at,
+        message.segments,
+        message.encoding,
+        message.failure_reason,
+        message.sent_by,
+    )

@@ -1,0 +1,53 @@
+"""Practice admins manage their own staff: invite, disable, enable, sign out everywhere."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from functions.core.errors import ValidationError
+from functions.dal.users import StaffUser
+from functions.logic.access import Principal, Role, SessionGuard, require_admin
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+
+
+class UserDirectory(Protocol):
+    def list_users(self, tenant_id: str) -> list[StaffUser]: ...
+    def invite(self, tenant_id: str, email: str, role: str) -> StaffUser: ...
+    def disable(self, tenant_id: str, user_id: str) -> None: ...
+    def enable(self, tenant_id: str, user_id: str) -> None: ...
+    def sign_out_everywhere(self, tenant_id: str, user_id: str) -> None: ...
+
+
+@dataclass
+class StaffAdminService:
+    users: UserDirectory
+    guard: SessionGuard
+
+    def list_users(self, principal: Principal) -> list[StaffUser]:
+        require_admin(principal)
+        return self.users.list_users(principal.tenant_id)
+
+    def invite(self, principal: Principal, email: str, role: Role) -> StaffUser:
+        require_admin(principal)
+        if not _EMAIL.match(email):
+            raise ValidationError("email", "is not an e-mail address")
+        return self.users.invite(principal.tenant_id, email.lower(), role.value)
+
+    def disable(self, principal: Principal, user_id: str) -> None:
+        """A lost device or a departing employee: no new sign-in, every session ended."""
+        require_admin(principal)
+        self.users.disable(principal.tenant_id, user_id)
+        self.sign_out(principal, user_id)
+
+    def enable(self, principal: Principal, user_id: str) -> None:
+        require_admin(principal)
+        self.users.enable(principal.tenant_id, user_id)
+
+    def sign_out(self, principal: Principal, user_id: str) -> None:
+        if user_id != principal.user_id:
+            require_admin(principal)
+        self.users.sign_out_everywhere(principal.tenant_id, user_id)
+        self.guard.sign_out_everywhere(principal.tenant_id, user_id)

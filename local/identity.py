@@ -1,0 +1,198 @@
+"""Staff identity in local mode: the Cognito user pool in moto, and API Gateway's
+Cognito authorizer played in front of the API (real RS256 JWTs, checked against the
+pool's own JWKS, issuer and audience, as API Gateway checks them)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import urllib.request
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import Any
+
+import boto3
+import jwt
+
+from functions.dal.schema import USER_POOL
+from functions.dal.users import ROLE_ATTRIBUTE, TENANT_ATTRIBUTE, tenant_group
+from infra.config import QuietlineConfig
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    password: str
+    role: str
+    tenant_id: str
+    totp_secret: str
+
+
+@dataclass(frozen=True)
+class LocalPool:
+    user_pool_id: str
+    client_id: str
+    users: tuple[DemoUser, ...]
+
+
+def _password() -> str:
+    # Meets the pool policy: length, upper, lower, digit, symbol.
+    alphabet = string.ascii_letters + string.digits
+    return "Ql-" + "".join(secrets.choice(alphabet) for _ in range(16)) + "7a!"
+
+
+def create_pool(config: QuietlineConfig) -> LocalPool:
+    """The pool as deployed (MFA required, TOTP, admin-invite only) plus demo staff."""
+    cognito = boto3.client("cognito-idp")
+    pool_id = cognito.create_user_pool(
+        PoolName="quietline-staff",
+        MfaConfiguration="ON",
+        UsernameAttributes=["email"],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": USER_POOL.password_min_length,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+        Schema=[
+            {"Name": name, "AttributeDataType": "String", "Mutable": True}
+            for name in USER_POOL.custom_attributes
+        ],
+    )["UserPool"]["Id"]
+    # moto takes TOTP here, not in create_user_pool.
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration="ON",
+    )
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="quietline-web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    users = []
+    for tenant in config.tenants:
+        cognito.create_group(UserPoolId=pool_id, GroupName=tenant_group(tenant.id))
+        for role in ("admin", "clinician"):
+            users.append(_demo_user(cognito, pool_id, client_id, tenant.id, role))
+    return LocalPool(pool_id, client_id, tuple(users))
+
+
+def _demo_user(cognito: Any, pool_id: str, client_id: str, tenant_id: str, role: str) -> DemoUser:
+    email = f"{role}@{tenant_id}.quietline.local"
+    password = _password()
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": TENANT_ATTRIBUTE, "Value": tenant_id},
+            {"Name": ROLE_ATTRIBUTE, "Value": role},
+        ],
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=pool_id, Username=email, Password=password, Permanent=True
+    )
+    cognito.admin_add_user_to_group(
+        UserPoolId=pool_id, Username=email, GroupName=tenant_group(tenant_id)
+    )
+    # Enroll TOTP the way a person does at first sign-in: associate, verify, prefer.
+    first = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    access_token = first["AuthenticationResult"]["AccessToken"]
+    secret = cognito.associate_software_token(AccessToken=access_token)["SecretCode"]
+    cognito.verify_software_token(AccessToken=access_token, UserCode=totp(secret))
+    cognito.admin_set_user_mfa_preference(
+        UserPoolId=pool_id,
+        Username=email,
+        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    return DemoUser(email, password, role, tenant_id, secret)
+
+
+def totp(secret: str, at: float | None = None) -> str:
+    """RFC 6238 code (30 s, 6 digits, SHA-1), as an authenticator app computes it."""
+    import base64  # noqa: PLC0415
+    import hashlib  # noqa: PLC0415
+    import hmac  # noqa: PLC0415
+    import struct  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8), casefold=True)
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def sign_in(client_id: str, user: DemoUser) -> dict[str, str]:
+    """Password, then the TOTP challenge: the tokens the web inbox would hold."""
+    cognito = boto3.client("cognito-idp")
+    challenge = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.email, "PASSWORD": user.password},
+    )
+    result = cognito.respond_to_auth_challenge(
+        ClientId=client_id,
+        ChallengeName=challenge["ChallengeName"],
+        Session=challenge["Session"],
+        ChallengeResponses={
+            "USERNAME": user.email,
+            "SOFTWARE_TOKEN_MFA_CODE": totp(user.totp_secret),
+        },
+    )
+    return dict(result["AuthenticationResult"])
+
+
+class CognitoAuthorizer:
+    """API Gateway's Cognito user pool authorizer: the `Authorization` header must hold an
+    ID token signed by the pool's key, unexpired, issued by the pool for this client."""
+
+    def __init__(self, aws_endpoint: str, region: str, pool: LocalPool) -> None:
+        self._jwks_url = f"{aws_endpoint}/{pool.user_pool_id}/.well-known/jwks.json"
+        self._issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool.user_pool_id}"
+        self._client_id = pool.client_id
+
+    @cached_property
+    def _keys(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self._jwks_url, timeout=10) as response:  # noqa: S310 - loopback moto
+            jwks = json.loads(response.read())
+        return {key["kid"]: jwt.PyJWK(key).key for key in jwks["keys"]}
+
+    def claims(self, authorization: str | None) -> dict[str, str] | None:
+        if not authorization:
+            return None
+        token = authorization.removeprefix("Bearer ").strip()
+        try:
+            key = self._keys.get(jwt.get_unverified_header(token).get("kid", ""))
+            if key is None:
+                return None
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                audience=self._client_id,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "token_use"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        # API Gateway hands claims to the Lambda as strings.
+        return {name: str(value) for name, value in claims.items()}
+
+
+def users_for_state(pool: LocalPool) -> list[dict[str, str]]:
+    return [asdict(user) for user in pool.users]
