@@ -127,5 +127,15 @@ def numbers_two_way(ctx: click.Context, phone_number_id: str) -> None:
     click.echo(f"two-way SMS on for {phone_number_id}")
 
 
+@main.command()
+def openapi() -> None:
+    """Print the staff API's OpenAPI document (docs/openapi.json is this output)."""
+    import json  # noqa: PLC0415
+
+    from functions.handlers.api import openapi_schema  # noqa: PLC0415
+
+    click.echo(json.dumps(openapi_schema(), indent=2, sort_keys=True))
+
+
 if __name__ == "__main__":
     main()

@@ -37,22 +37,7 @@ def override(**ports: Any) -> None:
 
 
 def reset() -> None:
-    for factory in (
-        store,
-        cipher,
-        directory,
-        clock,
-        metrics,
-        carrier,
-        outbound_queue,
-        retry_queue,
-        notifier,
-        inbound_service,
-        outbound_service,
-        sender_service,
-        sweeper,
-        twilio_auth_token,
-    ):
+    for factory in _FACTORIES:
         factory.cache_clear()
 
 

@@ -22,6 +22,8 @@ from functions.core.settings import (
     ENV_RETRY_QUEUE_URL,
     ENV_STAFF_TOPIC_ARN,
     ENV_TABLE_NAME,
+    ENV_USER_POOL_ID,
+    api_settings,
     core_settings,
     messaging_settings,
     retry_queue_url,
@@ -34,8 +36,12 @@ from functions.dal.notifier import SnsStaffNotifier
 from functions.dal.queue import SqsQueue
 from functions.dal.schema import create_table_kwargs, tenant_key_alias
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
+from infra.config import load_config
 from local import kms_key_state
+from local.identity import create_pool
 from local.sim_carrier import SimulatedCarrier
+from tests.fakes import MemoryAuditSink
+from tests.integration.api_harness import Caller, call, claims_for
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
 TABLE_NAME = "quietline-test"
@@ -278,3 +284,94 @@ def messaging(
     core_settings.cache_clear()
     messaging_settings.cache_clear()
     retry_queue_url.cache_clear()
+
+
+@dataclass
+class StaffApi:
+    """The staff API on moto: two tenants, their staff in a moto user pool, audit captured."""
+
+    messaging: Messaging
+    admin: Caller
+    clinician: Caller
+    other_clinician: Caller
+    other_tenant_admin: Caller
+    anonymous: Caller
+    audit: MemoryAuditSink
+    pool: Any
+
+    def contact(self, caller: Caller, phone: str, *, mode: str = "plain_sms") -> str:
+        response = call(
+            caller,
+            "POST",
+            "/contacts",
+            body={
+                "phone_number": phone,
+                "display_name": "Jamie",
+                "consent": {"mode": mode, "wording_version": "v1"},
+            },
+        )
+        assert response.status == 201, response.text
+        return str(response.json["contact_id"])
+
+
+@pytest.fixture
+def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
+    config = load_config()
+    multi = config.model_copy(
+        update={
+            "tenants": [
+                *config.tenants,
+                config.tenants[0].model_copy(
+                    update={"id": "cedar", "business_numbers": [OTHER_BUSINESS_NUMBER]}
+                ),
+            ]
+        }
+    )
+    pool = create_pool(multi)
+    os.environ[ENV_USER_POOL_ID] = pool.user_pool_id
+    api_settings.cache_clear()
+    audit = MemoryAuditSink()
+    wiring.override(audit_sink=audit)
+    wiring.directory.cache_clear()
+    cognito = boto3.client("cognito-idp")
+
+    def caller(email: str, name: str) -> Caller:
+        user = cognito.admin_get_user(UserPoolId=pool.user_pool_id, Username=email)
+        attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+        auth_time = int(messaging.clock.now().timestamp())
+        return Caller(
+            name,
+            claims_for(
+                attributes["sub"],
+                attributes["custom:tenant_id"],
+                attributes["custom:role"],
+                auth_time=auth_time,
+                session=f"session-{name}",
+            ),
+            attributes["sub"],
+            attributes["custom:tenant_id"],
+        )
+
+    # A second clinician in harbor, to prove clinicians cannot see each other's work.
+    cognito.admin_create_user(
+        UserPoolId=pool.user_pool_id,
+        Username="clinician2@harbor.quietline.local",
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": "clinician2@harbor.quietline.local"},
+            {"Name": "custom:tenant_id", "Value": "harbor"},
+            {"Name": "custom:role", "Value": "clinician"},
+        ],
+    )
+    yield StaffApi(
+        messaging=messaging,
+        admin=caller("admin@harbor.quietline.local", "admin"),
+        clinician=caller("clinician@harbor.quietline.local", "clinician"),
+        other_clinician=caller("clinician2@harbor.quietline.local", "other-clinician"),
+        other_tenant_admin=caller("admin@cedar.quietline.local", "other-tenant-admin"),
+        anonymous=Caller("anonymous", None),
+        audit=audit,
+        pool=pool,
+    )
+    os.environ.pop(ENV_USER_POOL_ID, None)
+    api_settings.cache_clear()

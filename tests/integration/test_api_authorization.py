@@ -1,0 +1,218 @@
+"""Every route in the generated OpenAPI document, called as every kind of caller.
+
+A route added without an entry in EXPECTED fails `test_every_route_has_a_decision`, so no
+route can ship without its authorization decided and tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from functions.handlers.api import ROUTES, openapi_schema
+from functions.logic.audit import Outcome
+from tests.integration.api_harness import Caller, call
+from tests.integration.conftest import StaffApi
+from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
+
+pytestmark = pytest.mark.integration
+
+OK = "ok"
+# For each route: the success status, and what a clinician of the same tenant gets.
+EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
+    ("GET", "/openapi.json"): (200, OK),
+    ("GET", "/me"): (200, OK),
+    ("POST", "/me/sign-out"): (204, OK),
+    ("GET", "/conversations"): (200, OK),
+    ("GET", "/conversations/{conversation_id}"): (200, OK),
+    ("GET", "/conversations/{conversation_id}/messages"): (200, OK),
+    ("POST", "/conversations/{conversation_id}/messages"): (202, OK),
+    ("POST", "/conversations/{conversation_id}/read"): (204, OK),
+    ("PUT", "/conversations/{conversation_id}/assignment"): (204, OK),
+    ("POST", "/contacts"): (201, OK),
+    ("GET", "/contacts/{contact_id}"): (200, OK),
+    ("PATCH", "/contacts/{contact_id}"): (200, OK),
+    ("DELETE", "/contacts/{contact_id}"): (200, 403),
+    ("GET", "/templates"): (200, OK),
+    ("POST", "/templates"): (201, 403),
+    ("GET", "/templates/{template_id}"): (200, OK),
+    ("PUT", "/templates/{template_id}"): (200, 403),
+    ("DELETE", "/templates/{template_id}"): (204, 403),
+    ("GET", "/settings"): (200, OK),
+    ("PUT", "/settings"): (200, 403),
+    ("GET", "/users"): (200, 403),
+    ("POST", "/users"): (201, 403),
+    ("POST", "/users/{user_id}/disable"): (204, 403),
+    ("POST", "/users/{user_id}/enable"): (204, 403),
+    ("POST", "/users/{user_id}/sign-out"): (204, 403),
+}
+
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/conversations/{conversation_id}/messages"): {"body": "See you at 3."},
+    ("PUT", "/conversations/{conversation_id}/assignment"): {"user_id": None},
+    ("POST", "/contacts"): {
+        "phone_number": "+13125550177",
+        "display_name": "New client",
+        "consent": {"mode": "secure_link", "wording_version": "v1"},
+    },
+    ("PATCH", "/contacts/{contact_id}"): {"display_name": "Renamed"},
+    ("POST", "/templates"): {"name": "Reminder", "body": "Reminder: your appointment is tomorrow."},
+    ("PUT", "/templates/{template_id}"): {"name": "Reminder", "body": "Updated wording."},
+    ("PUT", "/settings"): {"help_reply": "Call the front desk."},
+    ("POST", "/users"): {"email": "new.hire@harbor.example", "role": "clinician"},
+}
+
+
+def _operations() -> list[tuple[str, str]]:
+    schema = openapi_schema()
+    return sorted(
+        (method.upper(), path) for path, item in schema["paths"].items() for method in item
+    )
+
+
+def test_every_route_has_a_decision() -> None:
+    assert set(_operations()) == set(EXPECTED)
+    assert {(r.method, r.path) for r in ROUTES} == set(EXPECTED)
+
+
+def _path_params(staff: StaffApi, path: str) -> dict[str, str]:
+    """Ids of harbor's objects; destructive routes get a fresh object each call."""
+    params: dict[str, str] = {}
+    if "{conversation_id}" in path or "{contact_id}" in path:
+        contact = staff.contact(
+            staff.admin, CLIENT_PHONE if "DELETE" not in path else OTHER_CLIENT_PHONE
+        )
+        params["conversation_id" if "{conversation_id}" in path else "contact_id"] = contact
+    if "{template_id}" in path:
+        created = call(staff.admin, "POST", "/templates", body=BODIES[("POST", "/templates")])
+        params["template_id"] = created.json["template_id"]
+    if "{user_id}" in path:
+        params["user_id"] = staff.other_clinician.user_id
+    return params
+
+
+def _request(staff: StaffApi, caller: Caller, method: str, path: str) -> int:
+    params = _path_params(staff, path)
+    return call(caller, method, path, path_params=params, body=BODIES.get((method, path))).status
+
+
+def _is_public(method: str, path: str) -> bool:
+    return next(r.public for r in ROUTES if (r.method, r.path) == (method, path))
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+def test_admin_of_the_tenant_succeeds(staff_api: StaffApi, method: str, path: str) -> None:
+    assert _request(staff_api, staff_api.admin, method, path) == EXPECTED[(method, path)][0]
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+def test_clinician_succeeds_or_is_refused_admin_routes(
+    staff_api: StaffApi, method: str, path: str
+) -> None:
+    success, clinician = EXPECTED[(method, path)]
+    expected = success if clinician == OK else clinician
+    assert _request(staff_api, staff_api.clinician, method, path) == expected
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+def test_anonymous_callers_are_refused_everything_but_the_public_document(
+    staff_api: StaffApi, method: str, path: str
+) -> None:
+    expected = EXPECTED[(method, path)][0] if _is_public(method, path) else 401
+    assert _request(staff_api, staff_api.anonymous, method, path) == expected
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(k for k in EXPECTED if "{" in k[1]))
+def test_another_tenants_admin_gets_404_for_this_tenants_ids(
+    staff_api: StaffApi, method: str, path: str
+) -> None:
+    # Ids in the request never choose the tenant, and existence does not leak.
+    assert _request(staff_api, staff_api.other_tenant_admin, method, path) == 404
+
+
+def test_another_tenants_lists_show_none_of_this_tenants_data(staff_api: StaffApi) -> None:
+    staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    listing = call(staff_api.other_tenant_admin, "GET", "/conversations")
+    assert listing.status == 200 and listing.json["items"] == []
+    users = call(staff_api.other_tenant_admin, "GET", "/users").json["items"]
+    assert {u["email"] for u in users} == {
+        "admin@cedar.quietline.local",
+        "clinician@cedar.quietline.local",
+    }
+
+
+def test_clinicians_see_unassigned_and_their_own_conversations_only(staff_api: StaffApi) -> None:
+    mine = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    theirs = staff_api.contact(staff_api.admin, OTHER_CLIENT_PHONE)
+    assign: Callable[[str, str], Any] = lambda cid, who: call(  # noqa: E731
+        staff_api.admin,
+        "PUT",
+        "/conversations/{conversation_id}/assignment",
+        path_params={"conversation_id": cid},
+        body={"user_id": who},
+    )
+    assert assign(mine, staff_api.clinician.user_id).status == 204
+    assert assign(theirs, staff_api.other_clinician.user_id).status == 204
+    seen = {
+        c["conversation_id"]
+        for c in call(staff_api.clinician, "GET", "/conversations").json["items"]
+    }
+    assert seen == {mine}
+    hidden = call(
+        staff_api.clinician,
+        "GET",
+        "/conversations/{conversation_id}/messages",
+        path_params={"conversation_id": theirs},
+    )
+    assert hidden.status == 404
+    admin_sees = {
+        c["conversation_id"] for c in call(staff_api.admin, "GET", "/conversations").json["items"]
+    }
+    assert admin_sees == {mine, theirs}
+
+
+def test_a_clinician_cannot_assign_a_conversation_to_someone_else(staff_api: StaffApi) -> None:
+    contact = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    response = call(
+        staff_api.clinician,
+        "PUT",
+        "/conversations/{conversation_id}/assignment",
+        path_params={"conversation_id": contact},
+        body={"user_id": staff_api.other_clinician.user_id},
+    )
+    assert response.status == 403
+
+
+# --- audit hooks -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "path"),
+    sorted(k for k in EXPECTED if next(r.audit for r in ROUTES if (r.method, r.path) == k)),
+)
+def test_every_phi_route_emits_exactly_its_audit_event(
+    staff_api: StaffApi, method: str, path: str
+) -> None:
+    params = _path_params(staff_api, path)
+    staff_api.audit.events.clear()
+    response = call(
+        staff_api.admin, method, path, path_params=params, body=BODIES.get((method, path))
+    )
+    expected_action = next(r.audit for r in ROUTES if (r.method, r.path) == (method, path))
+    (event,) = staff_api.audit.events
+    assert event.action == expected_action
+    assert event.outcome is Outcome.SUCCESS and response.status < 400
+    assert event.actor == staff_api.admin.user_id and event.tenant_id == "harbor"
+    assert event.request_id and event.source_ip == "198.51.100.7"
+    assert event.target == params
+
+
+def test_a_failed_authorization_is_audited(staff_api: StaffApi) -> None:
+    staff_api.audit.events.clear()
+    assert call(staff_api.clinician, "GET", "/users").status == 403
+    assert call(staff_api.anonymous, "GET", "/conversations").status == 401
+    outcomes = [(e.action, e.outcome, e.actor) for e in staff_api.audit.events]
+    assert outcomes == [
+        ("user.list", Outcome.DENIED, staff_api.clinician.user_id),
+        ("conversation.list", Outcome.DENIED, "anonymous"),
+    ]
