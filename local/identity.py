@@ -4,9 +4,14 @@ pool's own JWKS, issuer and audience, as API Gateway checks them)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
 import string
+import struct
+import time
 import urllib.request
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -123,12 +128,6 @@ def _demo_user(cognito: Any, pool_id: str, client_id: str, tenant_id: str, role:
 
 def totp(secret: str, at: float | None = None) -> str:
     """RFC 6238 code (30 s, 6 digits, SHA-1), as an authenticator app computes it."""
-    import base64  # noqa: PLC0415
-    import hashlib  # noqa: PLC0415
-    import hmac  # noqa: PLC0415
-    import struct  # noqa: PLC0415
-    import time  # noqa: PLC0415
-
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8), casefold=True)
     counter = int((time.time() if at is None else at) // 30)
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()

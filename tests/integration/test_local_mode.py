@@ -24,6 +24,7 @@ from functions.dal.schema import (
     tenant_key_alias,
 )
 from infra.config import REPO_ROOT, load_config
+from local.identity import totp
 from tests.builders import twilio_inbound_form
 from tests.conftest import phi_found
 from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
@@ -66,7 +67,7 @@ def local_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
 def _get(url: str) -> tuple[int, Any]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -119,9 +120,9 @@ def test_moto_holds_the_same_table_and_keys_the_cdk_app_defines(
 
 
 def _post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -181,3 +182,37 @@ def test_the_sns_shaped_route_plays_end_user_messaging_inbound(local_state: dict
     (confirmation,) = _wait_for(lambda: _outbox(local_state, OTHER_CLIENT_PHONE))
     assert "unsubscribed" in confirmation["body"].lower()
     assert _post(local_state["aws_sms_inbound_url"], b"{not json", {})[0] == 400
+
+
+def test_staff_sign_in_with_mfa_then_use_the_api_with_a_real_token(
+    local_state: dict[str, Any],
+) -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=local_state["region"]
+    )
+    cognito = session.client("cognito-idp", endpoint_url=local_state["aws_endpoint_url"])
+    admin = next(u for u in local_state["users"] if u["role"] == "admin")
+    challenge = cognito.initiate_auth(
+        ClientId=local_state["user_pool_client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": admin["email"], "PASSWORD": admin["password"]},
+    )
+    assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    tokens = cognito.respond_to_auth_challenge(
+        ClientId=local_state["user_pool_client_id"],
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=challenge["Session"],
+        ChallengeResponses={
+            "USERNAME": admin["email"],
+            "SOFTWARE_TOKEN_MFA_CODE": totp(admin["totp_secret"]),
+        },
+    )["AuthenticationResult"]
+    api = local_state["api_base_url"]
+    anonymous = urllib.request.Request(api + "/me")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(anonymous, timeout=10)
+    assert refused.value.code == 401
+    request = urllib.request.Request(api + "/me", headers={"Authorization": tokens["IdToken"]})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        me = json.loads(response.read())
+    assert me["role"] == "admin" and me["tenant_id"] == local_state["tenant_id"]
