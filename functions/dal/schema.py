@@ -95,3 +95,36 @@ class UserPoolSpec:
 
 
 USER_POOL = UserPoolSpec()
+
+
+# --- the audit log: its own table, so its writer can be limited to creating items --------
+AUDIT_PARTITION_KEY = "pk"  # AUDIT#<tenant>
+AUDIT_SORT_KEY = "seq"  # zero-padded sequence number: the hash chain's order
+AUDIT_TIME_INDEX = "by_time"  # LSI on (pk, at_seq) for exports by time range
+AUDIT_TIME_KEY = "at_seq"
+
+
+def create_audit_table_kwargs(table_name: str) -> dict[str, Any]:
+    """Arguments for boto3 `create_table` equal to what the CDK audit construct deploys."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in (AUDIT_PARTITION_KEY, AUDIT_SORT_KEY, AUDIT_TIME_KEY)
+        ],
+        "KeySchema": [
+            {"AttributeName": AUDIT_PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": AUDIT_SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": AUDIT_TIME_INDEX,
+                "KeySchema": [
+                    {"AttributeName": AUDIT_PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": AUDIT_TIME_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
