@@ -10,10 +10,12 @@ from typing import Any
 import boto3
 import click
 
+from cli.audit import describe, verify, write_export
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
 from functions.core.errors import QuietlineError
 from functions.crypto.envelope import EnvelopeCipher
+from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
 from functions.logic.tenants import provision_tenant
@@ -125,6 +127,52 @@ def numbers_two_way(ctx: click.Context, phone_number_id: str) -> None:
         SelfManagedOptOutsEnabled=True,
     )
     click.echo(f"two-way SMS on for {phone_number_id}")
+
+
+EXIT_CHAIN_BROKEN = 3
+
+
+def _audit_log(ctx: click.Context) -> DynamoDbAuditLog:
+    target = _target(ctx)
+    table = boto3.resource("dynamodb").Table(target.output("AuditTableName"))
+    return DynamoDbAuditLog(table, retention_days=load_config().audit_retention_days)
+
+
+@main.group()
+def audit() -> None:
+    """The application audit trail (who read or changed what, when)."""
+
+
+@audit.command("export")
+@click.option("--tenant", required=True, help="Tenant id.")
+@click.option("--from", "start", required=True, help="ISO-8601 start, inclusive (e.g. 2026-01-01).")
+@click.option("--to", "end", required=True, help="ISO-8601 end, exclusive.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--output", type=click.File("w"), default="-", help="File to write (default: stdout)."
+)
+@click.pass_context
+@_one_line_errors
+def audit_export(
+    ctx: click.Context, tenant: str, start: str, end: str, fmt: str, output: Any
+) -> None:
+    """Export a tenant's audit events for a time range (ids only, never message text)."""
+    count = write_export(_audit_log(ctx).between(tenant, start, end), output, fmt)
+    click.echo(f"exported {count} event(s)", err=True)
+
+
+@audit.command("verify")
+@click.option("--tenant", required=True, help="Tenant id.")
+@click.pass_context
+@_one_line_errors
+def audit_verify(ctx: click.Context, tenant: str) -> None:
+    """Check the tenant's hash chain; exit 3 and name the first break if it was tampered with."""
+    report = verify(_audit_log(ctx).chain(tenant))
+    click.echo(describe(report))
+    if not report.ok:
+        sys.exit(EXIT_CHAIN_BROKEN)
 
 
 @main.command()

@@ -44,6 +44,7 @@ def local_target(state_file: Path | None = None) -> Target:
     )
     outputs = {
         "MessageTableName": state["table_name"],
+        "AuditTableName": state["audit_table_name"],
         "OutboundQueueUrl": state["outbound_queue_url"],
         "RetryQueueUrl": state["retry_queue_url"],
         "OutboundDlqUrl": state["outbound_dlq_url"],

@@ -12,14 +12,16 @@ from typing import Any
 from functions.carriers.models import Carrier
 from functions.core.clock import Clock, SystemClock
 from functions.core.observability import PowertoolsMetrics
-from functions.core.settings import api_settings, core_settings, messaging_settings
+from functions.core.settings import api_settings, audit_settings, core_settings, messaging_settings
 from functions.crypto.envelope import EnvelopeCipher
+from functions.dal import aws
+from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
 from functions.dal.notifier import SnsStaffNotifier
 from functions.dal.queue import SqsQueue
 from functions.logic.access import SessionGuard
-from functions.logic.audit import AuditSink, LogAuditSink
+from functions.logic.audit import AuditSink
 from functions.logic.delivery import Sweeper
 from functions.logic.inbound import InboundService
 from functions.logic.inbox import InboxService
@@ -139,8 +141,16 @@ def sweeper() -> Sweeper:
 
 
 @cache
+def audit_log() -> DynamoDbAuditLog:
+    settings = audit_settings()
+    return DynamoDbAuditLog(
+        aws.dynamodb_table(settings.table_name), retention_days=settings.retention_days
+    )
+
+
+@cache
 def audit_sink() -> AuditSink:
-    return _overrides.get("audit_sink") or LogAuditSink()
+    return _overrides.get("audit_sink") or audit_log()
 
 
 @cache
@@ -179,6 +189,7 @@ _FACTORIES = (
     sender_service,
     sweeper,
     twilio_auth_token,
+    audit_log,
     audit_sink,
     session_guard,
     inbox_service,

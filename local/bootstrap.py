@@ -28,9 +28,9 @@ def enforce_kms_key_state() -> None:
     )
 
 
-def ensure_table(table_name: str) -> None:
+def ensure_table(table_name: str, definition: Any = create_table_kwargs) -> None:
     try:
-        boto3.client("dynamodb").create_table(**create_table_kwargs(table_name))
+        boto3.client("dynamodb").create_table(**definition(table_name))
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise

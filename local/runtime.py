@@ -23,6 +23,8 @@ from moto.server import ThreadedMotoServer
 
 from functions import wiring
 from functions.core.settings import (
+    ENV_AUDIT_RETENTION_DAYS,
+    ENV_AUDIT_TABLE_NAME,
     ENV_CARRIER,
     ENV_OUTBOUND_QUEUE_URL,
     ENV_PUBLIC_BASE_URL,
@@ -32,7 +34,7 @@ from functions.core.settings import (
     ENV_TABLE_NAME,
     ENV_USER_POOL_ID,
 )
-from functions.dal.schema import OUTBOUND_QUEUE, RETRY_QUEUE
+from functions.dal.schema import OUTBOUND_QUEUE, RETRY_QUEUE, create_audit_table_kwargs
 from infra.config import REPO_ROOT, ConfigError, load_config
 from local import workers
 from local.bootstrap import (
@@ -40,6 +42,7 @@ from local.bootstrap import (
     enforce_kms_key_state,
     ensure_queue,
     ensure_staff_topic,
+    ensure_table,
 )
 from local.identity import CognitoAuthorizer, create_pool, users_for_state
 from local.routes import (
@@ -54,6 +57,7 @@ from local.sim_carrier import CARRIER
 
 HOST = "127.0.0.1"
 TABLE_NAME = "quietline-local"
+AUDIT_TABLE_NAME = "quietline-local-audit"
 logger = logging.getLogger("quietline.local")
 
 
@@ -112,6 +116,7 @@ def main() -> int:
     _point_aws_at(endpoint, config.region)
     enforce_kms_key_state()
     bootstrap(config, TABLE_NAME)
+    ensure_table(AUDIT_TABLE_NAME, create_audit_table_kwargs)
     (outbound_url, outbound_dlq_url), (retry_url, retry_dlq_url) = (
         ensure_queue(OUTBOUND_QUEUE),
         ensure_queue(RETRY_QUEUE),
@@ -127,6 +132,8 @@ def main() -> int:
             ENV_RETRY_QUEUE_URL: retry_url,
             ENV_STAFF_TOPIC_ARN: ensure_staff_topic(),
             ENV_USER_POOL_ID: pool.user_pool_id,
+            ENV_AUDIT_TABLE_NAME: AUDIT_TABLE_NAME,
+            ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
             # Twilio signs the URL it calls; locally that is this server.
             ENV_PUBLIC_BASE_URL: base_url,
         }
@@ -140,6 +147,7 @@ def main() -> int:
         "aws_endpoint_url": endpoint,
         "region": config.region,
         "table_name": TABLE_NAME,
+        "audit_table_name": AUDIT_TABLE_NAME,
         "tenant_id": first.id,
         "business_number": first.business_numbers[0],
         "tenants": [{"id": t.id, "business_numbers": t.business_numbers} for t in config.tenants],

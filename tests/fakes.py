@@ -59,15 +59,3 @@ class ContextIgnoringKeyProvider(FakeKeyProvider):
     @staticmethod
     def _context_bytes(context: Mapping[str, str]) -> bytes:
         return b""
-
-
-class MemoryAuditSink:
-    """Collects audit events so tests can assert exactly which were emitted."""
-
-    def __init__(self) -> None:
-        from functions.logic.audit import AuditEvent
-
-        self.events: list[AuditEvent] = []
-
-    def record(self, event: object) -> None:
-        self.events.append(event)  # type: ignore[arg-type]

@@ -23,6 +23,8 @@ ENV_TWILIO_API_BASE_URL = "QUIETLINE_TWILIO_API_BASE_URL"
 ENV_PUBLIC_BASE_URL = "QUIETLINE_PUBLIC_BASE_URL"
 ENV_RETRY_QUEUE_URL = "QUIETLINE_RETRY_QUEUE_URL"
 ENV_USER_POOL_ID = "QUIETLINE_USER_POOL_ID"
+ENV_AUDIT_TABLE_NAME = "QUIETLINE_AUDIT_TABLE_NAME"
+ENV_AUDIT_RETENTION_DAYS = "QUIETLINE_AUDIT_RETENTION_DAYS"
 ENV_IDLE_TIMEOUT_MINUTES = "QUIETLINE_IDLE_TIMEOUT_MINUTES"
 
 CARRIERS = ("aws", "twilio", "simulated")
@@ -100,3 +102,17 @@ def api_settings() -> ApiSettings:
     if not raw.isdigit() or not 1 <= int(raw) <= 240:
         raise ValidationError(ENV_IDLE_TIMEOUT_MINUTES, "must be 1 to 240 minutes")
     return ApiSettings(user_pool_id=_required(ENV_USER_POOL_ID), idle_timeout_minutes=int(raw))
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    table_name: str
+    retention_days: int
+
+
+@cache
+def audit_settings() -> AuditSettings:
+    raw = os.environ.get(ENV_AUDIT_RETENTION_DAYS, "2190").strip()
+    if not raw.isdigit() or int(raw) < 2190:
+        raise ValidationError(ENV_AUDIT_RETENTION_DAYS, "must be at least 2190 days (6 years)")
+    return AuditSettings(table_name=_required(ENV_AUDIT_TABLE_NAME), retention_days=int(raw))

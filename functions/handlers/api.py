@@ -498,6 +498,28 @@ def sign_out_user(user_id: str) -> Response[Any]:
     return Response(status_code=204)
 
 
+AUDIT_EXPORT_MAX = 1000
+
+
+@route("GET", "/audit/events", audit="audit.export", admin_only=True)
+def export_audit_events(
+    start: Annotated[str, Query(min_length=10, max_length=30, description="ISO-8601, inclusive")],
+    end: Annotated[str, Query(min_length=10, max_length=30, description="ISO-8601, exclusive")],
+) -> dict[str, Any]:
+    """This tenant's audit events in a time range, oldest first (ids only, never PHI).
+
+    At most 1,000 per call: `truncated` says when to ask again from the last `at`.
+    (`quietline audit export` streams any range to CSV or JSON.)
+    """
+    who = principal()
+    events: list[dict[str, Any]] = []
+    for link in wiring.audit_log().between(who.tenant_id, start, end):
+        if len(events) == AUDIT_EXPORT_MAX:
+            return {"items": events, "truncated": True}
+        events.append({"seq": link.seq, "hash": link.hash, **asdict(link.event)})
+    return {"items": events, "truncated": False}
+
+
 def openapi_schema() -> dict[str, Any]:
     """The OpenAPI 3.1 document, generated from the routes and models above."""
     schema: dict[str, Any] = app.get_openapi_schema(

@@ -7,11 +7,9 @@ default sink writes each event as one structured log line.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
-
-from functions.core.observability import logger
 
 
 class Outcome(StrEnum):
@@ -36,8 +34,3 @@ class AuditEvent:
 
 class AuditSink(Protocol):
     def record(self, event: AuditEvent) -> None: ...
-
-
-class LogAuditSink:
-    def record(self, event: AuditEvent) -> None:
-        logger.info("audit", extra={"audit": asdict(event)})

@@ -1,5 +1,10 @@
-"""One synth per test session of the real app (built by infra.app_factory.build_app,
-exactly as app.py builds it) and one of the QuietlineFunction test stacks."""
+"""One synth per test session of each real app variant (built by
+infra.app_factory.build_app, exactly as app.py builds it) and one of the QuietlineFunction
+test stacks.
+
+xdist groups: tests of the default app and the function stacks are in group "synth",
+tests of the Twilio variant in group "synth-twilio", so with `-n 2 --dist loadgroup`
+the two workers synthesize in parallel and each variant is synthesized once."""
 
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ import pytest
 from aws_cdk.assertions import Template
 from constructs import IConstruct
 
-from infra.app_factory import build_app, create_app, resolve_environment
+from infra.app_factory import build_app, cdk_json_context, create_app, resolve_environment
 from infra.config import QuietlineConfig, parse_config
+from infra.nag import RULE_PACKS
 from infra.stack import QuietlineStack
 from tests.infra.function_stack import FunctionTestStack
 
@@ -45,6 +51,17 @@ TEST_CONFIG: dict[str, Any] = {
             "support_contact": "https://cedar.example/help",
         },
     ],
+}
+
+
+TWILIO_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+STAFF_EMAIL = "frontdesk@harbor-counseling.example"
+# The Twilio variant also turns WAF on and subscribes staff, to cover those paths.
+TWILIO_OVERRIDES: dict[str, Any] = {
+    "carrier": "twilio",
+    "twilio": {"account_sid": TWILIO_ACCOUNT_SID},
+    "waf": {"enabled": True, "requests_per_5_minutes_per_ip": 600},
+    "staff_notification_emails": [STAFF_EMAIL],
 }
 
 
@@ -87,6 +104,16 @@ def quietline(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The real Quietline app (VPC off, the default)."""
     outdir = tmp_path_factory.mktemp("quietline-cdk.out")
     app, stack = build_app(make_config(), outdir=str(outdir), context=SKIP_BUNDLING)
+    return _synthesize(app, outdir, [stack])
+
+
+@pytest.fixture(scope="session")
+def twilio(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The real app with carrier "twilio" and WAF on (tests in xdist group synth-twilio)."""
+    outdir = tmp_path_factory.mktemp("twilio-cdk.out")
+    app, stack = build_app(
+        make_config(**TWILIO_OVERRIDES), outdir=str(outdir), context=SKIP_BUNDLING
+    )
     return _synthesize(app, outdir, [stack])
 
 
@@ -146,3 +173,43 @@ def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def quietline_stack(synthesized: Synthesized) -> QuietlineStack:
+    (found,) = synthesized.stacks.values()
+    assert isinstance(found, QuietlineStack)
+    return found
+
+
+def only_template(synthesized: Synthesized) -> dict[str, Any]:
+    (found,) = synthesized.templates.values()
+    return found
+
+
+def plain_app() -> cdk.App:
+    """An app with cdk.json's flags but no cdk-nag, for construction-only variants that
+    check one setting (Template.from_stack) without a second nag run."""
+    return cdk.App(context={**cdk_json_context(), **SKIP_BUNDLING})
+
+
+# --- cdk-nag acknowledgements -------------------------------------------------------------
+def acknowledgements(app: IConstruct) -> list[tuple[str, str, str]]:
+    """(rule id, construct path, reason) of every cdk-nag acknowledgement in the app.
+
+    CDK's own constructs acknowledge some CloudFormation-lint rules (e.g. W3010 on a
+    VPC's hard-coded AZs); those are theirs, not ours, and are left out.
+    """
+    found = []
+    for construct in app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type != cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                continue
+            for qualified_id, reason in entry.data.items():
+                namespace, rule = qualified_id.split("::", 1)
+                if namespace in RULE_PACKS:
+                    found.append((rule, construct.node.path, reason))
+    return found
+
+
+def suppressed_violations(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for plugin in report["pluginReports"] for v in plugin.get("suppressedViolations", [])]

@@ -159,14 +159,26 @@ def test_alarm_topic_is_encrypted_ssl_only_and_emails_the_practice(
     topic = template["Resources"][topic_id]["Properties"]
     assert topic["KmsMasterKeyId"] == get_att_arn(logical_id(stack.platform_key.key))
 
-    _, subscription = only(resources(template, "AWS::SNS::Subscription"))
+    _, subscription = only(
+        {
+            k: v
+            for k, v in resources(template, "AWS::SNS::Subscription").items()
+            if v["Properties"]["TopicArn"] == {"Ref": topic_id}
+        }
+    )
     assert subscription["Properties"] == {
         "Endpoint": ALARM_EMAIL,
         "Protocol": "email",
         "TopicArn": {"Ref": topic_id},
     }
 
-    _, policy = only(resources(template, "AWS::SNS::TopicPolicy"))
+    _, policy = only(
+        {
+            k: v
+            for k, v in resources(template, "AWS::SNS::TopicPolicy").items()
+            if v["Properties"]["Topics"] == [{"Ref": topic_id}]
+        }
+    )
     denies = [
         s for s in statements(policy["Properties"]["PolicyDocument"]) if s["Effect"] == "Deny"
     ]

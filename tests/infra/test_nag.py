@@ -3,26 +3,51 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_logs as logs
 
 from infra.app_factory import create_app
-from infra.nag import MIN_REASON_LENGTH, RULE_PACKS, acknowledge
-from tests.infra.conftest import ACCOUNT, REGION, Synthesized
+from infra.nag import MIN_REASON_LENGTH, acknowledge
+from tests.infra.conftest import (
+    ACCOUNT,
+    REGION,
+    Synthesized,
+    acknowledgements,
+    suppressed_violations,
+)
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
 
 TRIVIAL_REASONS = {"not needed", "n/a", "ok", "false positive", "not applicable"}
 
 # Reviewed list: a new acknowledgement must be added here on purpose.
+# (The Twilio variant's list is in test_twilio.py.)
 EXPECTED_APP_ACKNOWLEDGEMENTS = {
     (
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AWSBackupServiceRolePolicyForBackup]",
         "Quietline/Backups/Plan/MessageTable/Role",
+    ),
+    # SendTextMessage on this account's numbers and pools (ids assigned outside the stack).
+    *(
+        (
+            f"AwsSolutions-IAM5[Resource::arn:aws:sms-voice:{REGION}:{ACCOUNT}:{kind}/*]",
+            "Quietline/Messaging/Sender/Role/Policy",
+        )
+        for kind in ("phone-number", "pool")
+    ),
+    # Per function (QuietlineFunction): outside the optional VPC, X-Ray's Resource::*,
+    # the pinned runtime.
+    *(
+        (rule, f"Quietline/Messaging/{function}/{suffix}")
+        for function in ("Sender", "RetryWorker", "Sweeper", "Inbound", "DeliveryEvents")
+        for rule, suffix in (
+            ("HIPAA.Security-LambdaInsideVPC", "Function"),
+            ("AwsSolutions-L1", "Function"),
+            ("AwsSolutions-IAM5[Resource::*]", "Role/Policy"),
+        )
     ),
 }
 EXPECTED_FUNCTION_RULES = {
@@ -34,26 +59,8 @@ EXPECTED_FUNCTION_RULES = {
 }
 
 
-def _acknowledgements(app: cdk.App) -> list[tuple[str, str, str]]:
-    """(rule id, construct path, reason) of every cdk-nag acknowledgement in the app.
-
-    CDK's own constructs acknowledge some CloudFormation-lint rules (e.g. W3010 on a
-    VPC's hard-coded AZs); those are theirs, not ours, and are left out.
-    """
-    found = []
-    for construct in app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type != cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
-                continue
-            for qualified_id, reason in entry.data.items():
-                namespace, rule = qualified_id.split("::", 1)
-                if namespace in RULE_PACKS:
-                    found.append((rule, construct.node.path, reason))
-    return found
-
-
-def _suppressed(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [v for plugin in report["pluginReports"] for v in plugin.get("suppressedViolations", [])]
+_acknowledgements = acknowledgements
+_suppressed = suppressed_violations
 
 
 @pytest.fixture(params=["quietline", "function_stacks"])

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from functions import wiring
 from functions.core.settings import (
+    ENV_AUDIT_TABLE_NAME,
     ENV_CARRIER,
     ENV_OUTBOUND_QUEUE_URL,
     ENV_PUBLIC_BASE_URL,
@@ -24,23 +25,25 @@ from functions.core.settings import (
     ENV_TABLE_NAME,
     ENV_USER_POOL_ID,
     api_settings,
+    audit_settings,
     core_settings,
     messaging_settings,
     retry_queue_url,
 )
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
+from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
 from functions.dal.notifier import SnsStaffNotifier
 from functions.dal.queue import SqsQueue
-from functions.dal.schema import create_table_kwargs, tenant_key_alias
+from functions.dal.schema import create_audit_table_kwargs, create_table_kwargs, tenant_key_alias
+from functions.logic.audit import AuditEvent
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
 from infra.config import load_config
 from local import kms_key_state
 from local.identity import create_pool
 from local.sim_carrier import SimulatedCarrier
-from tests.fakes import MemoryAuditSink
 from tests.integration.api_harness import Caller, call, claims_for
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
@@ -286,6 +289,29 @@ def messaging(
     retry_queue_url.cache_clear()
 
 
+class AuditReader:
+    """Reads what the API appended to the real (moto) audit table, since the last clear()."""
+
+    TENANTS = ("harbor", "cedar", "unknown")
+
+    def __init__(self, log: DynamoDbAuditLog) -> None:
+        self.log = log
+        self._marks: dict[str, int] = {}
+
+    def clear(self) -> None:
+        self._marks = {t: sum(1 for _ in self.log.chain(t)) for t in self.TENANTS}
+
+    @property
+    def events(self) -> list[AuditEvent]:
+        found = [
+            link
+            for t in self.TENANTS
+            for link in self.log.chain(t)
+            if link.seq > self._marks.get(t, 0)
+        ]
+        return [link.event for link in sorted(found, key=lambda link: (link.event.at, link.seq))]
+
+
 @dataclass
 class StaffApi:
     """The staff API on moto: two tenants, their staff in a moto user pool, audit captured."""
@@ -296,7 +322,7 @@ class StaffApi:
     other_clinician: Caller
     other_tenant_admin: Caller
     anonymous: Caller
-    audit: MemoryAuditSink
+    audit: AuditReader
     pool: Any
 
     def contact(self, caller: Caller, phone: str, *, mode: str = "plain_sms") -> str:
@@ -329,10 +355,12 @@ def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
     )
     pool = create_pool(multi)
     os.environ[ENV_USER_POOL_ID] = pool.user_pool_id
+    boto3.client("dynamodb").create_table(**create_audit_table_kwargs("quietline-test-audit"))
+    os.environ[ENV_AUDIT_TABLE_NAME] = "quietline-test-audit"
     api_settings.cache_clear()
-    audit = MemoryAuditSink()
-    wiring.override(audit_sink=audit)
-    wiring.directory.cache_clear()
+    audit_settings.cache_clear()
+    wiring.reset()
+    audit = AuditReader(wiring.audit_log())
     cognito = boto3.client("cognito-idp")
 
     def caller(email: str, name: str) -> Caller:
@@ -374,4 +402,6 @@ def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
         pool=pool,
     )
     os.environ.pop(ENV_USER_POOL_ID, None)
+    os.environ.pop(ENV_AUDIT_TABLE_NAME, None)
     api_settings.cache_clear()
+    audit_settings.cache_clear()

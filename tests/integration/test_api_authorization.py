@@ -43,6 +43,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("GET", "/settings"): (200, OK),
     ("PUT", "/settings"): (200, 403),
     ("GET", "/users"): (200, 403),
+    ("GET", "/audit/events"): (200, 403),
     ("POST", "/users"): (201, 403),
     ("POST", "/users/{user_id}/disable"): (204, 403),
     ("POST", "/users/{user_id}/enable"): (204, 403),
@@ -62,6 +63,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/templates/{template_id}"): {"name": "Reminder", "body": "Updated wording."},
     ("PUT", "/settings"): {"help_reply": "Call the front desk."},
     ("POST", "/users"): {"email": "new.hire@harbor.example", "role": "clinician"},
+}
+
+
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/audit/events"): {"start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"},
 }
 
 
@@ -95,7 +101,14 @@ def _path_params(staff: StaffApi, path: str) -> dict[str, str]:
 
 def _request(staff: StaffApi, caller: Caller, method: str, path: str) -> int:
     params = _path_params(staff, path)
-    return call(caller, method, path, path_params=params, body=BODIES.get((method, path))).status
+    return call(
+        caller,
+        method,
+        path,
+        path_params=params,
+        body=BODIES.get((method, path)),
+        query=QUERIES.get((method, path)),
+    ).status
 
 
 def _is_public(method: str, path: str) -> bool:
@@ -194,9 +207,14 @@ def test_every_phi_route_emits_exactly_its_audit_event(
     staff_api: StaffApi, method: str, path: str
 ) -> None:
     params = _path_params(staff_api, path)
-    staff_api.audit.events.clear()
+    staff_api.audit.clear()
     response = call(
-        staff_api.admin, method, path, path_params=params, body=BODIES.get((method, path))
+        staff_api.admin,
+        method,
+        path,
+        path_params=params,
+        body=BODIES.get((method, path)),
+        query=QUERIES.get((method, path)),
     )
     expected_action = next(r.audit for r in ROUTES if (r.method, r.path) == (method, path))
     (event,) = staff_api.audit.events
@@ -208,7 +226,7 @@ def test_every_phi_route_emits_exactly_its_audit_event(
 
 
 def test_a_failed_authorization_is_audited(staff_api: StaffApi) -> None:
-    staff_api.audit.events.clear()
+    staff_api.audit.clear()
     assert call(staff_api.clinician, "GET", "/users").status == 403
     assert call(staff_api.anonymous, "GET", "/conversations").status == 401
     outcomes = [(e.action, e.outcome, e.actor) for e in staff_api.audit.events]

@@ -97,3 +97,62 @@ def test_numbers_two_way_points_the_number_at_the_stack_topic(
         result = _run("--stack", "Quietline", "numbers", "two-way", "phone-1234")
         stub.assert_no_pending_responses()
     assert result.exit_code == 0 and "two-way SMS on" in result.output
+
+
+def _audit_events(count: int) -> Any:
+    from functions.dal.audit_log import DynamoDbAuditLog
+    from functions.dal.schema import create_audit_table_kwargs
+    from functions.logic.audit import AuditEvent, Outcome
+
+    boto3.client("dynamodb").create_table(**create_audit_table_kwargs("audit"))
+    table = boto3.resource("dynamodb").Table("audit")
+    log = DynamoDbAuditLog(table, retention_days=2190)
+    for i in range(count):
+        log.record(
+            AuditEvent(
+                "message.read",
+                Outcome.SUCCESS,
+                "user-1",
+                "harbor",
+                f"2026-11-28T10:00:{i:02d}.000Z",
+                f"req-{i}",
+                "198.51.100.7",
+                {"conversation_id": "c1"},
+            )
+        )
+    _deploy_outputs({"AuditTableName": "audit"})
+    return table
+
+
+def test_audit_verify_reports_an_intact_chain_and_exits_3_on_tampering(moto_aws: None) -> None:
+    table = _audit_events(4)
+    intact = _run("--stack", "Quietline", "audit", "verify", "--tenant", "harbor")
+    assert intact.exit_code == 0 and "chain intact: 4 event(s)" in intact.output
+    table.delete_item(Key={"pk": "AUDIT#harbor", "seq": "000000000002"})
+    broken = CliRunner().invoke(
+        cli_main.main, ["--stack", "Quietline", "audit", "verify", "--tenant", "harbor"]
+    )
+    assert broken.exit_code == 3 and "BROKEN at event 2: missing" in broken.output
+
+
+def test_audit_export_writes_csv_for_a_time_range(moto_aws: None, tmp_path: Any) -> None:
+    _audit_events(6)
+    out = tmp_path / "audit.csv"
+    result = _run(
+        "--stack",
+        "Quietline",
+        "audit",
+        "export",
+        "--tenant",
+        "harbor",
+        "--from",
+        "2026-11-28T10:00:02",
+        "--to",
+        "2026-11-28T10:00:05",
+        "--output",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("seq,at,tenant_id,actor,action,outcome")
+    assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5"]
