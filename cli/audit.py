@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import sys
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict
 from typing import IO, Any
