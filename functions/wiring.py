@@ -26,6 +26,7 @@ from functions.logic.delivery import Sweeper
 from functions.logic.inbound import InboundService
 from functions.logic.inbox import InboxService
 from functions.logic.outbound import OutboundService, SenderService
+from functions.logic.read_watch import ReadVolumeWatch
 from functions.logic.staff_users import StaffAdminService
 from functions.logic.tenants import TenantDirectory
 
@@ -162,6 +163,19 @@ def session_guard() -> SessionGuard:
 
 
 @cache
+def read_watch() -> ReadVolumeWatch:
+    from functions.dal.sessions import ReadCounterStore  # noqa: PLC0415 - API path only
+
+    return ReadVolumeWatch(
+        ReadCounterStore(store().table),
+        audit_sink(),
+        metrics(),
+        clock(),
+        threshold=api_settings().unusual_reads_per_15_minutes,
+    )
+
+
+@cache
 def inbox_service() -> InboxService:
     return InboxService(directory(), store(), cipher(), outbound_service(), clock())
 
@@ -192,6 +206,7 @@ _FACTORIES = (
     audit_log,
     audit_sink,
     session_guard,
+    read_watch,
     inbox_service,
     staff_admin_service,
 )

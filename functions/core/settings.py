@@ -25,6 +25,7 @@ ENV_RETRY_QUEUE_URL = "QUIETLINE_RETRY_QUEUE_URL"
 ENV_USER_POOL_ID = "QUIETLINE_USER_POOL_ID"
 ENV_AUDIT_TABLE_NAME = "QUIETLINE_AUDIT_TABLE_NAME"
 ENV_AUDIT_RETENTION_DAYS = "QUIETLINE_AUDIT_RETENTION_DAYS"
+ENV_UNUSUAL_READS_THRESHOLD = "QUIETLINE_UNUSUAL_READS_PER_15_MINUTES"
 ENV_IDLE_TIMEOUT_MINUTES = "QUIETLINE_IDLE_TIMEOUT_MINUTES"
 
 CARRIERS = ("aws", "twilio", "simulated")
@@ -94,6 +95,7 @@ def retry_queue_url() -> str:
 class ApiSettings:
     user_pool_id: str
     idle_timeout_minutes: int  # HIPAA automatic logoff, enforced server-side
+    unusual_reads_per_15_minutes: int  # breach early-warning threshold per user
 
 
 @cache
@@ -101,7 +103,14 @@ def api_settings() -> ApiSettings:
     raw = os.environ.get(ENV_IDLE_TIMEOUT_MINUTES, "15").strip()
     if not raw.isdigit() or not 1 <= int(raw) <= 240:
         raise ValidationError(ENV_IDLE_TIMEOUT_MINUTES, "must be 1 to 240 minutes")
-    return ApiSettings(user_pool_id=_required(ENV_USER_POOL_ID), idle_timeout_minutes=int(raw))
+    reads = os.environ.get(ENV_UNUSUAL_READS_THRESHOLD, "300").strip()
+    if not reads.isdigit() or int(reads) < 1:
+        raise ValidationError(ENV_UNUSUAL_READS_THRESHOLD, "must be a positive number")
+    return ApiSettings(
+        user_pool_id=_required(ENV_USER_POOL_ID),
+        idle_timeout_minutes=int(raw),
+        unusual_reads_per_15_minutes=int(reads),
+    )
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,27 @@ class SessionStore:
             )
         except (ClientError, BotoCoreError) as error:
             raise aws.translate(error, "PutItem sign-out") from None
+
+
+def _reads_pk(tenant_id: str, user_id: str) -> str:
+    return f"READS#{tenant_id}#{user_id}"
+
+
+class ReadCounterStore:
+    """Per-user read counts per time window (the breach early-warning), with TTL."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def count_read(self, tenant_id: str, user_id: str, window: str, *, expires_at: int) -> int:
+        try:
+            response = self._table.update_item(
+                Key={PARTITION_KEY: _reads_pk(tenant_id, user_id), SORT_KEY: window},
+                UpdateExpression="SET #ttl = :ttl ADD #reads :one",
+                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE, "#reads": "reads"},
+                ExpressionAttributeValues={":one": 1, ":ttl": expires_at},
+                ReturnValues="UPDATED_NEW",
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise aws.translate(error, "UpdateItem reads") from None
+        return int(response["Attributes"]["reads"])

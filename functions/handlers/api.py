@@ -133,6 +133,8 @@ def _guarded(
             _audit(policy, _outcome_of(error), who)
             raise
         _audit(policy, Outcome.SUCCESS if response.status_code < 400 else Outcome.ERROR, who)
+        if policy.audit and response.status_code < 400:
+            wiring.read_watch().observe(who, policy.audit)
         return response
 
     return middleware

@@ -161,3 +161,41 @@ def test_the_openapi_document_is_public_and_lists_the_security_scheme(staff_api:
     assert json.dumps(schema).count("x-quietline-audit") == sum(
         len(v) for v in schema["paths"].values()
     )
+
+
+def test_unusual_read_volume_raises_the_alarm_metric_once_per_window(
+    staff_api: StaffApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions import wiring
+    from functions.core.settings import ENV_UNUSUAL_READS_THRESHOLD, api_settings
+
+    monkeypatch.setenv(ENV_UNUSUAL_READS_THRESHOLD, "3")
+    api_settings.cache_clear()
+    wiring.reset()
+    contact = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    staff_api.audit.clear()
+    thread = {"conversation_id": contact}
+    for _ in range(6):
+        assert (
+            call(
+                staff_api.clinician,
+                "GET",
+                "/conversations/{conversation_id}/messages",
+                path_params=thread,
+            ).status
+            == 200
+        )
+    metrics = staff_api.messaging.metrics.counts
+    assert metrics["UnusualReadVolume"] == 1
+    warnings = [e for e in staff_api.audit.events if e.action == "breach.unusual_read_volume"]
+    assert len(warnings) == 1 and warnings[0].actor == staff_api.clinician.user_id
+    staff_api.messaging.clock.advance(minutes=16)  # a new window starts counting afresh
+    for _ in range(3):
+        call(
+            staff_api.clinician,
+            "GET",
+            "/conversations/{conversation_id}/messages",
+            path_params=thread,
+        )
+    assert metrics["UnusualReadVolume"] == 1
+    api_settings.cache_clear()
