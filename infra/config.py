@@ -13,7 +13,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from functions.core.errors import InvalidPhoneNumberError
 from functions.core.phone import to_e164
@@ -23,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "quietline.config.json"
 
 TenantId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 # HIPAA 164.316(b)(2)(i): documentation is kept six years; audit logs follow it.
 MIN_AUDIT_RETENTION_DAYS = 2190
@@ -73,6 +82,18 @@ class WafConfig(_Strict):
     requests_per_5_minutes_per_ip: int = Field(default=1000, ge=100, le=2_000_000)
 
 
+class TwilioConfig(_Strict):
+    """Twilio Programmable Messaging (carrier "twilio"). The auth token is never in this
+    file: it lives in the stack's Secrets Manager secret (output TwilioAuthTokenSecretArn)."""
+
+    account_sid: str = Field(pattern=r"^AC[0-9a-f]{32}$")
+    # The https base URL Twilio calls when a custom domain fronts the webhook API (the
+    # URL Twilio signs). Unset: the stage's execute-api URL is used.
+    public_base_url: str | None = Field(
+        default=None, pattern=r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~-]+)*$"
+    )
+
+
 class QuietlineConfig(_Strict):
     practice_name: str = Field(min_length=1, max_length=80)
     stack_name: str = Field(default="Quietline", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,100}$")
@@ -84,12 +105,50 @@ class QuietlineConfig(_Strict):
     audit_retention_days: int = Field(
         default=MIN_AUDIT_RETENTION_DAYS, ge=MIN_AUDIT_RETENTION_DAYS, le=3653
     )
-    alarm_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    alarm_email: Email
     # LambdaConcurrency (HIPAA): reserved concurrency per function. New accounts can have
     # a concurrency quota as low as 10; lower this (or raise the quota) if deploy fails.
     lambda_reserved_concurrency: int = Field(default=5, ge=1, le=1000)
     vpc: VpcConfig = VpcConfig()
     waf: WafConfig = WafConfig()
+    # Required exactly when carrier is "twilio" (validate_default: checked when absent).
+    twilio: TwilioConfig | None = Field(default=None, validate_default=True)
+    # Who gets "New message in Quietline" e-mails: they name the practice, never the
+    # client, the number or the text (no PHI in e-mail). Each address confirms once.
+    staff_notification_emails: list[Email] = Field(default_factory=list, max_length=50)
+    # An existing End User Messaging configuration set (carrier "aws") to send with,
+    # e.g. for its event destinations or protect configuration.
+    sms_configuration_set: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+    @field_validator("twilio")
+    @classmethod
+    def _twilio_with_its_carrier(
+        cls, twilio: TwilioConfig | None, info: ValidationInfo
+    ) -> TwilioConfig | None:
+        carrier = info.data.get("carrier")
+        if carrier == "twilio" and twilio is None:
+            raise ValueError('required when carrier is "twilio" (give at least account_sid)')
+        if carrier == "aws" and twilio is not None:
+            raise ValueError('only used when carrier is "twilio"; remove it or change carrier')
+        vpc = info.data.get("vpc")
+        if twilio is not None and vpc is not None and vpc.enabled:
+            # The VPC's subnets are isolated (no NAT): the sender could not call Twilio.
+            raise ValueError("cannot be used with vpc.enabled: the VPC has no route to Twilio")
+        return twilio
+
+    @field_validator("sms_configuration_set")
+    @classmethod
+    def _configuration_set_with_aws(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if name is not None and info.data.get("carrier") == "twilio":
+            raise ValueError('only used when carrier is "aws" (End User Messaging)')
+        return name
+
+    @field_validator("staff_notification_emails")
+    @classmethod
+    def _distinct_emails(cls, emails: list[str]) -> list[str]:
+        if len({email.lower() for email in emails}) != len(emails):
+            raise ValueError("must not repeat an address")
+        return emails
 
     @model_validator(mode="after")
     def _numbers_unique_across_tenants(self) -> QuietlineConfig:

@@ -45,21 +45,34 @@ EXACT_TYPES: dict[str, Eligibility] = {
 
 # Whole services, by the "AWS::Service::" prefix (or "Custom::").
 SERVICE_PREFIXES: dict[str, Eligibility] = {
-    "AWS::Lambda::": _phi("AWS Lambda is HIPAA eligible: runs the handlers"),
+    "AWS::Lambda::": _phi(
+        "AWS Lambda is HIPAA eligible: the handlers, their SQS event source mappings,"
+        " invoke permissions and async invoke settings"
+    ),
     "AWS::DynamoDB::": _phi("Amazon DynamoDB is HIPAA eligible: the message store"),
     "AWS::KMS::": _phi("AWS KMS is HIPAA eligible: tenant and platform keys"),
-    "AWS::SQS::": _phi("Amazon SQS is HIPAA eligible: outbound queue and DLQs"),
-    "AWS::SNS::": _phi("Amazon SNS is HIPAA eligible: inbound SMS and alarm topics"),
-    "AWS::Logs::": _phi("CloudWatch Logs is HIPAA eligible: function and flow logs"),
+    "AWS::SQS::": _phi("Amazon SQS is HIPAA eligible: outbound and retry queues, DLQs"),
+    "AWS::SNS::": _phi(
+        "Amazon SNS is HIPAA eligible: inbound SMS, staff notice and alarm topics, their"
+        " subscriptions (Lambda, e-mail) and topic policies"
+    ),
+    "AWS::Logs::": _phi("CloudWatch Logs is HIPAA eligible: function, flow, API and WAF logs"),
     "AWS::Backup::": _phi("AWS Backup is HIPAA eligible: backups of the table"),
     "AWS::CloudTrail::": _phi("AWS CloudTrail is HIPAA eligible: audit of every API call"),
     "AWS::S3::": _phi("Amazon S3 is HIPAA eligible: trail logs and exports"),
-    "AWS::ApiGateway::": _phi("API Gateway is HIPAA eligible: web inbox and webhooks"),
+    "AWS::ApiGateway::": _phi(
+        "API Gateway is HIPAA eligible: web inbox and Twilio webhooks (REST API, stage,"
+        " request validator, account-level CloudWatch role setting)"
+    ),
     "AWS::ApiGatewayV2::": _phi("API Gateway (HTTP APIs) is HIPAA eligible"),
     "AWS::Cognito::": _phi("Amazon Cognito is HIPAA eligible: staff sign-in with MFA"),
-    "AWS::Events::": _phi("Amazon EventBridge is HIPAA eligible: scheduled jobs, events"),
-    "AWS::SecretsManager::": _phi("Secrets Manager is HIPAA eligible: carrier credentials"),
-    "AWS::WAFv2::": _phi("AWS WAF is HIPAA eligible: protects the public APIs"),
+    "AWS::Events::": _phi(
+        "Amazon EventBridge is HIPAA eligible: the sweeper schedule, delivery status events"
+    ),
+    "AWS::SecretsManager::": _phi("Secrets Manager is HIPAA eligible: the Twilio auth token"),
+    "AWS::WAFv2::": _phi(
+        "AWS WAF is HIPAA eligible: web ACL, its logging and association with the public APIs"
+    ),
     "AWS::CloudFront::": _phi("Amazon CloudFront is HIPAA eligible: serves the web inbox"),
     "AWS::SMSVOICE::": _phi(
         "AWS End User Messaging SMS is HIPAA eligible (its voice channel is not: SMS only)"

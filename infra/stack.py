@@ -12,7 +12,9 @@ from infra.constructs.alarms import Alarms
 from infra.constructs.backup import Backups
 from infra.constructs.keys import PlatformKey, TenantKeys
 from infra.constructs.message_store import MessageStore
+from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
+from infra.constructs.queues import MessageQueues
 
 
 def _pascal(slug: str) -> str:
@@ -51,7 +53,22 @@ class QuietlineStack(cdk.Stack):
             alarms=self.alarms,
         )
         self.backups.protect("MessageTable", self.message_store.table)
+        self.queues = MessageQueues(
+            self, "Queues", platform_key=self.platform_key.key, alarms=self.alarms
+        )
+        self.messaging = Messaging(
+            self,
+            "Messaging",
+            config=config,
+            platform_key=self.platform_key,
+            tenant_keys=self.tenant_keys,
+            alarms=self.alarms,
+            message_store=self.message_store,
+            queues=self.queues,
+            network=self.network,
+        )
         self._outputs()
+        self._messaging_outputs()
 
     def _outputs(self) -> None:
         cdk.CfnOutput(
@@ -82,3 +99,64 @@ class QuietlineStack(cdk.Stack):
             value=self.alarms.topic.topic_arn,
             description="SNS topic that alarms publish to",
         )
+
+    def _messaging_outputs(self) -> None:
+        """Names and URLs the operator and the `quietline` CLI need; never PHI."""
+        messaging, queues = self.messaging, self.queues
+        outputs: dict[str, tuple[str, str]] = {
+            "OutboundQueueUrl": (queues.outbound.queue.queue_url, "Queue of texts to send"),
+            "OutboundDlqUrl": (
+                queues.outbound.dead_letter_queue.queue_url,
+                "Texts the sender gave up on (replay: quietline replay outbound)",
+            ),
+            "RetryQueueUrl": (
+                queues.retry.queue.queue_url,
+                "Inbound texts and delivery statuses waiting for a retry",
+            ),
+            "RetryDlqUrl": (
+                queues.retry.dead_letter_queue.queue_url,
+                "Retries that were given up on (replay: quietline replay retry)",
+            ),
+            "SenderFunctionName": (
+                messaging.sender.function.function_name,
+                "Lambda function that sends queued texts",
+            ),
+            "StaffTopicArn": (
+                messaging.staff.topic.topic_arn,
+                "SNS topic of 'New message in Quietline' e-mails (no PHI); subscribe staff",
+            ),
+        }
+        if messaging.inbound is not None and messaging.inbound_topic is not None:
+            outputs["InboundFunctionName"] = (
+                messaging.inbound.function.function_name,
+                "Lambda function that stores inbound texts from End User Messaging",
+            )
+            outputs["InboundFunctionDlqUrl"] = (
+                messaging.inbound.dead_letter_queue.queue_url,
+                "Inbound events the function gave up on (replay: quietline replay inbound)",
+            )
+            outputs["InboundSmsTopicArn"] = (
+                messaging.inbound_topic.topic_arn,
+                "Two-way SMS channel of each business number: run `quietline numbers two-way"
+                " <phone-number-id>`, or `aws pinpoint-sms-voice-v2 update-phone-number"
+                " --phone-number-id <phone-number-id> --two-way-enabled"
+                " --two-way-channel-arn <this ARN> --self-managed-opt-outs-enabled`",
+            )
+        if messaging.twilio_auth_token is not None:
+            outputs["TwilioSmsWebhookUrl"] = (
+                messaging.twilio_sms_webhook_url,
+                "Twilio console > the number > Messaging: 'A message comes in' webhook, HTTP POST",
+            )
+            outputs["TwilioStatusWebhookUrl"] = (
+                messaging.twilio_status_webhook_url,
+                "Status callback URL (the sender sets it on every message it sends)",
+            )
+            outputs["TwilioAuthTokenSecretArn"] = (
+                messaging.twilio_auth_token.secret_arn,
+                "After deploy, store the Twilio auth token (Twilio console > Account >"
+                " API keys & tokens) without it reaching shell history: `read -rs TOKEN &&"
+                " aws secretsmanager put-secret-value --secret-id <this ARN>"
+                ' --secret-string "$TOKEN"`. Repeat after each rotation in Twilio.',
+            )
+        for output_id, (value, description) in outputs.items():
+            cdk.CfnOutput(self, output_id, value=value, description=description)

@@ -31,6 +31,29 @@ _DATA_PLANE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:Gene
 _PENDING_WINDOW = cdk.Duration.days(30)
 
 
+def allow_service_of_this_account(
+    key: kms.IKey, *, sid: str, service: str, actions: list[str], source_arn: str
+) -> None:
+    """Let an AWS service use `key` only on behalf of this account's own resources.
+
+    Both conditions guard against the confused deputy: aws:SourceAccount pins the
+    account, aws:SourceArn (a pattern) the service resources that may trigger the use.
+    """
+    stack = cdk.Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(service)],
+            actions=actions,
+            resources=["*"],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": source_arn},
+            },
+        )
+    )
+
+
 def _customer_managed_key(scope: Construct, id: str, *, alias: str, description: str) -> kms.Key:
     return kms.Key(
         scope,
@@ -150,3 +173,51 @@ class PlatformKey(Construct):
                 },
             )
         )
+
+    def allow_event_rule_dead_letters(self) -> None:
+        """EventBridge may write to the function DLQs (encrypted with this key) that
+        catch events a rule of this account could not deliver."""
+        stack = cdk.Stack.of(self)
+        allow_service_of_this_account(
+            self.key,
+            sid="AllowEventBridgeRuleDeadLettersOfThisAccount",
+            service="events.amazonaws.com",
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            source_arn=stack.format_arn(service="events", resource="rule", resource_name="*"),
+        )
+
+
+class SmsVoiceTopicKey(Construct):
+    """The key of the SNS topic AWS End User Messaging publishes inbound texts to.
+
+    A key of its own, not the platform key: the service principal sms-voice must be
+    allowed to generate data keys with it, and the platform key (table, logs, backups)
+    should admit no service beyond those storing Quietline's own data. About $1/month.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: QuietlineConfig) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self.key = _customer_managed_key(
+            self,
+            "Key",
+            alias=f"alias/quietline-sms-inbound/{config.stack_name}",
+            description=f"Quietline {config.stack_name}: inbound SMS topic (End User Messaging)",
+        )
+        # End User Messaging encrypts what it publishes to the encrypted topic; only on
+        # behalf of this account's phone numbers and pools in this region.
+        allow_service_of_this_account(
+            self.key,
+            sid="AllowEndUserMessagingOfThisAccount",
+            service="sms-voice.amazonaws.com",
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            source_arn=sms_voice_arn_pattern(stack),
+        )
+
+
+def sms_voice_arn_pattern(stack: cdk.Stack) -> str:
+    """arn:<partition>:sms-voice:<region>:<account>:* — any End User Messaging resource of
+    this account and region (phone numbers, pools, configuration sets)."""
+    return stack.format_arn(
+        service="sms-voice", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+    )

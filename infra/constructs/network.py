@@ -27,6 +27,9 @@ _INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
     "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
 }
+# Carrier "aws": the sender calls End User Messaging (SendTextMessage) from the VPC.
+# (Carrier "twilio" cannot be combined with the VPC: config.py refuses it.)
+_SMS_VOICE_ENDPOINT = ("SmsVoice", ec2.InterfaceVpcEndpointAwsService.PINPOINT_SMS_VOICE_V2)
 
 
 class Network(Construct):
@@ -66,7 +69,7 @@ class Network(Construct):
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
         )
         self._flow_logs(config, platform_key)
-        self._endpoints()
+        self._endpoints(config)
 
     def _flow_logs(self, config: QuietlineConfig, platform_key: kms.IKey) -> None:
         # VPCFlowLogsEnabled / 164.312(b): every accepted and rejected connection is logged.
@@ -89,7 +92,7 @@ class Network(Construct):
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
 
-    def _endpoints(self) -> None:
+    def _endpoints(self, config: QuietlineConfig) -> None:
         self.vpc.add_gateway_endpoint(
             "DynamoDb",
             service=ec2.GatewayVpcEndpointAwsService.DYNAMODB,
@@ -106,7 +109,10 @@ class Network(Construct):
         endpoint_security_group.add_ingress_rule(
             self.function_security_group, ec2.Port.tcp(443), "HTTPS from Quietline functions"
         )
-        for name, service in _INTERFACE_ENDPOINTS.items():
+        endpoints = dict(_INTERFACE_ENDPOINTS)
+        if config.carrier == "aws":
+            endpoints[_SMS_VOICE_ENDPOINT[0]] = _SMS_VOICE_ENDPOINT[1]
+        for name, service in endpoints.items():
             self.vpc.add_interface_endpoint(
                 name,
                 service=service,
