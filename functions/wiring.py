@@ -85,16 +85,14 @@ def carrier() -> Carrier:
         return _overrides["carrier"]  # type: ignore[no-any-return]
     settings = messaging_settings()
     if settings.carrier == "twilio":
-        from functions.carriers.twilio import TwilioCarrier  # noqa: PLC0415
+        from functions.carriers.twilio import STATUS_WEBHOOK_PATH, TwilioCarrier  # noqa: PLC0415
 
         return TwilioCarrier(
             settings.twilio_account_sid or "",
             twilio_auth_token(),
             base_url=settings.twilio_api_base_url,
             status_callback_url=(
-                f"{settings.public_base_url}/webhooks/twilio/status"
-                if settings.public_base_url
-                else None
+                settings.public_base_url + STATUS_WEBHOOK_PATH if settings.public_base_url else None
             ),
         )
     from functions.carriers.aws_sms import AwsSmsCarrier  # noqa: PLC0415

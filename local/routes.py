@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functions.carriers.twilio import SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH
 from functions.handlers.api import ROUTES as API_ROUTES
 from local.apigw import Route
 
-TWILIO_SMS_PATH = "/webhooks/twilio/sms"
-TWILIO_STATUS_PATH = "/webhooks/twilio/status"
+TWILIO_SMS_PATH = SMS_WEBHOOK_PATH
+TWILIO_STATUS_PATH = STATUS_WEBHOOK_PATH
 # Stands in for the SNS topic End User Messaging publishes inbound texts to.
 AWS_SMS_INBOUND_PATH = "/local/aws-sms/inbound"
 OUTBOX_PATH = "/local/outbox"

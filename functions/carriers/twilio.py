@@ -28,6 +28,9 @@ from functions.core.errors import (
 from functions.core.models import MessageStatus
 
 CARRIER = "twilio"
+# Where Twilio posts: the deployed API, local mode and the StatusCallback all use these.
+SMS_WEBHOOK_PATH = "/webhooks/twilio/sms"
+STATUS_WEBHOOK_PATH = "/webhooks/twilio/status"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 API_VERSION = "2010-04-01"
 

@@ -62,7 +62,9 @@ def signed_url(event: dict[str, Any]) -> str:
     base = messaging_settings().public_base_url
     context = event.get("requestContext") or {}
     if base:
-        url = base.rstrip("/") + str(event.get("path", ""))
+        # The resource path, not the request path: behind a custom domain the latter
+        # carries the base-path mapping, which the configured base URL already holds.
+        url = base.rstrip("/") + str(event.get("resource", ""))
     else:
         url = f"https://{context.get('domainName', '')}{context.get('path', '')}"
     query = event.get("multiValueQueryStringParameters") or {}
@@ -80,6 +82,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         validate_signature(
             wiring.twilio_auth_token(), signed_url(event), params, _header(event, SIGNATURE_HEADER)
         )
+        expected_account = messaging_settings().twilio_account_sid
+        if expected_account and params.get("AccountSid") != [expected_account]:
+            # Signed, but for another Twilio account: not ours to act on.
+            raise SignatureError("webhook is for another account")
         if resource.endswith("/sms"):
             result = wiring.inbound_service().receive_or_defer(
                 parse_inbound(params), wiring.retry_queue()

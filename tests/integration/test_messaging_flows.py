@@ -379,3 +379,25 @@ def test_twilio_status_callbacks_advance_the_message_and_tolerate_unknown_ones(
     event = twilio_post("/webhooks/twilio/status", unknown, TWILIO_AUTH_TOKEN)
     assert twilio_webhook.handler(event, CONTEXT)["statusCode"] == 200
     assert messaging.metrics.counts["StatusForUnknownMessage"] == 1
+
+
+def test_a_webhook_signed_for_another_twilio_account_is_refused(
+    messaging: Messaging, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.core.settings import ENV_TWILIO_ACCOUNT_SID, messaging_settings
+
+    monkeypatch.setenv(ENV_TWILIO_ACCOUNT_SID, "AC" + "f" * 32)
+    messaging_settings.cache_clear()
+    try:
+        assert twilio_webhook.handler(_twilio_inbound(), CONTEXT)["statusCode"] == 403
+        assert (
+            messaging.table.scan(
+                FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": "CONV#"}
+            )["Items"]
+            == []
+        )
+        monkeypatch.setenv(ENV_TWILIO_ACCOUNT_SID, "AC0123456789abcdef0123456789abcdef")
+        messaging_settings.cache_clear()
+        assert twilio_webhook.handler(_twilio_inbound(), CONTEXT)["statusCode"] == 200
+    finally:
+        messaging_settings.cache_clear()
