@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import click
 
+from cli.admin import register as register_admin_commands
 from cli.audit import describe, verify, write_export
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
@@ -184,6 +185,8 @@ def openapi() -> None:
 
     click.echo(json.dumps(openapi_schema(), indent=2, sort_keys=True))
 
+
+register_admin_commands(main, _target, _one_line_errors)
 
 if __name__ == "__main__":
     main()

@@ -45,6 +45,7 @@ def local_target(state_file: Path | None = None) -> Target:
     outputs = {
         "MessageTableName": state["table_name"],
         "AuditTableName": state["audit_table_name"],
+        "UserPoolId": state["user_pool_id"],
         "OutboundQueueUrl": state["outbound_queue_url"],
         "RetryQueueUrl": state["retry_queue_url"],
         "OutboundDlqUrl": state["outbound_dlq_url"],

@@ -21,6 +21,7 @@ from functions.dal.message_store import MessageStore
 from functions.dal.notifier import SnsStaffNotifier
 from functions.dal.queue import SqsQueue
 from functions.logic.access import SessionGuard
+from functions.logic.admin import AdminService
 from functions.logic.audit import AuditSink
 from functions.logic.delivery import Sweeper
 from functions.logic.inbound import InboundService
@@ -174,6 +175,14 @@ def read_watch() -> ReadVolumeWatch:
 
 
 @cache
+def admin_service() -> AdminService:
+    from functions.dal.kms_keys import KmsKeyAdmin  # noqa: PLC0415 - operator path only
+
+    keys = _overrides.get("key_admin") or KmsKeyAdmin()
+    return AdminService(store(), cipher(), inbox_service(), keys, audit_sink(), clock())
+
+
+@cache
 def inbox_service() -> InboxService:
     return InboxService(directory(), store(), cipher(), outbound_service(), clock())
 
@@ -205,6 +214,7 @@ _FACTORIES = (
     audit_sink,
     session_guard,
     read_watch,
+    admin_service,
     inbox_service,
     staff_admin_service,
 )

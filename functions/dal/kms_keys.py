@@ -70,3 +70,36 @@ class KmsDataKeyProvider:
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, "kms:Decrypt") from None
         return bytes(response["Plaintext"])
+
+
+class KmsKeyAdmin:
+    """Key lifecycle for crypto-shredding: schedule (and cancel) a tenant key's deletion."""
+
+    def __init__(self, kms_client: Any | None = None) -> None:
+        self._kms = kms_client
+
+    @property
+    def kms(self) -> Any:
+        return self._kms or aws.client("kms")
+
+    def schedule_deletion(self, tenant_id: str, days: int) -> str:
+        """Returns the deletion date; until then `cancel_deletion` can undo it."""
+        try:
+            key_id = self.kms.describe_key(KeyId=tenant_key_alias(tenant_id))["KeyMetadata"][
+                "KeyId"
+            ]
+            response = self.kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=days)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "kms:ScheduleKeyDeletion") from None
+        return str(response["DeletionDate"].isoformat())
+
+    def cancel_deletion(self, tenant_id: str) -> None:
+        """Cancel and re-enable (a cancelled key comes back disabled)."""
+        try:
+            key_id = self.kms.describe_key(KeyId=tenant_key_alias(tenant_id))["KeyMetadata"][
+                "KeyId"
+            ]
+            self.kms.cancel_key_deletion(KeyId=key_id)
+            self.kms.enable_key(KeyId=key_id)
+        except (ClientError, BotoCoreError) as error:
+            raise _translate(error, "kms:CancelKeyDeletion") from None

@@ -229,6 +229,37 @@ class MessageStore:
             settings=_settings_from_item(item.get("settings") or {}),
         )
 
+    def set_tenant_status(self, tenant_id: str, status: TenantStatus) -> None:
+        self._update_tenant(
+            tenant_id, "SET #status = :v", {":v": status.value}, {"#status": "status"}
+        )
+
+    def set_tenant_retention(self, tenant_id: str, days: int) -> None:
+        self._update_tenant(tenant_id, "SET retention_days = :v", {":v": days})
+
+    def _update_tenant(
+        self,
+        tenant_id: str,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> None:
+        update: dict[str, Any] = {
+            "Key": {PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: "PROFILE"},
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        with _dynamodb("UpdateItem tenant"):
+            try:
+                self._table.update_item(**update)
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise NotFoundError("tenant not found") from None
+                raise
+
     def update_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None:
         with _dynamodb("UpdateItem tenant settings"):
             try:

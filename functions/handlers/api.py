@@ -104,6 +104,7 @@ def _audit(policy: RoutePolicy, outcome: Outcome, who: Principal | None) -> None
 _OUTCOMES: list[tuple[type[Exception], Outcome]] = [
     (UnauthorizedError, Outcome.DENIED),
     (ForbiddenError, Outcome.DENIED),
+    (TenantUnavailableError, Outcome.DENIED),
     (NotFoundError, Outcome.NOT_FOUND),
     (ValidationError, Outcome.INVALID),
 ]
