@@ -28,6 +28,7 @@ from functions.logic.inbound import InboundService
 from functions.logic.inbox import InboxService
 from functions.logic.outbound import OutboundService, SenderService
 from functions.logic.read_watch import ReadVolumeWatch
+from functions.logic.secure_links import SecureLinkService
 from functions.logic.staff_users import StaffAdminService
 from functions.logic.tenants import TenantDirectory
 
@@ -184,7 +185,26 @@ def admin_service() -> AdminService:
 
 @cache
 def inbox_service() -> InboxService:
-    return InboxService(directory(), store(), cipher(), outbound_service(), clock())
+    return InboxService(directory(), store(), cipher(), outbound_service(), clock(), secure_links)
+
+
+@cache
+def secure_links() -> SecureLinkService:
+    from functions.core.settings import secure_link_base_url  # noqa: PLC0415
+    from functions.dal.secure_links import SecureLinkStore  # noqa: PLC0415
+
+    return SecureLinkService(
+        SecureLinkStore(store().table),
+        store(),
+        directory(),
+        cipher(),
+        outbound_queue(),
+        inbound_service(),
+        audit_sink(),
+        metrics(),
+        clock(),
+        secure_link_base_url(),
+    )
 
 
 @cache
@@ -216,5 +236,6 @@ _FACTORIES = (
     read_watch,
     admin_service,
     inbox_service,
+    secure_links,
     staff_admin_service,
 )

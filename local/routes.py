@@ -19,6 +19,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),
     Route("GET", OUTBOX_PATH, "local.sim_carrier.outbox_handler"),
     *(
+        Route(method, f"/secure/{{token}}/{step}", "functions.handlers.secure_link.handler")
+        for method, step in (
+            ("POST", "challenge"),
+            ("POST", "verify"),
+            ("GET", "message"),
+            ("POST", "reply"),
+        )
+    ),
+    *(
         Route(r.method, r.path, "functions.handlers.api.handler", authorized=not r.public)
         for r in API_ROUTES
     ),

@@ -29,6 +29,7 @@ from functions.core.settings import (
     ENV_OUTBOUND_QUEUE_URL,
     ENV_PUBLIC_BASE_URL,
     ENV_RETRY_QUEUE_URL,
+    ENV_SECURE_LINK_BASE_URL,
     ENV_STAFF_TOPIC_ARN,
     ENV_STAGE,
     ENV_TABLE_NAME,
@@ -133,6 +134,7 @@ def main() -> int:
             ENV_STAFF_TOPIC_ARN: ensure_staff_topic(),
             ENV_USER_POOL_ID: pool.user_pool_id,
             ENV_AUDIT_TABLE_NAME: AUDIT_TABLE_NAME,
+            ENV_SECURE_LINK_BASE_URL: base_url,
             ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
             # Twilio signs the URL it calls; locally that is this server.
             ENV_PUBLIC_BASE_URL: base_url,

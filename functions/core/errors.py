@@ -138,3 +138,20 @@ class SessionExpiredError(UnauthorizedError):
 
 class ForbiddenError(QuietlineError):
     """Signed in, but this role may not do this (403)."""
+
+
+# --- secure links -----------------------------------------------------------------------
+class LinkUnavailableError(QuietlineError):
+    """The secure link is unknown, expired or already spent (410: ask the practice again)."""
+
+
+class LinkLockedError(QuietlineError):
+    """Too many wrong codes: the link is locked for good (423)."""
+
+
+class InvalidCodeError(QuietlineError):
+    """The code is wrong or expired (401); `attempts_left` before the link locks."""
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__("the code is not right")
+        self.attempts_left = attempts_left

@@ -157,6 +157,8 @@ class Message:
     encoding: str | None = None
     failure_reason: str | None = None
     sent_by: str | None = None  # user id or "system" for keyword and after-hours replies
+    # What is actually texted when it is not the body: a secure-link notice (encrypted too).
+    sms_text_record: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ ENV_USER_POOL_ID = "QUIETLINE_USER_POOL_ID"
 ENV_AUDIT_TABLE_NAME = "QUIETLINE_AUDIT_TABLE_NAME"
 ENV_AUDIT_RETENTION_DAYS = "QUIETLINE_AUDIT_RETENTION_DAYS"
 ENV_UNUSUAL_READS_THRESHOLD = "QUIETLINE_UNUSUAL_READS_PER_15_MINUTES"
+ENV_SECURE_LINK_BASE_URL = "QUIETLINE_SECURE_LINK_BASE_URL"
 ENV_IDLE_TIMEOUT_MINUTES = "QUIETLINE_IDLE_TIMEOUT_MINUTES"
 
 CARRIERS = ("aws", "twilio", "simulated")
@@ -125,3 +126,9 @@ def audit_settings() -> AuditSettings:
     if not raw.isdigit() or int(raw) < 2190:
         raise ValidationError(ENV_AUDIT_RETENTION_DAYS, "must be at least 2190 days (6 years)")
     return AuditSettings(table_name=_required(ENV_AUDIT_TABLE_NAME), retention_days=int(raw))
+
+
+@cache
+def secure_link_base_url() -> str:
+    """Where clients open secure messages (the inbox's public origin)."""
+    return _required(ENV_SECURE_LINK_BASE_URL)

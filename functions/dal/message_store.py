@@ -886,6 +886,7 @@ def _message_item(message: Message) -> dict[str, Any]:
         "encoding": message.encoding,
         "failure_reason": message.failure_reason,
         "sent_by": message.sent_by,
+        "sms_text_record": message.sms_text_record,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if message.status is MessageStatus.QUEUED:
@@ -911,6 +912,7 @@ def _message_from_item(item: dict[str, Any]) -> Message:
         encoding=item.get("encoding"),
         failure_reason=item.get("failure_reason"),
         sent_by=item.get("sent_by"),
+        sms_text_record=bytes(item["sms_text_record"]) if "sms_text_record" in item else None,
     )
 
 

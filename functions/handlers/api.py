@@ -241,6 +241,9 @@ class _Body(BaseModel):
 
 class SendMessage(_Body):
     body: str = Field(min_length=1, max_length=1600)
+    # plain: the text itself (needs plain_sms consent); secure_link: a link to a page
+    # where the client verifies with a one-time code before the message shows.
+    mode: Literal["plain", "secure_link"] = "plain"
 
 
 class Assignment(_Body):
@@ -364,7 +367,9 @@ def read_thread(conversation_id: str, limit: Limit = 50, cursor: Cursor = None) 
 
 @route("POST", "/conversations/{conversation_id}/messages", audit="message.send")
 def send_message(conversation_id: str, payload: SendMessage) -> Response[Any]:
-    sent = wiring.inbox_service().send(principal(), conversation_id, payload.body)
+    sent = wiring.inbox_service().send(
+        principal(), conversation_id, payload.body, secure_link=payload.mode == "secure_link"
+    )
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=asdict(sent))
 
 

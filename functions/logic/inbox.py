@@ -7,6 +7,7 @@ reported exactly like one that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,7 +28,12 @@ from functions.crypto.envelope import EnvelopeCipher, FieldLocation
 from functions.dal.message_store import MessageStore
 from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.after_hours import validate_after_hours
-from functions.logic.outbound import OutboundService, body_location, phone_location
+from functions.logic.outbound import (
+    OutboundService,
+    SecureLinkIssuer,
+    body_location,
+    phone_location,
+)
 from functions.logic.tenants import TenantDirectory
 
 ConversationFilter = Literal["all", "unread", "mine", "unassigned"]
@@ -80,6 +86,8 @@ class InboxService:
     cipher: EnvelopeCipher
     outbound: OutboundService
     clock: Clock
+    # Built on first secure-link send only (it needs the public base URL).
+    secure_links: Callable[[], SecureLinkIssuer] | None = None
 
     # --- conversations ---------------------------------------------------------------
     def _visible(self, principal: Principal, conversation_id: str) -> Conversation:
@@ -156,13 +164,18 @@ class InboxService:
             page.cursor,
         )
 
-    def send(self, principal: Principal, conversation_id: str, body: str) -> MessageView:
+    def send(
+        self, principal: Principal, conversation_id: str, body: str, *, secure_link: bool = False
+    ) -> MessageView:
         self._visible(principal, conversation_id)
+        if secure_link and self.secure_links is None:
+            raise ValidationError("mode", "secure links are not configured")
         message = self.outbound.accept(
             tenant_id=principal.tenant_id,
             conversation_id=conversation_id,
             body=body,
             sent_by=principal.user_id,
+            secure_link=self.secure_links() if secure_link and self.secure_links else None,
         )
         return _message_view(message, body)
 

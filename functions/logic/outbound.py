@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from functions.carriers.models import Carrier, OutboundSms
 from functions.core.clock import Clock, epoch_ms, expiry, iso
@@ -20,10 +22,17 @@ from functions.core.models import Direction, Message, MessageStatus, Tenant
 from functions.core.observability import logger
 from functions.crypto.envelope import EnvelopeCipher, FieldLocation
 from functions.dal.message_store import MessageRef
-from functions.logic.consent import check_can_send_plain_sms
+from functions.logic.consent import check_can_send_plain_sms, check_can_send_secure_link
 from functions.logic.ports import MessageRepository, MetricsSink, OutboundQueue
 from functions.logic.segments import count_segments, validate_body_length
 from functions.logic.tenants import TenantDirectory
+
+
+class SecureLinkIssuer(Protocol):
+    """Creates a secure link for a message and returns the notice to text instead."""
+
+    def issue(self, tenant: Tenant, conversation_id: str, message_id: str) -> str: ...
+
 
 SYSTEM_SENDER = "system"  # keyword and after-hours replies: fixed practice wording, no PHI
 BODY_FIELD = "body"
@@ -37,6 +46,10 @@ def phone_location(tenant_id: str, conversation_id: str) -> FieldLocation:
     return FieldLocation(tenant_id, conversation_id, "contact", "phone")
 
 
+def sms_text_location(tenant_id: str, conversation_id: str, message_id: str) -> FieldLocation:
+    return FieldLocation(tenant_id, conversation_id, message_id, "sms_text")
+
+
 def queued_message(
     cipher: EnvelopeCipher,
     clock: Clock,
@@ -45,12 +58,25 @@ def queued_message(
     conversation_id: str,
     body: str,
     sent_by: str,
+    sms_text: Callable[[str], str] | None = None,
 ) -> Message:
-    """An encrypted outbound message in `queued`, with its segment count recorded."""
+    """An encrypted outbound message in `queued`, with its segment count recorded.
+
+    `sms_text(message_id)`, when given, is what gets texted instead of the body (a
+    secure-link notice); segments are counted on what is actually sent.
+    """
     now = clock.now()
     message_id = new_id(epoch_ms(now))
-    segments = count_segments(body)
+    texted = sms_text(message_id) if sms_text else body
+    segments = count_segments(texted)
     record = cipher.encrypt(body_location(tenant.tenant_id, conversation_id, message_id), body)
+    sms_record = (
+        cipher.encrypt(
+            sms_text_location(tenant.tenant_id, conversation_id, message_id), texted
+        ).to_bytes()
+        if sms_text
+        else None
+    )
     return Message(
         tenant_id=tenant.tenant_id,
         conversation_id=conversation_id,
@@ -64,6 +90,7 @@ def queued_message(
         segments=segments.segments,
         encoding=segments.encoding,
         sent_by=sent_by,
+        sms_text_record=sms_record,
     )
 
 
@@ -89,15 +116,28 @@ class OutboundService:
     clock: Clock
     metrics: MetricsSink
 
-    def accept(self, *, tenant_id: str, conversation_id: str, body: str, sent_by: str) -> Message:
+    def accept(
+        self,
+        *,
+        tenant_id: str,
+        conversation_id: str,
+        body: str,
+        sent_by: str,
+        secure_link: SecureLinkIssuer | None = None,
+    ) -> Message:
         """Validate, check consent and opt-out, encrypt, store as queued, enqueue.
 
-        Raises OptedOutError / ConsentRequiredError before anything is stored.
+        Plain SMS needs the client's plain_sms consent; with `secure_link` the text says
+        only that a secure message is waiting, so only an opt-out stops it. Raises
+        OptedOutError / ConsentRequiredError before anything is stored.
         """
         tenant = self.directory.active_tenant(tenant_id)
         validate_body_length(body, tenant.settings.max_body_chars)
         conversation = self.store.get_conversation(tenant_id, conversation_id)
-        check_can_send_plain_sms(conversation.consent, conversation.opted_out)
+        if secure_link is None:
+            check_can_send_plain_sms(conversation.consent, conversation.opted_out)
+        else:
+            check_can_send_secure_link(conversation.opted_out)
         message = queued_message(
             self.cipher,
             self.clock,
@@ -105,6 +145,11 @@ class OutboundService:
             conversation_id=conversation_id,
             body=body,
             sent_by=sent_by,
+            sms_text=(
+                (lambda message_id: secure_link.issue(tenant, conversation_id, message_id))
+                if secure_link
+                else None
+            ),
         )
         self.store.record_message(message)
         ref = MessageRef(tenant_id, conversation_id, message.message_id)
@@ -154,12 +199,15 @@ class SenderService:
             # (fixed wording, no PHI) may still go to an opted-out number.
             if conversation.opted_out and message.sent_by != SYSTEM_SENDER:
                 return self._fail(ref, "opted_out")
+            # A secure-link message texts its notice, never the body.
+            texted = (
+                (sms_text_location(*_ids(ref)), message.sms_text_record)
+                if message.sms_text_record
+                else (body_location(*_ids(ref)), message.body_record)
+            )
             body, phone = self.cipher.decrypt_many(
                 [
-                    (
-                        body_location(ref.tenant_id, ref.conversation_id, ref.message_id),
-                        message.body_record,
-                    ),
+                    texted,
                     (phone_location(ref.tenant_id, ref.conversation_id), conversation.phone_record),
                 ]
             )
@@ -192,3 +240,7 @@ class SenderService:
         )
         self.metrics.count("OutboundFailed")
         return SendOutcome.FAILED
+
+
+def _ids(ref: MessageRef) -> tuple[str, str, str]:
+    return ref.tenant_id, ref.conversation_id, ref.message_id

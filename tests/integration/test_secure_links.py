@@ -1,0 +1,191 @@
+"""Secure messages: the text holds only a link; a texted one-time code opens it once."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from functions.handlers import secure_link, sender
+from local.apigw import LambdaContext
+from tests.integration.api_harness import call
+from tests.integration.conftest import StaffApi
+from tests.phi_samples import BODY, CLIENT_PHONE, OTHER_BODY
+
+pytestmark = pytest.mark.integration
+
+CONTEXT = LambdaContext("secure")
+
+
+@pytest.fixture
+def staff(staff_api: StaffApi, monkeypatch: pytest.MonkeyPatch) -> StaffApi:
+    from functions import wiring
+    from functions.core.settings import ENV_SECURE_LINK_BASE_URL, secure_link_base_url
+
+    monkeypatch.setenv(ENV_SECURE_LINK_BASE_URL, "https://inbox.harbor.example")
+    secure_link_base_url.cache_clear()
+    wiring.reset()
+    yield staff_api
+    secure_link_base_url.cache_clear()
+
+
+def _send_all(staff: StaffApi) -> None:
+    event = staff.messaging.sqs_event(staff.messaging.outbound_url)
+    if event["Records"]:
+        result = sender.handler(event, CONTEXT)
+        staff.messaging.delete_all(
+            staff.messaging.outbound_url,
+            event,
+            {f["itemIdentifier"] for f in result["batchItemFailures"]},
+        )
+
+
+def _client(
+    method: str, token: str, step: str, body: Any = None, session: str | None = None
+) -> tuple[int, Any]:
+    path = f"/secure/{token}/{step}"
+    headers = {
+        "Content-Type": "application/json",
+        **({"X-Secure-Session": session} if session else {}),
+    }
+    event = {
+        "resource": "/secure/{token}/" + step,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "pathParameters": {"token": token},
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "203.0.113.5"},
+            "path": path,
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+    response = secure_link.handler(event, CONTEXT)
+    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+
+def _secure_send(staff: StaffApi, body: str = BODY) -> tuple[str, str]:
+    contact = staff.contact(staff.admin, CLIENT_PHONE, mode="secure_link")
+    sent = call(
+        staff.admin,
+        "POST",
+        "/conversations/{conversation_id}/messages",
+        path_params={"conversation_id": contact},
+        body={"body": body, "mode": "secure_link"},
+    )
+    assert sent.status == 202, sent.text
+    _send_all(staff)
+    (notice,) = staff.messaging.carrier.outbox(CLIENT_PHONE)
+    match = re.fullmatch(
+        r"New secure message from Harbor Counseling: https://inbox\.harbor\.example/s/([\w-]+)",
+        notice.body,
+    )
+    assert match, "the text carries only the practice name and the link"
+    return contact, match.group(1)
+
+
+def _code(staff: StaffApi) -> str:
+    _send_all(staff)
+    texts = staff.messaging.carrier.outbox(CLIENT_PHONE)
+    found = re.search(r"is (\d{6})\.", texts[-1].body)
+    assert found
+    return found.group(1)
+
+
+def test_the_sms_holds_no_phi_and_the_client_reads_after_verifying(staff: StaffApi) -> None:
+    contact, token = _secure_send(staff)
+    assert len(token) >= 32  # 192 random bits, base64url
+    assert _client("GET", token, "message") == (
+        401,
+        {"error": "the code is not right or has expired", "attempts_left": 5},
+    )
+    assert _client("POST", token, "challenge") == (200, {"method": "sms_code"})
+    status, body = _client("POST", token, "verify", {"code": _code(staff)})
+    assert status == 200
+    session = body["session"]
+    status, view = _client("GET", token, "message", session=session)
+    assert status == 200 and view["body"] == BODY and view["practice"] == "Harbor Counseling"
+    assert _client("POST", token, "reply", {"body": OTHER_BODY}, session=session)[0] == 202
+    thread = call(
+        staff.admin,
+        "GET",
+        "/conversations/{conversation_id}/messages",
+        path_params={"conversation_id": contact},
+    )
+    assert [m["body"] for m in thread.json["items"] if m["direction"] == "inbound"] == [OTHER_BODY]
+    steps = [
+        (e.action, e.outcome.value) for e in staff.audit.events if e.actor.startswith("client:")
+    ]
+    assert steps == [
+        ("secure_message.view", "denied"),
+        ("secure_message.code_sent", "success"),
+        ("secure_message.verified", "success"),
+        ("secure_message.view", "success"),
+        ("secure_message.reply", "success"),
+    ]
+
+
+def test_wrong_codes_lock_the_link_for_good(staff: StaffApi) -> None:
+    _, token = _secure_send(staff)
+    _client("POST", token, "challenge")
+    right = _code(staff)
+    wrong = "000000" if right != "000000" else "111111"
+    for attempts_left in (4, 3, 2, 1):
+        assert _client("POST", token, "verify", {"code": wrong}) == (
+            401,
+            {"error": "the code is not right or has expired", "attempts_left": attempts_left},
+        )
+    assert _client("POST", token, "verify", {"code": wrong}) == (423, {"error": "locked"})
+    assert _client("POST", token, "verify", {"code": right}) == (423, {"error": "locked"})
+    assert _client("POST", token, "challenge") == (423, {"error": "locked"})
+    failures = [e for e in staff.audit.events if e.action == "secure_message.verify_failed"]
+    assert len(failures) == 5
+    assert staff.messaging.metrics.counts["SecureLinkCodeRejected"] == 5
+
+
+def test_a_code_opens_the_link_once(staff: StaffApi) -> None:
+    _, token = _secure_send(staff)
+    _client("POST", token, "challenge")
+    code = _code(staff)
+    assert _client("POST", token, "verify", {"code": code})[0] == 200
+    assert _client("POST", token, "verify", {"code": code})[0] == 401
+
+
+def test_an_expired_or_unknown_link_is_gone(staff: StaffApi) -> None:
+    _, token = _secure_send(staff)
+    staff.messaging.clock.advance(hours=73)
+    assert _client("POST", token, "challenge")[0] == 410
+    assert _client("POST", "x" * 32, "challenge")[0] == 410
+
+
+def test_codes_are_limited_per_link(staff: StaffApi) -> None:
+    _, token = _secure_send(staff)
+    for _ in range(3):
+        assert _client("POST", token, "challenge")[0] == 200
+    assert _client("POST", token, "challenge") == (423, {"error": "locked"})
+
+
+def test_an_opted_out_client_gets_no_secure_link_either(staff: StaffApi) -> None:
+    contact = staff.contact(staff.admin, CLIENT_PHONE, mode="secure_link")
+    from functions.handlers import inbound_sns
+    from tests.builders import sns_inbound
+    from tests.phi_samples import BUSINESS_NUMBER
+
+    inbound_sns.handler(
+        sns_inbound(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body="STOP"), CONTEXT
+    )
+    refused = call(
+        staff.admin,
+        "POST",
+        "/conversations/{conversation_id}/messages",
+        path_params={"conversation_id": contact},
+        body={"body": BODY, "mode": "secure_link"},
+    )
+    assert refused.status == 409 and BODY not in refused.text
