@@ -12,6 +12,7 @@ import click
 
 from cli.admin import register as register_admin_commands
 from cli.audit import describe, verify, write_export
+from cli.backups import restore_to_new_table
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
 from functions.core.errors import QuietlineError
@@ -174,6 +175,33 @@ def audit_verify(ctx: click.Context, tenant: str) -> None:
     click.echo(describe(report))
     if not report.ok:
         sys.exit(EXIT_CHAIN_BROKEN)
+
+
+@main.group()
+def backups() -> None:
+    """Backups: point-in-time recovery (35 days) and AWS Backup (daily, monthly)."""
+
+
+@backups.command("restore")
+@click.option("--to-table", "target", required=True, help="Name of the NEW table to create.")
+@click.option(
+    "--time", "at", type=click.DateTime(), help="Restore as of this UTC time (default: latest)."
+)
+@click.option(
+    "--kms-key-arn", help="The platform key (stack output PlatformKeyArn) for the new table."
+)
+@click.pass_context
+@_one_line_errors
+def backups_restore(ctx: click.Context, target: str, at: Any, kms_key_arn: str | None) -> None:
+    """Restore the message table into a new table (the live one is never overwritten).
+
+    Then follow docs/operations.md#restoring-the-message-table to point the stack at it.
+    """
+    source = _target(ctx).output("MessageTableName")
+    items = restore_to_new_table(
+        boto3.client("dynamodb"), source, target, at=at, kms_key_arn=kms_key_arn
+    )
+    click.echo(f"restored {source} into {target}: {items} item(s), ACTIVE, PITR on")
 
 
 @main.command()

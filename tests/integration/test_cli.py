@@ -156,3 +156,25 @@ def test_audit_export_writes_csv_for_a_time_range(moto_aws: None, tmp_path: Any)
     lines = out.read_text().splitlines()
     assert lines[0].startswith("seq,at,tenant_id,actor,action,outcome")
     assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5"]
+
+
+def test_restore_creates_a_new_table_with_the_data_as_of_the_restore_time(table: Any) -> None:
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.update_continuous_backups(
+        TableName=TABLE_NAME, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    table.put_item(Item={"pk": "TENANT#harbor", "sk": "PROFILE", "display_name": "Harbor"})
+    _deploy_outputs({"MessageTableName": TABLE_NAME})
+    result = _run("--stack", "Quietline", "backups", "restore", "--to-table", "quietline-restored")
+    assert result.exit_code == 0, result.output
+    assert "1 item(s), ACTIVE, PITR on" in result.output
+    restored = dynamodb.describe_table(TableName="quietline-restored")["Table"]
+    assert {i["IndexName"] for i in restored["GlobalSecondaryIndexes"]} == {
+        "by_activity",
+        "by_pending",
+    }
+    assert dynamodb.get_item(
+        TableName="quietline-restored", Key={"pk": {"S": "TENANT#harbor"}, "sk": {"S": "PROFILE"}}
+    )["Item"]
+    # The live table is untouched.
+    assert dynamodb.describe_table(TableName=TABLE_NAME)["Table"]["TableStatus"] == "ACTIVE"
