@@ -112,6 +112,65 @@ def numbers() -> None:
     """Business numbers (AWS End User Messaging)."""
 
 
+@numbers.command("assign")
+@click.option("--tenant", required=True)
+@click.argument("number")
+@click.pass_context
+@_one_line_errors
+def numbers_assign(ctx: click.Context, tenant: str, number: str) -> None:
+    """Assign a business number (End User Messaging or Twilio) to a tenant.
+
+    Also add it to the tenant's business_numbers in the config so `tenants sync` keeps it.
+    """
+    from functions.core.phone import to_e164  # noqa: PLC0415
+
+    e164 = to_e164(number, field="number")
+    table = boto3.resource("dynamodb").Table(_target(ctx).output("MessageTableName"))
+    store = MessageStore(table)
+    store.get_tenant(tenant)  # NotFoundError names an unknown tenant
+    store.assign_business_number(e164, tenant)
+    click.echo(f"{e164} now belongs to tenant {tenant}")
+
+
+@numbers.command("request")
+@click.option("--tenant", required=True)
+@click.option("--country", default="US", show_default=True)
+@click.option(
+    "--type",
+    "number_type",
+    type=click.Choice(["TOLL_FREE", "TEN_DLC", "LONG_CODE"]),
+    default="TOLL_FREE",
+    show_default=True,
+)
+@click.pass_context
+@_one_line_errors
+def numbers_request(ctx: click.Context, tenant: str, country: str, number_type: str) -> None:
+    """Request a new End User Messaging number with two-way SMS to this stack, and assign it.
+
+    US numbers still need toll-free verification or 10DLC registration before they send.
+    """
+    target = _target(ctx)
+    topic = target.output("InboundSmsTopicArn")
+    response = boto3.client("pinpoint-sms-voice-v2").request_phone_number(
+        IsoCountryCode=country,
+        MessageType="TRANSACTIONAL",
+        NumberCapabilities=["SMS"],
+        NumberType=number_type,
+        DeletionProtectionEnabled=True,
+    )
+    number_id, number = response["PhoneNumberId"], response["PhoneNumber"]
+    boto3.client("pinpoint-sms-voice-v2").update_phone_number(
+        PhoneNumberId=number_id,
+        TwoWayEnabled=True,
+        TwoWayChannelArn=topic,
+        SelfManagedOptOutsEnabled=True,
+    )
+    MessageStore(
+        boto3.resource("dynamodb").Table(target.output("MessageTableName"))
+    ).assign_business_number(number, tenant)
+    click.echo(f"{number} ({number_id}) requested, two-way on, assigned to {tenant}")
+
+
 @numbers.command("two-way")
 @click.argument("phone_number_id")
 @click.pass_context

@@ -178,3 +178,64 @@ def test_restore_creates_a_new_table_with_the_data_as_of_the_restore_time(table:
     )["Item"]
     # The live table is untouched.
     assert dynamodb.describe_table(TableName=TABLE_NAME)["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_numbers_assign_maps_a_number_to_a_tenant_and_names_an_unknown_tenant(
+    table: Any, directory: Any
+) -> None:
+    _deploy_outputs({"MessageTableName": TABLE_NAME})
+    ok = _run("--stack", "Quietline", "numbers", "assign", "--tenant", "cedar", "+13125550100")
+    assert ok.exit_code == 0 and "now belongs to tenant cedar" in ok.output
+    assert MessageStore(table).tenant_id_for_number("+13125550100") == "cedar"
+    unknown = CliRunner().invoke(
+        cli_main.main,
+        ["--stack", "Quietline", "numbers", "assign", "--tenant", "nope", "+13125550101"],
+    )
+    assert unknown.exit_code == 1 and "tenant not found" in unknown.output
+    taken = CliRunner().invoke(
+        cli_main.main,
+        ["--stack", "Quietline", "numbers", "assign", "--tenant", "cedar", BUSINESS_NUMBER],
+    )
+    assert taken.exit_code == 1 and "belongs to another tenant" in taken.output
+
+
+def test_numbers_request_turns_on_two_way_and_assigns_the_number(
+    table: Any, directory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:quietline-inbound"
+    _deploy_outputs({"MessageTableName": TABLE_NAME, "InboundSmsTopicArn": topic})
+    sms = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
+    real_client = boto3.client
+    monkeypatch.setattr(
+        cli_main.boto3,
+        "client",
+        lambda service, **kw: (
+            sms if service == "pinpoint-sms-voice-v2" else real_client(service, **kw)
+        ),
+    )
+    with Stubber(sms) as stub:
+        stub.add_response(
+            "request_phone_number",
+            {"PhoneNumberId": "phone-9", "PhoneNumber": "+18885550100"},
+            {
+                "IsoCountryCode": "US",
+                "MessageType": "TRANSACTIONAL",
+                "NumberCapabilities": ["SMS"],
+                "NumberType": "TOLL_FREE",
+                "DeletionProtectionEnabled": True,
+            },
+        )
+        stub.add_response(
+            "update_phone_number",
+            {"PhoneNumberId": "phone-9"},
+            {
+                "PhoneNumberId": "phone-9",
+                "TwoWayEnabled": True,
+                "TwoWayChannelArn": topic,
+                "SelfManagedOptOutsEnabled": True,
+            },
+        )
+        result = _run("--stack", "Quietline", "numbers", "request", "--tenant", "harbor")
+        stub.assert_no_pending_responses()
+    assert result.exit_code == 0 and "assigned to harbor" in result.output
+    assert MessageStore(table).tenant_id_for_number("+18885550100") == "harbor"
