@@ -82,6 +82,14 @@ def _carrier_pk(carrier: str, carrier_message_id: str) -> str:
     return f"CARRIER#{carrier}#{carrier_message_id}"
 
 
+def _tenant_key(tenant_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: "PROFILE"}
+
+
+def _conversation_key(tenant_id: str, conversation_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: _conversation_sk(conversation_id)}
+
+
 def _activity_pk(tenant_id: str) -> str:
     return f"CONVS#{tenant_id}"
 
@@ -174,6 +182,18 @@ class MessageStore:
     def for_table_name(cls, table_name: str) -> MessageStore:
         return cls(aws.dynamodb_table(table_name))
 
+    def _update_existing(self, key: dict[str, str], what: str, **update: Any) -> None:
+        """UpdateItem on an item that must exist; NotFoundError names `what` otherwise."""
+        with _dynamodb(f"UpdateItem {what}"):
+            try:
+                self._table.update_item(
+                    Key=key, ConditionExpression="attribute_exists(pk)", **update
+                )
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise NotFoundError(f"{what} not found") from None
+                raise
+
     # --- tenants and numbers ----------------------------------------------------------
     def put_tenant(self, tenant: Tenant) -> None:
         item: dict[str, Any] = {
@@ -194,21 +214,20 @@ class MessageStore:
 
     def update_tenant_profile(self, tenant: Tenant) -> None:
         """Refresh display fields without touching the index key or the wiped flag."""
-        with _dynamodb("UpdateItem tenant"):
-            self._table.update_item(
-                Key={PARTITION_KEY: _tenant_pk(tenant.tenant_id), SORT_KEY: "PROFILE"},
-                UpdateExpression=(
-                    "SET display_name = :n, support_contact = :s, retention_days = :r, "
-                    "business_numbers = :b"
-                ),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={
-                    ":n": tenant.display_name,
-                    ":s": tenant.support_contact,
-                    ":r": tenant.retention_days,
-                    ":b": list(tenant.business_numbers),
-                },
-            )
+        self._update_existing(
+            _tenant_key(tenant.tenant_id),
+            "tenant",
+            UpdateExpression=(
+                "SET display_name = :n, support_contact = :s, retention_days = :r, "
+                "business_numbers = :b"
+            ),
+            ExpressionAttributeValues={
+                ":n": tenant.display_name,
+                ":s": tenant.support_contact,
+                ":r": tenant.retention_days,
+                ":b": list(tenant.business_numbers),
+            },
+        )
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         with _dynamodb("GetItem tenant"):
@@ -230,49 +249,29 @@ class MessageStore:
         )
 
     def set_tenant_status(self, tenant_id: str, status: TenantStatus) -> None:
-        self._update_tenant(
-            tenant_id, "SET #status = :v", {":v": status.value}, {"#status": "status"}
+        self._update_existing(
+            _tenant_key(tenant_id),
+            "tenant",
+            UpdateExpression="SET #status = :v",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":v": status.value},
         )
 
     def set_tenant_retention(self, tenant_id: str, days: int) -> None:
-        self._update_tenant(tenant_id, "SET retention_days = :v", {":v": days})
-
-    def _update_tenant(
-        self,
-        tenant_id: str,
-        expression: str,
-        values: dict[str, Any],
-        names: dict[str, str] | None = None,
-    ) -> None:
-        update: dict[str, Any] = {
-            "Key": {PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: "PROFILE"},
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": values,
-        }
-        if names:
-            update["ExpressionAttributeNames"] = names
-        with _dynamodb("UpdateItem tenant"):
-            try:
-                self._table.update_item(**update)
-            except ClientError as error:
-                if aws.error_code(error) == "ConditionalCheckFailedException":
-                    raise NotFoundError("tenant not found") from None
-                raise
+        self._update_existing(
+            _tenant_key(tenant_id),
+            "tenant",
+            UpdateExpression="SET retention_days = :v",
+            ExpressionAttributeValues={":v": days},
+        )
 
     def update_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None:
-        with _dynamodb("UpdateItem tenant settings"):
-            try:
-                self._table.update_item(
-                    Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: "PROFILE"},
-                    UpdateExpression="SET settings = :s",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeValues={":s": _settings_item(settings)},
-                )
-            except ClientError as error:
-                if aws.error_code(error) == "ConditionalCheckFailedException":
-                    raise NotFoundError("tenant not found") from None
-                raise
+        self._update_existing(
+            _tenant_key(tenant_id),
+            "tenant",
+            UpdateExpression="SET settings = :s",
+            ExpressionAttributeValues={":s": _settings_item(settings)},
+        )
 
     def assign_business_number(self, number: str, tenant_id: str) -> None:
         """Map a business number to a tenant; refuse to steal another tenant's number."""
@@ -363,21 +362,12 @@ class MessageStore:
         )
 
     def mark_conversation_read(self, tenant_id: str, conversation_id: str) -> None:
-        with _dynamodb("UpdateItem conversation read"):
-            try:
-                self._table.update_item(
-                    Key={
-                        PARTITION_KEY: _tenant_pk(tenant_id),
-                        SORT_KEY: _conversation_sk(conversation_id),
-                    },
-                    UpdateExpression="SET unread_count = :zero",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeValues={":zero": 0},
-                )
-            except ClientError as error:
-                if aws.error_code(error) == "ConditionalCheckFailedException":
-                    raise NotFoundError("conversation not found") from None
-                raise
+        self._update_existing(
+            _conversation_key(tenant_id, conversation_id),
+            "conversation",
+            UpdateExpression="SET unread_count = :zero",
+            ExpressionAttributeValues={":zero": 0},
+        )
 
     # --- messages ---------------------------------------------------------------------
     def record_message(
@@ -501,21 +491,12 @@ class MessageStore:
         return {"Update": touch}
 
     def set_consent(self, tenant_id: str, conversation_id: str, consent: ConsentRecord) -> None:
-        with _dynamodb("UpdateItem consent"):
-            try:
-                self._table.update_item(
-                    Key={
-                        PARTITION_KEY: _tenant_pk(tenant_id),
-                        SORT_KEY: _conversation_sk(conversation_id),
-                    },
-                    UpdateExpression="SET consent = :c",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeValues={":c": consent.to_item()},
-                )
-            except ClientError as error:
-                if aws.error_code(error) == "ConditionalCheckFailedException":
-                    raise NotFoundError("conversation not found") from None
-                raise
+        self._update_existing(
+            _conversation_key(tenant_id, conversation_id),
+            "conversation",
+            UpdateExpression="SET consent = :c",
+            ExpressionAttributeValues={":c": consent.to_item()},
+        )
 
     def create_conversation(
         self,
@@ -584,23 +565,13 @@ class MessageStore:
             )
             if part
         )
-        update: dict[str, Any] = {
-            "Key": {
-                PARTITION_KEY: _tenant_pk(tenant_id),
-                SORT_KEY: _conversation_sk(conversation_id),
-            },
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(pk)",
-        }
-        if values:
-            update["ExpressionAttributeValues"] = values
-        with _dynamodb("UpdateItem contact"):
-            try:
-                self._table.update_item(**update)
-            except ClientError as error:
-                if aws.error_code(error) == "ConditionalCheckFailedException":
-                    raise NotFoundError("conversation not found") from None
-                raise
+        extra = {"ExpressionAttributeValues": values} if values else {}
+        self._update_existing(
+            _conversation_key(tenant_id, conversation_id),
+            "conversation",
+            UpdateExpression=expression,
+            **extra,
+        )
 
     def delete_conversation(self, tenant_id: str, conversation_id: str) -> int:
         """Delete a conversation, its client's details and every message; returns messages deleted.
@@ -838,16 +809,12 @@ class MessageStore:
 
     def set_opted_out(self, tenant_id: str, conversation_id: str, opted_out: bool, at: str) -> None:
         """Record an opt-out the carrier reported (the client's STOP reached it, not us)."""
-        with _dynamodb("UpdateItem opt-out"):
-            self._table.update_item(
-                Key={
-                    PARTITION_KEY: _tenant_pk(tenant_id),
-                    SORT_KEY: _conversation_sk(conversation_id),
-                },
-                UpdateExpression="SET opted_out = :o, opted_out_changed_at = :at",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":o": opted_out, ":at": at},
-            )
+        self._update_existing(
+            _conversation_key(tenant_id, conversation_id),
+            "conversation",
+            UpdateExpression="SET opted_out = :o, opted_out_changed_at = :at",
+            ExpressionAttributeValues={":o": opted_out, ":at": at},
+        )
 
 
 def _carrier_item(

@@ -44,6 +44,7 @@ from infra.config import load_config
 from local import kms_key_state
 from local.identity import create_pool
 from local.sim_carrier import SimulatedCarrier
+from local.workers import sqs_event
 from tests.integration.api_harness import Caller, call, claims_for
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
@@ -173,21 +174,7 @@ class Messaging:
     def sqs_event(self, queue_url: str) -> dict[str, Any]:
         """What Lambda's SQS event source would hand the consumer for this queue now."""
         queue_arn = "arn:aws:sqs:us-east-1:123456789012:" + queue_url.rsplit("/", 1)[-1]
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "us-east-1",
-            }
-            for m in self.receive(queue_url)
-        ]
-        return {"Records": records}
+        return sqs_event(self.receive(queue_url), queue_arn)
 
     def delete_all(self, queue_url: str, event: dict[str, Any], failed_ids: set[str]) -> None:
         """Lambda deletes the records it did not report as failed; for the failed ones we let
