@@ -11,9 +11,14 @@ from functions.core.clock import Clock, iso
 from functions.core.errors import NotFoundError, ValidationError
 from functions.core.models import MessageStatus
 from functions.dal.message_store import MessageRef
-from functions.logic.inbound import RETRYABLE, RetryQueue
 from functions.logic.outbound import enqueue_or_leave_for_sweeper
-from functions.logic.ports import MessageRepository, MetricsSink, OutboundQueue
+from functions.logic.ports import (
+    RETRYABLE,
+    MessageRepository,
+    MetricsSink,
+    OutboundQueue,
+    RetryQueue,
+)
 
 
 class StatusOutcome(StrEnum):

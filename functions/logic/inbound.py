@@ -5,20 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
 
 from functions.carriers.models import InboundSms
 from functions.core.clock import Clock, epoch_ms, expiry, iso
 from functions.core.errors import (
-    ConflictError,
-    DecryptionError,
-    DependencyError,
     DuplicateError,
     KeyUnavailableError,
     NotFoundError,
     QuietlineError,
     TenantUnavailableError,
-    ThrottledError,
 )
 from functions.core.ids import new_id
 from functions.core.models import Conversation, Direction, Message, MessageStatus, Tenant
@@ -34,7 +29,14 @@ from functions.logic.outbound import (
     phone_location,
     queued_message,
 )
-from functions.logic.ports import MessageRepository, MetricsSink, OutboundQueue, StaffNotifier
+from functions.logic.ports import (
+    RETRYABLE,
+    MessageRepository,
+    MetricsSink,
+    OutboundQueue,
+    RetryQueue,
+    StaffNotifier,
+)
 from functions.logic.tenants import TenantDirectory
 
 
@@ -45,15 +47,7 @@ class InboundOutcome(StrEnum):
     DEFERRED = "deferred"  # a dependency failed: parked on the retry queue, durable
 
 
-class RetryQueue(Protocol):
-    """Parks work whose dependencies failed (SQS with a DLQ and an alarm in AWS)."""
-
-    def defer(self, kind: str, payload: dict[str, Any]) -> None: ...
-
-
 RETRY_INBOUND = "inbound"
-# Faults worth retrying later; anything else is a bug or bad input and must surface.
-RETRYABLE = (DependencyError, ThrottledError, DecryptionError, ConflictError)
 
 
 @dataclass(frozen=True)

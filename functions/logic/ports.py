@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from functions.core.errors import ConflictError, DecryptionError, DependencyError, ThrottledError
 from functions.core.models import ConsentRecord, Conversation, Message, MessageStatus, Page
 from functions.dal.message_store import ConversationChange, MessageRef, PendingMessage
 
@@ -65,6 +66,16 @@ class StaffNotifier(Protocol):
     """Tells staff something arrived, without PHI: no name, number or text."""
 
     def new_inbound_message(self, tenant_id: str, practice_name: str) -> None: ...
+
+
+class RetryQueue(Protocol):
+    """Parks work whose dependencies failed (SQS with a DLQ and an alarm in AWS)."""
+
+    def defer(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+
+# Faults worth retrying later; anything else is a bug or bad input and must surface.
+RETRYABLE = (DependencyError, ThrottledError, DecryptionError, ConflictError)
 
 
 class MetricsSink(Protocol):
