@@ -22,6 +22,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from functions import wiring
+from functions.core.observability import redact
 from functions.core.settings import (
     ENV_AUDIT_RETENTION_DAYS,
     ENV_AUDIT_TABLE_NAME,
@@ -84,6 +85,13 @@ def _point_aws_at(endpoint: str, region: str) -> None:
         os.environ.pop(name, None)
 
 
+class RedactingTextFormatter(logging.Formatter):
+    """The local runtime's own log lines (and tracebacks) pass the same PHI mask as Lambda's."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return str(redact(super().format(record)))
+
+
 def _handler(module: str) -> workers.Handler:
     handler: workers.Handler = importlib.import_module(module).handler
     return handler
@@ -94,7 +102,9 @@ def _worker(target: Any, queue_url: str, module: str, stop: threading.Event) -> 
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingTextFormatter("%(asctime)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     for noisy in ("werkzeug", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
