@@ -101,12 +101,16 @@ def _worker(target: Any, queue_url: str, module: str, stop: threading.Event) -> 
     return threading.Thread(target=target, args=(queue_url, _handler(module), stop), daemon=True)
 
 
-def main() -> int:
+def _configure_logging() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingTextFormatter("%(asctime)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     for noisy in ("werkzeug", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main() -> int:
+    _configure_logging()
     try:
         config = load_config()
     except ConfigError as error:
