@@ -94,6 +94,25 @@ class TwilioConfig(_Strict):
     )
 
 
+class CloudTrailConfig(_Strict):
+    """The account's CloudTrail trail (164.312(b) audit controls). The first trail's
+    management events are free (a second trail in the account pays $2 per 100,000);
+    DynamoDB data events cost $0.10 per 100,000, plus S3 and CloudWatch Logs storage."""
+
+    # True when the practice's organization already records this account with its own
+    # trail: then no trail is deployed here, and logging data events on the message and
+    # audit tables (and alarming on them) is that trail's job.
+    existing_trail: bool = False
+    # Object Lock on the trail bucket: GOVERNANCE lets a user with
+    # s3:BypassGovernanceRetention remove a log file early (a mistaken upload, a legal
+    # instruction); COMPLIANCE cannot be shortened or lifted by anyone, not even the
+    # account root, until each file's retention ends. COMPLIANCE is the stronger
+    # guarantee, and an irreversible one: the practice chooses it deliberately.
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    # How long each delivered log file is locked; 2190 days = HIPAA's six years.
+    object_lock_days: int = Field(default=MIN_AUDIT_RETENTION_DAYS, ge=1, le=36500)
+
+
 class QuietlineConfig(_Strict):
     practice_name: str = Field(min_length=1, max_length=80)
     stack_name: str = Field(default="Quietline", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,100}$")
@@ -119,6 +138,17 @@ class QuietlineConfig(_Strict):
     # An existing End User Messaging configuration set (carrier "aws") to send with,
     # e.g. for its event destinations or protect configuration.
     sms_configuration_set: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # 164.312(a)(2)(iii) automatic logoff: the staff API refuses a session idle this long.
+    idle_timeout_minutes: int = Field(default=15, ge=1, le=240)
+    # Breach early warning: one user reading more PHI records than this in 15 minutes
+    # raises the UnusualReadVolume alarm and an audit event.
+    unusual_reads_per_15_minutes: int = Field(default=300, ge=1, le=1_000_000)
+    cloudtrail: CloudTrailConfig = CloudTrailConfig()
+    # The web inbox's origin (scheme://host[:port], no path), the only origin the staff
+    # API answers cross-origin requests from. Unset: no CORS at all (same-origin only).
+    inbox_origin: str | None = Field(
+        default=None, pattern=r"^https://[A-Za-z0-9.-]+(:\d{1,5})?$", max_length=253
+    )
 
     @field_validator("twilio")
     @classmethod

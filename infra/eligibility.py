@@ -56,16 +56,29 @@ SERVICE_PREFIXES: dict[str, Eligibility] = {
         "Amazon SNS is HIPAA eligible: inbound SMS, staff notice and alarm topics, their"
         " subscriptions (Lambda, e-mail) and topic policies"
     ),
-    "AWS::Logs::": _phi("CloudWatch Logs is HIPAA eligible: function, flow, API and WAF logs"),
-    "AWS::Backup::": _phi("AWS Backup is HIPAA eligible: backups of the table"),
-    "AWS::CloudTrail::": _phi("AWS CloudTrail is HIPAA eligible: audit of every API call"),
-    "AWS::S3::": _phi("Amazon S3 is HIPAA eligible: trail logs and exports"),
+    "AWS::Logs::": _phi(
+        "CloudWatch Logs is HIPAA eligible: function, flow, API, WAF and trail logs, and the"
+        " metric filters that turn trail events into security alarms"
+    ),
+    "AWS::Backup::": _phi("AWS Backup is HIPAA eligible: backups of the message and audit tables"),
+    "AWS::CloudTrail::": _phi(
+        "AWS CloudTrail is HIPAA eligible: the trail of management (KMS included) and"
+        " DynamoDB data events"
+    ),
+    "AWS::S3::": _phi(
+        "Amazon S3 is HIPAA eligible: the trail's Object-Locked bucket, its access-log bucket"
+        " and their bucket policies"
+    ),
     "AWS::ApiGateway::": _phi(
-        "API Gateway is HIPAA eligible: web inbox and Twilio webhooks (REST API, stage,"
-        " request validator, account-level CloudWatch role setting)"
+        "API Gateway is HIPAA eligible: the staff API and the Twilio webhooks (REST API,"
+        " stage, Cognito authorizer, gateway responses, request validator, account-level"
+        " CloudWatch role setting)"
     ),
     "AWS::ApiGatewayV2::": _phi("API Gateway (HTTP APIs) is HIPAA eligible"),
-    "AWS::Cognito::": _phi("Amazon Cognito is HIPAA eligible: staff sign-in with MFA"),
+    "AWS::Cognito::": _phi(
+        "Amazon Cognito is HIPAA eligible: staff sign-in with MFA (user pool, app client,"
+        " tenant groups)"
+    ),
     "AWS::Events::": _phi(
         "Amazon EventBridge is HIPAA eligible: the sweeper schedule, delivery status events"
     ),

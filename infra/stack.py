@@ -9,12 +9,16 @@ from constructs import Construct
 
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
+from infra.constructs.audit import AuditLog, SecurityTrail
 from infra.constructs.backup import Backups
+from infra.constructs.identity import StaffIdentity
 from infra.constructs.keys import PlatformKey, TenantKeys
 from infra.constructs.message_store import MessageStore
 from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
+from infra.constructs.rest_api import ApiGatewayAccount
+from infra.constructs.staff_api import StaffApi
 
 
 def _pascal(slug: str) -> str:
@@ -56,6 +60,7 @@ class QuietlineStack(cdk.Stack):
         self.queues = MessageQueues(
             self, "Queues", platform_key=self.platform_key.key, alarms=self.alarms
         )
+        self.api_account = ApiGatewayAccount(self, "ApiGatewayAccount")
         self.messaging = Messaging(
             self,
             "Messaging",
@@ -66,9 +71,43 @@ class QuietlineStack(cdk.Stack):
             message_store=self.message_store,
             queues=self.queues,
             network=self.network,
+            api_account=self.api_account,
+        )
+        self.audit_log = AuditLog(
+            self, "AuditLog", config=config, platform_key=self.platform_key.key
+        )
+        self.backups.protect("AuditTable", self.audit_log.table)
+        self.identity = StaffIdentity(self, "Identity", config=config)
+        self.staff_api = StaffApi(
+            self,
+            "StaffApi",
+            config=config,
+            platform_key=self.platform_key,
+            tenant_keys=self.tenant_keys,
+            alarms=self.alarms,
+            message_store=self.message_store,
+            queues=self.queues,
+            audit_log=self.audit_log,
+            identity=self.identity,
+            api_account=self.api_account,
+            network=self.network,
+        )
+        # An organization trail that already records this account makes ours redundant.
+        self.trail = (
+            None
+            if config.cloudtrail.existing_trail
+            else SecurityTrail(
+                self,
+                "Trail",
+                config=config,
+                platform_key=self.platform_key.key,
+                alarms=self.alarms,
+                data_event_tables=[self.message_store.table, self.audit_log.table],
+            )
         )
         self._outputs()
         self._messaging_outputs()
+        self._staff_and_audit_outputs()
 
     def _outputs(self) -> None:
         cdk.CfnOutput(
@@ -157,6 +196,40 @@ class QuietlineStack(cdk.Stack):
                 " API keys & tokens) without it reaching shell history: `read -rs TOKEN &&"
                 " aws secretsmanager put-secret-value --secret-id <this ARN>"
                 ' --secret-string "$TOKEN"`. Repeat after each rotation in Twilio.',
+            )
+        for output_id, (value, description) in outputs.items():
+            cdk.CfnOutput(self, output_id, value=value, description=description)
+
+    def _staff_and_audit_outputs(self) -> None:
+        """What the web inbox and the operator need to sign in, call the API and audit."""
+        identity = self.identity
+        outputs: dict[str, tuple[str, str]] = {
+            "ApiUrl": (
+                self.staff_api.url,
+                "Base URL of the staff API (append the route, e.g. /me); the OpenAPI"
+                " document is at /openapi.json",
+            ),
+            "UserPoolId": (
+                identity.user_pool.user_pool_id,
+                "Cognito user pool of staff accounts (MFA required); admins invite staff",
+            ),
+            "UserPoolClientId": (
+                identity.client.user_pool_client_id,
+                "App client the web inbox signs in with (no secret; SRP or password + TOTP)",
+            ),
+            "AuditTableName": (
+                self.audit_log.table.table_name,
+                "DynamoDB table of the hash-chained audit log (quietline audit verify|export)",
+            ),
+        }
+        if self.trail is not None:
+            outputs["TrailName"] = (
+                self.trail.trail_name,
+                "CloudTrail trail: management events (KMS included) and DynamoDB data events",
+            )
+            outputs["TrailBucketName"] = (
+                self.trail.bucket.bucket_name,
+                "S3 bucket of the trail's log files (Object Lock, validated digests)",
             )
         for output_id, (value, description) in outputs.items():
             cdk.CfnOutput(self, output_id, value=value, description=description)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -10,6 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from functions.core.observability import METRICS_NAMESPACE, SERVICE
 from infra.config import QuietlineConfig
 
 
@@ -40,3 +42,28 @@ class Alarms(Construct):
         action = cloudwatch_actions.SnsAction(self.topic)
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
+
+    def on_code_metric(
+        self, scope: Construct, metric_name: str, *, threshold: int, description: str
+    ) -> cloudwatch.Alarm:
+        """An alarm (notifying this topic) on a count the Lambda code emits: Powertools EMF
+        writes it to the Quietline namespace with the one dimension service=quietline."""
+        metric = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"service": SERVICE},
+            statistic=cloudwatch.Stats.SUM,
+            period=cdk.Duration.minutes(5),
+        )
+        alarm = metric.create_alarm(
+            scope,
+            f"{metric_name}Alarm",
+            alarm_description=description,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            # No datapoint means nothing happened.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.add_alarm_action(alarm)
+        return alarm

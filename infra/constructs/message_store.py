@@ -19,7 +19,7 @@ from infra.config import QuietlineConfig
 _STRING = dynamodb.AttributeType.STRING
 
 # Exactly the item actions the DAL uses (TransactWriteItems is authorized per item
-# action). No Scan and no batch actions: no access pattern needs them.
+# action). No Scan; the one batch action has its own grant (grant_batch_delete).
 _READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 _WRITE_ACTIONS = (
     "dynamodb:PutItem",
@@ -99,6 +99,16 @@ class MessageStore(Construct):
     def grant_read_write_data(self, grantee: iam.IGrantable) -> None:
         """Read, put, update, delete and condition-check items; no table management."""
         self._grant(grantee, _READ_ACTIONS + _WRITE_ACTIONS, _KEY_READ_ACTIONS + _KEY_WRITE_ACTIONS)
+
+    def grant_batch_delete(self, grantee: iam.IGrantable) -> None:
+        """dynamodb:BatchWriteItem on the table (not its indexes): deleting a client's
+        whole thread (MessageStore.delete_conversation) in batches of 25. IAM cannot
+        narrow BatchWriteItem to deletes; the grantee already holds PutItem/DeleteItem."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:BatchWriteItem"],
+            resource_arns=[self.table.table_arn],
+        )
 
     def _grant(
         self, grantee: iam.IGrantable, table_actions: tuple[str, ...], key_actions: tuple[str, ...]

@@ -26,7 +26,6 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from functions.core.observability import METRICS_NAMESPACE, SERVICE
 from functions.core.settings import (
     ENV_CARRIER,
     ENV_OUTBOUND_QUEUE_URL,
@@ -45,6 +44,7 @@ from infra.constructs.keys import PlatformKey, SmsVoiceTopicKey, TenantKeys, sms
 from infra.constructs.message_store import MessageStore
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueue, MessageQueues
+from infra.constructs.rest_api import ApiGatewayAccount
 from infra.constructs.twilio_webhooks import (
     TWILIO_SMS_PATH,
     TWILIO_STATUS_PATH,
@@ -179,9 +179,11 @@ class Messaging(Construct):
         message_store: MessageStore,
         queues: MessageQueues,
         network: Network | None,
+        api_account: ApiGatewayAccount,
     ) -> None:
         super().__init__(scope, id)
         self._config = config
+        self._api_account = api_account
         self._platform_key = platform_key
         self._tenant_keys = tenant_keys
         self._alarms = alarms
@@ -418,6 +420,7 @@ class Messaging(Construct):
             config=self._config,
             platform_key=self._platform_key.key,
             function=webhook,
+            api_account=self._api_account,
         )
 
     @property
@@ -585,29 +588,12 @@ class Messaging(Construct):
         )
 
     def _metric_alarms(self, specs: tuple[MetricAlarm, ...]) -> dict[str, cloudwatch.Alarm]:
-        alarms: dict[str, cloudwatch.Alarm] = {}
-        for spec in specs:
-            metric = cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=spec.metric_name,
-                # Powertools EMF writes every metric with the dimension service=<service>.
-                dimensions_map={"service": SERVICE},
-                statistic=cloudwatch.Stats.SUM,
-                period=cdk.Duration.minutes(5),
+        return {
+            spec.metric_name: self._alarms.on_code_metric(
+                self, spec.metric_name, threshold=spec.threshold, description=spec.description
             )
-            alarm = metric.create_alarm(
-                self,
-                f"{spec.metric_name}Alarm",
-                alarm_description=spec.description,
-                threshold=spec.threshold,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                # No datapoint means nothing happened.
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            self._alarms.add_alarm_action(alarm)
-            alarms[spec.metric_name] = alarm
-        return alarms
+            for spec in specs
+        }
 
 
 def _nag_arn(stack: cdk.Stack, arn: str) -> str:

@@ -56,12 +56,16 @@ TEST_CONFIG: dict[str, Any] = {
 
 TWILIO_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 STAFF_EMAIL = "frontdesk@harbor-counseling.example"
-# The Twilio variant also turns WAF on and subscribes staff, to cover those paths.
+INBOX_ORIGIN = "https://inbox.harbor-counseling.example"
+# The Twilio variant also turns WAF on, subscribes staff, lets the inbox call the staff
+# API cross-origin and relies on an existing organization trail, to cover those paths.
 TWILIO_OVERRIDES: dict[str, Any] = {
     "carrier": "twilio",
     "twilio": {"account_sid": TWILIO_ACCOUNT_SID},
     "waf": {"enabled": True, "requests_per_5_minutes_per_ip": 600},
     "staff_notification_emails": [STAFF_EMAIL],
+    "inbox_origin": INBOX_ORIGIN,
+    "cloudtrail": {"existing_trail": True},
 }
 
 
@@ -109,7 +113,8 @@ def quietline(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 @pytest.fixture(scope="session")
 def twilio(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The real app with carrier "twilio" and WAF on (tests in xdist group synth-twilio)."""
+    """The real app with carrier "twilio", WAF on, CORS for the inbox and an existing
+    organization trail (tests in xdist group synth-twilio)."""
     outdir = tmp_path_factory.mktemp("twilio-cdk.out")
     app, stack = build_app(
         make_config(**TWILIO_OVERRIDES), outdir=str(outdir), context=SKIP_BUNDLING

@@ -92,11 +92,19 @@ def test_table_bills_per_request(table: dict[str, Any]) -> None:
 
 
 def test_backup_selection_covers_the_table(stack: QuietlineStack, template: dict[str, Any]) -> None:
-    _, selection = only(resources(template, "AWS::Backup::BackupSelection"))
+    table_arn = get_att_arn(logical_id(stack.message_store.table))
+    _, selection = only(
+        {
+            k: s
+            for k, s in resources(template, "AWS::Backup::BackupSelection").items()
+            if table_arn in s["Properties"]["BackupSelection"]["Resources"]
+        }
+    )
 
-    assert selection["Properties"]["BackupSelection"]["Resources"] == [
-        get_att_arn(logical_id(stack.message_store.table))
-    ]
+    assert selection["Properties"]["BackupSelection"]["Resources"] == [table_arn]
+    assert selection["Properties"]["BackupPlanId"] == {
+        "Fn::GetAtt": [logical_id(stack.backups.plan), "BackupPlanId"]
+    }
 
 
 def test_backup_plan_keeps_daily_35_days_and_monthly_a_year(

@@ -19,6 +19,7 @@ from infra.constructs.messaging import (
     PIPELINE_ALARMS,
     SMS_VOICE_EVENT_SOURCE,
 )
+from infra.constructs.staff_api import UNUSUAL_READ_METRIC
 from infra.stack import QuietlineStack
 from tests.infra import messaging_checks as checks
 from tests.infra.conftest import (
@@ -241,15 +242,22 @@ def test_inbound_async_failures_retry_twice_then_land_in_its_alarmed_dlq(
     assert logical_id(inbound.dead_letter_queue) in checks.dead_letter_queue_ids(template)
 
 
-def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(template: dict[str, Any]) -> None:
+def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(
+    aws_stack: QuietlineStack, template: dict[str, Any]
+) -> None:
     types = {resource["Type"] for resource in template["Resources"].values()}
 
-    assert not any(t.startswith(("AWS::ApiGateway", "AWS::WAFv2")) for t in types)
+    # The one REST API is the staff API (Cognito-authorized); no webhook API, no WAF.
+    (api_id,) = resources(template, "AWS::ApiGateway::RestApi")
+    assert api_id == logical_id(aws_stack.staff_api.api)
+    assert not any(t.startswith("AWS::WAFv2") for t in types)
     assert "AWS::Lambda::Url" not in types
     assert "AWS::SecretsManager::Secret" not in types
+    staff_function = get_att_arn(logical_id(aws_stack.staff_api.function.function))
     principals = {
         p["Properties"]["Principal"]
         for p in resources(template, "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] != staff_function
     }
     assert principals == {"sns.amazonaws.com", "events.amazonaws.com"}
     for permission in resources(template, "AWS::Lambda::Permission").values():
@@ -468,7 +476,8 @@ def test_pipeline_metric_alarms_match_what_powertools_emits(
     alarms = _metric_alarms(template)
     topic = {"Ref": logical_id(aws_stack.alarms.topic)}
 
-    assert set(alarms) == {spec.metric_name for spec in PIPELINE_ALARMS}
+    # The pipeline's alarms, and the staff API's breach early warning built the same way.
+    assert set(alarms) == {spec.metric_name for spec in PIPELINE_ALARMS} | {UNUSUAL_READ_METRIC}
     for alarm in alarms.values():
         # Powertools EMF: every metric carries the dimension service=<Metrics(service=)>.
         assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE}]

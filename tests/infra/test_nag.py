@@ -17,6 +17,11 @@ from tests.infra.conftest import (
     acknowledgements,
     suppressed_violations,
 )
+from tests.infra.shared_acknowledgements import (
+    BACKUP_ROLE_RULE,
+    function_acknowledgements,
+    staff_and_audit_acknowledgements,
+)
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
 
@@ -25,11 +30,7 @@ TRIVIAL_REASONS = {"not needed", "n/a", "ok", "false positive", "not applicable"
 # Reviewed list: a new acknowledgement must be added here on purpose.
 # (The Twilio variant's list is in test_twilio.py.)
 EXPECTED_APP_ACKNOWLEDGEMENTS = {
-    (
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-        "AWSBackupServiceRolePolicyForBackup]",
-        "Quietline/Backups/Plan/MessageTable/Role",
-    ),
+    (BACKUP_ROLE_RULE, "Quietline/Backups/Plan/MessageTable/Role"),
     # SendTextMessage on this account's numbers and pools (ids assigned outside the stack).
     *(
         (
@@ -41,14 +42,12 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
     # Per function (QuietlineFunction): outside the optional VPC, X-Ray's Resource::*,
     # the pinned runtime.
     *(
-        (rule, f"Quietline/Messaging/{function}/{suffix}")
+        ack
         for function in ("Sender", "RetryWorker", "Sweeper", "Inbound", "DeliveryEvents")
-        for rule, suffix in (
-            ("HIPAA.Security-LambdaInsideVPC", "Function"),
-            ("AwsSolutions-L1", "Function"),
-            ("AwsSolutions-IAM5[Resource::*]", "Role/Policy"),
-        )
+        for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
+    # Staff API, user pool, audit table and trail (shared_acknowledgements.py).
+    *staff_and_audit_acknowledgements(waf_enabled=False, trail=True),
 }
 EXPECTED_FUNCTION_RULES = {
     "HIPAA.Security-LambdaInsideVPC",  # only where vpc.enabled is false

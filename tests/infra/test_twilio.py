@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 from functions.carriers.twilio import SIGNATURE_HEADER
 from functions.core import settings
 from infra.constructs.messaging import PIPELINE_ALARMS, WEBHOOK_ALARMS
+from infra.constructs.staff_api import UNUSUAL_READ_METRIC
 from infra.constructs.twilio_webhooks import STAGE_NAME, TWILIO_SMS_PATH, TWILIO_STATUS_PATH
 from infra.constructs.waf import WAF_LOG_GROUP_PREFIX
 from infra.eligibility import classify
@@ -41,6 +42,11 @@ from tests.infra.conftest import (
     quietline_stack,
     resources,
     suppressed_violations,
+)
+from tests.infra.shared_acknowledgements import (
+    BACKUP_ROLE_RULE,
+    function_acknowledgements,
+    staff_and_audit_acknowledgements,
 )
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth-twilio")]
@@ -95,25 +101,14 @@ EXPECTED_ACKNOWLEDGEMENTS = {
         "HIPAA.Security-APIGWSSLEnabled",
         "Quietline/Messaging/TwilioWebhooks/Api/DeploymentStage.prod",
     ),
-    (
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-        "AmazonAPIGatewayPushToCloudWatchLogs]",
-        "Quietline/Messaging/TwilioWebhooks/Api/CloudWatchRole",
-    ),
-    (
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-        "AWSBackupServiceRolePolicyForBackup]",
-        "Quietline/Backups/Plan/MessageTable/Role",
-    ),
+    (BACKUP_ROLE_RULE, "Quietline/Backups/Plan/MessageTable/Role"),
     *(
-        (rule, f"Quietline/Messaging/{function}/{suffix}")
+        ack
         for function in ("Sender", "RetryWorker", "Sweeper", "TwilioWebhook")
-        for rule, suffix in (
-            ("HIPAA.Security-LambdaInsideVPC", "Function"),
-            ("AwsSolutions-L1", "Function"),
-            ("AwsSolutions-IAM5[Resource::*]", "Role/Policy"),
-        )
+        for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
+    # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
+    *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
 }
 
 
@@ -173,11 +168,13 @@ def test_api_is_regional_and_serves_exactly_the_two_signed_webhooks(
     webhook = tw_stack.messaging.webhook
     assert webhook is not None
     assert _props(tw_template, api.api)["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
-    (validator_id, validator) = only(resources(tw_template, "AWS::ApiGateway::RequestValidator"))
+    api_ref = {"Ref": logical_id(api.api)}
+    (validator_id, validator) = only(_of_api(tw_template, "AWS::ApiGateway::RequestValidator", api))
     assert validator["Properties"]["ValidateRequestParameters"] is True
 
-    methods = resources(tw_template, "AWS::ApiGateway::Method").values()
+    methods = _of_api(tw_template, "AWS::ApiGateway::Method", api).values()
     assert len(methods) == 2
+    assert all(m["Properties"]["RestApiId"] == api_ref for m in methods)
     paths = set()
     for method in methods:
         props = method["Properties"]
@@ -191,6 +188,16 @@ def test_api_is_regional_and_serves_exactly_the_two_signed_webhooks(
         )
         paths.add(_resource_path(tw_template, props["ResourceId"]["Ref"]))
     assert paths == {TWILIO_SMS_PATH, TWILIO_STATUS_PATH}
+
+
+def _of_api(template: dict[str, Any], resource_type: str, api: Any) -> dict[str, dict[str, Any]]:
+    """Resources of one type that belong to the given REST API."""
+    api_ref = {"Ref": logical_id(api.api)}
+    return {
+        key: resource
+        for key, resource in resources(template, resource_type).items()
+        if resource["Properties"].get("RestApiId") == api_ref
+    }
 
 
 def _resource_path(template: dict[str, Any], resource_id: str) -> str:
@@ -250,8 +257,12 @@ def test_api_log_groups_are_encrypted_and_retained(
 ) -> None:
     platform_key = get_att_arn(logical_id(tw_stack.platform_key.key))
     groups = resources(tw_template, "AWS::Logs::LogGroup")
+    api_ref = {"Ref": logical_id(_api(tw_stack).api)}
     execution = [
-        g for g in groups.values() if "API-Gateway-Execution-Logs_" in str(g["Properties"])
+        g
+        for g in groups.values()
+        if "API-Gateway-Execution-Logs_" in str(g["Properties"])
+        and api_ref in g["Properties"]["LogGroupName"]["Fn::Join"][1]
     ]
     assert len(execution) == 1
     for group in groups.values():
@@ -283,9 +294,12 @@ def test_only_the_stage_may_invoke_the_webhook(
 
 
 # --- WAF ----------------------------------------------------------------------------------------
-def test_web_acl_rate_limits_per_ip_and_counts_common_rules(tw_template: dict[str, Any]) -> None:
-    _, acl = only(resources(tw_template, "AWS::WAFv2::WebACL"))
-    props = acl["Properties"]
+def test_web_acl_rate_limits_per_ip_and_counts_common_rules(
+    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+) -> None:
+    firewall = _api(tw_stack).firewall
+    assert firewall is not None
+    props = _props(tw_template, firewall.web_acl)
 
     assert props["Scope"] == "REGIONAL"
     rules = {rule["Name"]: rule for rule in props["Rules"]}
@@ -311,12 +325,22 @@ def test_web_acl_protects_the_stage_and_logs_to_an_encrypted_group(
     assert api.firewall is not None
     acl_arn = get_att_arn(logical_id(api.firewall.web_acl))
 
-    _, association = only(resources(tw_template, "AWS::WAFv2::WebACLAssociation"))
-    assert association["Properties"]["WebACLArn"] == acl_arn
+    _, association = only(
+        {
+            k: a
+            for k, a in resources(tw_template, "AWS::WAFv2::WebACLAssociation").items()
+            if a["Properties"]["WebACLArn"] == acl_arn
+        }
+    )
     assert logical_id(api.stage) in json.dumps(association["Properties"]["ResourceArn"])
 
-    _, logging = only(resources(tw_template, "AWS::WAFv2::LoggingConfiguration"))
-    assert logging["Properties"]["ResourceArn"] == acl_arn
+    _, logging = only(
+        {
+            k: c
+            for k, c in resources(tw_template, "AWS::WAFv2::LoggingConfiguration").items()
+            if c["Properties"]["ResourceArn"] == acl_arn
+        }
+    )
     group = _props(tw_template, api.firewall.log_group)
     assert group["LogGroupName"].startswith(WAF_LOG_GROUP_PREFIX)
     assert logging["Properties"]["LogDestinationConfigs"] == [
@@ -440,7 +464,10 @@ def test_webhook_signature_alarm_fires_on_a_burst_of_forgeries(
         if a["Properties"].get("Namespace") == "Quietline"
     }
 
-    assert set(alarms) == {s.metric_name for s in (*PIPELINE_ALARMS, *WEBHOOK_ALARMS)}
+    assert set(alarms) == {
+        *(s.metric_name for s in (*PIPELINE_ALARMS, *WEBHOOK_ALARMS)),
+        UNUSUAL_READ_METRIC,
+    }
     rejected = alarms["WebhookSignatureRejected"]
     assert rejected["Threshold"] >= 10
     assert rejected["Period"] == 300

@@ -1,0 +1,283 @@
+"""The staff REST API: API Gateway with a Cognito authorizer in front of one Lambda.
+
+The routes are not listed here: they are generated from functions/handlers/api.py ROUTES,
+the same table the OpenAPI document, the authorization-matrix test and the audit test
+walk, so a route cannot reach the Lambda without the gateway knowing whether it is
+public. Only public routes (the OpenAPI document) skip the authorizer; every other
+request needs a valid Cognito ID token (MFA-verified sign-in) before the Lambda runs,
+and the Lambda then checks the tenant, role and live session itself.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from functions.core.settings import (
+    ENV_AUDIT_RETENTION_DAYS,
+    ENV_AUDIT_TABLE_NAME,
+    ENV_CARRIER,
+    ENV_IDLE_TIMEOUT_MINUTES,
+    ENV_OUTBOUND_QUEUE_URL,
+    ENV_TABLE_NAME,
+    ENV_UNUSUAL_READS_THRESHOLD,
+    ENV_USER_POOL_ID,
+)
+from functions.handlers.api import ROUTES, RoutePolicy
+from infra.config import QuietlineConfig
+from infra.constructs.alarms import Alarms
+from infra.constructs.audit import AuditLog
+from infra.constructs.function import QuietlineFunction
+from infra.constructs.identity import StaffIdentity
+from infra.constructs.keys import PlatformKey, TenantKeys
+from infra.constructs.message_store import MessageStore
+from infra.constructs.network import Network
+from infra.constructs.queues import MessageQueues
+from infra.constructs.rest_api import (
+    ApiGatewayAccount,
+    acknowledge_stage,
+    execution_log_group,
+    retained_log_group,
+    stage_options,
+    stage_url,
+)
+from infra.constructs.waf import StageFirewall
+from infra.nag import acknowledge
+
+API_HANDLER = "functions.handlers.api.handler"
+AUTHORIZATION_HEADER = "Authorization"
+
+# A practice's staff make a handful of requests per page; the stage throttles far above
+# a busy front desk and far below a flood or a scripted bulk read.
+_THROTTLE_RATE_PER_SECOND = 50
+_THROTTLE_BURST = 100
+
+# Gateway-generated errors (no token, bad token, no such route, throttled) answer like
+# the Lambda does: JSON {"error": ...}, never cached by a browser or a proxy.
+_GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str], ...] = (
+    ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, '{"error":"unauthorized"}'),
+    ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, '{"error":"forbidden"}'),
+    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, '{"error":$context.error.messageString}'),
+    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, '{"error":"internal error"}'),
+)
+
+UNUSUAL_READ_METRIC = "UnusualReadVolume"
+
+_PUBLIC_ROUTE_REASON = (
+    "This method is a route that functions/handlers/api.py declares public=True: it serves"
+    " only the OpenAPI document (paths, schemas, no data and no PHI), generated from the"
+    " code, so a client can learn the API before signing in. Every other method uses the"
+    " Cognito user-pool authorizer."
+)
+
+
+class StaffApi(Construct):
+    """Regional REST API (stage "prod") with the Cognito authorizer and the API Lambda."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: QuietlineConfig,
+        platform_key: PlatformKey,
+        tenant_keys: TenantKeys,
+        alarms: Alarms,
+        message_store: MessageStore,
+        queues: MessageQueues,
+        audit_log: AuditLog,
+        identity: StaffIdentity,
+        api_account: ApiGatewayAccount,
+        network: Network | None,
+        routes: tuple[RoutePolicy, ...] = tuple(ROUTES),
+    ) -> None:
+        super().__init__(scope, id)
+        key = platform_key.key
+        self.routes = routes
+        self.function = QuietlineFunction(
+            self,
+            "Function",
+            config=config,
+            platform_key=key,
+            alarms=alarms,
+            handler=API_HANDLER,
+            description="Staff API: inbox, contacts, templates, settings, users, audit export",
+            environment={
+                ENV_TABLE_NAME: message_store.table.table_name,
+                ENV_CARRIER: config.carrier,
+                ENV_OUTBOUND_QUEUE_URL: queues.outbound.queue.queue_url,
+                ENV_USER_POOL_ID: identity.user_pool.user_pool_id,
+                ENV_IDLE_TIMEOUT_MINUTES: str(config.idle_timeout_minutes),
+                ENV_UNUSUAL_READS_THRESHOLD: str(config.unusual_reads_per_15_minutes),
+                ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
+                ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
+            },
+            network=network,
+            # A person is waiting: fail fast rather than hold the request open.
+            timeout=cdk.Duration.seconds(10),
+            memory_size=512,
+        )
+        # What the API's code paths call (functions/wiring.py): the table (sessions and
+        # read counters included), a whole thread's batch delete, new and old data keys
+        # of every tenant (decrypt names and bodies, encrypt contacts and sent texts),
+        # queueing texts, appending to and reading the audit chain, managing staff.
+        message_store.grant_read_write_data(self.function)
+        message_store.grant_batch_delete(self.function)
+        for tenant_id in tenant_keys.keys:
+            tenant_keys.grant_envelope(self.function, tenant_id, decrypt=True, generate=True)
+        queues.outbound.grant_send(self.function)
+        audit_log.grant_append_and_read(self.function)
+        identity.grant_staff_admin(self.function)
+
+        self.access_logs = retained_log_group(self, "AccessLogs", config, key)
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{config.stack_name}-staff-api",
+            description="Quietline staff API: Cognito-authenticated (MFA), per-tenant access",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            deploy_options=stage_options(
+                self.access_logs, rate_per_second=_THROTTLE_RATE_PER_SECOND, burst=_THROTTLE_BURST
+            ),
+            default_cors_preflight_options=self._cors(config),
+        )
+        self.stage = self.api.deployment_stage
+        api_account.logs_before(self.stage)
+        # The stack exports ApiUrl itself; CDK's generic "<api>Endpoint" would duplicate it.
+        self.api.node.try_remove_child("Endpoint")
+        self.execution_logs = execution_log_group(self, self.api, config, key)
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self,
+            "Authorizer",
+            cognito_user_pools=[identity.user_pool],
+            identity_source=apigw.IdentitySource.header(AUTHORIZATION_HEADER),
+            # No cached verdicts: a token revoked by "sign out everywhere" or a disabled
+            # user is refused at once, not after a cache TTL.
+            results_cache_ttl=cdk.Duration.seconds(0),
+        )
+        self.methods = self._routes()
+        self._gateway_responses(config)
+        self.firewall = (
+            StageFirewall(
+                self,
+                "Firewall",
+                config=config,
+                platform_key=key,
+                stage=self.stage,
+                name="staff-api",
+            )
+            if config.waf.enabled
+            else None
+        )
+        self.unusual_reads_alarm = alarms.on_code_metric(
+            self,
+            UNUSUAL_READ_METRIC,
+            threshold=1,
+            description=(
+                "Breach early warning: a staff user read an unusual number of PHI records in"
+                " 15 minutes (see the audit log: user.unusual_reads); confirm with the user"
+            ),
+        )
+        self.server_error_alarm = self._server_error_alarm(alarms)
+        self._acknowledge(config)
+
+    @property
+    def url(self) -> str:
+        """The API's base URL (the stage), without a trailing slash."""
+        return stage_url(self.api)
+
+    # --- routes ----------------------------------------------------------------------------
+    def _routes(self) -> dict[tuple[str, str], apigw.Method]:
+        integration = apigw.LambdaIntegration(
+            self.function.function,
+            proxy=True,
+            # No extra permission for console test invocations: only the stage may invoke.
+            allow_test_invoke=False,
+        )
+        methods: dict[tuple[str, str], apigw.Method] = {}
+        for route in self.routes:
+            resource = self.api.root.resource_for_path(route.path)
+            if route.public:
+                method = resource.add_method(
+                    route.method, integration, authorization_type=apigw.AuthorizationType.NONE
+                )
+                acknowledge(method, "AwsSolutions-APIG4", _PUBLIC_ROUTE_REASON)
+                acknowledge(method, "AwsSolutions-COG4", _PUBLIC_ROUTE_REASON)
+            else:
+                method = resource.add_method(
+                    route.method,
+                    integration,
+                    authorization_type=apigw.AuthorizationType.COGNITO,
+                    authorizer=self.authorizer,
+                )
+            methods[(route.method, route.path)] = method
+        return methods
+
+    # --- CORS and gateway responses ----------------------------------------------------------
+    def _cors(self, config: QuietlineConfig) -> apigw.CorsOptions | None:
+        """Cross-origin requests from the configured inbox origin only; never "*"."""
+        if config.inbox_origin is None:
+            return None
+        return apigw.CorsOptions(
+            allow_origins=[config.inbox_origin],
+            allow_methods=sorted({route.method for route in self.routes}),
+            allow_headers=[AUTHORIZATION_HEADER, "Content-Type"],
+            # Tokens travel in the Authorization header, never in cookies.
+            allow_credentials=False,
+            max_age=cdk.Duration.minutes(10),
+        )
+
+    def _gateway_responses(self, config: QuietlineConfig) -> None:
+        headers = {"Cache-Control": "'no-store'"}
+        if config.inbox_origin is not None:
+            # The inbox can read why a call failed (e.g. 401: sign in again).
+            headers["Access-Control-Allow-Origin"] = f"'{config.inbox_origin}'"
+            headers["Vary"] = "'Origin'"
+        for id, response_type, body in _GATEWAY_RESPONSES:
+            self.api.add_gateway_response(
+                id,
+                type=response_type,
+                response_headers=headers,
+                templates={"application/json": body},
+            )
+
+    # --- alarms -----------------------------------------------------------------------------
+    def _server_error_alarm(self, alarms: Alarms) -> cloudwatch.Alarm:
+        alarm = self.stage.metric_server_error(
+            period=cdk.Duration.minutes(5), statistic=cloudwatch.Stats.SUM
+        ).create_alarm(
+            self,
+            "ServerErrorAlarm",
+            alarm_description=(
+                "The staff API answered 5xx: the Lambda failed or a dependency (DynamoDB, KMS,"
+                " Cognito) is unavailable; staff cannot read or send"
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarms.add_alarm_action(alarm)
+        return alarm
+
+    def _acknowledge(self, config: QuietlineConfig) -> None:
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG2",
+            "Requests are validated in the Lambda against the same pydantic models that"
+            " generate the API's OpenAPI document (422 naming the field, never echoing the"
+            " value); a copy as API Gateway draft-4 JSON Schema models would be a second"
+            " definition of every body and query parameter that can drift from the code.",
+        )
+        acknowledge_stage(
+            self.stage,
+            config,
+            cache_reason=(
+                "Caching is off on purpose: staff API responses carry PHI (client names,"
+                " message bodies) and must not sit in a cache; every response is also sent"
+                " with Cache-Control: no-store."
+            ),
+        )

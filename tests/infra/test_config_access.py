@@ -1,0 +1,132 @@
+"""Configuration of staff access and audit: idle timeout, unusual-read threshold, the
+inbox origin and the CloudTrail block. No synth: each bad value is one line naming its field."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from infra.config import ConfigError, parse_config
+from tests.infra.conftest import TEST_CONFIG
+
+pytestmark = pytest.mark.unit
+
+SOURCE = "quietline.config.json"
+
+
+def _config(**overrides: Any) -> dict[str, Any]:
+    return {**copy.deepcopy(TEST_CONFIG), **overrides}
+
+
+def _error(data: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data, source=SOURCE)
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
+
+
+# --- defaults --------------------------------------------------------------------------
+def test_defaults_log_off_after_15_idle_minutes_and_deploy_a_governance_locked_trail() -> None:
+    config = parse_config(_config())
+
+    assert config.idle_timeout_minutes == 15
+    assert config.unusual_reads_per_15_minutes == 300
+    assert config.inbox_origin is None
+    assert config.cloudtrail.existing_trail is False
+    assert config.cloudtrail.object_lock_mode == "GOVERNANCE"
+    # HIPAA 164.316(b)(2)(i): six years.
+    assert config.cloudtrail.object_lock_days == 2190
+
+
+# --- idle timeout (164.312(a)(2)(iii) automatic logoff) -------------------------------------
+@pytest.mark.parametrize("minutes", [1, 15, 240])
+def test_idle_timeout_accepts_one_minute_to_four_hours(minutes: int) -> None:
+    assert parse_config(_config(idle_timeout_minutes=minutes)).idle_timeout_minutes == minutes
+
+
+@pytest.mark.parametrize("minutes", [0, 241, -5])
+def test_idle_timeout_outside_one_to_240_minutes_is_refused(minutes: int) -> None:
+    assert _error(_config(idle_timeout_minutes=minutes)).startswith(
+        f"{SOURCE}: idle_timeout_minutes:"
+    )
+
+
+def test_idle_timeout_range_is_the_one_the_api_settings_accept() -> None:
+    # functions/core/settings.py api_settings() refuses anything outside 1..240.
+    from infra.config import QuietlineConfig
+
+    field = QuietlineConfig.model_fields["idle_timeout_minutes"]
+    bounds = {type(m).__name__: m for m in field.metadata}
+    assert (bounds["Ge"].ge, bounds["Le"].le) == (1, 240)
+
+
+# --- unusual reads -------------------------------------------------------------------------
+def test_unusual_read_threshold_must_be_positive() -> None:
+    assert _error(_config(unusual_reads_per_15_minutes=0)).startswith(
+        f"{SOURCE}: unusual_reads_per_15_minutes:"
+    )
+    assert parse_config(_config(unusual_reads_per_15_minutes=50)).unusual_reads_per_15_minutes == 50
+
+
+# --- inbox origin (CORS) -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "origin", ["https://inbox.harbor.example", "https://inbox.harbor.example:8443"]
+)
+def test_an_https_origin_is_accepted(origin: str) -> None:
+    assert parse_config(_config(inbox_origin=origin)).inbox_origin == origin
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "*",  # never every origin
+        "http://inbox.harbor.example",  # not https
+        "https://inbox.harbor.example/",  # an origin has no path
+        "https://inbox.harbor.example/app",
+        "inbox.harbor.example",
+        "https://*.harbor.example",
+    ],
+)
+def test_inbox_origin_must_be_one_https_origin(origin: str) -> None:
+    assert _error(_config(inbox_origin=origin)).startswith(f"{SOURCE}: inbox_origin:")
+
+
+# --- cloudtrail ---------------------------------------------------------------------------
+def test_an_existing_organization_trail_can_replace_ours() -> None:
+    config = parse_config(_config(cloudtrail={"existing_trail": True}))
+
+    assert config.cloudtrail.existing_trail is True
+
+
+def test_compliance_mode_and_a_longer_lock_are_accepted() -> None:
+    config = parse_config(
+        _config(cloudtrail={"object_lock_mode": "COMPLIANCE", "object_lock_days": 2555})
+    )
+
+    assert (config.cloudtrail.object_lock_mode, config.cloudtrail.object_lock_days) == (
+        "COMPLIANCE",
+        2555,
+    )
+
+
+@pytest.mark.parametrize("mode", ["governance", "LEGAL_HOLD", ""])
+def test_object_lock_mode_is_governance_or_compliance(mode: str) -> None:
+    message = _error(_config(cloudtrail={"object_lock_mode": mode}))
+
+    assert message.startswith(f"{SOURCE}: cloudtrail.object_lock_mode:")
+
+
+@pytest.mark.parametrize("days", [0, -1, 36501])
+def test_object_lock_days_must_be_a_real_period(days: int) -> None:
+    message = _error(_config(cloudtrail={"object_lock_days": days}))
+
+    assert message.startswith(f"{SOURCE}: cloudtrail.object_lock_days:")
+
+
+def test_unknown_cloudtrail_field_is_refused() -> None:
+    message = _error(_config(cloudtrail={"existing_trail": False, "data_events": "all"}))
+
+    assert message.startswith(f"{SOURCE}: cloudtrail.data_events:")
