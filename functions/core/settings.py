@@ -27,6 +27,7 @@ ENV_AUDIT_TABLE_NAME = "QUIETLINE_AUDIT_TABLE_NAME"
 ENV_AUDIT_RETENTION_DAYS = "QUIETLINE_AUDIT_RETENTION_DAYS"
 ENV_UNUSUAL_READS_THRESHOLD = "QUIETLINE_UNUSUAL_READS_PER_15_MINUTES"
 ENV_SECURE_LINK_BASE_URL = "QUIETLINE_SECURE_LINK_BASE_URL"
+ENV_INBOX_ORIGIN = "QUIETLINE_INBOX_ORIGIN"
 ENV_IDLE_TIMEOUT_MINUTES = "QUIETLINE_IDLE_TIMEOUT_MINUTES"
 
 CARRIERS = ("aws", "twilio", "simulated")
@@ -132,3 +133,9 @@ def audit_settings() -> AuditSettings:
 def secure_link_base_url() -> str:
     """Where clients open secure messages (the inbox's public origin)."""
     return _required(ENV_SECURE_LINK_BASE_URL)
+
+
+@cache
+def inbox_origin() -> str | None:
+    """The one browser origin allowed to call the API (CORS); None when the inbox is same-origin."""
+    return _optional(ENV_INBOX_ORIGIN)

@@ -37,6 +37,7 @@ from functions.core.errors import (
 )
 from functions.core.models import AfterHours, ConsentMode, TenantSettings
 from functions.core.observability import logger
+from functions.core.settings import inbox_origin
 from functions.handlers._entry import lambda_entry
 from functions.logic.access import Principal, Role, principal_from_claims, require_admin
 from functions.logic.audit import AuditEvent, Outcome
@@ -145,6 +146,11 @@ def _no_store(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware)
     # PHI must not be kept by browsers or intermediaries.
     response = next_middleware(resolver)
     response.headers["Cache-Control"] = "no-store"
+    origin = inbox_origin()
+    if origin:
+        # Only the practice's inbox may read responses in a browser; never "*".
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
     return response
 
 

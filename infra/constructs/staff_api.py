@@ -20,6 +20,7 @@ from functions.core.settings import (
     ENV_AUDIT_TABLE_NAME,
     ENV_CARRIER,
     ENV_IDLE_TIMEOUT_MINUTES,
+    ENV_INBOX_ORIGIN,
     ENV_OUTBOUND_QUEUE_URL,
     ENV_TABLE_NAME,
     ENV_UNUSUAL_READS_THRESHOLD,
@@ -113,6 +114,7 @@ class StaffApi(Construct):
                 ENV_UNUSUAL_READS_THRESHOLD: str(config.unusual_reads_per_15_minutes),
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
                 ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
+                **({ENV_INBOX_ORIGIN: config.inbox_origin} if config.inbox_origin else {}),
             },
             network=network,
             # A person is waiting: fail fast rather than hold the request open.

@@ -199,3 +199,20 @@ def test_unusual_read_volume_raises_the_alarm_metric_once_per_window(
         )
     assert metrics["UnusualReadVolume"] == 1
     api_settings.cache_clear()
+
+
+def test_only_the_configured_inbox_origin_may_read_responses(
+    staff_api: StaffApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.core.settings import ENV_INBOX_ORIGIN, inbox_origin
+
+    inbox_origin.cache_clear()
+    assert "Access-Control-Allow-Origin" not in call(staff_api.admin, "GET", "/me").headers
+    monkeypatch.setenv(ENV_INBOX_ORIGIN, "https://inbox.harbor.example")
+    inbox_origin.cache_clear()
+    try:
+        headers = call(staff_api.admin, "GET", "/me").headers
+        assert headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
+        assert headers["Vary"] == "Origin"
+    finally:
+        inbox_origin.cache_clear()
