@@ -5,6 +5,7 @@ Handlers ask for a service here; tests and local mode replace a port with `overr
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -185,7 +186,11 @@ def admin_service() -> AdminService:
 
 @cache
 def inbox_service() -> InboxService:
-    return InboxService(directory(), store(), cipher(), outbound_service(), clock(), secure_links)
+    from functions.core.settings import ENV_SECURE_LINK_BASE_URL  # noqa: PLC0415
+
+    # Without a public page for clients (the inbox), secure-link sends are refused cleanly.
+    links = secure_links if os.environ.get(ENV_SECURE_LINK_BASE_URL) else None
+    return InboxService(directory(), store(), cipher(), outbound_service(), clock(), links)
 
 
 @cache

@@ -91,6 +91,7 @@ class QuietlineStack(cdk.Stack):
             identity=self.identity,
             api_account=self.api_account,
             network=self.network,
+            staff_notifications=self.messaging.staff,
         )
         # An organization trail that already records this account makes ours redundant.
         self.trail = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from functions.core.settings import (
@@ -22,6 +23,8 @@ from functions.core.settings import (
     ENV_IDLE_TIMEOUT_MINUTES,
     ENV_INBOX_ORIGIN,
     ENV_OUTBOUND_QUEUE_URL,
+    ENV_SECURE_LINK_BASE_URL,
+    ENV_STAFF_TOPIC_ARN,
     ENV_TABLE_NAME,
     ENV_UNUSUAL_READS_THRESHOLD,
     ENV_USER_POOL_ID,
@@ -34,6 +37,7 @@ from infra.constructs.function import QuietlineFunction
 from infra.constructs.identity import StaffIdentity
 from infra.constructs.keys import PlatformKey, TenantKeys
 from infra.constructs.message_store import MessageStore
+from infra.constructs.messaging import StaffNotifications
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import (
@@ -65,6 +69,18 @@ _GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str], ...] = (
 )
 
 UNUSUAL_READ_METRIC = "UnusualReadVolume"
+SECURE_LINK_HANDLER = "functions.handlers.secure_link.handler"
+_SECURE_LINK_STEPS = (
+    ("POST", "challenge"),
+    ("POST", "verify"),
+    ("GET", "message"),
+    ("POST", "reply"),
+)
+_SECURE_LINK_REASON = (
+    "Clients have no staff account: a secure-message route is reached with a 192-bit"
+    " single-use link token and opened only with a one-time code texted to the client's"
+    " number; five wrong codes lock the link, and every step is audited."
+)
 
 _PUBLIC_ROUTE_REASON = (
     "This method is a route that functions/handlers/api.py declares public=True: it serves"
@@ -92,6 +108,7 @@ class StaffApi(Construct):
         identity: StaffIdentity,
         api_account: ApiGatewayAccount,
         network: Network | None,
+        staff_notifications: StaffNotifications | None = None,
         routes: tuple[RoutePolicy, ...] = tuple(ROUTES),
     ) -> None:
         super().__init__(scope, id)
@@ -114,7 +131,7 @@ class StaffApi(Construct):
                 ENV_UNUSUAL_READS_THRESHOLD: str(config.unusual_reads_per_15_minutes),
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
                 ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
-                **({ENV_INBOX_ORIGIN: config.inbox_origin} if config.inbox_origin else {}),
+                **self._inbox_environment(config),
             },
             network=network,
             # A person is waiting: fail fast rather than hold the request open.
@@ -161,6 +178,22 @@ class StaffApi(Construct):
             results_cache_ttl=cdk.Duration.seconds(0),
         )
         self.methods = self._routes()
+        # Secure messages need the inbox: the client's page lives at <inbox_origin>/s/<token>.
+        self.secure_links = (
+            self._secure_link_routes(
+                config,
+                key,
+                tenant_keys,
+                alarms,
+                message_store,
+                queues,
+                audit_log,
+                network,
+                staff_notifications,
+            )
+            if config.inbox_origin
+            else None
+        )
         self._gateway_responses(config)
         self.firewall = (
             StageFirewall(
@@ -185,6 +218,77 @@ class StaffApi(Construct):
         )
         self.server_error_alarm = self._server_error_alarm(alarms)
         self._acknowledge(config)
+
+    @staticmethod
+    def _inbox_environment(config: QuietlineConfig) -> dict[str, str]:
+        if not config.inbox_origin:
+            return {}
+        return {
+            ENV_INBOX_ORIGIN: config.inbox_origin,
+            ENV_SECURE_LINK_BASE_URL: config.inbox_origin,
+        }
+
+    def _secure_link_routes(
+        self,
+        config: QuietlineConfig,
+        key: kms.IKey,
+        tenant_keys: TenantKeys,
+        alarms: Alarms,
+        message_store: MessageStore,
+        queues: MessageQueues,
+        audit_log: AuditLog,
+        network: Network | None,
+        staff_notifications: StaffNotifications | None,
+    ) -> QuietlineFunction:
+        """The client's public side of a secure message: its own function and role."""
+        function = QuietlineFunction(
+            self,
+            "SecureLinkFunction",
+            config=config,
+            platform_key=key,
+            alarms=alarms,
+            handler=SECURE_LINK_HANDLER,
+            description="Secure messages for clients: one-time code, read, reply",
+            environment={
+                ENV_TABLE_NAME: message_store.table.table_name,
+                ENV_CARRIER: config.carrier,
+                ENV_OUTBOUND_QUEUE_URL: queues.outbound.queue.queue_url,
+                ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
+                ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
+                ENV_SECURE_LINK_BASE_URL: config.inbox_origin or "",
+                **(
+                    {ENV_STAFF_TOPIC_ARN: staff_notifications.topic.topic_arn}
+                    if staff_notifications
+                    else {}
+                ),
+            },
+            network=network,
+            timeout=cdk.Duration.seconds(10),
+        )
+        # Codes and replies are texts and messages: the table, new and old data keys, the
+        # outbound queue, the audit chain, and the staff notice for a reply.
+        message_store.grant_read_write_data(function)
+        for tenant_id in tenant_keys.keys:
+            tenant_keys.grant_envelope(function, tenant_id, decrypt=True, generate=True)
+        queues.outbound.grant_send(function)
+        audit_log.grant_append_and_read(function)
+        if staff_notifications:
+            staff_notifications.grant_publish(function)
+        integration = apigw.LambdaIntegration(
+            function.function, proxy=True, allow_test_invoke=False
+        )
+        for method_name, step in _SECURE_LINK_STEPS:
+            resource = self.api.root.resource_for_path(f"/secure/{{token}}/{step}")
+            method = resource.add_method(
+                method_name,
+                integration,
+                # Guessing codes is bounded: the link locks after five wrong codes, and
+                # the stage's throttling applies to these methods too.
+                authorization_type=apigw.AuthorizationType.NONE,
+            )
+            acknowledge(method, "AwsSolutions-APIG4", _SECURE_LINK_REASON)
+            acknowledge(method, "AwsSolutions-COG4", _SECURE_LINK_REASON)
+        return function
 
     @property
     def url(self) -> str:

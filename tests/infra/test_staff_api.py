@@ -489,3 +489,27 @@ def test_outputs_give_the_inbox_the_api_url_and_the_pool(
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": logical_id(stack.identity.client)}
     # CDK's generic "<api>Endpoint" output is removed: ApiUrl is the one.
     assert not any(key.startswith("StaffApi") for key in outputs)
+
+
+def test_no_inbox_means_no_public_secure_message_path(stack: QuietlineStack) -> None:
+    assert stack.staff_api.secure_links is None
+
+
+@twilio_group
+def test_secure_message_routes_are_public_and_served_by_their_own_function(
+    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+) -> None:
+    function = tw_stack.staff_api.secure_links
+    assert function is not None and function.role is not tw_stack.staff_api.function.role
+    variables = _props(tw_template, function.function)["Environment"]["Variables"]
+    assert variables["QUIETLINE_SECURE_LINK_BASE_URL"] == tw_stack.config.inbox_origin
+    api_ref = {"Ref": logical_id(tw_stack.staff_api.api)}
+    unauthenticated = [
+        r["Properties"]["HttpMethod"]
+        for r in tw_template["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+        and r["Properties"]["RestApiId"] == api_ref
+        and r["Properties"].get("AuthorizationType") == "NONE"
+        and r["Properties"]["HttpMethod"] != "OPTIONS"  # CORS preflights, answered by the gateway
+    ]
+    assert sorted(unauthenticated) == ["GET", "GET", "POST", "POST", "POST"]  # OpenAPI + 4 steps

@@ -109,6 +109,18 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ),
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
     *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
+    # An inbox origin: the clients' public secure-message path and its own function.
+    *function_acknowledgements("Quietline/StaffApi/SecureLinkFunction"),
+    *(
+        (rule, f"Quietline/StaffApi/Api/Default/secure/{{token}}/{step}/{method}")
+        for method, step in (
+            ("POST", "challenge"),
+            ("POST", "verify"),
+            ("GET", "message"),
+            ("POST", "reply"),
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4")
+    ),
 }
 
 
@@ -494,7 +506,12 @@ def test_only_the_receiving_functions_publish_staff_notices(
     checks.check_exclusive_action(
         tw_template,
         "sns:Publish",
-        {logical_id(messaging.webhook.role), logical_id(messaging.retry_worker.role)},
+        {
+            logical_id(messaging.webhook.role),
+            logical_id(messaging.retry_worker.role),
+            # A client's reply from a secure-message page is an inbound message too.
+            logical_id(tw_stack.staff_api.secure_links.role),  # type: ignore[union-attr]
+        },
     )
 
 
