@@ -216,3 +216,20 @@ def test_only_the_configured_inbox_origin_may_read_responses(
         assert headers["Vary"] == "Origin"
     finally:
         inbox_origin.cache_clear()
+
+
+def test_secure_link_sends_are_refused_clearly_when_no_inbox_is_deployed(
+    staff_api: StaffApi,
+) -> None:
+    contact = staff_api.contact(staff_api.admin, CLIENT_PHONE, mode="secure_link")
+    refused = call(
+        staff_api.admin,
+        "POST",
+        "/conversations/{conversation_id}/messages",
+        path_params={"conversation_id": contact},
+        body={"body": BODY, "mode": "secure_link"},
+    )
+    assert refused.status == 422
+    assert refused.json["errors"] == [
+        {"field": "mode", "problem": "secure links are not configured"}
+    ]
