@@ -69,20 +69,24 @@ def test_an_unknown_stack_is_a_one_line_error(moto_aws: None) -> None:
     assert result.exit_code == 1 and "cannot read stack Nope" in result.output
 
 
-def test_numbers_two_way_points_the_number_at_the_stack_topic(
-    moto_aws: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    topic = "arn:aws:sns:us-east-1:123456789012:quietline-inbound"
-    _deploy_outputs({"InboundSmsTopicArn": topic})
-    sms = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
+@pytest.fixture
+def sms(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The End User Messaging client the CLI gets (moto lacks the API: Stubber checks calls)."""
+    client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
     real_client = boto3.client
     monkeypatch.setattr(
         cli_main.boto3,
         "client",
         lambda service, **kw: (
-            sms if service == "pinpoint-sms-voice-v2" else real_client(service, **kw)
+            client if service == "pinpoint-sms-voice-v2" else real_client(service, **kw)
         ),
     )
+    return client
+
+
+def test_numbers_two_way_points_the_number_at_the_stack_topic(moto_aws: None, sms: Any) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:quietline-inbound"
+    _deploy_outputs({"InboundSmsTopicArn": topic})
     with Stubber(sms) as stub:
         stub.add_response(
             "update_phone_number",
@@ -200,19 +204,10 @@ def test_numbers_assign_maps_a_number_to_a_tenant_and_names_an_unknown_tenant(
 
 
 def test_numbers_request_turns_on_two_way_and_assigns_the_number(
-    table: Any, directory: Any, monkeypatch: pytest.MonkeyPatch
+    table: Any, directory: Any, sms: Any
 ) -> None:
     topic = "arn:aws:sns:us-east-1:123456789012:quietline-inbound"
     _deploy_outputs({"MessageTableName": TABLE_NAME, "InboundSmsTopicArn": topic})
-    sms = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
-    real_client = boto3.client
-    monkeypatch.setattr(
-        cli_main.boto3,
-        "client",
-        lambda service, **kw: (
-            sms if service == "pinpoint-sms-voice-v2" else real_client(service, **kw)
-        ),
-    )
     with Stubber(sms) as stub:
         stub.add_response(
             "request_phone_number",
