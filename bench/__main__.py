@@ -1,0 +1,100 @@
+"""`python -m bench` (`make bench`): run every section, write docs/benchmarks.{md,json}.
+
+`python -m bench --only crypto --only cost` re-runs some sections and merges them into the
+existing docs/benchmarks.json (the cost model reuses the stored round-trip figures) before
+writing both files again; `--no-write` prints the JSON instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from bench import environment
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+JSON_PATH = DOCS / "benchmarks.json"
+MD_PATH = DOCS / "benchmarks.md"
+SECTIONS = ("cost_synth", "cold_start", "crypto", "round_trips", "load")
+
+
+def _run_section(name: str) -> dict[str, Any]:
+    # Imported here: the environment must be prepared before any function module loads.
+    if name == "cost_synth":
+        from bench import cost  # noqa: PLC0415
+
+        synthesis = cost.synthesize()
+        return {
+            "seconds": round(synthesis.seconds, 1),
+            "errors": synthesis.errors,
+            "templates": synthesis.templates,
+        }
+    if name == "cold_start":
+        from bench import cold_start  # noqa: PLC0415
+
+        return cold_start.run()
+    if name == "crypto":
+        from bench import crypto  # noqa: PLC0415
+
+        return crypto.run()
+    if name == "round_trips":
+        from bench import round_trips  # noqa: PLC0415
+
+        return round_trips.run()
+    if name == "load":
+        from bench import load  # noqa: PLC0415
+
+        return load.run()
+    raise ValueError(name)
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", action="append", choices=SECTIONS, help="run these only")
+    parser.add_argument("--no-write", action="store_true", help="print JSON, write nothing")
+    args = parser.parse_args(argv)
+
+    environment.prepare()
+    warnings.filterwarnings("ignore")
+    from bench import report  # noqa: PLC0415
+
+    chosen = args.only or list(SECTIONS)
+    previous: dict[str, Any] = {}
+    if args.only and JSON_PATH.exists():
+        previous = json.loads(JSON_PATH.read_text(encoding="utf-8"))
+    raw: dict[str, Any] = dict(previous.get("raw", {}))
+    timings: dict[str, float] = dict(previous.get("section_seconds", {}))
+    started = time.perf_counter()
+    for name in chosen:
+        _say(f"bench: {name} ...")
+        began = time.perf_counter()
+        raw[name] = _run_section(name)
+        timings[name] = round(time.perf_counter() - began, 1)
+        _say(f"bench: {name} done in {timings[name]} s")
+    results = report.assemble(raw, timings, environment.machine(), previous.get("cost"))
+    if not args.only:
+        results["total_seconds"] = round(time.perf_counter() - started, 1)
+    else:
+        results["total_seconds"] = previous.get("total_seconds")
+    document = report.to_json(results)
+    if args.no_write:
+        sys.stdout.write(document)
+        return 0
+    JSON_PATH.write_text(document, encoding="utf-8")
+    MD_PATH.write_text(report.to_markdown(results), encoding="utf-8")
+    _say(f"bench: wrote {MD_PATH.name} and {JSON_PATH.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,327 @@
+"""Section 6: concurrent signed Twilio webhooks against the local runtime on 127.0.0.1.
+
+`python -m local.runtime` (what `make run` starts) runs as a subprocess on a free port
+with its state in a temporary directory; SENDERS threads (and, as the baseline, one) post
+signed inbound webhooks for SECONDS per run, RUNS runs each, every run on a freshly started
+runtime (moto's TransactWriteItems deep-copies the table, so a growing table slows the
+local stack down; fresh runs keep them comparable). Every request has a distinct
+MessageSid and comes from one of the fictional 555-01xx numbers; every DUPLICATE_EVERY-th
+request of a thread re-sends one of that thread's earlier webhooks unchanged (a carrier
+retry). Afterwards the message
+items in the runtime's moto table are counted by carrier id: every accepted message must
+be stored exactly once, duplicates included. Only 127.0.0.1, bounded in time and count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+
+from bench.stats import median, percentile
+from bench.world import fake_number
+from functions.carriers.twilio import SIGNATURE_HEADER, compute_signature
+
+REPO = Path(__file__).resolve().parent.parent
+SENDERS = 8
+SECONDS = 10.0
+RUNS = 3
+DUPLICATE_EVERY = 8
+MAX_REQUESTS_PER_RUN = 5000  # a hard bound, whatever the machine's speed
+REQUEST_TIMEOUT = 15.0
+AREA_CODES = ("206", "253", "360", "425", "509", "312", "415", "617")
+_PHONE_SHAPE = re.compile(r"\+\d{8,15}\b")
+
+
+@dataclass
+class Sent:
+    sid: str
+    status: int
+    seconds: float
+    duplicate: bool
+
+
+@dataclass
+class RunResult:
+    sent: list[Sent] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+class LocalRuntime:
+    """The runtime subprocess; started and stopped by us, its log kept in a temp file."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.log_path = workdir / "runtime.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.state: dict[str, Any] = {}
+
+    def start(self, timeout: float = 90.0) -> dict[str, Any]:
+        env = {
+            **os.environ,
+            "QUIETLINE_PORT": "0",
+            "QUIETLINE_STATE_DIR": str(self.workdir),
+            "PYTHONPATH": str(REPO),
+        }
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "local.runtime"],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        state_file = self.workdir / "local.json"
+        deadline = time.monotonic() + timeout
+        while not state_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the local runtime did not start (see its log)")
+            time.sleep(0.2)
+        time.sleep(0.2)  # the file is written whole, but let the server threads start
+        self.state = json.loads(state_file.read_text(encoding="utf-8"))
+        return self.state
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def phone_shaped_in_log(self) -> tuple[int, int]:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return len(text.splitlines()), len(_PHONE_SHAPE.findall(text))
+
+
+class Sender:
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.url = state["twilio_sms_webhook_url"]
+        self.token = state["twilio_auth_token"]
+        self.business_number = state["business_number"]
+
+    def form(self, from_number: str, body: str) -> dict[str, str]:
+        sid = f"SM{uuid.uuid4().hex}"
+        return {
+            "AccountSid": "AC" + "0" * 32,
+            "From": from_number,
+            "To": self.business_number,
+            "Body": body,
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "NumMedia": "0",
+        }
+
+    def post(self, form: dict[str, str]) -> tuple[int, float]:
+        data = urlencode(form).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            SIGNATURE_HEADER: compute_signature(self.token, self.url, form),
+        }
+        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")  # noqa: S310 - http://127.0.0.1 only
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
+                response.read()
+                status = int(response.status)
+        except urllib.error.HTTPError as error:
+            status = int(error.code)
+        except OSError:
+            status = -1
+        return status, time.perf_counter() - started
+
+
+def run_once(sender: Sender, run_index: int, senders: int = SENDERS) -> RunResult:
+    result = RunResult()
+    lock = threading.Lock()
+    budget = iter(range(MAX_REQUESTS_PER_RUN))
+    deadline = time.perf_counter() + SECONDS
+
+    def worker(thread: int) -> None:
+        own: list[dict[str, str]] = []
+        count = 0
+        while time.perf_counter() < deadline:
+            with lock:
+                if next(budget, None) is None:
+                    return
+            count += 1
+            duplicate = bool(own) and count % DUPLICATE_EVERY == 0
+            if duplicate:
+                form = own[len(own) // 2]
+            else:
+                number = fake_number((run_index * 7 + count) % 100, AREA_CODES[thread])
+                form = sender.form(number, f"Load test message {run_index}-{thread}-{count}")
+                own.append(form)
+            status, seconds = sender.post(form)
+            with lock:
+                result.sent.append(Sent(form["MessageSid"], status, seconds, duplicate))
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(senders)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def stored_by_sid(state: dict[str, Any]) -> Counter[str]:
+    """Inbound message items in the runtime's table, counted by carrier id (moto scan)."""
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=state["aws_endpoint_url"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - moto's
+    )
+    found: Counter[str] = Counter()
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=state["table_name"],
+        FilterExpression="direction = :d",
+        ExpressionAttributeValues={":d": {"S": "inbound"}},
+        ProjectionExpression="carrier_message_id",
+    ):
+        for item in page["Items"]:
+            found[item.get("carrier_message_id", {}).get("S", "")] += 1
+    return found
+
+
+def summarize_run(run: RunResult) -> dict[str, Any]:
+    firsts = [s for s in run.sent if not s.duplicate]
+    accepted = [s for s in firsts if s.status == 200]
+    latencies = [s.seconds for s in run.sent]
+    return {
+        "requests": len(run.sent),
+        "duplicates_sent": sum(1 for s in run.sent if s.duplicate),
+        "accepted": len(accepted),
+        "errors": sum(1 for s in run.sent if s.status != 200),
+        "seconds": round(run.elapsed, 2),
+        "messages_per_second": round(len(accepted) / run.elapsed, 1) if run.elapsed else 0.0,
+        "latency_ms_p50": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
+        "latency_ms_p99": round(percentile(latencies, 99) * 1000, 1) if latencies else None,
+    }
+
+
+def check_stored(runs: list[RunResult], stored: Counter[str]) -> dict[str, Any]:
+    sent = [s for run in runs for s in run.sent]
+    accepted = {s.sid for s in sent if s.status == 200}
+    attempted = {s.sid for s in sent}
+    missing = [sid for sid in accepted if stored.get(sid, 0) == 0]
+    doubled = [sid for sid in attempted if stored.get(sid, 0) > 1]
+    duplicates_accepted = sum(1 for s in sent if s.duplicate and s.status == 200)
+    return {
+        "accepted_messages": len(accepted),
+        "duplicate_requests_answered_200": duplicates_accepted,
+        "stored_items_for_our_sids": sum(stored.get(sid, 0) for sid in attempted),
+        "missing": len(missing),
+        "stored_more_than_once": len(doubled),
+        "stored_but_not_accepted": len([sid for sid in attempted - accepted if stored.get(sid)]),
+        "exactly_once": not missing and not doubled,
+    }
+
+
+def one_run(senders: int, run_index: int) -> tuple[RunResult, dict[str, Any], dict[str, Any]]:
+    """A fresh runtime (so every run starts from the same empty table), one timed run."""
+    with tempfile.TemporaryDirectory(prefix="quietline-bench-load-") as workdir:
+        runtime = LocalRuntime(Path(workdir))
+        try:
+            started = time.perf_counter()
+            state = runtime.start()
+            startup = time.perf_counter() - started
+            sender = Sender(state)
+            for index in range(senders):  # warm-up: imports, clients, the sender's numbers
+                sender.post(sender.form(fake_number(0, AREA_CODES[index]), "Warm-up message"))
+            result = run_once(sender, run_index, senders)
+            # Deferred messages are stored by the retry worker: wait until the count settles.
+            check = check_stored([result], _settled(state))
+        finally:
+            runtime.stop()
+        lines, phone_shaped = runtime.phone_shaped_in_log()
+    summary = summarize_run(result)
+    summary["runtime_startup_s"] = round(startup, 1)
+    return result, summary, {"check": check, "log_lines": lines, "phone_shaped": phone_shaped}
+
+
+def run() -> dict[str, Any]:
+    configurations: list[dict[str, Any]] = []
+    for senders in (1, SENDERS):
+        summaries, checks, logs = [], [], []
+        for index in range(RUNS):
+            _, summary, extra = one_run(senders, index)
+            summaries.append(summary)
+            checks.append(extra["check"])
+            logs.append((extra["log_lines"], extra["phone_shaped"]))
+        configurations.append(
+            {
+                "senders": senders,
+                "per_run": summaries,
+                "median": {
+                    key: median(s[key] for s in summaries if s[key] is not None)
+                    for key in (
+                        "messages_per_second",
+                        "latency_ms_p50",
+                        "latency_ms_p99",
+                        "errors",
+                        "requests",
+                        "duplicates_sent",
+                    )
+                },
+                "stored_check": {
+                    "accepted_messages": sum(c["accepted_messages"] for c in checks),
+                    "duplicate_requests_answered_200": sum(
+                        c["duplicate_requests_answered_200"] for c in checks
+                    ),
+                    "missing": sum(c["missing"] for c in checks),
+                    "stored_more_than_once": sum(c["stored_more_than_once"] for c in checks),
+                    "stored_but_not_accepted": sum(c["stored_but_not_accepted"] for c in checks),
+                    "exactly_once": all(c["exactly_once"] for c in checks),
+                },
+                "runtime_log": {
+                    "lines": sum(lines for lines, _ in logs),
+                    "phone_shaped_strings": sum(found for _, found in logs),
+                },
+            }
+        )
+    single, concurrent = configurations[0], configurations[-1]
+    return {
+        "seconds_per_run": SECONDS,
+        "runs": RUNS,
+        "duplicate_every": DUPLICATE_EVERY,
+        "configurations": configurations,
+        "throughput_ratio_to_one_sender": round(
+            concurrent["median"]["messages_per_second"]
+            / max(single["median"]["messages_per_second"], 1e-9),
+            2,
+        ),
+    }
+
+
+def _settled(state: dict[str, Any], timeout: float = 30.0) -> Counter[str]:
+    previous: Counter[str] | None = None
+    deadline = time.monotonic() + timeout
+    while True:
+        current = stored_by_sid(state)
+        if current == previous or time.monotonic() > deadline:
+            return current
+        previous = current
+        time.sleep(2.0)

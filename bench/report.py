@@ -1,0 +1,946 @@
+"""Turns the sections' raw results into docs/benchmarks.json and docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from bench import cost
+
+INBOUND_TARGET = 3
+THREAD_TARGET = 5
+IDLE_TARGET_USD = 5.0
+
+
+# --- assembling ---------------------------------------------------------------------------------
+def assemble(
+    raw: Mapping[str, Any],
+    timings: Mapping[str, float],
+    machine: Mapping[str, Any],
+    previous_cost: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything the documents show, computed from the sections' raw results."""
+    results: dict[str, Any] = {
+        "generated_by": "python -m bench (make bench)",
+        "machine": dict(machine),
+        "section_seconds": dict(timings),
+        "raw": {k: v for k, v in raw.items() if k != "cost_synth"},
+    }
+    round_trips = raw.get("round_trips")
+    synth = raw.get("cost_synth")
+    if synth and synth.get("templates") and round_trips:
+        results["cost"] = cost_section(synth, round_trips, cost.Prices.load())
+    elif previous_cost:
+        results["cost"] = dict(previous_cost)
+    results["targets"] = targets(results)
+    return results
+
+
+def cost_section(
+    synth: Mapping[str, Any], round_trips: Mapping[str, Any], prices: cost.Prices
+) -> dict[str, Any]:
+    operations = round_trips["operations"]
+    sweep = next((op for op in operations if op["key"] == "sweep"), None)
+    variants: dict[str, Any] = {}
+    for name, template in synth["templates"].items():
+        items = cost.fixed_monthly(template, prices, sweep=sweep)
+        variants[name] = {
+            "items": cost.items_as_dicts(items),
+            "total_usd": sum(i.monthly_usd for i in items),
+            "free_tier_credit_usd": sum(i.free_tier_credit_usd for i in items),
+            "resource_counts": cost.resource_counts(template),
+            "resources": sum(cost.resource_counts(template).values()),
+        }
+    idle = variants.get("idle")
+    result: dict[str, Any] = {
+        "prices_as_of": prices.data["as_of"],
+        "prices_basis": prices.data["basis"],
+        "region": prices.data["region"],
+        "synth_seconds": synth.get("seconds"),
+        "synth_errors": synth.get("errors", {}),
+        "variants": variants,
+        "assumptions": {
+            "message_mix_per_1000": cost.MESSAGE_MIX,
+            "staff_users": cost.STAFF_USERS,
+            "lambda_platform_log_bytes": cost.LAMBDA_PLATFORM_LOG_BYTES,
+            "apigw_execution_log_bytes": cost.APIGW_EXECUTION_LOG_BYTES,
+            "apigw_access_log_bytes": cost.APIGW_ACCESS_LOG_BYTES,
+            "trail_event_bytes": cost.TRAIL_EVENT_BYTES,
+            "idle_sqs_polls_per_source_month": cost.IDLE_SQS_POLLS_PER_SOURCE,
+            "backup_copies": cost.BACKUP_COPIES,
+        },
+    }
+    if idle:
+        result["adds"] = {
+            name: added_items(idle["items"], variant["items"])
+            | {"delta_usd": variant["total_usd"] - idle["total_usd"]}
+            for name, variant in variants.items()
+            if name != "idle"
+        }
+        result["variable_per_1000"] = cost.per_thousand_messages(
+            operations, synth["templates"]["idle"], prices
+        )
+        result["retention_per_1000_per_month"] = cost.retention_per_thousand(
+            round_trips["stored_sizes"]["bytes_per_message"], prices
+        )
+        names = round_trips.get("metric_names", [])
+        result["custom_metrics_when_active"] = {
+            "names": names,
+            "monthly_usd": len(names) * prices.usd("cloudwatch_custom_metric_month"),
+        }
+        result["idle_target_met"] = idle["total_usd"] <= IDLE_TARGET_USD
+    return result
+
+
+def added_items(
+    base: Sequence[Mapping[str, Any]], other: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Line items of `other` that `base` lacks or prices differently."""
+    before = {i["item"]: i["monthly_usd"] for i in base}
+    changed = [
+        {
+            "item": i["item"],
+            "quantity": i["quantity"],
+            "delta_usd": i["monthly_usd"] - before.get(i["item"], 0.0),
+        }
+        for i in other
+        if abs(i["monthly_usd"] - before.get(i["item"], 0.0)) > 1e-9
+    ]
+    return {"items": changed}
+
+
+def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    raw = results["raw"]
+    if "round_trips" in raw:
+        ops = {op["key"]: op for op in raw["round_trips"]["operations"]}
+        inbound = ops.get("inbound_sns")
+        if inbound:
+            others = ", ".join(
+                f"{ops[k]['sequential_depth']} {label}"
+                for k, label in (
+                    ("inbound_twilio", "via Twilio"),
+                    ("inbound_first_contact", "on a first contact"),
+                    ("inbound_cold_instance", "on a new instance"),
+                )
+                if k in ops
+            )
+            found.append(
+                {
+                    "section": 1,
+                    "target": f"inbound store ≤ {INBOUND_TARGET} sequential round trips",
+                    "measured": f"{inbound['sequential_depth']} (warm instance; {others})",
+                    "met": inbound["sequential_depth"] <= INBOUND_TARGET,
+                }
+            )
+        thread = ops.get("thread_read_50")
+        if thread:
+            found.append(
+                {
+                    "section": 1,
+                    "target": f"thread read of 50 messages ≤ {THREAD_TARGET} sequential "
+                    "round trips",
+                    "measured": f"{thread['sequential_depth']} ({thread['aws_calls']} calls)",
+                    "met": thread["sequential_depth"] <= THREAD_TARGET,
+                }
+            )
+    if "cold_start" in raw:
+        cold = raw["cold_start"]
+        worst = max(cold["handlers"], key=lambda h: h["ratio_to_baseline"])
+        found.append(
+            {
+                "section": 2,
+                "target": f"each handler's import ≤ {cold['target_ratio']}\u00d7 "
+                "(import boto3 + one client)",
+                "measured": f"worst {worst['ratio_to_baseline']}\u00d7 "
+                f"({_short(worst['module'])}); "
+                f"{sum(h['target_met'] for h in cold['handlers'])} of {len(cold['handlers'])} met",
+                "met": cold["all_met"],
+            }
+        )
+    if "crypto" in raw:
+        crypto = raw["crypto"]
+        ours = [r for r in crypto["results"] if r["variant"] == "ours_constant_key"]
+        found.append(
+            {
+                "section": 3,
+                "target": f"envelope encrypt + decrypt ≤ {crypto['target_ratio']}\u00d7 "
+                "raw AES-256-GCM",
+                "measured": ", ".join(
+                    f"{r['ratio_to_floor']}\u00d7 at {r['body_chars']} chars" for r in ours
+                ),
+                "met": crypto["target_met"],
+            }
+        )
+    if (
+        "cost" in results
+        and "variants" in results["cost"]
+        and "idle" in results["cost"]["variants"]
+    ):
+        idle = results["cost"]["variants"]["idle"]
+        found.append(
+            {
+                "section": 5,
+                "target": f"idle single-tenant deployment ≤ ${IDLE_TARGET_USD:.0f} a month "
+                "(VPC, WAF off)",
+                "measured": f"{usd(idle['total_usd'])} at list prices "
+                f"({usd(idle['total_usd'] - idle['free_tier_credit_usd'])} "
+                "with the always-free tiers)",
+                "met": idle["total_usd"] <= IDLE_TARGET_USD,
+            }
+        )
+    if "load" in raw:
+        configs = raw["load"]["configurations"]
+        found.append(
+            {
+                "section": 6,
+                "target": "every accepted message stored exactly once (duplicates included)",
+                "measured": ", ".join(
+                    f"{c['stored_check']['accepted_messages']} accepted with "
+                    f"{c['senders']} sender(s): "
+                    f"{c['stored_check']['missing']} missing, "
+                    f"{c['stored_check']['stored_more_than_once']} doubled"
+                    for c in configs
+                ),
+                "met": all(c["stored_check"]["exactly_once"] for c in configs),
+            }
+        )
+    return found
+
+
+def to_json(results: Mapping[str, Any]) -> str:
+    return json.dumps(results, indent=2, sort_keys=False, default=str) + "\n"
+
+
+# --- formatting -----------------------------------------------------------------------------------
+def usd(value: float) -> str:
+    if value == 0:
+        return "$0"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    if abs(value) >= 0.01:
+        return f"${value:.3f}"
+    return f"${value:.5f}"
+
+
+def _short(module: str) -> str:
+    return module.rsplit(".", 1)[-1]
+
+
+def _yes(met: bool | None) -> str:
+    return "—" if met is None else ("**met**" if met else "**not met**")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _services(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+# --- the document ---------------------------------------------------------------------
+def to_markdown(results: Mapping[str, Any]) -> str:
+    machine = results["machine"]
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench`, code in `bench/`); every figure is also in "
+        "[benchmarks.json](benchmarks.json). Do not edit by hand: re-run the benchmark. It is "
+        "not part of `make test`, and the test suite holds no timing assertion.",
+        "",
+        f"Run on {machine['date']}: {machine['nproc']} CPUs, Python {machine['python']} "
+        f"({machine['implementation']}), {machine['platform']}"
+        + (f"; whole run {results['total_seconds']} s." if results.get("total_seconds") else "."),
+        "This is a development machine, not Lambda: absolute times are for comparison within "
+        "one run. Each figure is a median over repeated runs (the count is given per section); "
+        "a ratio is always against a baseline measured in the same run.",
+        "",
+        "## Targets",
+        "",
+        table(
+            ("§", "Target", "Measured", "Result"),
+            (
+                (t["section"], t["target"], t["measured"], _yes(t["met"]))
+                for t in results["targets"]
+            ),
+        ),
+        "",
+    ]
+    raw = results["raw"]
+    if "round_trips" in raw:
+        parts += section_round_trips(raw["round_trips"])
+    if "cold_start" in raw:
+        parts += section_cold_start(raw["cold_start"])
+    if "crypto" in raw:
+        parts += section_crypto(raw["crypto"])
+    if "round_trips" in raw:
+        parts += section_usage(raw["round_trips"])
+    if "cost" in results:
+        parts += section_cost(results["cost"])
+    if "load" in raw:
+        parts += section_load(raw["load"])
+    parts += section_recommendations(results)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def section_round_trips(data: Mapping[str, Any]) -> list[str]:
+    latency = data["latency_ms"]
+    ops = data["operations"]
+    reference = data["one_round_trip"]
+    rows = [
+        (
+            op["operation"],
+            f"{op['aws_calls']} ({_services(op['calls_by_service'])})",
+            op["sequential_depth"],
+            op["effective_sequential_round_trips"],
+            op["latency_attributable_round_trips"],
+            f"{op['wall_ms_with_latency']} / {op['wall_ms_without_latency']}",
+            op["target_sequential_round_trips"] or "—",
+            _yes(op["target_met"]),
+        )
+        for op in ops
+    ]
+    sequences = [f"- **{op['operation']}**: {op['sequence']}" for op in ops]
+    modeled = sorted({name for op in ops for name in op.get("modeled_calls", [])})
+    return [
+        "## 1. Round trips per operation",
+        "",
+        f"**Method.** Each operation runs through its real Lambda handler on an in-process "
+        f"moto deployment (`bench/world.py`): the functions build their own boto3 clients "
+        f"(`functions/dal/aws.py`), read the deployed environment variables and get the "
+        f"events API Gateway, SNS, SQS and EventBridge would send; the staff API is called "
+        f"as an admin after the Cognito authorizer, so idle-logoff, audit and read-volume "
+        f"writes are included. A recorder registered on every client's `meta.events` counts "
+        f"each AWS call (`before-call`) and, during the timed runs, sleeps {latency:g} ms "
+        f"in that hook before the call goes out: a modeled network round trip on top of "
+        f"moto. The hook runs on the calling thread, so the parallel KMS decrypts of "
+        f"`EnvelopeCipher.decrypt_many` wait in parallel. "
+        f"{_modeled_note(modeled)}"
+        f"{data['runs']} runs with the latency and {data['runs']} without, alternating; "
+        f"medians. Columns: *calls* — AWS API calls; *sequential* — the critical path: the "
+        f"longest chain of calls each starting after the previous one ended (measured from "
+        f"the calls' start and end times); *effective* — wall time ÷ {latency:g} ms, the "
+        f"issue's measure, which also counts moto's and the code's own CPU time; "
+        f"*latency-attributable* — (wall with latency \u2212 wall without) ÷ {latency:g} ms. "
+        f"The targets are judged on *sequential*. For scale: one GetItem through the same "
+        f"client takes {reference['wall_ms_with_latency']} ms with the latency and "
+        f"{reference['wall_ms_without_latency']} ms without.",
+        "",
+        table(
+            (
+                "Operation",
+                "AWS calls",
+                "Sequential",
+                f"Effective (wall ÷ {latency:g} ms)",
+                "Latency-attributable",
+                "Wall ms (latency / none)",
+                "Target",
+                "Result",
+            ),
+            rows,
+        ),
+        "",
+        "Call sequences (in order; `\u00d7n` = n calls in a row, parallel where the sequential "
+        "count is lower than the call count):",
+        "",
+        *sequences,
+        "",
+        *analysis_round_trips(ops),
+        "",
+    ]
+
+
+def _modeled_note(modeled: Sequence[str]) -> str:
+    if not modeled:
+        return ""
+    return (
+        "Calls moto cannot serve are modeled the same way: "
+        + ", ".join(modeled)
+        + " (the simulated carrier, delayed and counted like an AWS call). "
+    )
+
+
+def analysis_round_trips(ops: Sequence[Mapping[str, Any]]) -> list[str]:
+    by_key = {op["key"]: op for op in ops}
+    lines = ["**What dominates, and what would fix it.**", ""]
+    inbound = by_key.get("inbound_sns")
+    if inbound and not inbound["target_met"]:
+        lines += [
+            f"- *Inbound ({inbound['sequential_depth']} sequential, target {INBOUND_TARGET})*: "
+            "every call waits for the one before: the tenant profile (consistent GetItem), "
+            "then the conversation (GetItem), then the body's data key (GenerateDataKey), "
+            "then the TransactWriteItems, then the staff notification (SNS Publish). The "
+            "conversation id comes from the cached blind-index key and the message id from "
+            "the clock, so the body's encryption context is known before any read returns. "
+            "Fix (in `InboundService._store`): read the tenant profile and the conversation "
+            "in one BatchGetItem (or two parallel GetItems) *while* GenerateDataKey runs "
+            "(for a first contact, both data keys), then the transaction, then the publish: "
+            "3 sequential round trips. A new instance adds the number lookup and the "
+            "index-key Decrypt (+2), paid once per instance.",
+        ]
+    thread = by_key.get("thread_read_50")
+    if thread and not thread["target_met"]:
+        kms = thread["calls_by_service"].get("kms", 0)
+        lines += [
+            f"- *Thread read ({thread['sequential_depth']} sequential, target {THREAD_TARGET})*: "
+            f"the {kms} Decrypts run 16 at a time (`max_parallel_decrypts=16`, a pool of 32 "
+            f"connections), so they take {-(-kms // 16)} sequential waves; before them come "
+            "four single reads one after another (session TransactWriteItems, tenant GetItem, "
+            "conversation GetItem, messages Query) and after them three writes (audit head "
+            "Query, audit PutItem, read-counter UpdateItem). Fix: issue the session touch, "
+            "the tenant and conversation reads and the messages Query together (the page is "
+            "only decrypted after the visibility check passes): 1 wave; decrypt a whole page "
+            "in one wave (`max_parallel_decrypts` = the page size, at most 100, and "
+            "`max_pool_connections` to match in `functions/dal/aws.py`): 1 wave; update the "
+            "read counter in parallel with the audit append: 2 waves. 4 sequential round "
+            "trips, same calls, same audit guarantees.",
+        ]
+    accept = by_key.get("outbound_accept")
+    if accept:
+        lines += [
+            f"- *Outbound accept ({accept['sequential_depth']} sequential, no target)*: the "
+            "conversation is read twice (the API's visibility check in `InboxService.send`, "
+            "then again in `OutboundService.accept`) and every step waits for the previous. "
+            "Passing the conversation through, running the reads and GenerateDataKey "
+            "together, and enqueueing in parallel with the audit head read would make it 4.",
+        ]
+    send = by_key.get("send")
+    if send:
+        lines += [
+            f"- *Send ({send['sequential_depth']} sequential)*: GetItem then a conditional "
+            "UpdateItem claim; `ReturnValues=ALL_NEW` on the claim would drop the first read, "
+            "and the tenant and conversation reads could run together (the two Decrypts "
+            "already do).",
+        ]
+    return lines
+
+
+def section_cold_start(data: Mapping[str, Any]) -> list[str]:
+    rows = [
+        (
+            f"`{h['module']}`",
+            h["import_ms"],
+            f"{h['ratio_to_baseline']}\u00d7",
+            _yes(h["target_met"]),
+            h.get("import_ms_tracing_off", "—"),
+            f"{h['ratio_tracing_off']}\u00d7" if "ratio_tracing_off" in h else "—",
+        )
+        for h in data["handlers"]
+    ]
+    rows.append(
+        (
+            f"baseline: `import boto3` + one client (boto3 alone: {data['import_boto3_ms']} ms)",
+            data["baseline_ms"],
+            "1.00\u00d7",
+            "",
+            "",
+            "",
+        )
+    )
+    breakdown = data.get("slowest_breakdown_s", {})
+    base_breakdown = data.get("baseline_breakdown_s", {})
+    xray = breakdown.get("aws_xray_sdk")
+    lines = [
+        "## 2. Cold start: handler import time",
+        "",
+        "**Method.** Each sample is a fresh `python` process that times one "
+        "`importlib.import_module(handler)` with `perf_counter` (interpreter start-up not "
+        "counted), in a deployed function's environment: Powertools settings as "
+        "`infra/constructs/function.py` sets them and tracing on (`AWS_LAMBDA_FUNCTION_NAME` "
+        "set, so Powertools' Tracer loads the X-Ray SDK and patches botocore, as in Lambda). "
+        "The baseline, timed the same way in the same run, is `import boto3` plus creating one "
+        "DynamoDB client. The handlers are found by listing `functions/handlers/`. One "
+        f"discarded warm-up round (byte-code, page cache), then {data['runs']} rounds, "
+        "baseline and handlers interleaved; medians. A second column re-times each handler "
+        "with tracing disabled (`POWERTOOLS_TRACE_DISABLED`). The functions' boto3 clients are "
+        "created lazily on the first request, so a handler's import does not include one.",
+        "",
+        table(
+            (
+                "Module",
+                "Import ms",
+                "\u00d7 baseline",
+                f"≤ {data['target_ratio']}\u00d7",
+                "Tracing off ms",
+                "\u00d7 baseline",
+            ),
+            rows,
+        ),
+        "",
+        f"Where the slowest (`{_short(data['slowest'])}`) spends its import, by top-level package "
+        "(self time summed over its modules, from `python -X importtime`, which inflates all "
+        "figures a little): "
+        + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in breakdown.items())
+        + ". The baseline's: "
+        + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in base_breakdown.items())
+        + " (creating the client loads the service model from JSON).",
+        "",
+    ]
+    if not data["all_met"]:
+        worst = max(data["handlers"], key=lambda h: h["ratio_to_baseline"])
+        lines += [
+            "**What dominates, and what would fix it.** Every handler but `health` imports "
+            "boto3, Powertools (Logger, Metrics, Tracer) and the data layer; "
+            + (
+                f"the X-Ray SDK alone is about {xray * 1000:.0f} ms of the slowest import "
+                "(Powertools' Tracer imports it and patches every supported library at import "
+                "time). "
+                if xray
+                else ""
+            )
+            + f"With tracing off the worst ratio is {worst.get('ratio_tracing_off', '?')}\u00d7. "
+            "Options, in order of effect: keep Lambda's active tracing but drop the SDK's "
+            "module patching (`Tracer(auto_patch=False)` and patch only botocore, or rely on "
+            "the platform segments); import the staff API's pydantic/event-handler machinery "
+            "and `phonenumbers` only in the routes that need them; keep `health`-style "
+            "entry points free of the data layer. The import is paid once per instance; a "
+            "warm instance pays nothing.",
+            "",
+        ]
+    return lines
+
+
+def section_crypto(data: Mapping[str, Any]) -> list[str]:
+    names = {
+        "floor": "raw AES-256-GCM, prebuilt key (the floor)",
+        "floor_key_object_per_call": "raw AES-256-GCM, new key object per call",
+        "ours_constant_key": "**EnvelopeCipher, constant-key provider** (the target's subject)",
+        "ours_local_wrap": "EnvelopeCipher, local AES-GCM key wrap (like-for-like with the ESDK)",
+        "esdk_raw_aes_committing": "AWS Encryption SDK, raw AES master key, committing suite, "
+        "no signature (the peer)",
+        "esdk_raw_aes_default_suite": "AWS Encryption SDK, raw AES master key, default suite "
+        "(ECDSA P-384)",
+    }
+    rows = [
+        (
+            r["body_chars"],
+            names.get(r["variant"], r["variant"]),
+            r["microseconds"],
+            f"{r['per_second']:,}",
+            f"{r['ratio_to_floor']}\u00d7",
+            f"{r['ratio_to_esdk']}\u00d7" if r["ratio_to_esdk"] is not None else "—",
+        )
+        for r in data["results"]
+    ]
+    components = data.get("components_us", {})
+    ours = {r["body_chars"]: r for r in data["results"] if r["variant"] == "ours_constant_key"}
+    floors = {r["body_chars"]: r for r in data["results"] if r["variant"] == "floor"}
+    lines = [
+        "## 3. Envelope encryption (KMS excluded)",
+        "",
+        "**Method.** One figure is one encrypt followed by one decrypt of a body of the given "
+        "length (ASCII, str in and str out, the stored record serialized and parsed in "
+        "between), KMS excluded. Our scheme unwraps a data key per field through its "
+        "`DataKeyProvider`; measured with a provider that returns one constant key and wraps "
+        "nothing, the ratio to the floor is our own framing: a new AES-GCM key object per "
+        "data key (inherent to a key per field), the length-prefixed AAD binding tenant, "
+        "conversation, record and field, the KMS context dict, and the versioned record. The "
+        "local-wrap variant adds the data-key wrap that KMS does server-side in production, "
+        "to compare like for like with the AWS Encryption SDK's raw AES master key (the "
+        "legacy equivalent of its raw AES keyring; the keyring classes need the separate "
+        f"material-providers library). ESDK {data.get('esdk_version') or '(not installed)'}; "
+        "committing suite without signatures as the peer, the SDK's default suite (adds an "
+        f"ECDSA P-384 signature) for reference. `timeit`, loop sized to ≥ 0.1 s, "
+        f"{data['repeats']} rounds with all variants interleaved; medians.",
+        "",
+        table(
+            (
+                "Body chars",
+                "Variant",
+                "µs per encrypt+decrypt",
+                "per second",
+                "\u00d7 floor",
+                "\u00d7 ESDK",
+            ),
+            rows,
+        ),
+        "",
+        "Our per-field pieces, timed alone (µs): "
+        + ", ".join(f"{name} {us}" for name, us in components.items())
+        + " (an encrypt and a decrypt each build a key object and the AAD once).",
+        "",
+    ]
+    if not data["target_met"] and ours and floors:
+        small = ours[min(ours)]
+        peer = small.get("ratio_to_esdk")
+        lines += [
+            f"**Result.** Not met: {small['microseconds']} µs against the floor's "
+            f"{floors[min(floors)]['microseconds']} µs ({small['ratio_to_floor']}\u00d7). "
+            "The floor "
+            "is so small (AES-NI seals 160 bytes in well under a microsecond) that fixed "
+            "Python costs dominate: two key objects, two AAD builds and one record parse make "
+            "up most of the gap, and the first of those is the price of a key per field, not "
+            "of framing. Caching the AAD bytes per location and parsing the record with "
+            "`struct.unpack_from` on the bytes instead of memoryview copies would take off "
+            "perhaps 2 µs; ≤ 1.5\u00d7 a prebuilt-key floor is out of reach for any key-per-field "
+            "scheme in Python. In context: the whole envelope costs about "
+            f"{small['microseconds']:.0f} µs per field against ~10 ms for the KMS round trip "
+            "it rides on"
+            + (
+                f", and it is about {1 / peer:.0f}\u00d7 faster than the ESDK peer."
+                if peer
+                else "."
+            ),
+            "",
+        ]
+    return lines
+
+
+def section_usage(data: Mapping[str, Any]) -> list[str]:
+    ops = data["operations"]
+    rows = [
+        (
+            op["operation"],
+            op.get("kms_requests", "—"),
+            op["calls_by_service"].get("dynamodb", 0),
+            op.get("read_units", "—"),
+            op.get("write_units", "—"),
+            op.get("log_bytes", "—"),
+        )
+        for op in ops
+    ]
+    batch = data["kms_inbound_batch"]
+    sizes = data["stored_sizes"]
+    thread = next((op for op in ops if op["key"] == "thread_read_50"), None)
+    return [
+        "## 4. KMS and DynamoDB usage",
+        "",
+        "**Method.** From the same operations as §1, in "
+        f"{data['capacity_runs']} further untimed runs each (medians). KMS requests are the "
+        "recorded calls. DynamoDB capacity: moto answers `ReturnConsumedCapacity` only with "
+        "constants (1.0 per GetItem or Query whatever the item size, nothing at all for "
+        "TransactWriteItems), so the units are *estimated* from the items actually read and "
+        "written, by DynamoDB's documented on-demand rules (`bench/capacity.py`): reads "
+        "ceil(size/4 KB), halved when eventually consistent; writes ceil(size/1 KB) of the "
+        "larger of the item before and after (both fetched around each write with an "
+        "unrecorded client); doubled inside transactions; plus one index write per index "
+        "the item is in (two when its index key changes). *App log bytes* is what the "
+        "function's logger wrote at INFO (Lambda's own START/END/REPORT lines not included).",
+        "",
+        table(
+            (
+                "Operation",
+                "KMS requests",
+                "DynamoDB calls",
+                "Read units",
+                "Write units",
+                "App log bytes",
+            ),
+            rows,
+        ),
+        "",
+        f"**KMS per 1,000 inbound messages:** {batch['kms_per_1000_inbound']:,}. Measured on a "
+        f"new Lambda instance taking {batch['messages']} inbound texts from "
+        f"{batch['first_contacts']} numbers in turn (so {batch['first_contacts']} first contacts, "
+        f"{batch['first_contacts'] * 100 // batch['messages']} %): "
+        f"{_services(batch['kms_by_operation'])}. Steady state is one GenerateDataKey per text, "
+        "plus one per first contact (the number) and one Decrypt per new instance (the "
+        "blind-index key)."
+        + (
+            f" **Per thread read of 50:** {thread.get('kms_requests')} Decrypts, one per "
+            "message body (a data key per field: every read is a CloudTrail event naming the "
+            "record)."
+            if thread
+            else ""
+        ),
+        "",
+        f"Stored size: {sizes['bytes_per_message']:.0f} bytes per message on average (the "
+        "message item with its encrypted body, plus its carrier-id item), counted over "
+        f"{sizes['messages']} messages of this run.",
+        "",
+    ]
+
+
+def section_cost(data: Mapping[str, Any]) -> list[str]:
+    variants = data.get("variants", {})
+    idle = variants.get("idle")
+    lines = [
+        "## 5. Monthly AWS cost model",
+        "",
+        "**Method.** The stack is synthesized by `infra.app_factory` from the repository's "
+        "`quietline.config.json` (one practice, the AWS carrier) in four variants — as "
+        "configured with VPC and WAF off (*idle*), VPC on, WAF on, the Twilio carrier — all "
+        "in one app, bundling skipped, cdk-nag on "
+        f"({data.get('synth_seconds')} s). The model reads each template at run time and "
+        "prices every resource that is billed by the month or hour (counted by type), plus "
+        "what an idle deployment runs by itself (its schedules and its SQS event sources' "
+        "long polling). The variable cost multiplies §1/§4's measured figures per operation "
+        "(handler wall time with the modeled latency as billed duration, AWS calls, KMS "
+        "requests, capacity units, log bytes) by the prices, for the stated mix. Carrier "
+        "fees (SMS, numbers) excluded. Resources with no standing charge (IAM, log groups, "
+        "tables on demand, queues, topics, buckets, the trail's first copy of management "
+        "events) appear only through their usage.",
+        "",
+        f"**Prices** (`bench/prices.json`, {data['region']}, as of {data['prices_as_of']}): "
+        f"{data['prices_basis']}",
+        "",
+    ]
+    if data.get("synth_errors"):
+        lines += [
+            "Variants that failed to synthesize: "
+            + "; ".join(f"{k}: {v}" for k, v in data["synth_errors"].items()),
+            "",
+        ]
+    if idle:
+        lines += [
+            f"**Idle, VPC and WAF off** ({idle['resources']} resources):",
+            "",
+            table(
+                ("Item", "Quantity", "Unit", "Monthly", "Note"),
+                (
+                    (
+                        i["item"],
+                        _qty(i["quantity"]),
+                        usd(i["unit_usd"]),
+                        usd(i["monthly_usd"]),
+                        i["note"],
+                    )
+                    for i in idle["items"]
+                ),
+            ),
+            "",
+            f"Total **{usd(idle['total_usd'])} a month** at list prices; "
+            f"{usd(idle['total_usd'] - idle['free_tier_credit_usd'])} if the account's "
+            "always-free tiers are still unused (the first 10 alarm metrics, 1 million SQS "
+            f"requests). Target ≤ ${IDLE_TARGET_USD:.0f}: {_yes(data.get('idle_target_met'))}.",
+            "",
+            "**What each option adds** (fixed monthly, against idle):",
+            "",
+            table(
+                ("Variant", "Adds a month", "Items"),
+                (
+                    (
+                        name,
+                        usd(add["delta_usd"]),
+                        "; ".join(
+                            f"{i['item']} ({_qty(i['quantity'])}): {usd(i['delta_usd'])}"
+                            for i in add["items"]
+                        )
+                        or "—",
+                    )
+                    for name, add in data.get("adds", {}).items()
+                ),
+            ),
+            "",
+        ]
+    variable = data.get("variable_per_1000")
+    if variable:
+        mix = ", ".join(f"{_qty(n)} {k}" for k, n in variable["mix"].items())
+        lines += [
+            f"**Variable cost per 1,000 messages: {usd(variable['total_usd'])}** (AWS only, "
+            f"carrier fees excluded). Mix per 1,000 messages: {mix} — half inbound, half "
+            "outbound, each outbound sent and reported delivered once, and staff opening "
+            "the inbox and one thread (a page of 50) per inbound text.",
+            "",
+            table(
+                ("Component", "Per 1,000 messages"),
+                ((name, usd(v)) for name, v in variable["by_component"].items()),
+            ),
+            "",
+            table(
+                ("Operation", "Count", "Each", "Per 1,000 messages"),
+                (
+                    (k, _qty(v["count"]), usd(v["usd_each"]), usd(v["usd"]))
+                    for k, v in variable["by_operation"].items()
+                ),
+            ),
+            "",
+            "Assumptions: "
+            + ", ".join(
+                f"{k} = {v}" for k, v in data["assumptions"].items() if k != "message_mix_per_1000"
+            )
+            + ". Lambda duration is billed per ms at the template's memory size and "
+            "architecture; free tiers not applied.",
+            "",
+        ]
+    retention = data.get("retention_per_1000_per_month")
+    metrics = data.get("custom_metrics_when_active")
+    if retention:
+        total = retention["storage"] + retention["pitr"] + retention["backups"]
+        lines += [
+            f"**Keeping messages:** 1,000 stored messages cost {usd(total)} a month while kept "
+            f"(table {usd(retention['storage'])}, point-in-time recovery {usd(retention['pitr'])}, "
+            f"AWS Backup {usd(retention['backups'])} for {cost.BACKUP_COPIES} retained full copies "
+            "at steady state).",
+            "",
+        ]
+    if metrics:
+        lines += [
+            f"**Once traffic flows**, the functions publish {len(metrics['names'])} custom "
+            f"metrics seen in this run ({', '.join(metrics['names'])}): "
+            f"{usd(metrics['monthly_usd'])} "
+            "a month for the months they are published (prorated by the hour; the 10-metric "
+            "free tier would cover most of it). Not part of the idle figure.",
+            "",
+        ]
+    if idle and not data.get("idle_target_met"):
+        keys = next((i for i in idle["items"] if i["price_key"] == "kms_key_month"), None)
+        alarms = next(
+            (i for i in idle["items"] if i["price_key"] == "cloudwatch_alarm_metric_month"), None
+        )
+        lines += [
+            "**What dominates, and what would fix it.** "
+            + (f"{_qty(keys['quantity'])} KMS keys ({usd(keys['monthly_usd'])}) " if keys else "")
+            + (
+                f"and {_qty(alarms['quantity'])} alarm metrics ({usd(alarms['monthly_usd'])}) "
+                if alarms
+                else ""
+            )
+            + "make up nearly all of the idle cost; everything else is cents. The tenant key is "
+            "the design (crypto-shredding per practice) and the platform key protects the "
+            "table, logs and queues; the other keys (see the note above) could be folded into "
+            "the platform key with a key-policy statement for their service (\u2212$1 a month "
+            "each; the price is less separation between, e.g., the trail's readers and the "
+            "platform's). Alarms are billed per metric evaluated, so merging them with metric "
+            "math saves nothing; only dropping some does (e.g. the account-level security "
+            "alarms where the organization already alarms on the same events). In an account "
+            "with no other alarms, the always-free tier covers ten of them.",
+            "",
+        ]
+    if idle:
+        counts = idle["resource_counts"]
+        lines += [
+            "<details><summary>Resources of the idle template, by type</summary>",
+            "",
+            table(("Type", "Count"), counts.items()),
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
+def _qty(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def section_load(data: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for config in data["configurations"]:
+        m = config["median"]
+        rows.append(
+            (
+                config["senders"],
+                m["messages_per_second"],
+                m["latency_ms_p50"],
+                m["latency_ms_p99"],
+                m["errors"],
+                m["requests"],
+                m["duplicates_sent"],
+            )
+        )
+    checks = [
+        (
+            c["senders"],
+            c["stored_check"]["accepted_messages"],
+            c["stored_check"]["duplicate_requests_answered_200"],
+            c["stored_check"]["missing"],
+            c["stored_check"]["stored_more_than_once"],
+            _yes(c["stored_check"]["exactly_once"]),
+            f"{c['runtime_log']['lines']:,} lines, "
+            f"{c['runtime_log']['phone_shaped_strings']} phone-shaped",
+        )
+        for c in data["configurations"]
+    ]
+    return [
+        "## 6. Load on the local stack",
+        "",
+        "**Method.** `python -m local.runtime` (what `make run` starts) runs as a subprocess on "
+        "127.0.0.1 with `QUIETLINE_PORT=0` and its state in a temporary directory; the "
+        "benchmark reads `local.json` for the webhook URL, the Twilio auth token, the "
+        "business number and the moto endpoint. Sender threads post signed inbound Twilio "
+        f"webhooks for {data['seconds_per_run']:g} s per run, each with a distinct MessageSid, "
+        "from the fictional 555-01xx numbers (one area code per thread); every "
+        f"{data['duplicate_every']}th request of a thread re-sends one of its earlier webhooks "
+        "unchanged (a carrier retry). Each run starts a fresh runtime (the same empty table), "
+        f"{data['runs']} runs per sender count; medians. Afterwards the inbound message items "
+        "in the runtime's table are scanned through the moto endpoint and counted by carrier "
+        "id: every message answered 200 must be stored exactly once. The runtime's own log is "
+        "scanned for phone-number shapes. The one-sender runs are the baseline.",
+        "",
+        table(
+            ("Senders", "Messages/s", "p50 ms", "p99 ms", "Errors", "Requests", "Duplicates sent"),
+            rows,
+        ),
+        "",
+        f"Throughput with {data['configurations'][-1]['senders']} senders is "
+        f"{data['throughput_ratio_to_one_sender']}\u00d7 that with one.",
+        "",
+        table(
+            (
+                "Senders",
+                "Accepted",
+                "Duplicates answered 200",
+                "Missing",
+                "Stored twice",
+                "Exactly once",
+                "Runtime log",
+            ),
+            checks,
+        ),
+        "",
+        "**Reading it.** These are local-mode figures, not Lambda's: one Python process serves "
+        "the webhooks, runs moto (over HTTP on the same two cores) and the queue workers. "
+        "moto's TransactWriteItems deep-copies every table it touches to be able to roll back, "
+        "so each inbound write costs time proportional to the table's size, and concurrent "
+        "senders mostly contend for the interpreter lock: more senders raise latency more "
+        "than throughput. What the run does show is the correctness under concurrency: "
+        "duplicates answered 200 and stored once, nothing lost, nothing doubled.",
+        "",
+    ]
+
+
+def section_recommendations(results: Mapping[str, Any]) -> list[str]:
+    unmet = [t for t in results["targets"] if t["met"] is False]
+    if not unmet:
+        return ["## Recommendations", "", "All targets met.", ""]
+    ops = {op["key"]: op for op in results["raw"].get("round_trips", {}).get("operations", [])}
+    items = []
+    if "inbound_sns" in ops and not ops["inbound_sns"]["target_met"]:
+        items.append(
+            "Inbound: read the tenant profile and the conversation together while "
+            "GenerateDataKey runs, then write, then notify (`InboundService._store`): "
+            f"{ops['inbound_sns']['sequential_depth']} → 3 sequential round trips."
+        )
+    if "thread_read_50" in ops and not ops["thread_read_50"]["target_met"]:
+        items.append(
+            "Thread read and conversation list: raise `max_parallel_decrypts` to the page size "
+            "with a matching `max_pool_connections` (`functions/wiring.py`, "
+            "`functions/dal/aws.py`); run the session touch and the tenant, conversation and "
+            "page reads together, and the read counter alongside the audit append: "
+            f"{ops['thread_read_50']['sequential_depth']} → 4."
+        )
+    if "outbound_accept" in ops:
+        items.append(
+            "Outbound accept: pass the conversation read for the visibility check into "
+            "`OutboundService.accept` instead of reading it again."
+        )
+    cold = results["raw"].get("cold_start")
+    if cold and not cold["all_met"]:
+        items.append(
+            "Cold start: keep the X-Ray SDK from patching every library at import "
+            "(`Tracer(auto_patch=False)` with an explicit botocore patch) and import the "
+            "staff API's heavy modules lazily."
+        )
+    idle = results.get("cost", {}).get("idle_target_met")
+    if idle is False:
+        items.append(
+            "Idle cost: fold the single-purpose KMS keys (inbound-SMS topic, trail) into the "
+            "platform key if that separation is not required (\u2212$1 a month each)."
+        )
+    crypto = results["raw"].get("crypto")
+    if crypto and not crypto["target_met"]:
+        items.append(
+            "Envelope: cache the AAD bytes per location and parse records with "
+            "`struct.unpack_from` on the bytes (about 2 µs of ~8); the rest is inherent."
+        )
+    return [
+        "## Recommendations (changes to `functions/` and `infra/` not made by the benchmark)",
+        "",
+        *(f"{n}. {text}" for n, text in enumerate(items, 1)),
+        "",
+    ]
