@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test test-fast lint format typecheck synth deploy bench replay clean
+.PHONY: setup browser-deps run test test-fast lint format typecheck synth deploy bench replay clean
 
 setup: $(STAMP) node_modules/.package-lock.json
 
@@ -25,7 +25,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 run: setup
 	$(BIN)/python -m local.runtime
 
-test: setup lint
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+browser-deps:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: setup lint browser-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: setup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functions.carriers.twilio import SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH
 from functions.handlers.api import ROUTES as API_ROUTES
+from local import static
 from local.apigw import Route
 
 TWILIO_SMS_PATH = SMS_WEBHOOK_PATH
@@ -11,6 +12,11 @@ TWILIO_STATUS_PATH = STATUS_WEBHOOK_PATH
 # Stands in for the SNS topic End User Messaging publishes inbound texts to.
 AWS_SMS_INBOUND_PATH = "/local/aws-sms/inbound"
 OUTBOX_PATH = "/local/outbox"
+# The web front end (web/): pages, assets, and the local demo accounts (local/static.py).
+WEB_ROUTES: tuple[Route, ...] = tuple(
+    Route("GET", template, "local.static.handler")
+    for template in (*static.PAGES, static.ASSET_ROUTE, static.DEMO_ROUTE)
+)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "functions.handlers.health.handler"),
@@ -31,4 +37,5 @@ ROUTES: tuple[Route, ...] = (
         Route(r.method, r.path, "functions.handlers.api.handler", authorized=not r.public)
         for r in API_ROUTES
     ),
+    *WEB_ROUTES,
 )

@@ -1,0 +1,227 @@
+"""The web front end's files in local mode (`web/`), with the headers a deployment sets.
+
+Routes (local/routes.py): `/` the inbox, `/phone` the phone simulator, `/s/{token}` the
+client's secure-message page, `/app/{asset}` the scripts and styles, `/app/config.json`
+what the inbox needs to sign in, and `/local/demo` (local mode only) the demo accounts.
+
+Every answer carries a strict Content-Security-Policy (scripts, styles and fetches from
+this origin only, plus Cognito's endpoint, which the browser calls directly to sign in, and
+the API's origin when QUIETLINE_WEB_API_BASE_URL puts it elsewhere),
+`nosniff` and `no-referrer`; HTML and JSON are `no-store`. Asset names are checked against
+a pattern and resolved inside `web/app/`, so no request reaches another file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from functions.core.settings import ENV_IDLE_TIMEOUT_MINUTES, ENV_STAGE
+from infra.config import REPO_ROOT
+
+WEB_ROOT = REPO_ROOT / "web"
+APP_DIR = WEB_ROOT / "app"
+PAGES = {"/": "index.html", "/phone": "phone.html", "/s/{token}": "secure.html"}
+ASSET_ROUTE = "/app/{asset}"
+DEMO_ROUTE = "/local/demo"
+CONFIG_ASSET = "config.json"
+# Local mode only: the client's idle timer in seconds (demos and tests), instead of the
+# server's QUIETLINE_IDLE_TIMEOUT_MINUTES. A deployment has no such knob.
+ENV_CLIENT_IDLE_SECONDS = "QUIETLINE_CLIENT_IDLE_SECONDS"
+# Where the staff API is, when not on the pages' origin (empty: same origin, as locally).
+ENV_WEB_API_BASE_URL = "QUIETLINE_WEB_API_BASE_URL"
+
+# One path segment of a plain file name: no dot first (no "..", no hidden files), no
+# percent-encoding, no backslashes, one known extension.
+_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(?:js|css|svg|png|ico|json)")
+# secrets.token_urlsafe(24) is 32 characters; allow some room, nothing else.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+_BINARY = {".png", ".ico"}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_local() -> bool:
+    return os.environ.get(ENV_STAGE) == "local"
+
+
+def cognito_endpoint() -> str:
+    """Where the browser sends InitiateAuth / RespondToAuthChallenge.
+
+    Local mode: the moto server (it answers CORS preflights for any origin). Deployed:
+    Cognito's regional endpoint.
+    """
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        return _origin(endpoint)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return f"https://cognito-idp.{region}.amazonaws.com"
+
+
+def api_base_url() -> str:
+    return os.environ.get(ENV_WEB_API_BASE_URL, "").strip().rstrip("/")
+
+
+def content_security_policy() -> str:
+    api = api_base_url()
+    connect = " ".join(["'self'", cognito_endpoint(), *([_origin(api)] if api else [])])
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src {connect}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+            # Scripts may not write HTML strings into the page (innerHTML and friends).
+            "require-trusted-types-for 'script'",
+        )
+    )
+
+
+def security_headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    }
+
+
+def _response(
+    status: int, body: bytes | str, content_type: str, *, cache: str = "no-store"
+) -> dict[str, Any]:
+    headers = security_headers() | {"Content-Type": content_type, "Cache-Control": cache}
+    if isinstance(body, bytes):
+        return {
+            "statusCode": status,
+            "headers": headers,
+            "body": base64.b64encode(body).decode(),
+            "isBase64Encoded": True,
+        }
+    return {"statusCode": status, "headers": headers, "body": body}
+
+
+def _json(status: int, payload: Any) -> dict[str, Any]:
+    return _response(status, json.dumps(payload), "application/json")
+
+
+def _not_found() -> dict[str, Any]:
+    return _json(404, {"error": "not found"})
+
+
+def _file(path: Path, *, cache: str) -> dict[str, Any]:
+    suffix = path.suffix.lower()
+    content_type = _CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0]
+    if content_type is None:
+        return _not_found()
+    if suffix in _BINARY:
+        return _response(200, path.read_bytes(), content_type, cache=cache)
+    return _response(200, path.read_text(encoding="utf-8"), content_type, cache=cache)
+
+
+def resolve_asset(name: str) -> Path | None:
+    """The file under web/app/ this name means, or None: nothing outside it, ever."""
+    if not _ASSET_NAME.fullmatch(name):
+        return None
+    root = APP_DIR.resolve()
+    candidate = (root / name).resolve()
+    if candidate.parent != root or not candidate.is_file():
+        return None
+    return candidate
+
+
+def _state() -> dict[str, Any] | None:
+    """The local runtime's state file (written before the server starts serving)."""
+    state_dir = Path(os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline")
+    try:
+        state: dict[str, Any] = json.loads((state_dir / "local.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state
+
+
+def idle_timeout_seconds() -> int:
+    if _is_local():
+        override = os.environ.get(ENV_CLIENT_IDLE_SECONDS, "").strip()
+        if override.isdigit() and int(override) > 0:
+            return int(override)
+    minutes = os.environ.get(ENV_IDLE_TIMEOUT_MINUTES, "15").strip()
+    return int(minutes) * 60 if minutes.isdigit() and int(minutes) > 0 else 15 * 60
+
+
+def web_config() -> dict[str, Any]:
+    """What the inbox needs before sign-in. A deployment publishes the same fields as a
+    static web/app/config.json; local mode computes them from its running state."""
+    state = _state() or {}
+    return {
+        "cognito_endpoint": cognito_endpoint(),
+        "user_pool_client_id": state.get("user_pool_client_id", ""),
+        "api_base_url": api_base_url(),
+        "idle_timeout_seconds": idle_timeout_seconds(),
+        "local_mode": _is_local(),
+    }
+
+
+def demo_info() -> dict[str, Any] | None:
+    """Local mode only: the demo staff accounts and the phone simulator's endpoints."""
+    if not _is_local():
+        return None
+    state = _state()
+    if state is None:
+        return None
+    return {
+        "practice_numbers": [n for t in state.get("tenants", []) for n in t["business_numbers"]],
+        "business_number": state.get("business_number", ""),
+        "users": [
+            {k: user[k] for k in ("email", "password", "role", "totp_secret")}
+            for user in state.get("users", [])
+        ],
+        "aws_sms_inbound_url": urlsplit(state.get("aws_sms_inbound_url", "")).path,
+        "outbox_url": urlsplit(state.get("outbox_url", "")).path,
+        "phone_url": "/phone",
+        "idle_timeout_seconds": idle_timeout_seconds(),
+    }
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The local server's handler for every front-end route (an API Gateway proxy event)."""
+    resource = event.get("resource", "")
+    params = event.get("pathParameters") or {}
+    if resource in PAGES:
+        if resource == "/s/{token}" and not _TOKEN.fullmatch(params.get("token", "")):
+            return _not_found()
+        return _file(WEB_ROOT / PAGES[resource], cache="no-store")
+    if resource == ASSET_ROUTE:
+        name = params.get("asset", "")
+        if name == CONFIG_ASSET:
+            return _json(200, web_config())
+        path = resolve_asset(name)
+        return _file(path, cache="no-cache") if path else _not_found()
+    if resource == DEMO_ROUTE:
+        info = demo_info()
+        return _json(200, info) if info else _not_found()
+    return _not_found()

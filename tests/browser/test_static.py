@@ -1,0 +1,186 @@
+"""local/static.py over HTTP: pages, content types, security headers, no path traversal,
+and the demo accounts only in local mode."""
+
+from __future__ import annotations
+
+import http.client
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from local import static
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def _raw_get(base_url: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    """A GET with the path sent exactly as given (no client-side normalization)."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "cache"),
+    [
+        ("/", "text/html; charset=utf-8", "no-store"),
+        ("/phone", "text/html; charset=utf-8", "no-store"),
+        ("/s/AbCdEfGhIjKlMnOpQrStUvWxYz012345", "text/html; charset=utf-8", "no-store"),
+        ("/app/main.js", "text/javascript; charset=utf-8", "no-cache"),
+        ("/app/style.css", "text/css; charset=utf-8", "no-cache"),
+        ("/app/icon.svg", "image/svg+xml", "no-cache"),
+        ("/app/config.json", "application/json", "no-store"),
+        ("/local/demo", "application/json", "no-store"),
+    ],
+)
+def test_each_static_answer_has_its_type_and_the_security_headers(
+    runtime: dict[str, Any], path: str, content_type: str, cache: str
+) -> None:
+    status, headers, body = _raw_get(runtime["base_url"], path)
+
+    assert status == 200 and body
+    assert headers["Content-Type"] == content_type
+    assert headers["Cache-Control"] == cache
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    csp = headers["Content-Security-Policy"]
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ):
+        assert directive in csp
+    # The browser signs in against Cognito directly: locally that is the moto server.
+    assert f"connect-src 'self' {runtime['aws_endpoint_url']};" in csp
+
+
+def test_pages_name_no_one_and_load_only_local_scripts(runtime: dict[str, Any]) -> None:
+    for path, title in (("/", "Quietline"), ("/phone", "Quietline phone simulator")):
+        _, _, body = _raw_get(runtime["base_url"], path)
+        html = body.decode()
+        assert f"<title>{title}</title>" in html
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # self-hosted only
+        assert "<script>" not in html and "style=" not in html  # nothing inline: CSP
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/app/../local/static.py",
+        "/app/..%2f..%2flocal%2fstatic.py",
+        "/app/%2e%2e%2f%2e%2e%2finfra%2fconfig.py",
+        "/app/..",
+        "/app/.hidden.js",
+        "/app/..%5c..%5cREADME.md",
+        "/app/main.js%00.css",
+        "/app/missing.js",
+        "/app/README.md",
+        "/app//etc/passwd",
+        "/s/../../etc/passwd",
+        "/s/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/s/short",
+        "/web/index.html",
+        "/index.html/../../quietline.config.json",
+    ],
+)
+def test_no_path_reaches_a_file_outside_web(runtime: dict[str, Any], path: str) -> None:
+    status, _, body = _raw_get(runtime["base_url"], path)
+
+    assert status == 404
+    assert b"import" not in body and b"tenants" not in body
+
+
+def test_asset_names_resolve_only_inside_web_app() -> None:
+    assert static.resolve_asset("main.js") == (static.APP_DIR / "main.js").resolve()
+    for name in ("../main.js", "..", ".", "", "a/b.js", "..\\x.js", "main.js\x00", "x.py"):
+        assert static.resolve_asset(name) is None
+
+
+def test_the_demo_accounts_exist_only_in_local_mode(
+    runtime: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, _, _ = _raw_get(runtime["base_url"], "/local/demo")
+    assert status == 200
+
+    monkeypatch.setenv("QUIETLINE_STAGE", "aws")
+    answer = static.handler({"resource": static.DEMO_ROUTE, "pathParameters": None}, None)
+
+    assert answer["statusCode"] == 404
+    assert "password" not in answer["body"]
+
+
+def test_the_client_idle_knob_applies_only_in_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUIETLINE_IDLE_TIMEOUT_MINUTES", "20")
+    monkeypatch.setenv(static.ENV_CLIENT_IDLE_SECONDS, "5")
+    monkeypatch.setenv("QUIETLINE_STAGE", "local")
+    assert static.idle_timeout_seconds() == 5
+
+    monkeypatch.setenv("QUIETLINE_STAGE", "aws")
+    assert static.idle_timeout_seconds() == 20 * 60
+    assert static.web_config()["local_mode"] is False
+
+
+def test_deployed_csp_allows_cognitos_regional_endpoint_and_the_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_COGNITO_IDP", raising=False)
+    monkeypatch.delenv(static.ENV_WEB_API_BASE_URL, raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+
+    assert "connect-src 'self' https://cognito-idp.us-west-2.amazonaws.com;" in (
+        static.content_security_policy()
+    )
+
+    monkeypatch.setenv(static.ENV_WEB_API_BASE_URL, "https://api.example.org/prod/")
+
+    assert (
+        "connect-src 'self' https://cognito-idp.us-west-2.amazonaws.com https://api.example.org;"
+        in static.content_security_policy()
+    )
+    assert static.web_config()["api_base_url"] == "https://api.example.org/prod"
+
+
+def test_the_browser_enforces_the_policy(chromium: Browser, runtime: dict[str, Any]) -> None:
+    """No HTML strings into the page, no inline or foreign script, no foreign fetches."""
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(runtime["base_url"] + "/")
+    page.wait_for_selector("body[data-ready=true]")
+
+    outcome = page.evaluate(
+        """async () => {
+            const refused = [];
+            document.addEventListener("securitypolicyviolation", (e) =>
+                refused.push(e.effectiveDirective));
+            const attempt = (work) => { try { work(); return "allowed"; }
+                                        catch (e) { return e.name; } };
+            const html = attempt(() => { document.body.innerHTML += "<b>x</b>"; });
+            const style = document.createElement("p");
+            style.setAttribute("style", "color: red");
+            document.body.append(style);
+            let fetched = "allowed";
+            try { await fetch("https://example.org/"); } catch (e) { fetched = e.name; }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            return { html, fetched, refused };
+        }"""
+    )
+    context.close()
+
+    assert outcome["html"] == "TypeError"  # Trusted Types: innerHTML refuses strings
+    assert outcome["fetched"] == "TypeError"
+    assert {"style-src-attr", "connect-src"} <= set(outcome["refused"])

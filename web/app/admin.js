@@ -1,0 +1,298 @@
+// Admin pages: staff (invite, disable, enable, sign out everywhere), templates, practice
+// settings (keyword replies, after hours) and the audit export. The API refuses all of it
+// to clinicians (403); the Admin button is only shown to admins.
+
+import { $, clear, h, say, show, when } from "./dom.js";
+import { ApiError, api } from "./session.js";
+import { reloadTemplates } from "./inbox.js";
+
+const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+const state = { me: null, tab: "users", settings: null, audit: null };
+
+function report(error) {
+  if (error instanceof ApiError && error.status === 401) return; // back at sign-in already
+  let text = "Something went wrong. Please try again.";
+  if (error instanceof ApiError) {
+    if (error.status === 422) {
+      const fields = (error.data.errors || []).map((e) => e.field).filter(Boolean);
+      text = fields.length ? `Check these fields: ${fields.join(", ")}.` : "Check what you entered.";
+    } else if (error.status === 403) {
+      text = "Only admins can do that.";
+    } else if (error.status === 409) {
+      text = error.data.detail || error.message;
+    } else {
+      text = error.message;
+    }
+  }
+  say($("#admin-error"), text);
+}
+
+function done(text) {
+  say($("#admin-error"), "");
+  say($("#admin-status"), text);
+}
+
+async function run(work) {
+  say($("#admin-error"), "");
+  say($("#admin-status"), "");
+  try {
+    await work();
+  } catch (error) {
+    report(error);
+  }
+}
+
+// --- staff -------------------------------------------------------------------------------
+async function loadUsers() {
+  const page = await api("GET", "/users");
+  const body = $("#users-body");
+  clear(body);
+  for (const user of page.items) {
+    const self = state.me && user.user_id === state.me.user_id;
+    const action = (label, suffix, message) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary small",
+          "aria-label": `${label}: ${user.email}`,
+          onclick: () =>
+            run(async () => {
+              await api("POST", `/users/${encodeURIComponent(user.user_id)}/${suffix}`);
+              await loadUsers();
+              done(message);
+            }),
+        },
+        label,
+      );
+    body.append(
+      h(
+        "tr",
+        {},
+        h("td", {}, user.email + (self ? " (you)" : "")),
+        h("td", {}, user.role),
+        h("td", {}, `${user.enabled ? "Active" : "Disabled"}${user.status === "FORCE_CHANGE_PASSWORD" ? " · invited" : ""}`),
+        h(
+          "td",
+          { class: "actions" },
+          self
+            ? null
+            : user.enabled
+              ? action("Disable", "disable", "Disabled; their sessions have ended.")
+              : action("Enable", "enable", "Enabled."),
+          self ? null : action("Sign out everywhere", "sign-out", "Signed out everywhere."),
+        ),
+      ),
+    );
+  }
+}
+
+async function invite(event) {
+  event.preventDefault();
+  const email = $("#invite-email").value.trim();
+  if (!email) return say($("#admin-error"), "Enter an email address.");
+  return run(async () => {
+    await api("POST", "/users", { email, role: $("#invite-role").value });
+    $("#invite-email").value = "";
+    await loadUsers();
+    done("Invitation sent.");
+  });
+}
+
+// --- templates ----------------------------------------------------------------------------
+async function loadTemplates() {
+  const page = await api("GET", "/templates");
+  const list = $("#templates-list");
+  clear(list);
+  if (!page.items.length) list.append(h("li", { class: "muted" }, "No templates yet."));
+  for (const template of page.items) {
+    list.append(
+      h(
+        "li",
+        { class: "template" },
+        h("p", {}, h("strong", {}, template.name)),
+        h("p", { class: "message-body" }, template.body),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary small",
+            "aria-label": `Delete template ${template.name}`,
+            onclick: () =>
+              run(async () => {
+                await api("DELETE", `/templates/${encodeURIComponent(template.template_id)}`);
+                await loadTemplates();
+                reloadTemplates();
+                done("Template deleted.");
+              }),
+          },
+          "Delete",
+        ),
+      ),
+    );
+  }
+}
+
+async function addTemplate(event) {
+  event.preventDefault();
+  const name = $("#template-name").value.trim();
+  const body = $("#template-body").value;
+  if (!name || !body.trim()) return say($("#admin-error"), "A template needs a name and text.");
+  return run(async () => {
+    await api("POST", "/templates", { name, body });
+    $("#template-name").value = "";
+    $("#template-body").value = "";
+    await loadTemplates();
+    reloadTemplates();
+    done("Template added.");
+  });
+}
+
+// --- settings ------------------------------------------------------------------------------
+function hoursRows(hours) {
+  const rows = $("#hours-rows");
+  clear(rows);
+  DAYS.forEach((day, index) => {
+    const key = String(index + 1);
+    const span = hours[key];
+    rows.append(
+      h(
+        "div",
+        { class: "hours-row" },
+        h("label", { class: "choice" }, h("input", { type: "checkbox", id: `open-${key}`, checked: Boolean(span) }), ` ${day}`),
+        h("label", { for: `from-${key}`, class: "visually-hidden" }, `${day} opens at`),
+        h("input", { type: "time", id: `from-${key}`, value: span ? span[0] : "09:00" }),
+        h("span", { "aria-hidden": "true" }, "to"),
+        h("label", { for: `to-${key}`, class: "visually-hidden" }, `${day} closes at`),
+        h("input", { type: "time", id: `to-${key}`, value: span ? span[1] : "17:00" }),
+      ),
+    );
+  });
+}
+
+async function loadSettings() {
+  const form = $("#settings-form");
+  form.inert = true; // no typing into fields that the load is about to fill
+  delete form.dataset.loaded;
+  const settings = await api("GET", "/settings");
+  state.settings = settings;
+  $("#help-reply").value = settings.help_reply;
+  $("#stop-reply").value = settings.stop_reply;
+  $("#start-reply").value = settings.start_reply;
+  $("#after-enabled").checked = settings.after_hours.enabled;
+  $("#after-text").value = settings.after_hours.text;
+  $("#after-timezone").value = settings.after_hours.timezone;
+  $("#after-window").value = String(settings.after_hours.window_minutes);
+  hoursRows(settings.after_hours.hours);
+  form.inert = false;
+  form.dataset.loaded = "true";
+}
+
+async function saveSettings(event) {
+  event.preventDefault();
+  const hours = {};
+  DAYS.forEach((_, index) => {
+    const key = String(index + 1);
+    if ($(`#open-${key}`).checked) hours[key] = [$(`#from-${key}`).value, $(`#to-${key}`).value];
+  });
+  const settings = {
+    help_reply: $("#help-reply").value,
+    stop_reply: $("#stop-reply").value,
+    start_reply: $("#start-reply").value,
+    max_body_chars: state.settings ? state.settings.max_body_chars : 1600,
+    after_hours: {
+      enabled: $("#after-enabled").checked,
+      timezone: $("#after-timezone").value.trim(),
+      hours,
+      text: $("#after-text").value,
+      window_minutes: Number($("#after-window").value) || 720,
+    },
+  };
+  return run(async () => {
+    await api("PUT", "/settings", settings);
+    await loadSettings();
+    done("Settings saved.");
+  });
+}
+
+// --- audit export -----------------------------------------------------------------------------
+function dayAfter(date) {
+  const next = new Date(`${date}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.toISOString().slice(0, 10);
+}
+
+async function showAudit(event) {
+  event.preventDefault();
+  const start = $("#audit-start").value;
+  const end = $("#audit-end").value;
+  if (!start || !end) return say($("#admin-error"), "Choose both dates.");
+  return run(async () => {
+    const query = new URLSearchParams({ start: `${start}T00:00:00Z`, end: `${dayAfter(end)}T00:00:00Z` });
+    const result = await api("GET", `/audit/events?${query}`);
+    state.audit = result;
+    const body = $("#audit-body");
+    clear(body);
+    for (const item of result.items) {
+      const target = Object.entries(item.target || {}).map(([k, v]) => `${k}=${v}`).join(" ");
+      body.append(
+        h("tr", {}, h("td", {}, when(item.at)), h("td", {}, item.action), h("td", {}, item.outcome), h("td", {}, item.actor), h("td", { class: "wrap-anywhere" }, target)),
+      );
+    }
+    $("#audit-download").disabled = !result.items.length;
+    done(`${result.items.length} events${result.truncated ? " (the first 1,000; narrow the dates for the rest)" : ""}.`);
+  });
+}
+
+function downloadAudit() {
+  if (!state.audit) return;
+  const blob = new Blob([JSON.stringify(state.audit.items, null, 2)], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: `quietline-audit-${$("#audit-start").value}-to-${$("#audit-end").value}.json` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// --- tabs and lifecycle ----------------------------------------------------------------------
+const LOADERS = { users: loadUsers, templates: loadTemplates, settings: loadSettings, audit: async () => {} };
+
+function selectTab(tab) {
+  state.tab = tab;
+  for (const button of document.querySelectorAll("#admin-view .tab")) {
+    button.setAttribute("aria-pressed", String(button.dataset.tab === tab));
+  }
+  for (const name of Object.keys(LOADERS)) show($(`#tab-${name}`), name === tab);
+  return run(LOADERS[tab]);
+}
+
+export function bind() {
+  for (const button of document.querySelectorAll("#admin-view .tab")) {
+    button.addEventListener("click", () => selectTab(button.dataset.tab));
+  }
+  $("#invite-form").addEventListener("submit", invite);
+  $("#template-form").addEventListener("submit", addTemplate);
+  $("#settings-form").addEventListener("submit", saveSettings);
+  $("#audit-form").addEventListener("submit", showAudit);
+  $("#audit-download").addEventListener("click", downloadAudit);
+  const today = new Date().toISOString().slice(0, 10);
+  $("#audit-start").value = today;
+  $("#audit-end").value = today;
+}
+
+export function open(me) {
+  state.me = me;
+  selectTab(state.tab);
+}
+
+export function close() {
+  state.me = null;
+  state.settings = null;
+  state.audit = null;
+  for (const id of ["#users-body", "#templates-list", "#audit-body", "#hours-rows"]) clear($(id));
+  $("#audit-download").disabled = true;
+  say($("#admin-error"), "");
+  say($("#admin-status"), "");
+}

@@ -1,0 +1,157 @@
+// The client's secure-message page (/s/<token>): text me a code, enter it, read the
+// message, reply. No sign-in, no storage: the session lives in this page's memory only,
+// so closing or reloading the page ends it. The token stays in the path; the page sends
+// no referrer anywhere.
+
+import { $, say, show, when } from "./dom.js";
+
+const token = decodeURIComponent(location.pathname.split("/")[2] || "");
+let base = `/secure/${encodeURIComponent(token)}`;
+let secureSession = null;
+
+async function call(method, step, body) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (secureSession) headers["X-Secure-Session"] = secureSession;
+  const response = await fetch(`${base}/${step}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-store",
+    credentials: "omit",
+  });
+  const data = await response.json().catch(() => ({}));
+  return { status: response.status, data };
+}
+
+function only(stepId) {
+  for (const id of ["step-start", "step-code", "step-message"]) show($(`#${id}`), id === stepId);
+}
+
+function finished(text) {
+  secureSession = null;
+  only(null);
+  $("#message-body").textContent = "";
+  $("#reply-body").value = "";
+  say($("#secure-error"), "");
+  say($("#secure-status"), text);
+  $("#secure-title").focus();
+}
+
+/** Answers that end this link: expired or used (410), too many wrong codes (423). */
+function terminal(status) {
+  if (status === 410) {
+    finished("");
+    say($("#secure-error"), "This link is no longer valid. Ask your care team to send the message again.");
+    return true;
+  }
+  if (status === 423) {
+    finished("");
+    say(
+      $("#secure-error"),
+      "This link is locked after too many wrong codes. Ask your care team to send the message again.",
+    );
+    return true;
+  }
+  return false;
+}
+
+async function sendCode() {
+  say($("#secure-error"), "");
+  say($("#secure-status"), "");
+  const { status } = await call("POST", "challenge");
+  if (terminal(status)) return;
+  if (status !== 200) {
+    say($("#secure-error"), "We could not send a code just now. Please try again in a minute.");
+    return;
+  }
+  only("step-code");
+  say($("#secure-status"), "Code sent.");
+  $("#code").value = "";
+  $("#code").focus();
+}
+
+async function verify(event) {
+  event.preventDefault();
+  say($("#secure-error"), "");
+  const code = $("#code").value.trim();
+  if (!/^\d{6}$/.test(code)) {
+    say($("#secure-error"), "Enter the 6-digit code from the text message.");
+    return;
+  }
+  const { status, data } = await call("POST", "verify", { code });
+  if (terminal(status)) return;
+  if (status === 401) {
+    const left = Number(data.attempts_left);
+    say(
+      $("#secure-error"),
+      `That code is not right or has expired. ${left === 1 ? "1 attempt" : `${left} attempts`} left.`,
+    );
+    $("#code").select();
+    return;
+  }
+  if (status !== 200) {
+    say($("#secure-error"), "Something went wrong. Please try again.");
+    return;
+  }
+  secureSession = data.session;
+  await showMessage();
+}
+
+async function showMessage() {
+  const { status, data } = await call("GET", "message");
+  if (terminal(status)) return;
+  if (status === 401) return expired();
+  if (status !== 200) {
+    say($("#secure-error"), "The message could not be opened. Please try again.");
+    return;
+  }
+  $("#message-practice").textContent = `From ${data.practice}`;
+  $("#message-sent").textContent = when(data.sent_at);
+  $("#message-body").textContent = data.body;
+  say($("#secure-status"), "");
+  only("step-message");
+  $("#secure-title").focus();
+}
+
+function expired() {
+  secureSession = null;
+  $("#message-body").textContent = "";
+  only("step-start");
+  say($("#secure-error"), "Your session ended. Text yourself a new code to continue.");
+}
+
+async function reply(event) {
+  event.preventDefault();
+  say($("#secure-error"), "");
+  const body = $("#reply-body").value;
+  if (!body.trim()) {
+    say($("#secure-error"), "Write a reply first.");
+    return;
+  }
+  const { status } = await call("POST", "reply", { body });
+  if (terminal(status)) return;
+  if (status === 401) return expired();
+  if (status !== 202) {
+    say($("#secure-error"), "Your reply was not sent. Please try again.");
+    return;
+  }
+  $("#reply-body").value = "";
+  say($("#secure-status"), "Reply sent. Your care team will see it in Quietline.");
+}
+
+try {
+  // Where the API lives (same origin locally; the deployment's config says otherwise).
+  const response = await fetch("/app/config.json", { cache: "no-store", credentials: "omit" });
+  const config = response.ok ? await response.json() : {};
+  if (config.api_base_url) base = config.api_base_url.replace(/\/+$/, "") + base;
+} catch {
+  // same origin
+}
+
+$("#send-code").addEventListener("click", sendCode);
+$("#resend-code").addEventListener("click", sendCode);
+$("#step-code").addEventListener("submit", verify);
+$("#reply-form").addEventListener("submit", reply);
+$("#done").addEventListener("click", () => finished("Done. You can close this page."));
+document.body.dataset.ready = "true";
