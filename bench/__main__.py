@@ -58,11 +58,32 @@ def _say(line: str) -> None:
     sys.stderr.flush()
 
 
+def _render_only() -> int:
+    from bench import report  # noqa: PLC0415
+
+    stored = json.loads(JSON_PATH.read_text(encoding="utf-8"))
+    results = report.assemble(
+        stored["raw"], stored.get("section_seconds", {}), stored["machine"], stored.get("cost")
+    )
+    results["total_seconds"] = stored.get("total_seconds")
+    JSON_PATH.write_text(report.to_json(results), encoding="utf-8")
+    MD_PATH.write_text(report.to_markdown(results), encoding="utf-8")
+    _say(f"bench: rebuilt {MD_PATH.name} from {JSON_PATH.name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", action="append", choices=SECTIONS, help="run these only")
     parser.add_argument("--no-write", action="store_true", help="print JSON, write nothing")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: rebuild benchmarks.md from the figures in benchmarks.json",
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        return _render_only()
 
     environment.prepare()
     warnings.filterwarnings("ignore")

@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
+import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -64,6 +67,10 @@ LAMBDA_PLATFORM_LOG_BYTES = 350  # START, END and REPORT lines per invocation
 APIGW_EXECUTION_LOG_BYTES = 3000  # REST stage execution logging at INFO, per request
 APIGW_ACCESS_LOG_BYTES = 250  # one JSON access-log line per request
 TRAIL_EVENT_BYTES = 1500  # one CloudTrail record as delivered to CloudWatch Logs
+TRAIL_S3_EVENT_BYTES = 150  # the same record in the trail's gzipped S3 log files
+# CloudTrail delivers a log file about every 5 minutes while events flow (the sweeper's
+# DynamoDB data event guarantees that), plus one digest file an hour (log file validation).
+TRAIL_FILES_PER_MONTH = 12 * 730 + 730
 # Lambda's SQS event source long-polls an idle queue: about 5 pollers x 20 s waits.
 IDLE_SQS_POLLS_PER_SOURCE = 5 * MINUTES_PER_MONTH * 60 // 20
 BACKUP_COPIES = 35 + 12  # daily kept 35 days + monthly kept a year, at steady state
@@ -286,6 +293,7 @@ def _idle_activity(
 ) -> list[LineItem]:
     items: list[LineItem] = []
     data_events = trail_logs_dynamodb_data_events(template)
+    to_logs = trail_sends_to_cloudwatch_logs(template)
     for rule in resources(template, "AWS::Events::Rule").values():
         expression = rule.get("Properties", {}).get("ScheduleExpression")
         if not isinstance(expression, str):
@@ -300,7 +308,12 @@ def _idle_activity(
             + prices.usd("xray_traces_million") / 1e6
             + units * prices.usd("dynamodb_read_request_million") / 1e6
             + (calls * prices.usd("cloudtrail_data_events_100k") / 1e5 if data_events else 0.0)
-            + LAMBDA_PLATFORM_LOG_BYTES / GB * prices.usd("cloudwatch_logs_ingest_gb")
+            + (
+                LAMBDA_PLATFORM_LOG_BYTES
+                + (calls * TRAIL_EVENT_BYTES if data_events and to_logs else 0)
+            )
+            / GB
+            * prices.usd("cloudwatch_logs_ingest_gb")
         )
         items.append(
             LineItem(
@@ -311,6 +324,24 @@ def _idle_activity(
                 "lambda_requests_million",
                 f"{fn.memory_mb} MB, {seconds * 1000:.0f} ms each (measured sweep), its "
                 "X-Ray trace, DynamoDB read, CloudTrail data events and log lines",
+            )
+        )
+    trails = resources(template, "AWS::CloudTrail::Trail")
+    if trails:
+        encrypted = any(t.get("Properties", {}).get("KMSKeyId") for t in trails.values())
+        per_file = prices.usd("s3_put_1k") / 1e3 + (
+            prices.usd("kms_requests_10k") / 1e4 if encrypted else 0.0
+        )
+        files = len(trails) * TRAIL_FILES_PER_MONTH
+        items.append(
+            LineItem(
+                "CloudTrail log and digest files (estimate)",
+                files,
+                per_file,
+                files * per_file,
+                "s3_put_1k",
+                "a log file every ~5 minutes while events flow, a digest an hour; each an S3 "
+                "PUT" + (" and a KMS data key" if encrypted else ""),
             )
         )
     sqs_sources = [
@@ -343,6 +374,7 @@ def operation_cost(
     prices: Prices,
     *,
     api_gateway: bool,
+    trail: bool,
     trail_data_events: bool,
     trail_to_logs: bool,
 ) -> dict[str, float]:
@@ -355,7 +387,7 @@ def operation_cost(
     log_bytes = op.get("log_bytes", 0) + LAMBDA_PLATFORM_LOG_BYTES
     if api_gateway:
         log_bytes += APIGW_EXECUTION_LOG_BYTES + APIGW_ACCESS_LOG_BYTES
-    trail_events = (dynamodb_calls if trail_data_events else 0) + kms_calls
+    trail_events = ((dynamodb_calls if trail_data_events else 0) + kms_calls) if trail else 0
     if trail_to_logs:
         log_bytes += trail_events * TRAIL_EVENT_BYTES
     return {
@@ -372,6 +404,11 @@ def operation_cost(
         "sqs": services.get("sqs", 0) * prices.usd("sqs_requests_million") / 1e6,
         "sns": services.get("sns", 0) * prices.usd("sns_publish_million") / 1e6,
         "logs": log_bytes / GB * prices.usd("cloudwatch_logs_ingest_gb"),
+        # The month's trail records in S3 (first month; they are kept for years).
+        "cloudtrail_s3_storage": trail_events
+        * TRAIL_S3_EVENT_BYTES
+        / GB
+        * prices.usd("s3_standard_gb_month"),
         "xray": prices.usd("xray_traces_million") / 1e6,
     }
 
@@ -386,6 +423,7 @@ def per_thousand_messages(
     functions = functions_by_handler(template)
     data_events = trail_logs_dynamodb_data_events(template)
     to_logs = trail_sends_to_cloudwatch_logs(template)
+    trail = bool(resources(template, "AWS::CloudTrail::Trail"))
     components: dict[str, float] = {}
     per_operation = {}
     for key, count in mix.items():
@@ -398,6 +436,7 @@ def per_thousand_messages(
             fn,
             prices,
             api_gateway=key in BEHIND_API_GATEWAY,
+            trail=trail,
             trail_data_events=data_events,
             trail_to_logs=to_logs,
         )
@@ -450,20 +489,36 @@ class Synthesis:
 
 def synthesize(variants: Mapping[str, Mapping[str, Any]] = VARIANTS) -> Synthesis:
     """The repository's config (quietline.config.json, one practice) as each variant, all
-    stacks of one app synthesized once; a variant that fails is retried alone."""
-    import time  # noqa: PLC0415
+    stacks of one app synthesized once; a variant that fails is retried alone.
 
+    Runs in a child process, so the jsii Node.js runtime ends with it instead of living on
+    beside the timed sections."""
     started = time.perf_counter()
-    result = Synthesis()
+    with tempfile.TemporaryDirectory(prefix="quietline-bench-synth-") as workdir:
+        request = Path(workdir) / "variants.json"
+        answer = Path(workdir) / "synthesis.json"
+        request.write_text(json.dumps(variants), encoding="utf-8")
+        subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "bench.cost", str(request), str(answer)],
+            cwd=Path(__file__).resolve().parent.parent,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        found = json.loads(answer.read_text(encoding="utf-8"))
+    return Synthesis(found["templates"], found["errors"], time.perf_counter() - started)
+
+
+def _synthesize_here(variants: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {"templates": {}, "errors": {}}
     try:
-        result.templates = _synth(variants)
+        result["templates"] = _synth(variants)
     except Exception:
         for name, overrides in variants.items():
             try:
-                result.templates.update(_synth({name: overrides}))
+                result["templates"].update(_synth({name: overrides}))
             except Exception as error:
-                result.errors[name] = f"{type(error).__name__}: {str(error)[:300]}"
-    result.seconds = time.perf_counter() - started
+                result["errors"][name] = f"{type(error).__name__}: {str(error)[:300]}"
     return result
 
 
@@ -490,3 +545,9 @@ def _synth(variants: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any
 
 def items_as_dicts(items: Iterable[LineItem]) -> list[dict[str, Any]]:
     return [asdict(i) for i in items]
+
+
+if __name__ == "__main__":  # the child process of `synthesize`
+    variants_file, answer_file = sys.argv[1:3]
+    variants = json.loads(Path(variants_file).read_text(encoding="utf-8"))
+    Path(answer_file).write_text(json.dumps(_synthesize_here(variants)), encoding="utf-8")

@@ -1,8 +1,9 @@
 """Section 6: concurrent signed Twilio webhooks against the local runtime on 127.0.0.1.
 
 `python -m local.runtime` (what `make run` starts) runs as a subprocess on a free port
-with its state in a temporary directory; SENDERS threads (and, as the baseline, one) post
-signed inbound webhooks for SECONDS per run, RUNS runs each, every run on a freshly started
+with its state in a temporary directory; SENDERS threads post signed inbound webhooks for
+SECONDS per run, RUNS runs (plus shorter runs of one sender, the baseline, and of SENDERS
+without duplicates, the control), every run on a freshly started
 runtime (moto's TransactWriteItems deep-copies the table, so a growing table slows the
 local stack down; fresh runs keep them comparable). Every request has a distinct
 MessageSid and comes from one of the fictional 555-01xx numbers; every DUPLICATE_EVERY-th
@@ -108,10 +109,6 @@ class LocalRuntime:
             self.process.kill()
             self.process.wait(timeout=10)
 
-    def phone_shaped_in_log(self) -> tuple[int, int]:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return len(text.splitlines()), len(_PHONE_SHAPE.findall(text))
-
 
 class Sender:
     def __init__(self, state: dict[str, Any]) -> None:
@@ -150,11 +147,17 @@ class Sender:
         return status, time.perf_counter() - started
 
 
-def run_once(sender: Sender, run_index: int, senders: int = SENDERS) -> RunResult:
+def run_once(
+    sender: Sender,
+    run_index: int,
+    senders: int = SENDERS,
+    duplicate_every: int = DUPLICATE_EVERY,
+    seconds: float = SECONDS,
+) -> RunResult:
     result = RunResult()
     lock = threading.Lock()
     budget = iter(range(MAX_REQUESTS_PER_RUN))
-    deadline = time.perf_counter() + SECONDS
+    deadline = time.perf_counter() + seconds
 
     def worker(thread: int) -> None:
         own: list[dict[str, str]] = []
@@ -164,7 +167,7 @@ def run_once(sender: Sender, run_index: int, senders: int = SENDERS) -> RunResul
                 if next(budget, None) is None:
                     return
             count += 1
-            duplicate = bool(own) and count % DUPLICATE_EVERY == 0
+            duplicate = bool(own) and duplicate_every > 0 and count % duplicate_every == 0
             if duplicate:
                 form = own[len(own) // 2]
             else:
@@ -185,25 +188,58 @@ def run_once(sender: Sender, run_index: int, senders: int = SENDERS) -> RunResul
     return result
 
 
-def stored_by_sid(state: dict[str, Any]) -> Counter[str]:
-    """Inbound message items in the runtime's table, counted by carrier id (moto scan)."""
-    dynamodb = boto3.client(
-        "dynamodb",
+def _client(state: dict[str, Any], service: str) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        service,
         endpoint_url=state["aws_endpoint_url"],
         region_name=state["region"],
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - moto's
     )
+
+
+def stored_by_sid(state: dict[str, Any]) -> Counter[str]:
+    """Inbound message items in the runtime's table, counted by carrier id (moto scan)."""
     found: Counter[str] = Counter()
-    for page in dynamodb.get_paginator("scan").paginate(
-        TableName=state["table_name"],
-        FilterExpression="direction = :d",
-        ExpressionAttributeValues={":d": {"S": "inbound"}},
-        ProjectionExpression="carrier_message_id",
+    for page in (
+        _client(state, "dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=state["table_name"],
+            FilterExpression="direction = :d",
+            ExpressionAttributeValues={":d": {"S": "inbound"}},
+            ProjectionExpression="carrier_message_id",
+        )
     ):
         for item in page["Items"]:
             found[item.get("carrier_message_id", {}).get("S", "")] += 1
     return found
+
+
+def queue_depths(state: dict[str, Any]) -> dict[str, int]:
+    """Messages still on the retry queue (visible or in flight) and on its DLQ."""
+    sqs = _client(state, "sqs")
+    depths = {}
+    for name in ("retry_queue_url", "retry_dlq_url"):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=state[name],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        depths[name.removesuffix("_url")] = sum(int(v) for v in attributes.values())
+    return depths
+
+
+def webhook_outcomes(log_text: str) -> dict[str, int]:
+    """What the webhook handler answered, from its own (PHI-free) log lines."""
+    outcomes: Counter[str] = Counter()
+    for line in log_text.splitlines():
+        if '"webhook processed"' not in line:
+            continue
+        try:
+            outcomes[str(json.loads(line).get("outcome"))] += 1
+        except ValueError:
+            continue
+    return dict(sorted(outcomes.items()))
 
 
 def summarize_run(run: RunResult) -> dict[str, Any]:
@@ -240,7 +276,25 @@ def check_stored(runs: list[RunResult], stored: Counter[str]) -> dict[str, Any]:
     }
 
 
-def one_run(senders: int, run_index: int) -> tuple[RunResult, dict[str, Any], dict[str, Any]]:
+@dataclass(frozen=True)
+class Configuration:
+    name: str
+    senders: int
+    duplicate_every: int  # 0: no duplicates
+    runs: int
+    seconds: float
+
+
+# The measurement proper, plus a shorter baseline (one sender) and a shorter control
+# (no duplicates, so no failing transactions) to read it against.
+CONFIGURATIONS = (
+    Configuration(f"{SENDERS} senders", SENDERS, DUPLICATE_EVERY, RUNS, SECONDS),
+    Configuration("baseline: one sender", 1, DUPLICATE_EVERY, 2, SECONDS / 2),
+    Configuration(f"{SENDERS} senders, no duplicates (control)", SENDERS, 0, 2, SECONDS / 2),
+)
+
+
+def one_run(config: Configuration, run_index: int) -> dict[str, Any]:
     """A fresh runtime (so every run starts from the same empty table), one timed run."""
     with tempfile.TemporaryDirectory(prefix="quietline-bench-load-") as workdir:
         runtime = LocalRuntime(Path(workdir))
@@ -249,60 +303,84 @@ def one_run(senders: int, run_index: int) -> tuple[RunResult, dict[str, Any], di
             state = runtime.start()
             startup = time.perf_counter() - started
             sender = Sender(state)
-            for index in range(senders):  # warm-up: imports, clients, the sender's numbers
+            for index in range(config.senders):  # warm-up: imports, clients, first numbers
                 sender.post(sender.form(fake_number(0, AREA_CODES[index]), "Warm-up message"))
-            result = run_once(sender, run_index, senders)
+            result = run_once(
+                sender, run_index, config.senders, config.duplicate_every, config.seconds
+            )
             # Deferred messages are stored by the retry worker: wait until the count settles.
-            check = check_stored([result], _settled(state))
+            stored = _settled(state, result)
+            check = check_stored([result], stored)
+            check["queues_at_end"] = queue_depths(state)
         finally:
             runtime.stop()
-        lines, phone_shaped = runtime.phone_shaped_in_log()
+        log_text = runtime.log_path.read_text(encoding="utf-8", errors="replace")
     summary = summarize_run(result)
     summary["runtime_startup_s"] = round(startup, 1)
-    return result, summary, {"check": check, "log_lines": lines, "phone_shaped": phone_shaped}
+    return {
+        "summary": summary,
+        "check": check,
+        "outcomes": webhook_outcomes(log_text),
+        "log_lines": len(log_text.splitlines()),
+        "phone_shaped": len(_PHONE_SHAPE.findall(log_text)),
+        "moto_errors": log_text.count("werkzeug Error on request"),
+        "moto_copy_races": log_text.count("dictionary changed size during iteration"),
+    }
+
+
+_MEDIANS = (
+    "messages_per_second",
+    "latency_ms_p50",
+    "latency_ms_p99",
+    "errors",
+    "requests",
+    "duplicates_sent",
+)
+_SUMS = (
+    "accepted_messages",
+    "duplicate_requests_answered_200",
+    "missing",
+    "stored_more_than_once",
+    "stored_but_not_accepted",
+)
 
 
 def run() -> dict[str, Any]:
     configurations: list[dict[str, Any]] = []
-    for senders in (1, SENDERS):
-        summaries, checks, logs = [], [], []
-        for index in range(RUNS):
-            _, summary, extra = one_run(senders, index)
-            summaries.append(summary)
-            checks.append(extra["check"])
-            logs.append((extra["log_lines"], extra["phone_shaped"]))
+    for config in CONFIGURATIONS:
+        runs = [one_run(config, index) for index in range(config.runs)]
+        summaries = [r["summary"] for r in runs]
+        checks = [r["check"] for r in runs]
+        outcomes: Counter[str] = Counter()
+        for r in runs:
+            outcomes.update(r["outcomes"])
         configurations.append(
             {
-                "senders": senders,
+                "name": config.name,
+                "senders": config.senders,
+                "duplicate_every": config.duplicate_every,
+                "seconds_per_run": config.seconds,
                 "per_run": summaries,
                 "median": {
-                    key: median(s[key] for s in summaries if s[key] is not None)
-                    for key in (
-                        "messages_per_second",
-                        "latency_ms_p50",
-                        "latency_ms_p99",
-                        "errors",
-                        "requests",
-                        "duplicates_sent",
-                    )
+                    key: median(s[key] for s in summaries if s[key] is not None) for key in _MEDIANS
                 },
                 "stored_check": {
-                    "accepted_messages": sum(c["accepted_messages"] for c in checks),
-                    "duplicate_requests_answered_200": sum(
-                        c["duplicate_requests_answered_200"] for c in checks
-                    ),
-                    "missing": sum(c["missing"] for c in checks),
-                    "stored_more_than_once": sum(c["stored_more_than_once"] for c in checks),
-                    "stored_but_not_accepted": sum(c["stored_but_not_accepted"] for c in checks),
+                    **{key: sum(c[key] for c in checks) for key in _SUMS},
                     "exactly_once": all(c["exactly_once"] for c in checks),
+                    "runs_not_exactly_once": sum(1 for c in checks if not c["exactly_once"]),
+                    "retry_queue_at_end": sum(c["queues_at_end"]["retry_queue"] for c in checks),
+                    "retry_dlq_at_end": sum(c["queues_at_end"]["retry_dlq"] for c in checks),
                 },
+                "webhook_outcomes": dict(sorted(outcomes.items())),
                 "runtime_log": {
-                    "lines": sum(lines for lines, _ in logs),
-                    "phone_shaped_strings": sum(found for _, found in logs),
+                    "lines": sum(r["log_lines"] for r in runs),
+                    "phone_shaped_strings": sum(r["phone_shaped"] for r in runs),
+                    "moto_server_errors": sum(r["moto_errors"] for r in runs),
+                    "moto_copy_races": sum(r["moto_copy_races"] for r in runs),
                 },
             }
         )
-    single, concurrent = configurations[0], configurations[-1]
+    concurrent, single = configurations[0], configurations[1]
     return {
         "seconds_per_run": SECONDS,
         "runs": RUNS,
@@ -316,12 +394,17 @@ def run() -> dict[str, Any]:
     }
 
 
-def _settled(state: dict[str, Any], timeout: float = 30.0) -> Counter[str]:
+def _settled(state: dict[str, Any], result: RunResult, timeout: float = 30.0) -> Counter[str]:
+    """Stored items once nothing is still on its way: every accepted message found and the
+    retry queue empty, or the count unchanged between two scans with the queue empty."""
+    accepted = {s.sid for s in result.sent if s.status == 200}
     previous: Counter[str] | None = None
     deadline = time.monotonic() + timeout
     while True:
         current = stored_by_sid(state)
-        if current == previous or time.monotonic() > deadline:
+        idle = queue_depths(state)["retry_queue"] == 0
+        complete = all(current.get(sid) for sid in accepted)
+        if (idle and (complete or current == previous)) or time.monotonic() > deadline:
             return current
         previous = current
-        time.sleep(2.0)
+        time.sleep(1.0)

@@ -209,6 +209,7 @@ class RoundTrips:
         operations += [sns, twilio, first, cold_op]
         sweep = Operation("sweep", "scheduled sweep, nothing pending (every 5 minutes)")
         self.repeat(sweep, lambda: world.sweep)
+        operations.append(sweep)
         operations += self._outbound_chain()
         return operations
 

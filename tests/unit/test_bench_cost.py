@@ -160,16 +160,31 @@ def test_given_measured_operations_when_per_thousand_then_mix_times_each(
         "log_bytes": 0,
         "wall_ms_with_latency": 70.0,
     }
-    each = operation_cost(
-        op, FunctionInfo(), prices, api_gateway=False, trail_data_events=True, trail_to_logs=False
+    traced = operation_cost(
+        op,
+        FunctionInfo(),
+        prices,
+        api_gateway=False,
+        trail=True,
+        trail_data_events=True,
+        trail_to_logs=False,
+    )
+    untraced = operation_cost(
+        op,
+        FunctionInfo(),
+        prices,
+        api_gateway=False,
+        trail=False,
+        trail_data_events=False,
+        trail_to_logs=False,
     )
 
     result = per_thousand_messages([op], {"Resources": {}}, prices, mix={"inbound_sns": 500})
 
-    assert each["kms"] == pytest.approx(0.03 / 1e4)
-    assert each["sns"] == pytest.approx(2 * 0.5 / 1e6)  # ours + End User Messaging's publish
-    assert each["api_gateway"] == 0
-    assert result["total_usd"] == pytest.approx(
-        500 * (sum(each.values()) - each["cloudtrail_data_events"])
-    )
+    assert traced["kms"] == pytest.approx(0.03 / 1e4)
+    assert traced["sns"] == pytest.approx(2 * 0.5 / 1e6)  # ours + End User Messaging's publish
+    assert traced["api_gateway"] == 0
+    assert traced["cloudtrail_data_events"] == pytest.approx(3 * 0.1 / 1e5)
+    assert untraced["cloudtrail_data_events"] == untraced["cloudtrail_s3_storage"] == 0
+    assert result["total_usd"] == pytest.approx(500 * sum(untraced.values()))
     assert result["by_operation"]["inbound_sns"]["count"] == 500
