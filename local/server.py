@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +21,17 @@ logger = logging.getLogger("quietline.local")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY_BYTES = 1_048_576  # API Gateway's payload limit is 10 MB; ours is far smaller.
 LOCAL_TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:quietline-inbound-sms"
+
+
+# One lock per handler: Lambda runs one request at a time per instance, and handler
+# modules (the Powertools resolver, cached services) keep per-request state module-wide.
+_INSTANCE_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+_LOCKS_GUARD = threading.Lock()
+
+
+def _instance_lock(dotted: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _INSTANCE_LOCKS[dotted]
 
 
 @cache
@@ -80,9 +93,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         handler = load_handler(route.handler)
         context = LambdaContext(route.handler)
         if route.kind == "sns":
-            outcome = handler(
-                build_sns_event(body.decode("utf-8", "replace"), LOCAL_TOPIC_ARN), context
-            )
+            with _instance_lock(route.handler):
+                outcome = handler(
+                    build_sns_event(body.decode("utf-8", "replace"), LOCAL_TOPIC_ARN), context
+                )
             return {
                 "statusCode": 202,
                 "headers": {"Content-Type": "application/json"},
@@ -110,7 +124,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     "body": json.dumps({"message": "Unauthorized"})
                 }
             event["requestContext"]["authorizer"] = {"claims": claims}
-        return handler(event, context)
+        with _instance_lock(route.handler):
+            return handler(event, context)
 
     def _find(self, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
@@ -184,9 +185,7 @@ def test_the_sns_shaped_route_plays_end_user_messaging_inbound(local_state: dict
     assert _post(local_state["aws_sms_inbound_url"], b"{not json", {})[0] == 400
 
 
-def test_staff_sign_in_with_mfa_then_use_the_api_with_a_real_token(
-    local_state: dict[str, Any],
-) -> None:
+def _admin_id_token(local_state: dict[str, Any]) -> str:
     session = boto3.session.Session(
         aws_access_key_id="local", aws_secret_access_key="local", region_name=local_state["region"]
     )
@@ -207,12 +206,38 @@ def test_staff_sign_in_with_mfa_then_use_the_api_with_a_real_token(
             "SOFTWARE_TOKEN_MFA_CODE": totp(admin["totp_secret"]),
         },
     )["AuthenticationResult"]
+    return str(tokens["IdToken"])
+
+
+def test_staff_sign_in_with_mfa_then_use_the_api_with_a_real_token(
+    local_state: dict[str, Any],
+) -> None:
+    id_token = _admin_id_token(local_state)
     api = local_state["api_base_url"]
     anonymous = urllib.request.Request(api + "/me")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(anonymous, timeout=10)
     assert refused.value.code == 401
-    request = urllib.request.Request(api + "/me", headers={"Authorization": tokens["IdToken"]})
+    request = urllib.request.Request(api + "/me", headers={"Authorization": id_token})
     with urllib.request.urlopen(request, timeout=10) as response:
         me = json.loads(response.read())
     assert me["role"] == "admin" and me["tenant_id"] == local_state["tenant_id"]
+
+
+def test_a_burst_of_concurrent_api_calls_all_succeed(local_state: dict[str, Any]) -> None:
+    """The inbox fires several calls at once; each must answer as one Lambda instance would."""
+    id_token = _admin_id_token(local_state)
+    api = local_state["api_base_url"]
+
+    def call(path: str) -> int:
+        request = urllib.request.Request(api + path, headers={"Authorization": id_token})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    paths = ["/me", "/conversations", "/templates"] * 8
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(call, paths))
+    assert statuses == [200] * len(paths)
