@@ -64,6 +64,7 @@ from functions.handlers import (
     twilio_webhook,
 )
 from functions.logic.tenants import TenantSpec, provision_tenant
+from local import moto_dynamodb
 from local.apigw import LambdaContext, Route, build_event, build_sns_event
 from local.sim_carrier import SimulatedCarrier
 from local.workers import sqs_event
@@ -134,6 +135,7 @@ class World(AbstractContextManager["World"]):
     # --- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> World:
         _clear_caches()
+        moto_dynamodb.install()  # parallel reads and writes, atomic as in DynamoDB
         self._mock.start()
         admin = boto3.session.Session(region_name="us-east-1")
         dynamodb = admin.client("dynamodb")

@@ -38,7 +38,7 @@ from functions.core.settings import (
 )
 from functions.dal.schema import OUTBOUND_QUEUE, RETRY_QUEUE, create_audit_table_kwargs
 from infra.config import REPO_ROOT, ConfigError, load_config
-from local import workers
+from local import moto_dynamodb, workers
 from local.bootstrap import (
     bootstrap,
     enforce_kms_key_state,
@@ -125,6 +125,7 @@ def main() -> int:
         print(f"quietline: port {port} is in use; set QUIETLINE_PORT to another", file=sys.stderr)
         return 2
     aws_port = int(os.environ.get("QUIETLINE_AWS_PORT", "0")) or _free_port()
+    moto_dynamodb.install()  # the server answers on many threads; DynamoDB is atomic
     moto = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
     moto.start()
     endpoint = f"http://{HOST}:{aws_port}"

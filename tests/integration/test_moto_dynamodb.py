@@ -1,0 +1,91 @@
+"""The harness makes moto's DynamoDB atomic under threads, as DynamoDB is (local/moto_dynamodb.py).
+
+Without it, a TransactWriteItems whose condition fails restores a copy of the whole table
+taken when it began, silently undoing other threads' writes: local mode and the load
+benchmark then lost accepted messages that DynamoDB would have kept.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local import moto_dynamodb
+
+pytestmark = pytest.mark.integration
+
+TABLE = "concurrency"
+WRITERS = 4
+WRITES_PER_WRITER = 60
+
+
+@pytest.fixture
+def dynamodb(moto_aws: None) -> Any:
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(TableName=TABLE, Item={"pk": {"S": "guard"}})
+    return client
+
+
+def test_the_harness_is_installed_for_every_test() -> None:
+    assert moto_dynamodb.installed()
+
+
+def test_a_failed_transaction_never_undoes_another_threads_writes(dynamodb: Any) -> None:
+    # Switch threads often, as a server's request threads do while they wait on sockets.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    writers_done = threading.Event()
+    cancelled = 0
+
+    def failing_transactions() -> None:
+        nonlocal cancelled
+        while not writers_done.is_set():
+            try:
+                dynamodb.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "other"}}}},
+                        {
+                            "Put": {
+                                "TableName": TABLE,
+                                "Item": {"pk": {"S": "guard"}},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ]
+                )
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "TransactionCanceledException"
+                cancelled += 1
+
+    def writes(writer: int) -> None:
+        for n in range(WRITES_PER_WRITER):
+            dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"kept-{writer}-{n}"}})
+
+    spoilers = [threading.Thread(target=failing_transactions) for _ in range(2)]
+    writers = [threading.Thread(target=writes, args=(w,)) for w in range(WRITERS)]
+    try:
+        for thread in spoilers + writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+    finally:
+        writers_done.set()
+        for thread in spoilers:
+            thread.join()
+        sys.setswitchinterval(previous)
+
+    assert cancelled > 0, "the failing transactions must have run alongside the writes"
+    kept = dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"]
+    # Every write plus the guard; the cancelled transactions' "other" never lands.
+    assert kept == WRITERS * WRITES_PER_WRITER + 1
