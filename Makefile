@@ -50,6 +50,7 @@ synth: setup
 deploy: setup
 	npx cdk deploy --require-approval broadening
 	$(BIN)/quietline tenants sync
+	$(BIN)/quietline web publish --if-hosted
 
 # make replay QUEUE=outbound|retry|inbound [ARGS=--local]
 replay: setup

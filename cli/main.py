@@ -15,13 +15,14 @@ from cli.audit import describe, verify, write_export
 from cli.backups import restore_to_new_table
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
+from cli.web import publish, site_objects, web_config
 from functions.core.errors import QuietlineError
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
 from functions.logic.tenants import provision_tenant
-from infra.config import ConfigError, load_config
+from infra.config import REPO_ROOT, ConfigError, load_config
 
 EXIT_ERROR = 1
 
@@ -72,6 +73,32 @@ def tenants_sync(ctx: click.Context) -> None:
     for spec in config.tenant_specs():
         provision_tenant(spec, store, cipher)
         click.echo(f"tenant {spec.tenant_id}: {len(spec.business_numbers)} number(s) assigned")
+
+
+@main.group()
+def web() -> None:
+    """The web inbox hosted by the stack (S3 + CloudFront)."""
+
+
+@web.command("publish")
+@click.option(
+    "--if-hosted",
+    is_flag=True,
+    help="Do nothing (exit 0) when the stack does not host the inbox (web.enabled false).",
+)
+@click.pass_context
+@_one_line_errors
+def web_publish(ctx: click.Context, if_hosted: bool) -> None:
+    """Upload web/ and its config.json to the stack's inbox bucket (after each deploy)."""
+    target = _target(ctx)
+    if if_hosted and "WebBucketName" not in target.outputs:
+        click.echo("the stack does not host the inbox (web.enabled is false): nothing to publish")
+        return
+    bucket = target.output("WebBucketName")
+    objects = site_objects(REPO_ROOT / "web", web_config(target, load_config()))
+    uploaded, removed = publish(boto3.client("s3"), bucket, objects)
+    click.echo(f"published {uploaded} file(s), removed {removed}; the inbox is at ", nl=False)
+    click.echo(target.outputs.get("WebUrl", "(see the WebUrl output)"))
 
 
 REPLAYABLE = {

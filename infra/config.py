@@ -94,6 +94,34 @@ class TwilioConfig(_Strict):
     )
 
 
+class WebConfig(_Strict):
+    """The web inbox on S3 + CloudFront: billed per request and GB, no fixed monthly cost."""
+
+    enabled: bool = True
+    # A custom domain for the inbox and the clients' secure links (e.g.
+    # inbox.harbor-counseling.example), with its ACM certificate, which CloudFront
+    # requires in us-east-1. Unset: https://<distribution>.cloudfront.net.
+    domain_name: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    )
+    certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$"
+    )
+    # Countries (ISO 3166-1 alpha-2) the inbox and secure links may be opened from.
+    # Empty: anywhere (a client travelling abroad can still open a secure link).
+    allowed_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(
+        default_factory=list, max_length=250
+    )
+
+    @model_validator(mode="after")
+    def _domain_with_certificate(self) -> WebConfig:
+        if (self.domain_name is None) != (self.certificate_arn is None):
+            raise ValueError("domain_name and certificate_arn go together (give both or neither)")
+        return self
+
+
 class CloudTrailConfig(_Strict):
     """The account's CloudTrail trail (164.312(b) audit controls). The first trail's
     management events are free (a second trail in the account pays $2 per 100,000);
@@ -144,11 +172,27 @@ class QuietlineConfig(_Strict):
     # raises the UnusualReadVolume alarm and an audit event.
     unusual_reads_per_15_minutes: int = Field(default=300, ge=1, le=1_000_000)
     cloudtrail: CloudTrailConfig = CloudTrailConfig()
-    # The web inbox's origin (scheme://host[:port], no path), the only origin the staff
-    # API answers cross-origin requests from. Unset: no CORS at all (same-origin only).
+    # The web inbox hosted by this stack (S3 + CloudFront); see WebConfig.
+    web: WebConfig = WebConfig()
+    # Only for an inbox hosted elsewhere (web.enabled false): its origin
+    # (scheme://host[:port], no path), the only origin the staff API answers cross-origin
+    # requests from and the base of secure links. With web.enabled it is the distribution's.
     inbox_origin: str | None = Field(
         default=None, pattern=r"^https://[A-Za-z0-9.-]+(:\d{1,5})?$", max_length=253
     )
+
+    @field_validator("inbox_origin")
+    @classmethod
+    def _inbox_origin_only_when_hosted_elsewhere(
+        cls, origin: str | None, info: ValidationInfo
+    ) -> str | None:
+        web = info.data.get("web")
+        if origin is not None and web is not None and web.enabled:
+            raise ValueError(
+                "is for an inbox hosted elsewhere; with web.enabled the inbox's origin is"
+                " the CloudFront distribution's (or web.domain_name): remove one of them"
+            )
+        return origin
 
     @field_validator("twilio")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import aws_cdk as cdk
+import jsii
 from constructs import Construct
 
 from infra.config import QuietlineConfig
@@ -17,8 +18,20 @@ from infra.constructs.message_store import MessageStore
 from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
-from infra.constructs.rest_api import ApiGatewayAccount
+from infra.constructs.rest_api import ApiGatewayAccount, api_origin
 from infra.constructs.staff_api import StaffApi
+from infra.constructs.web_hosting import WebInbox
+
+
+@jsii.implements(cdk.IStableStringProducer)
+class _Later:
+    """A value known only once a later construct exists (a cdk.Lazy's producer)."""
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+
+    def produce(self) -> str | None:
+        return self.value
 
 
 def _pascal(slug: str) -> str:
@@ -78,6 +91,10 @@ class QuietlineStack(cdk.Stack):
         )
         self.backups.protect("AuditTable", self.audit_log.table)
         self.identity = StaffIdentity(self, "Identity", config=config)
+        # The inbox's distribution needs the API's origin (its CSP) and the API needs the
+        # inbox's origin (CORS, secure links): no cycle between the resources (the
+        # distribution refers to the RestApi only), but the API is built first.
+        hosted_origin = _Later()
         self.staff_api = StaffApi(
             self,
             "StaffApi",
@@ -92,7 +109,17 @@ class QuietlineStack(cdk.Stack):
             api_account=self.api_account,
             network=self.network,
             staff_notifications=self.messaging.staff,
+            inbox_origin=(
+                cdk.Lazy.string(hosted_origin) if config.web.enabled else config.inbox_origin
+            ),
         )
+        self.web = (
+            WebInbox(self, "Web", config=config, api_origin=api_origin(self.staff_api.api))
+            if config.web.enabled
+            else None
+        )
+        if self.web is not None:
+            hosted_origin.value = self.web.origin
         # An organization trail that already records this account makes ours redundant.
         self.trail = (
             None
@@ -223,6 +250,20 @@ class QuietlineStack(cdk.Stack):
                 "DynamoDB table of the hash-chained audit log (quietline audit verify|export)",
             ),
         }
+        if self.web is not None:
+            outputs["WebUrl"] = (
+                self.web.origin,
+                "The web inbox (and the base of clients' secure links); run `quietline web"
+                " publish` after each deploy to upload it",
+            )
+            outputs["WebBucketName"] = (
+                self.web.bucket.bucket_name,
+                "Private S3 bucket of the inbox's files (written by `quietline web publish`)",
+            )
+            outputs["WebDistributionId"] = (
+                self.web.distribution.distribution_id,
+                "CloudFront distribution serving the inbox",
+            )
         if self.trail is not None:
             outputs["TrailName"] = (
                 self.trail.trail_name,

@@ -23,40 +23,37 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from functions.core.settings import ENV_IDLE_TIMEOUT_MINUTES, ENV_STAGE
+from infra import web_policy
 from infra.config import REPO_ROOT
+from infra.web_policy import (
+    ASSET_DIR,
+    ASSET_NAME_PATTERN,
+    CONFIG_ASSET,
+    CONTENT_TYPES,
+    INBOX_PAGE,
+    PHONE_PAGE,
+    SECURE_LINK_PATTERN,
+    SECURE_PAGE,
+    SECURITY_HEADERS,
+    cache_control,
+    cognito_endpoint_for,
+    origin,
+)
 
 WEB_ROOT = REPO_ROOT / "web"
-APP_DIR = WEB_ROOT / "app"
-PAGES = {"/": "index.html", "/phone": "phone.html", "/s/{token}": "secure.html"}
+APP_DIR = WEB_ROOT / ASSET_DIR
+PAGES = {"/": INBOX_PAGE, "/phone": PHONE_PAGE, "/s/{token}": SECURE_PAGE}
 ASSET_ROUTE = "/app/{asset}"
 DEMO_ROUTE = "/local/demo"
-CONFIG_ASSET = "config.json"
 # Local mode only: the client's idle timer in seconds (demos and tests), instead of the
 # server's QUIETLINE_IDLE_TIMEOUT_MINUTES. A deployment has no such knob.
 ENV_CLIENT_IDLE_SECONDS = "QUIETLINE_CLIENT_IDLE_SECONDS"
 # Where the staff API is, when not on the pages' origin (empty: same origin, as locally).
 ENV_WEB_API_BASE_URL = "QUIETLINE_WEB_API_BASE_URL"
 
-# One path segment of a plain file name: no dot first (no "..", no hidden files), no
-# percent-encoding, no backslashes, one known extension.
-_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(?:js|css|svg|png|ico|json)")
-# secrets.token_urlsafe(24) is 32 characters; allow some room, nothing else.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
-_CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-}
+_ASSET_NAME = re.compile(ASSET_NAME_PATTERN)
+_TOKEN = re.compile(SECURE_LINK_PATTERN)
 _BINARY = {".png", ".ico"}
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_local() -> bool:
@@ -71,9 +68,9 @@ def cognito_endpoint() -> str:
     """
     endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP") or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
-        return _origin(endpoint)
+        return origin(endpoint)
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return f"https://cognito-idp.{region}.amazonaws.com"
+    return cognito_endpoint_for(region)
 
 
 def api_base_url() -> str:
@@ -82,33 +79,11 @@ def api_base_url() -> str:
 
 def content_security_policy() -> str:
     api = api_base_url()
-    connect = " ".join(["'self'", cognito_endpoint(), *([_origin(api)] if api else [])])
-    return "; ".join(
-        (
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            f"connect-src {connect}",
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "object-src 'none'",
-            # Scripts may not write HTML strings into the page (innerHTML and friends).
-            "require-trusted-types-for 'script'",
-        )
-    )
+    return web_policy.content_security_policy(cognito_endpoint(), origin(api) if api else None)
 
 
 def security_headers() -> dict[str, str]:
-    return {
-        "Content-Security-Policy": content_security_policy(),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "X-Frame-Options": "DENY",
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    }
+    return {"Content-Security-Policy": content_security_policy(), **SECURITY_HEADERS}
 
 
 def _response(
@@ -133,14 +108,16 @@ def _not_found() -> dict[str, Any]:
     return _json(404, {"error": "not found"})
 
 
-def _file(path: Path, *, cache: str) -> dict[str, Any]:
+def _file(path: Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
-    content_type = _CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0]
+    content_type = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0]
     if content_type is None:
         return _not_found()
     if suffix in _BINARY:
-        return _response(200, path.read_bytes(), content_type, cache=cache)
-    return _response(200, path.read_text(encoding="utf-8"), content_type, cache=cache)
+        return _response(200, path.read_bytes(), content_type, cache=cache_control(path.name))
+    return _response(
+        200, path.read_text(encoding="utf-8"), content_type, cache=cache_control(path.name)
+    )
 
 
 def resolve_asset(name: str) -> Path | None:
@@ -214,13 +191,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if resource in PAGES:
         if resource == "/s/{token}" and not _TOKEN.fullmatch(params.get("token", "")):
             return _not_found()
-        return _file(WEB_ROOT / PAGES[resource], cache="no-store")
+        return _file(WEB_ROOT / PAGES[resource])
     if resource == ASSET_ROUTE:
         name = params.get("asset", "")
         if name == CONFIG_ASSET:
             return _json(200, web_config())
         path = resolve_asset(name)
-        return _file(path, cache="no-cache") if path else _not_found()
+        return _file(path) if path else _not_found()
     if resource == DEMO_ROUTE:
         info = demo_info()
         return _json(200, info) if info else _not_found()

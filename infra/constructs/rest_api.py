@@ -74,10 +74,15 @@ class ApiGatewayAccount(Construct):
         stage.node.add_dependency(self.account)
 
 
+def api_origin(api: apigw.RestApi) -> str:
+    """https://<api>.execute-api.<region>.<suffix>: refers to the RestApi only, not a stage."""
+    stack = cdk.Stack.of(api)
+    return f"https://{api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+
+
 def stage_url(api: apigw.RestApi) -> str:
     """https://<api>.execute-api.<region>.<suffix>/prod, without a trailing slash."""
-    stack = cdk.Stack.of(api)
-    return f"https://{api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{STAGE_NAME}"
+    return f"{api_origin(api)}/{STAGE_NAME}"
 
 
 def retained_log_group(

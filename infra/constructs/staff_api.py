@@ -53,6 +53,8 @@ from infra.nag import acknowledge
 
 API_HANDLER = "functions.handlers.api.handler"
 AUTHORIZATION_HEADER = "Authorization"
+# The secure-message page's session with the API, after the client's one-time code.
+SECURE_SESSION_HEADER = "X-Secure-Session"
 
 # A practice's staff make a handful of requests per page; the stage throttles far above
 # a busy front desk and far below a flood or a scripted bulk read.
@@ -109,11 +111,15 @@ class StaffApi(Construct):
         api_account: ApiGatewayAccount,
         network: Network | None,
         staff_notifications: StaffNotifications | None = None,
+        inbox_origin: str | None = None,
         routes: tuple[RoutePolicy, ...] = tuple(ROUTES),
     ) -> None:
+        """`inbox_origin`: where the web inbox is served (the stack's CloudFront distribution
+        or config.inbox_origin); the only CORS origin and the base of secure links."""
         super().__init__(scope, id)
         key = platform_key.key
         self.routes = routes
+        self.inbox_origin = inbox_origin
         self.function = QuietlineFunction(
             self,
             "Function",
@@ -131,7 +137,7 @@ class StaffApi(Construct):
                 ENV_UNUSUAL_READS_THRESHOLD: str(config.unusual_reads_per_15_minutes),
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
                 ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
-                **self._inbox_environment(config),
+                **self._inbox_environment(),
             },
             network=network,
             # A person is waiting: fail fast rather than hold the request open.
@@ -161,7 +167,7 @@ class StaffApi(Construct):
             deploy_options=stage_options(
                 self.access_logs, rate_per_second=_THROTTLE_RATE_PER_SECOND, burst=_THROTTLE_BURST
             ),
-            default_cors_preflight_options=self._cors(config),
+            default_cors_preflight_options=self._cors(),
         )
         self.stage = self.api.deployment_stage
         api_account.logs_before(self.stage)
@@ -191,10 +197,10 @@ class StaffApi(Construct):
                 network,
                 staff_notifications,
             )
-            if config.inbox_origin
+            if inbox_origin
             else None
         )
-        self._gateway_responses(config)
+        self._gateway_responses()
         self.firewall = (
             StageFirewall(
                 self,
@@ -219,13 +225,12 @@ class StaffApi(Construct):
         self.server_error_alarm = self._server_error_alarm(alarms)
         self._acknowledge(config)
 
-    @staticmethod
-    def _inbox_environment(config: QuietlineConfig) -> dict[str, str]:
-        if not config.inbox_origin:
+    def _inbox_environment(self) -> dict[str, str]:
+        if not self.inbox_origin:
             return {}
         return {
-            ENV_INBOX_ORIGIN: config.inbox_origin,
-            ENV_SECURE_LINK_BASE_URL: config.inbox_origin,
+            ENV_INBOX_ORIGIN: self.inbox_origin,
+            ENV_SECURE_LINK_BASE_URL: self.inbox_origin,
         }
 
     def _secure_link_routes(
@@ -255,7 +260,7 @@ class StaffApi(Construct):
                 ENV_OUTBOUND_QUEUE_URL: queues.outbound.queue.queue_url,
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
                 ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
-                ENV_SECURE_LINK_BASE_URL: config.inbox_origin or "",
+                **self._inbox_environment(),
                 **(
                     {ENV_STAFF_TOPIC_ARN: staff_notifications.topic.topic_arn}
                     if staff_notifications
@@ -323,24 +328,24 @@ class StaffApi(Construct):
         return methods
 
     # --- CORS and gateway responses ----------------------------------------------------------
-    def _cors(self, config: QuietlineConfig) -> apigw.CorsOptions | None:
-        """Cross-origin requests from the configured inbox origin only; never "*"."""
-        if config.inbox_origin is None:
+    def _cors(self) -> apigw.CorsOptions | None:
+        """Cross-origin requests from the inbox's origin only; never "*"."""
+        if self.inbox_origin is None:
             return None
         return apigw.CorsOptions(
-            allow_origins=[config.inbox_origin],
+            allow_origins=[self.inbox_origin],
             allow_methods=sorted({route.method for route in self.routes}),
-            allow_headers=[AUTHORIZATION_HEADER, "Content-Type"],
+            allow_headers=[AUTHORIZATION_HEADER, SECURE_SESSION_HEADER, "Content-Type"],
             # Tokens travel in the Authorization header, never in cookies.
             allow_credentials=False,
             max_age=cdk.Duration.minutes(10),
         )
 
-    def _gateway_responses(self, config: QuietlineConfig) -> None:
+    def _gateway_responses(self) -> None:
         headers = {"Cache-Control": "'no-store'"}
-        if config.inbox_origin is not None:
+        if self.inbox_origin is not None:
             # The inbox can read why a call failed (e.g. 401: sign in again).
-            headers["Access-Control-Allow-Origin"] = f"'{config.inbox_origin}'"
+            headers["Access-Control-Allow-Origin"] = f"'{self.inbox_origin}'"
             headers["Vary"] = "'Origin'"
         for id, response_type, body in _GATEWAY_RESPONSES:
             self.api.add_gateway_response(

@@ -57,13 +57,15 @@ TEST_CONFIG: dict[str, Any] = {
 TWILIO_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 STAFF_EMAIL = "frontdesk@harbor-counseling.example"
 INBOX_ORIGIN = "https://inbox.harbor-counseling.example"
-# The Twilio variant also turns WAF on, subscribes staff, lets the inbox call the staff
-# API cross-origin and relies on an existing organization trail, to cover those paths.
+# The Twilio variant also turns WAF on, subscribes staff, hosts the inbox elsewhere (its
+# origin set, no CloudFront here) and relies on an existing organization trail, to cover
+# those paths.
 TWILIO_OVERRIDES: dict[str, Any] = {
     "carrier": "twilio",
     "twilio": {"account_sid": TWILIO_ACCOUNT_SID},
     "waf": {"enabled": True, "requests_per_5_minutes_per_ip": 600},
     "staff_notification_emails": [STAFF_EMAIL],
+    "web": {"enabled": False},
     "inbox_origin": INBOX_ORIGIN,
     "cloudtrail": {"existing_trail": True},
 }

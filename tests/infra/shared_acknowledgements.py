@@ -36,6 +36,45 @@ def public_method_paths() -> set[str]:
     }
 
 
+SECURE_LINK_STEPS = (
+    ("POST", "challenge"),
+    ("POST", "verify"),
+    ("GET", "message"),
+    ("POST", "reply"),
+)
+
+
+def secure_link_acknowledgements() -> set[tuple[str, str]]:
+    """An inbox (hosted here or elsewhere): the clients' public secure-message path and its
+    own function."""
+    return {
+        *function_acknowledgements("Quietline/StaffApi/SecureLinkFunction"),
+        *(
+            (rule, f"Quietline/StaffApi/Api/Default/secure/{{token}}/{step}/{method}")
+            for method, step in SECURE_LINK_STEPS
+            for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4")
+        ),
+    }
+
+
+def web_hosting_acknowledgements() -> set[tuple[str, str]]:
+    """The inbox on S3 + CloudFront with the default certificate and no geo restriction."""
+    return {
+        *(
+            (rule, f"Quietline/Web/{bucket}")
+            for bucket in ("Bucket", "AccessLogBucket")
+            for rule in (
+                "HIPAA.Security-S3DefaultEncryptionKMS",
+                "HIPAA.Security-S3BucketReplicationEnabled",
+            )
+        ),
+        *(
+            (rule, "Quietline/Web/Distribution")
+            for rule in ("AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR4")
+        ),
+    }
+
+
 def staff_and_audit_acknowledgements(*, waf_enabled: bool, trail: bool) -> set[tuple[str, str]]:
     found = {
         API_GATEWAY_CLOUDWATCH_ROLE,

@@ -76,7 +76,8 @@ def test_unusual_read_threshold_must_be_positive() -> None:
     "origin", ["https://inbox.harbor.example", "https://inbox.harbor.example:8443"]
 )
 def test_an_https_origin_is_accepted(origin: str) -> None:
-    assert parse_config(_config(inbox_origin=origin)).inbox_origin == origin
+    hosted_elsewhere = {"enabled": False}
+    assert parse_config(_config(web=hosted_elsewhere, inbox_origin=origin)).inbox_origin == origin
 
 
 @pytest.mark.parametrize(
@@ -92,6 +93,47 @@ def test_an_https_origin_is_accepted(origin: str) -> None:
 )
 def test_inbox_origin_must_be_one_https_origin(origin: str) -> None:
     assert _error(_config(inbox_origin=origin)).startswith(f"{SOURCE}: inbox_origin:")
+
+
+def test_an_inbox_origin_conflicts_with_hosting_the_inbox_here() -> None:
+    error = _error(_config(inbox_origin="https://inbox.harbor.example"))
+    assert error.startswith(f"{SOURCE}: inbox_origin:") and "web.enabled" in error
+
+
+# --- web hosting (S3 + CloudFront) ---------------------------------------------------------
+def test_the_inbox_is_hosted_here_by_default_on_cloudfronts_domain() -> None:
+    web = parse_config(_config()).web
+    assert web.enabled and web.domain_name is None and web.allowed_countries == []
+
+
+def test_a_custom_domain_needs_its_us_east_1_certificate() -> None:
+    certificate = (
+        "arn:aws:acm:us-east-1:123456789012:certificate/" + "0" * 8 + "-1111-2222-3333-" + "4" * 12
+    )
+    web = {"domain_name": "inbox.harbor-counseling.example", "certificate_arn": certificate}
+    assert parse_config(_config(web=web)).web.domain_name == "inbox.harbor-counseling.example"
+    alone = _error(_config(web={"domain_name": "inbox.harbor-counseling.example"}))
+    assert alone.startswith(f"{SOURCE}: web:") and "certificate_arn" in alone
+    elsewhere = certificate.replace("us-east-1", "eu-west-1")
+    wrong_region = _error(_config(web={**web, "certificate_arn": elsewhere}))
+    assert wrong_region.startswith(f"{SOURCE}: web.certificate_arn:")
+
+
+@pytest.mark.parametrize(
+    "domain", ["https://inbox.example", "inbox", "Inbox.Example.com", "a..b.com"]
+)
+def test_the_domain_is_a_bare_lowercase_host_name(domain: str) -> None:
+    assert _error(_config(web={"domain_name": domain})).startswith(f"{SOURCE}: web.domain_name:")
+
+
+def test_countries_are_iso_codes() -> None:
+    assert parse_config(_config(web={"allowed_countries": ["US", "CA"]})).web.allowed_countries == [
+        "US",
+        "CA",
+    ]
+    assert _error(_config(web={"allowed_countries": ["usa"]})).startswith(
+        f"{SOURCE}: web.allowed_countries[0]:"
+    )
 
 
 # --- cloudtrail ---------------------------------------------------------------------------

@@ -253,11 +253,16 @@ def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(
     assert not any(t.startswith("AWS::WAFv2") for t in types)
     assert "AWS::Lambda::Url" not in types
     assert "AWS::SecretsManager::Secret" not in types
-    staff_function = get_att_arn(logical_id(aws_stack.staff_api.function.function))
+    secure_links = aws_stack.staff_api.secure_links
+    assert secure_links is not None
+    staff_functions = [
+        get_att_arn(logical_id(function.function))
+        for function in (aws_stack.staff_api.function, secure_links)
+    ]
     principals = {
         p["Properties"]["Principal"]
         for p in resources(template, "AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] != staff_function
+        if p["Properties"]["FunctionName"] not in staff_functions
     }
     assert principals == {"sns.amazonaws.com", "events.amazonaws.com"}
     for permission in resources(template, "AWS::Lambda::Permission").values():
@@ -418,11 +423,16 @@ def test_only_the_receiving_functions_publish_staff_notices(
     aws_stack: QuietlineStack, template: dict[str, Any]
 ) -> None:
     messaging = aws_stack.messaging
-    assert messaging.inbound is not None
+    assert messaging.inbound is not None and aws_stack.staff_api.secure_links is not None
     (grant, *others) = checks.check_exclusive_action(
         template,
         "sns:Publish",
-        {logical_id(messaging.inbound.role), logical_id(messaging.retry_worker.role)},
+        {
+            logical_id(messaging.inbound.role),
+            logical_id(messaging.retry_worker.role),
+            # A client's reply from a secure-message page is an inbound message too.
+            logical_id(aws_stack.staff_api.secure_links.role),
+        },
     )
     for statement in (grant, *others):
         assert statement["Resource"] == {"Ref": logical_id(messaging.staff.topic)}

@@ -20,7 +20,9 @@ from tests.infra.conftest import (
 from tests.infra.shared_acknowledgements import (
     BACKUP_ROLE_RULE,
     function_acknowledgements,
+    secure_link_acknowledgements,
     staff_and_audit_acknowledgements,
+    web_hosting_acknowledgements,
 )
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
@@ -48,6 +50,9 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
     ),
     # Staff API, user pool, audit table and trail (shared_acknowledgements.py).
     *staff_and_audit_acknowledgements(waf_enabled=False, trail=True),
+    # The inbox hosted here (S3 + CloudFront) and the clients' secure-message path.
+    *web_hosting_acknowledgements(),
+    *secure_link_acknowledgements(),
 }
 EXPECTED_FUNCTION_RULES = {
     "HIPAA.Security-LambdaInsideVPC",  # only where vpc.enabled is false

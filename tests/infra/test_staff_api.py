@@ -1,6 +1,7 @@
 """The staff API: routes generated from functions/handlers/api.py ROUTES behind the Cognito
 authorizer, its stage, the API Lambda's exact permissions and settings, gateway
-responses, CORS (Twilio variant: inbox_origin set) and its alarms."""
+responses, CORS (default: the inbox's CloudFront origin; Twilio variant: inbox_origin set;
+a construction-only variant without any inbox) and its alarms."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import inspect
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Template
 
 from functions.core import settings
 from functions.handlers.api import ROUTES
+from functions.handlers.secure_link import SESSION_HEADER
 from infra.constructs.audit import AUDIT_APPEND_ACTIONS, AUDIT_READ_ACTIONS
 from infra.constructs.identity import ADMIN_ACTIONS
 from infra.constructs.rest_api import ACCESS_LOG_FIELDS, STAGE_NAME
@@ -20,12 +24,16 @@ from infra.constructs.staff_api import API_HANDLER, UNUSUAL_READ_METRIC, StaffAp
 from infra.stack import QuietlineStack
 from tests.infra import messaging_checks as checks
 from tests.infra.conftest import (
+    ACCOUNT,
     INBOX_ORIGIN,
+    REGION,
     Synthesized,
     as_list,
     get_att_arn,
     logical_id,
+    make_config,
     only_template,
+    plain_app,
     quietline_stack,
     resources,
 )
@@ -44,6 +52,9 @@ EXPECTED_ENVIRONMENT = {
     E.ENV_UNUSUAL_READS_THRESHOLD,
     E.ENV_AUDIT_TABLE_NAME,
     E.ENV_AUDIT_RETENTION_DAYS,
+    # The inbox is hosted here by default: CORS for its origin, the base of secure links.
+    E.ENV_INBOX_ORIGIN,
+    E.ENV_SECURE_LINK_BASE_URL,
 }
 # The settings accessors functions/wiring.py calls on the API's paths.
 SETTINGS_READ = (
@@ -116,6 +127,22 @@ def _actions_on(statements: list[dict[str, Any]], arns: list[Any]) -> set[str]:
     }
 
 
+def _hosted_origin(stack: QuietlineStack) -> dict[str, Any]:
+    """https://<the inbox distribution's domain>, as CloudFormation renders it."""
+    assert stack.web is not None
+    distribution = logical_id(stack.web.distribution)
+    return {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]}
+
+
+@pytest.fixture(scope="module")
+def no_inbox() -> tuple[QuietlineStack, dict[str, Any]]:
+    """Construction only (no nag run): no inbox here (web off) and none elsewhere."""
+    app = plain_app()
+    env = cdk.Environment(account=ACCOUNT, region=REGION)
+    stack = QuietlineStack(app, "Quietline", config=make_config(web={"enabled": False}), env=env)
+    return stack, Template.from_stack(stack).to_json()
+
+
 @pytest.fixture(scope="module")
 def tw_stack(twilio: Synthesized) -> QuietlineStack:
     return quietline_stack(twilio)
@@ -135,7 +162,12 @@ def test_every_route_is_a_method_and_only_public_routes_skip_the_authorizer(
     authorizer = {"Ref": logical_id(api.authorizer)}
     function_arn = get_att_arn(logical_id(api.function.function))
 
-    assert set(methods) == {(route.method, route.path) for route in ROUTES}
+    staff_methods = {
+        key
+        for key, method in methods.items()
+        if key[0] != "OPTIONS" and function_arn in method["Integration"]["Uri"]["Fn::Join"][1]
+    }
+    assert staff_methods == {(route.method, route.path) for route in ROUTES}
     for route in ROUTES:
         method = methods[(route.method, route.path)]
         if route.public:
@@ -246,19 +278,45 @@ def test_gateway_401_and_403_are_json_and_never_cached(
     for response in responses.values():
         headers = response["ResponseParameters"]
         assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
-        # No inbox origin configured: no CORS header at all.
-        assert not any("Access-Control" in header for header in headers)
+        # The inbox (its CloudFront origin) may read why a call failed; no other origin.
+        origin = _hosted_origin(stack)["Fn::Join"][1]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == {
+            "Fn::Join": ["", ["'" + origin[0], origin[1], "'"]]
+        }
         # JSON once API Gateway substitutes its (already quoted) error message.
         body = response["ResponseTemplates"]["application/json"]
         assert set(json.loads(body.replace("$context.error.messageString", '"?"'))) == {"error"}
 
 
-def test_without_an_inbox_origin_there_is_no_cors(
-    stack: QuietlineStack, template: dict[str, Any]
+def test_without_an_inbox_there_is_no_cors_and_no_secure_message_path(
+    no_inbox: tuple[QuietlineStack, dict[str, Any]],
 ) -> None:
+    stack, template = no_inbox
     methods = _methods(template, stack.staff_api)
     assert not any(http_method == "OPTIONS" for http_method, _ in methods)
     assert "Access-Control-Allow-Origin" not in json.dumps(template["Resources"])
+    assert stack.web is None and stack.staff_api.secure_links is None
+    assert not any(path.startswith("/secure/") for _, path in methods)
+
+
+def test_cors_admits_only_the_hosted_inbox(stack: QuietlineStack, template: dict[str, Any]) -> None:
+    methods = _methods(template, stack.staff_api)
+    preflights = {path: m for (verb, path), m in methods.items() if verb == "OPTIONS"}
+    origin = _hosted_origin(stack)["Fn::Join"][1]
+
+    assert {route.path for route in ROUTES} <= set(preflights)
+    for preflight in preflights.values():
+        (response,) = preflight["Integration"]["IntegrationResponses"]
+        allowed = response["ResponseParameters"][
+            "method.response.header.Access-Control-Allow-Origin"
+        ]
+        assert allowed == {"Fn::Join": ["", ["'" + origin[0], origin[1], "'"]]}
+        headers = response["ResponseParameters"][
+            "method.response.header.Access-Control-Allow-Headers"
+        ]
+        # The inbox's token and the secure page's session header, nothing else custom.
+        assert headers == f"'Authorization,{SESSION_HEADER},Content-Type'"
+    assert "'*'" not in json.dumps(template["Resources"])
 
 
 @twilio_group
@@ -327,6 +385,8 @@ def test_api_function_gets_exactly_the_settings_its_code_reads(
         stack.config.unusual_reads_per_15_minutes
     )
     assert variables[E.ENV_AUDIT_RETENTION_DAYS] == str(stack.config.audit_retention_days)
+    assert variables[E.ENV_INBOX_ORIGIN] == _hosted_origin(stack)
+    assert variables[E.ENV_SECURE_LINK_BASE_URL] == _hosted_origin(stack)
 
 
 def test_the_deployed_environment_satisfies_the_api_settings_code(
@@ -491,8 +551,15 @@ def test_outputs_give_the_inbox_the_api_url_and_the_pool(
     assert not any(key.startswith("StaffApi") for key in outputs)
 
 
-def test_no_inbox_means_no_public_secure_message_path(stack: QuietlineStack) -> None:
-    assert stack.staff_api.secure_links is None
+def test_secure_links_point_at_the_hosted_inbox(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    function = stack.staff_api.secure_links
+    assert function is not None and function.role is not stack.staff_api.function.role
+    variables = _props(template, function.function)["Environment"]["Variables"]
+    assert variables["QUIETLINE_SECURE_LINK_BASE_URL"] == _hosted_origin(stack)
+    # Its answers must be readable by the secure page (another origin than the API).
+    assert variables["QUIETLINE_INBOX_ORIGIN"] == _hosted_origin(stack)
 
 
 @twilio_group

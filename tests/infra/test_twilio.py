@@ -46,6 +46,7 @@ from tests.infra.conftest import (
 from tests.infra.shared_acknowledgements import (
     BACKUP_ROLE_RULE,
     function_acknowledgements,
+    secure_link_acknowledgements,
     staff_and_audit_acknowledgements,
 )
 
@@ -109,18 +110,8 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ),
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
     *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
-    # An inbox origin: the clients' public secure-message path and its own function.
-    *function_acknowledgements("Quietline/StaffApi/SecureLinkFunction"),
-    *(
-        (rule, f"Quietline/StaffApi/Api/Default/secure/{{token}}/{step}/{method}")
-        for method, step in (
-            ("POST", "challenge"),
-            ("POST", "verify"),
-            ("GET", "message"),
-            ("POST", "reply"),
-        )
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4")
-    ),
+    # An inbox hosted elsewhere (inbox_origin): the clients' secure-message path.
+    *secure_link_acknowledgements(),
 }
 
 

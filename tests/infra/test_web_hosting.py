@@ -1,0 +1,234 @@
+"""The web inbox on S3 + CloudFront (infra/constructs/web_hosting.py), in the default app.
+
+The viewer function is run in Node (the CDK's own runtime, on every machine that synths)
+exactly as synthesized, and every file `quietline web publish` uploads must be reachable
+through it; the headers policy must carry local mode's CSP and security headers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from cli.target import Target
+from cli.web import site_objects, web_config
+from infra.config import REPO_ROOT
+from infra.stack import QuietlineStack
+from infra.web_policy import SECURITY_HEADERS
+from tests.infra.conftest import ACCOUNT, REGION, logical_id, make_config, plain_app
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
+
+TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"  # the shape of secrets.token_urlsafe(24)
+
+
+def _props(template: dict[str, Any], construct: Any) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][logical_id(construct)]["Properties"]
+    return properties
+
+
+def _web(stack: QuietlineStack) -> Any:
+    assert stack.web is not None, "the default configuration hosts the inbox"
+    return stack.web
+
+
+def _viewer(template: dict[str, Any], stack: QuietlineStack, uris: list[str]) -> list[Any]:
+    """Each URI through the synthesized viewer-request function, in Node."""
+    code = _props(template, _web(stack).viewer_request)["FunctionCode"]
+    script = (
+        code
+        + "\nconst uris = JSON.parse(process.argv[1]);"
+        + "\nconsole.log(JSON.stringify(uris.map((uri) => {"
+        + "\n  const out = handler({ request: { uri: uri, method: 'GET', headers: {} } });"
+        + "\n  return out.statusCode ? out.statusCode : out.uri;"
+        + "\n})));"
+    )
+    node = shutil.which("node")
+    assert node, "Node.js runs the CDK; the same runtime runs the viewer function here"
+    result = subprocess.run(  # noqa: S603 - our own synthesized code, a fixed argv
+        [node, "-e", script, json.dumps(uris)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    answers: list[Any] = json.loads(result.stdout)
+    return answers
+
+
+def test_the_viewer_function_maps_the_pages_and_refuses_everything_else(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    cases = {
+        "/": "/index.html",
+        f"/s/{TOKEN}": "/secure.html",
+        "/app/main.js": "/app/main.js",
+        "/app/config.json": "/app/config.json",
+        # Only the shapes local mode serves: nothing else in the bucket is reachable.
+        "/index.html": 404,
+        "/secure.html": 404,
+        "/phone": 404,  # the phone simulator is local mode only
+        "/s/short": 404,
+        f"/s/{TOKEN}/extra": 404,
+        "/app/../index.html": 404,
+        "/app/.hidden.js": 404,
+        "/app/sub/dir.js": 404,
+        "/app/a%2Fb.js": 404,
+        "/app/notes.txt": 404,
+        "/local/demo": 404,
+    }
+    assert _viewer(template, stack, list(cases)) == list(cases.values())
+
+
+def test_every_published_file_is_reachable_and_nothing_local_only_is_published(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    target = Target("test", {"UserPoolClientId": "client", "ApiUrl": "https://api.example/prod"})
+    keys = [obj.key for obj in site_objects(REPO_ROOT / "web", web_config(target, stack.config))]
+    assert "phone.html" not in keys and "app/phone.js" not in keys
+    pages = {"index.html": "/", "secure.html": f"/s/{TOKEN}"}
+    uris = [pages.get(key, f"/{key}") for key in keys]
+    assert _viewer(template, stack, uris) == [f"/{key}" for key in keys]
+
+
+def test_the_bucket_is_private_and_read_only_by_this_distribution(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    web = _web(stack)
+    bucket = _props(template, web.bucket)
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logical_id(web.logs)}
+    policies = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+        and r["Properties"]["Bucket"] == {"Ref": logical_id(web.bucket)}
+    ]
+    (statements,) = policies
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    (read,) = allows
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert read["Action"] == "s3:GetObject"
+    source = json.dumps(read["Condition"]["StringEquals"]["AWS:SourceArn"])
+    assert logical_id(web.distribution) in source
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    assert {json.dumps(s["Condition"], sort_keys=True) for s in denies} >= {
+        json.dumps({"Bool": {"aws:SecureTransport": "false"}})
+    }
+
+
+def test_the_distribution_is_https_only_uncached_and_logged(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    web = _web(stack)
+    config = _props(template, web.distribution)["DistributionConfig"]
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    # AWS's managed CachingDisabled policy: a publish is live at once, nothing lingers.
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": logical_id(web.headers)}
+    (association,) = behavior["FunctionAssociations"]
+    assert association == {
+        "EventType": "viewer-request",
+        "FunctionARN": {"Fn::GetAtt": [logical_id(web.viewer_request), "FunctionARN"]},
+    }
+    (origin,) = config["Origins"]
+    assert "OriginAccessControlId" in origin and origin["S3OriginConfig"] == {
+        "OriginAccessIdentity": ""
+    }
+    assert config["Logging"]["Bucket"] == {
+        "Fn::GetAtt": [logical_id(web.logs), "RegionalDomainName"]
+    }
+    assert "Restrictions" not in config  # no geo restriction unless configured
+
+
+def test_the_headers_are_local_modes_with_hsts_and_the_apis_origin_in_the_csp(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    headers = _props(template, _web(stack).headers)["ResponseHeadersPolicyConfig"]
+    security = headers["SecurityHeadersConfig"]
+    csp_parts = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Join"][1]
+    csp = "".join(part if isinstance(part, str) else "<ref>" for part in csp_parts)
+    assert (
+        f"connect-src 'self' https://cognito-idp.{REGION}.<ref> https://<ref>.execute-api."
+        f"{REGION}.<ref>;" in csp
+    )
+    assert {"Ref": logical_id(stack.staff_api.api)} in csp_parts
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "require-trusted-types-for 'script'",
+    ):
+        assert directive in csp
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == SECURITY_HEADERS["Referrer-Policy"]
+    assert security["ContentTypeOptions"] == {"Override": True}
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
+    custom = {h["Header"]: h["Value"] for h in headers["CustomHeadersConfig"]["Items"]}
+    assert custom == {
+        name: SECURITY_HEADERS[name]
+        for name in ("Cross-Origin-Opener-Policy", "Permissions-Policy")
+    }
+
+
+def test_outputs_name_the_inbox_url_bucket_and_distribution(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    outputs = template["Outputs"]
+    web = _web(stack)
+    assert outputs["WebBucketName"]["Value"] == {"Ref": logical_id(web.bucket)}
+    assert outputs["WebDistributionId"]["Value"] == {"Ref": logical_id(web.distribution)}
+    assert outputs["WebUrl"]["Value"] == {
+        "Fn::Join": [
+            "",
+            ["https://", {"Fn::GetAtt": [logical_id(web.distribution), "DomainName"]}],
+        ]
+    }
+    assert "web publish" in outputs["WebUrl"]["Description"]
+
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-1111-2222-3333-444444444444"
+
+
+def test_a_custom_domain_gets_its_certificate_tls_1_2_and_is_the_secure_link_base() -> None:
+    """Construction only (no nag run): web.domain_name, its certificate and a country list."""
+    web = {
+        "domain_name": "inbox.harbor-counseling.example",
+        "certificate_arn": CERTIFICATE,
+        "allowed_countries": ["US"],
+    }
+    app = plain_app()
+    env = cdk.Environment(account=ACCOUNT, region=REGION)
+    stack = QuietlineStack(app, "Quietline", config=make_config(web=web), env=env)
+    template = Template.from_stack(stack).to_json()
+
+    config = _props(template, _web(stack).distribution)["DistributionConfig"]
+    assert config["Aliases"] == ["inbox.harbor-counseling.example"]
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": CERTIFICATE,
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+        "SslSupportMethod": "sni-only",
+    }
+    assert config["Restrictions"] == {
+        "GeoRestriction": {"Locations": ["US"], "RestrictionType": "whitelist"}
+    }
+    origin = "https://inbox.harbor-counseling.example"
+    assert template["Outputs"]["WebUrl"]["Value"] == origin
+    secure_links = stack.staff_api.secure_links
+    assert secure_links is not None
+    variables = _props(template, secure_links.function)["Environment"]["Variables"]
+    assert variables["QUIETLINE_SECURE_LINK_BASE_URL"] == origin
