@@ -199,7 +199,7 @@ _REPLICATION_REASON = (
 
 
 class SecurityTrail(Construct):
-    """The account's CloudTrail trail, its key, buckets, log group and alarms."""
+    """The account's CloudTrail trail, its buckets, log group and alarms."""
 
     def __init__(
         self,
@@ -219,7 +219,8 @@ class SecurityTrail(Construct):
         self.trail_arn = stack.format_arn(
             service="cloudtrail", resource="trail", resource_name=self.trail_name
         )
-        self.key = self._trail_key(config)
+        self.key = platform_key
+        self._allow_cloudtrail(platform_key, self.trail_arn)
         self.access_log_bucket = self._access_log_bucket(config)
         self.bucket = self._trail_bucket(config)
         self.log_group = logs.LogGroup(
@@ -236,21 +237,16 @@ class SecurityTrail(Construct):
         for bucket in (self.bucket, self.access_log_bucket):
             acknowledge(bucket, "HIPAA.Security-S3BucketReplicationEnabled", _REPLICATION_REASON)
 
-    # --- the trail key ---------------------------------------------------------------------
-    def _trail_key(self, config: QuietlineConfig) -> kms.Key:
-        stack = cdk.Stack.of(self)
-        key = kms.Key(
-            self,
-            "Key",
-            alias=f"alias/quietline-trail/{config.stack_name}",
-            description=f"Quietline {config.stack_name}: CloudTrail log files and their buckets",
-            enable_key_rotation=True,
-            # Without it the retained log files could not be read.
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            pending_window=cdk.Duration.days(30),
-        )
-        # CloudTrail encrypts log files for this trail only (the standard CloudTrail key
-        # policy: the trail's ARN as aws:SourceArn, this account's trails as context).
+    # --- the trail's use of the platform key ----------------------------------------------
+    @staticmethod
+    def _allow_cloudtrail(key: kms.IKey, trail_arn: str) -> None:
+        """CloudTrail encrypts log files of this trail only (the standard CloudTrail key
+        policy: the trail's ARN as aws:SourceArn, this account's trails as context).
+
+        The platform key, not a key of the trail's own: a third key would add $1 a month
+        to a practice's idle bill; these two statements admit CloudTrail for this one trail,
+        and the log files hold no PHI (docs/key-scheme.md)."""
+        stack = cdk.Stack.of(key)
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailToEncryptLogsOfThisTrail",
@@ -258,7 +254,7 @@ class SecurityTrail(Construct):
                 actions=["kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={
-                    "StringEquals": {"aws:SourceArn": self.trail_arn},
+                    "StringEquals": {"aws:SourceArn": trail_arn},
                     "StringLike": {
                         "kms:EncryptionContext:aws:cloudtrail:arn": (
                             f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
@@ -273,10 +269,9 @@ class SecurityTrail(Construct):
                 principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["kms:DescribeKey"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceArn": self.trail_arn}},
+                conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
             )
         )
-        return key
 
     # --- buckets -----------------------------------------------------------------------------
     def _bucket_retention_days(self, config: QuietlineConfig) -> int:

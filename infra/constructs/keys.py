@@ -136,7 +136,8 @@ class TenantKeys(Construct):
 
 
 class PlatformKey(Construct):
-    """The key for AWS services' encryption at rest: table, logs, SQS, SNS, backups."""
+    """The key for AWS services' encryption at rest: table, logs, SQS, SNS (the inbound
+    SMS topic included), backups and the CloudTrail trail's files."""
 
     def __init__(self, scope: Construct, id: str, *, config: QuietlineConfig) -> None:
         super().__init__(scope, id)
@@ -145,7 +146,9 @@ class PlatformKey(Construct):
             self,
             "Key",
             alias=f"alias/quietline-platform/{config.stack_name}",
-            description=f"Quietline {config.stack_name}: table, logs, queues, topics, backups",
+            description=(
+                f"Quietline {config.stack_name}: table, logs, queues, topics, backups, trail"
+            ),
         )
         # CloudWatch Logs encrypts log groups with this key (CloudWatchLogGroupEncrypted);
         # the service may use it only for log groups of this account and region.
@@ -174,6 +177,20 @@ class PlatformKey(Construct):
             )
         )
 
+    def allow_end_user_messaging(self) -> None:
+        """End User Messaging encrypts what it publishes to the inbound SMS topic, which
+        this key encrypts; only on behalf of this account's numbers and pools here.
+
+        The key then admits one more AWS service, for this account's sms-voice resources
+        only; a separate topic key would cost $1 a month more (docs/key-scheme.md)."""
+        allow_service_of_this_account(
+            self.key,
+            sid="AllowEndUserMessagingOfThisAccount",
+            service="sms-voice.amazonaws.com",
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            source_arn=sms_voice_arn_pattern(cdk.Stack.of(self)),
+        )
+
     def allow_event_rule_dead_letters(self) -> None:
         """EventBridge may write to the function DLQs (encrypted with this key) that
         catch events a rule of this account could not deliver."""
@@ -184,34 +201,6 @@ class PlatformKey(Construct):
             service="events.amazonaws.com",
             actions=["kms:GenerateDataKey", "kms:Decrypt"],
             source_arn=stack.format_arn(service="events", resource="rule", resource_name="*"),
-        )
-
-
-class SmsVoiceTopicKey(Construct):
-    """The key of the SNS topic AWS End User Messaging publishes inbound texts to.
-
-    A key of its own, not the platform key: the service principal sms-voice must be
-    allowed to generate data keys with it, and the platform key (table, logs, backups)
-    should admit no service beyond those storing Quietline's own data. About $1/month.
-    """
-
-    def __init__(self, scope: Construct, id: str, *, config: QuietlineConfig) -> None:
-        super().__init__(scope, id)
-        stack = cdk.Stack.of(self)
-        self.key = _customer_managed_key(
-            self,
-            "Key",
-            alias=f"alias/quietline-sms-inbound/{config.stack_name}",
-            description=f"Quietline {config.stack_name}: inbound SMS topic (End User Messaging)",
-        )
-        # End User Messaging encrypts what it publishes to the encrypted topic; only on
-        # behalf of this account's phone numbers and pools in this region.
-        allow_service_of_this_account(
-            self.key,
-            sid="AllowEndUserMessagingOfThisAccount",
-            service="sms-voice.amazonaws.com",
-            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-            source_arn=sms_voice_arn_pattern(stack),
         )
 
 

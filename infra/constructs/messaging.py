@@ -40,7 +40,7 @@ from functions.core.settings import (
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.function import QuietlineFunction
-from infra.constructs.keys import PlatformKey, SmsVoiceTopicKey, TenantKeys, sms_voice_arn_pattern
+from infra.constructs.keys import PlatformKey, TenantKeys, sms_voice_arn_pattern
 from infra.constructs.message_store import MessageStore
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueue, MessageQueues
@@ -289,14 +289,14 @@ class Messaging(Construct):
     # --- carrier "aws": End User Messaging ----------------------------------------------
     def _aws_inbound(self) -> None:
         stack = cdk.Stack.of(self)
-        topic_key = SmsVoiceTopicKey(self, "InboundSmsKey", config=self._config)
+        self._platform_key.allow_end_user_messaging()
         self.inbound_topic = topic = sns.Topic(
             self,
             "InboundSmsTopic",
             display_name="Quietline inbound SMS",
             # SNSEncryptedKMS: inbound texts are PHI; the key admits sms-voice only for
             # this account's resources (keys.py).
-            master_key=topic_key.key,
+            master_key=self._platform_key.key,
             # AwsSolutions-SNS3 / 164.312(e)(1): no plain-HTTP publishing.
             enforce_ssl=True,
         )

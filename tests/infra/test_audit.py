@@ -227,10 +227,12 @@ def test_trail_waits_for_its_bucket_policy_key_and_role(
         assert logical_id(construct) in depends_on
 
 
-# --- the trail key --------------------------------------------------------------------------------
-def test_trail_key_rotates_is_retained_and_serves_only_this_trail(
+# --- the trail's key (the platform key) ----------------------------------------------------------
+def test_the_platform_key_serves_cloudtrail_for_this_trail_only_and_never_decrypts(
     stack: QuietlineStack, template: dict[str, Any]
 ) -> None:
+    # No third key for the trail ($1 a month): the platform key, with CloudTrail scoped.
+    assert _trail(stack).key is stack.platform_key.key
     key = _resource(template, _trail(stack).key)
     cloudtrail = [
         s
@@ -247,9 +249,9 @@ def test_trail_key_rotates_is_retained_and_serves_only_this_trail(
     assert encrypt["Condition"]["StringLike"] == {
         "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
     }
-    # The platform key (the tables, logs, backups) admits no CloudTrail.
-    platform_policy = _props(template, stack.platform_key.key)["KeyPolicy"]
-    assert "cloudtrail.amazonaws.com" not in json.dumps(platform_policy)
+    # CloudTrail only encrypts: it can never decrypt anything under the platform key.
+    actions = {action for s in cloudtrail for action in as_list(s["Action"])}
+    assert actions == {"kms:GenerateDataKey*", "kms:DescribeKey"}
 
 
 # --- the buckets ----------------------------------------------------------------------------------
