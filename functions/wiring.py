@@ -1,6 +1,9 @@
 """Composition root: builds each service from its adapters once per Lambda instance.
 
 Handlers ask for a service here; tests and local mode replace a port with `override`.
+The adapters most handlers share are imported with this module; a service that only some
+handlers use is imported by its factory, so a handler loads only what it builds. A
+handler whose every request uses such a service imports it itself, at init.
 """
 
 from __future__ import annotations
@@ -8,30 +11,40 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from functions.carriers.models import Carrier
 from functions.core.clock import Clock, SystemClock
 from functions.core.observability import PowertoolsMetrics
-from functions.core.settings import api_settings, audit_settings, core_settings, messaging_settings
+from functions.core.settings import (
+    ENV_SECURE_LINK_BASE_URL,
+    api_settings,
+    audit_settings,
+    core_settings,
+    messaging_settings,
+    retry_queue_url,
+    secure_link_base_url,
+)
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
-from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
-from functions.dal.notifier import SnsStaffNotifier
 from functions.dal.queue import SqsQueue
-from functions.logic.access import SessionGuard
-from functions.logic.admin import AdminService
-from functions.logic.audit import AuditSink
-from functions.logic.delivery import Sweeper
-from functions.logic.inbound import InboundService
-from functions.logic.inbox import InboxService
-from functions.logic.outbound import OutboundService, SenderService
-from functions.logic.read_watch import ReadVolumeWatch
-from functions.logic.secure_links import SecureLinkService
-from functions.logic.staff_users import StaffAdminService
 from functions.logic.tenants import TenantDirectory
+
+if TYPE_CHECKING:
+    from functions.carriers.models import Carrier
+    from functions.dal.audit_log import DynamoDbAuditLog
+    from functions.dal.notifier import SnsStaffNotifier
+    from functions.logic.access import SessionGuard
+    from functions.logic.admin import AdminService
+    from functions.logic.audit import AuditSink
+    from functions.logic.delivery import Sweeper
+    from functions.logic.inbound import InboundService
+    from functions.logic.inbox import InboxService
+    from functions.logic.outbound import OutboundService, SenderService
+    from functions.logic.read_watch import ReadVolumeWatch
+    from functions.logic.secure_links import SecureLinkService
+    from functions.logic.staff_users import StaffAdminService
 
 _overrides: dict[str, Any] = {}
 
@@ -54,7 +67,10 @@ def store() -> MessageStore:
 
 @cache
 def cipher() -> EnvelopeCipher:
-    return _overrides.get("cipher") or EnvelopeCipher(KmsDataKeyProvider())
+    # A whole page (at most 100) decrypts in one KMS wave; the clients' pools match.
+    return _overrides.get("cipher") or EnvelopeCipher(
+        KmsDataKeyProvider(), max_parallel_decrypts=aws.MAX_PARALLEL_CALLS
+    )
 
 
 @cache
@@ -110,18 +126,20 @@ def outbound_queue() -> SqsQueue:
 
 @cache
 def retry_queue() -> SqsQueue:
-    from functions.core.settings import retry_queue_url  # noqa: PLC0415
-
     return _overrides.get("retry_queue") or SqsQueue(retry_queue_url())
 
 
 @cache
 def notifier() -> SnsStaffNotifier:
+    from functions.dal.notifier import SnsStaffNotifier  # noqa: PLC0415
+
     return _overrides.get("notifier") or SnsStaffNotifier(messaging_settings().staff_topic_arn)
 
 
 @cache
 def inbound_service() -> InboundService:
+    from functions.logic.inbound import InboundService  # noqa: PLC0415
+
     return InboundService(
         directory(), store(), cipher(), outbound_queue(), notifier(), clock(), metrics()
     )
@@ -129,21 +147,29 @@ def inbound_service() -> InboundService:
 
 @cache
 def outbound_service() -> OutboundService:
+    from functions.logic.outbound import OutboundService  # noqa: PLC0415
+
     return OutboundService(directory(), store(), cipher(), outbound_queue(), clock(), metrics())
 
 
 @cache
 def sender_service() -> SenderService:
+    from functions.logic.outbound import SenderService  # noqa: PLC0415
+
     return SenderService(directory(), store(), cipher(), carrier(), clock(), metrics())
 
 
 @cache
 def sweeper() -> Sweeper:
+    from functions.logic.delivery import Sweeper  # noqa: PLC0415
+
     return Sweeper(store(), outbound_queue(), clock(), metrics())
 
 
 @cache
 def audit_log() -> DynamoDbAuditLog:
+    from functions.dal.audit_log import DynamoDbAuditLog  # noqa: PLC0415
+
     settings = audit_settings()
     return DynamoDbAuditLog(
         aws.dynamodb_table(settings.table_name), retention_days=settings.retention_days
@@ -158,6 +184,7 @@ def audit_sink() -> AuditSink:
 @cache
 def session_guard() -> SessionGuard:
     from functions.dal.sessions import SessionStore  # noqa: PLC0415 - API path only
+    from functions.logic.access import SessionGuard  # noqa: PLC0415
 
     sessions = _overrides.get("sessions") or SessionStore(store().table)
     return SessionGuard(sessions, clock(), timedelta(minutes=api_settings().idle_timeout_minutes))
@@ -166,6 +193,7 @@ def session_guard() -> SessionGuard:
 @cache
 def read_watch() -> ReadVolumeWatch:
     from functions.dal.sessions import ReadCounterStore  # noqa: PLC0415 - API path only
+    from functions.logic.read_watch import ReadVolumeWatch  # noqa: PLC0415
 
     return ReadVolumeWatch(
         ReadCounterStore(store().table),
@@ -179,6 +207,7 @@ def read_watch() -> ReadVolumeWatch:
 @cache
 def admin_service() -> AdminService:
     from functions.dal.kms_keys import KmsKeyAdmin  # noqa: PLC0415 - operator path only
+    from functions.logic.admin import AdminService  # noqa: PLC0415
 
     keys = _overrides.get("key_admin") or KmsKeyAdmin()
     return AdminService(store(), cipher(), inbox_service(), keys, audit_sink(), clock())
@@ -186,7 +215,7 @@ def admin_service() -> AdminService:
 
 @cache
 def inbox_service() -> InboxService:
-    from functions.core.settings import ENV_SECURE_LINK_BASE_URL  # noqa: PLC0415
+    from functions.logic.inbox import InboxService  # noqa: PLC0415
 
     # Without a public page for clients (the inbox), secure-link sends are refused cleanly.
     links = secure_links if os.environ.get(ENV_SECURE_LINK_BASE_URL) else None
@@ -195,8 +224,8 @@ def inbox_service() -> InboxService:
 
 @cache
 def secure_links() -> SecureLinkService:
-    from functions.core.settings import secure_link_base_url  # noqa: PLC0415
     from functions.dal.secure_links import SecureLinkStore  # noqa: PLC0415
+    from functions.logic.secure_links import SecureLinkService  # noqa: PLC0415
 
     return SecureLinkService(
         SecureLinkStore(store().table),
@@ -215,6 +244,7 @@ def secure_links() -> SecureLinkService:
 @cache
 def staff_admin_service() -> StaffAdminService:
     from functions.dal.users import CognitoUserDirectory  # noqa: PLC0415 - API path only
+    from functions.logic.staff_users import StaffAdminService  # noqa: PLC0415
 
     users = _overrides.get("users") or CognitoUserDirectory(api_settings().user_pool_id)
     return StaffAdminService(users, session_guard())

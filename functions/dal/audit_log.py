@@ -10,14 +10,15 @@ retry, so the chain never forks.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.core.errors import ConflictError
+from functions.core.concurrency import start
+from functions.core.errors import ConflictError, QuietlineError
 from functions.dal import aws
 from functions.dal.schema import (
     AUDIT_PARTITION_KEY,
@@ -37,6 +38,14 @@ def _pk(tenant_id: str) -> str:
     return f"AUDIT#{tenant_id}"
 
 
+def _partition(tenant_id: str) -> dict[str, Any]:
+    return {
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": AUDIT_PARTITION_KEY},
+        "ExpressionAttributeValues": {":pk": _pk(tenant_id)},
+    }
+
+
 def _seq(number: int) -> str:
     return f"{number:012d}"
 
@@ -54,12 +63,24 @@ class DynamoDbAuditLog:
     """AuditSink that appends to the chain; also reads it for export and verification."""
 
     def __init__(self, table: Any, *, retention_days: int) -> None:
-        self._table = table
+        self._table = aws.TableClient(table)
         self._retention_seconds = retention_days * 86_400
+        self._heads_read_ahead: dict[str, Future[ChainedEvent | None]] = {}
+
+    def expect(self, tenant_id: str) -> None:
+        """Read the tenant's chain head now, while the caller does its own work.
+
+        The next `record` for the tenant then appends in one round trip, not two. The
+        head may be stale by then (another writer appended): the conditional put fails
+        and `record` re-reads, exactly as for any concurrent writer, so the chain holds.
+        """
+        self._heads_read_ahead[tenant_id] = start(lambda: self._head(tenant_id))
 
     def record(self, event: AuditEvent) -> None:
+        read_ahead = self._heads_read_ahead.pop(event.tenant_id, None)
         for _ in range(_MAX_ATTEMPTS):
-            head = self._head(event.tenant_id)
+            head = self._head(event.tenant_id, read_ahead)
+            read_ahead = None
             seq = head.seq + 1 if head else 1
             previous = head.hash if head else GENESIS
             item: dict[str, Any] = {
@@ -83,10 +104,17 @@ class DynamoDbAuditLog:
                 raise aws.translate(error, "PutItem audit") from None
         raise ConflictError("audit chain busy: too many concurrent writers")
 
-    def _head(self, tenant_id: str) -> ChainedEvent | None:
+    def _head(
+        self, tenant_id: str, read_ahead: Future[ChainedEvent | None] | None = None
+    ) -> ChainedEvent | None:
+        if read_ahead is not None:
+            try:
+                return read_ahead.result()
+            except QuietlineError:
+                pass  # read it again below: the fault may have been transient
         try:
             items = self._table.query(
-                KeyConditionExpression=Key(AUDIT_PARTITION_KEY).eq(_pk(tenant_id)),
+                **_partition(tenant_id),
                 ScanIndexForward=False,
                 Limit=1,
                 ConsistentRead=True,
@@ -97,21 +125,17 @@ class DynamoDbAuditLog:
 
     def chain(self, tenant_id: str) -> Iterator[ChainedEvent]:
         """Every link of the tenant's chain, in sequence order (for verification)."""
-        yield from self._query(
-            {
-                "KeyConditionExpression": Key(AUDIT_PARTITION_KEY).eq(_pk(tenant_id)),
-                "ConsistentRead": True,
-            }
-        )
+        yield from self._query({**_partition(tenant_id), "ConsistentRead": True})
 
     def between(self, tenant_id: str, start: str, end: str) -> Iterator[ChainedEvent]:
         """Events with start <= at < end (ISO-8601), oldest first (for export)."""
         yield from self._query(
             {
                 "IndexName": AUDIT_TIME_INDEX,
-                "KeyConditionExpression": Key(AUDIT_PARTITION_KEY).eq(_pk(tenant_id))
                 # at_seq is "<at>#<seq>": an event at exactly `end` sorts after `end`.
-                & Key(AUDIT_TIME_KEY).between(start, end),
+                "KeyConditionExpression": "#pk = :pk AND #at BETWEEN :start AND :end",
+                "ExpressionAttributeNames": {"#pk": AUDIT_PARTITION_KEY, "#at": AUDIT_TIME_KEY},
+                "ExpressionAttributeValues": {":pk": _pk(tenant_id), ":start": start, ":end": end},
             }
         )
 

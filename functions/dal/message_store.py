@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.core.errors import (
@@ -173,6 +172,7 @@ class MessageStore:
 
     def __init__(self, table: Any) -> None:
         self._table = table
+        self._db = aws.TableClient(table)  # safe to call from several threads at once
 
     @property
     def table(self) -> Any:
@@ -186,9 +186,7 @@ class MessageStore:
         """UpdateItem on an item that must exist; NotFoundError names `what` otherwise."""
         with _dynamodb(f"UpdateItem {what}"):
             try:
-                self._table.update_item(
-                    Key=key, ConditionExpression="attribute_exists(pk)", **update
-                )
+                self._db.update_item(Key=key, ConditionExpression="attribute_exists(pk)", **update)
             except ClientError as error:
                 if aws.error_code(error) == "ConditionalCheckFailedException":
                     raise NotFoundError(f"{what} not found") from None
@@ -210,7 +208,7 @@ class MessageStore:
         if tenant.index_key_record:
             item["index_key_record"] = tenant.index_key_record
         with _dynamodb("PutItem tenant"):
-            self._table.put_item(Item=item)
+            self._db.put_item(Item=item)
 
     def update_tenant_profile(self, tenant: Tenant) -> None:
         """Refresh display fields without touching the index key or the wiped flag."""
@@ -231,7 +229,7 @@ class MessageStore:
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         with _dynamodb("GetItem tenant"):
-            item = self._table.get_item(
+            item = self._db.get_item(
                 Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: "PROFILE"},
                 ConsistentRead=True,
             ).get("Item")
@@ -277,7 +275,7 @@ class MessageStore:
         """Map a business number to a tenant; refuse to steal another tenant's number."""
         with _dynamodb("PutItem number"):
             try:
-                self._table.put_item(
+                self._db.put_item(
                     Item={
                         PARTITION_KEY: _number_pk(number),
                         SORT_KEY: "NUMBER",
@@ -293,7 +291,7 @@ class MessageStore:
 
     def tenant_id_for_number(self, number: str) -> str:
         with _dynamodb("GetItem number"):
-            item = self._table.get_item(
+            item = self._db.get_item(
                 Key={PARTITION_KEY: _number_pk(number), SORT_KEY: "NUMBER"}
             ).get("Item")
         if not item:
@@ -303,7 +301,7 @@ class MessageStore:
     # --- conversations ----------------------------------------------------------------
     def get_conversation(self, tenant_id: str, conversation_id: str) -> Conversation:
         with _dynamodb("GetItem conversation"):
-            item = self._table.get_item(
+            item = self._db.get_item(
                 Key={
                     PARTITION_KEY: _tenant_pk(tenant_id),
                     SORT_KEY: _conversation_sk(conversation_id),
@@ -332,30 +330,37 @@ class MessageStore:
         """
         index = CONVERSATIONS_BY_ACTIVITY
         start = _decode_cursor(cursor, {index.partition_key: _activity_pk(tenant_id)})
+        names = {"#gpk": index.partition_key}
+        values: dict[str, Any] = {":gpk": _activity_pk(tenant_id)}
+        conditions: list[str] = []
+        if visible_to is not None or assigned_to is not None or unassigned_only:
+            names["#assigned"] = "assigned_to"
+        if visible_to is not None:
+            conditions.append("(attribute_not_exists(#assigned) OR #assigned = :me)")
+            values[":me"] = visible_to
+        if unread_only:
+            conditions.append("#unread > :zero")
+            names["#unread"] = "unread_count"
+            values[":zero"] = 0
+        if assigned_to is not None:
+            conditions.append("#assigned = :assignee")
+            values[":assignee"] = assigned_to
+        if unassigned_only:
+            conditions.append("attribute_not_exists(#assigned)")
         query: dict[str, Any] = {
             "IndexName": index.name,
-            "KeyConditionExpression": Key(index.partition_key).eq(_activity_pk(tenant_id)),
+            "KeyConditionExpression": "#gpk = :gpk",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "Limit": _clamp(limit),
         }
-        conditions: list[ConditionBase] = []
-        if visible_to is not None:
-            conditions.append(Attr("assigned_to").not_exists() | Attr("assigned_to").eq(visible_to))
-        if unread_only:
-            conditions.append(Attr("unread_count").gt(0))
-        if assigned_to is not None:
-            conditions.append(Attr("assigned_to").eq(assigned_to))
-        if unassigned_only:
-            conditions.append(Attr("assigned_to").not_exists())
         if conditions:
-            combined: ConditionBase = conditions[0]
-            for condition in conditions[1:]:
-                combined = combined & condition
-            query["FilterExpression"] = combined
+            query["FilterExpression"] = " AND ".join(conditions)
         if start:
             query["ExclusiveStartKey"] = start
         with _dynamodb("Query conversations"):
-            response = self._table.query(**query)
+            response = self._db.query(**query)
         return Page(
             [_conversation_from_item(i) for i in response.get("Items", [])],
             _encode_cursor(response.get("LastEvaluatedKey")),
@@ -386,7 +391,7 @@ class MessageStore:
         `change` records an opt-out/opt-in or auto-reply in the same transaction, so a
         crash can never keep the message but lose the client's STOP.
         """
-        table_name = self._table.name
+        table_name = self._db.name
         guarded = bool(message.carrier and message.carrier_message_id)
         actions: list[dict[str, Any]] = []
         if guarded:
@@ -408,7 +413,7 @@ class MessageStore:
         )
         with _dynamodb("TransactWriteItems message"):
             try:
-                self._table.meta.client.transact_write_items(TransactItems=actions)
+                self._db.transact_write_items(TransactItems=actions)
             except ClientError as error:
                 if aws.error_code(error) != "TransactionCanceledException":
                     raise
@@ -528,7 +533,7 @@ class MessageStore:
             item["consent"] = consent.to_item()
         with _dynamodb("PutItem conversation"):
             try:
-                self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+                self._db.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
             except ClientError as error:
                 if aws.error_code(error) == "ConditionalCheckFailedException":
                     raise ConflictError("conversation already exists") from None
@@ -585,12 +590,14 @@ class MessageStore:
         with _dynamodb("delete conversation"):
             while True:
                 query: dict[str, Any] = {
-                    "KeyConditionExpression": Key(PARTITION_KEY).eq(pk),
-                    "ProjectionExpression": "pk, sk",
+                    "KeyConditionExpression": "#pk = :pk",
+                    "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+                    "ExpressionAttributeValues": {":pk": pk},
+                    "ProjectionExpression": "#pk, #sk",
                 }
                 if start:
                     query["ExclusiveStartKey"] = start
-                response = self._table.query(**query)
+                response = self._db.query(**query)
                 with self._table.batch_writer() as batch:
                     for item in response.get("Items", []):
                         batch.delete_item(Key={PARTITION_KEY: item["pk"], SORT_KEY: item["sk"]})
@@ -598,7 +605,7 @@ class MessageStore:
                 start = response.get("LastEvaluatedKey")
                 if not start:
                     break
-            self._table.delete_item(
+            self._db.delete_item(
                 Key={
                     PARTITION_KEY: _tenant_pk(tenant_id),
                     SORT_KEY: _conversation_sk(conversation_id),
@@ -609,7 +616,7 @@ class MessageStore:
     # --- message templates ------------------------------------------------------------
     def put_template(self, tenant_id: str, template: MessageTemplate) -> None:
         with _dynamodb("PutItem template"):
-            self._table.put_item(
+            self._db.put_item(
                 Item={
                     PARTITION_KEY: _tenant_pk(tenant_id),
                     SORT_KEY: f"TEMPLATE#{template.template_id}",
@@ -622,15 +629,16 @@ class MessageStore:
 
     def list_templates(self, tenant_id: str) -> list[MessageTemplate]:
         with _dynamodb("Query templates"):
-            items = self._table.query(
-                KeyConditionExpression=Key(PARTITION_KEY).eq(_tenant_pk(tenant_id))
-                & Key(SORT_KEY).begins_with("TEMPLATE#")
+            items = self._db.query(
+                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+                ExpressionAttributeValues={":pk": _tenant_pk(tenant_id), ":prefix": "TEMPLATE#"},
             ).get("Items", [])
         return [_template_from_item(i) for i in items]
 
     def get_template(self, tenant_id: str, template_id: str) -> MessageTemplate:
         with _dynamodb("GetItem template"):
-            item = self._table.get_item(
+            item = self._db.get_item(
                 Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: f"TEMPLATE#{template_id}"}
             ).get("Item")
         if not item:
@@ -640,7 +648,7 @@ class MessageStore:
     def delete_template(self, tenant_id: str, template_id: str) -> None:
         with _dynamodb("DeleteItem template"):
             try:
-                self._table.delete_item(
+                self._db.delete_item(
                     Key={PARTITION_KEY: _tenant_pk(tenant_id), SORT_KEY: f"TEMPLATE#{template_id}"},
                     ConditionExpression="attribute_exists(pk)",
                 )
@@ -651,7 +659,7 @@ class MessageStore:
 
     def get_message(self, ref: MessageRef) -> Message:
         with _dynamodb("GetItem message"):
-            item = self._table.get_item(
+            item = self._db.get_item(
                 Key={
                     PARTITION_KEY: _messages_pk(ref.tenant_id, ref.conversation_id),
                     SORT_KEY: _message_sk(ref.message_id),
@@ -669,14 +677,16 @@ class MessageStore:
         pk = _messages_pk(tenant_id, conversation_id)
         start = _decode_cursor(cursor, {PARTITION_KEY: pk})
         query: dict[str, Any] = {
-            "KeyConditionExpression": Key(PARTITION_KEY).eq(pk) & Key(SORT_KEY).begins_with("MSG#"),
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+            "ExpressionAttributeValues": {":pk": pk, ":prefix": "MSG#"},
             "ScanIndexForward": False,
             "Limit": _clamp(limit),
         }
         if start:
             query["ExclusiveStartKey"] = start
         with _dynamodb("Query messages"):
-            response = self._table.query(**query)
+            response = self._db.query(**query)
         return Page(
             [_message_from_item(i) for i in response.get("Items", [])],
             _encode_cursor(response.get("LastEvaluatedKey")),
@@ -684,7 +694,7 @@ class MessageStore:
 
     def find_by_carrier_id(self, carrier: str, carrier_message_id: str) -> MessageRef:
         with _dynamodb("GetItem carrier id"):
-            item = self._table.get_item(
+            item = self._db.get_item(
                 Key={PARTITION_KEY: _carrier_pk(carrier, carrier_message_id), SORT_KEY: "CARRIER"}
             ).get("Item")
         if not item:
@@ -726,7 +736,7 @@ class MessageStore:
         }
         pending = PENDING_OUTBOUND
         update: dict[str, Any] = {
-            "TableName": self._table.name,
+            "TableName": self._db.name,
             "Key": key,
             # Leaving `queued` takes the message off the sweeper's pending index.
             "UpdateExpression": "SET "
@@ -742,10 +752,10 @@ class MessageStore:
         if carrier and carrier_message_id:
             # The pointer lets status callbacks that carry only the carrier id find us.
             pointer = _carrier_item(carrier, carrier_message_id, ref)
-            actions.append({"Put": {"TableName": self._table.name, "Item": pointer}})
+            actions.append({"Put": {"TableName": self._db.name, "Item": pointer}})
         with _dynamodb("TransactWriteItems status"):
             try:
-                self._table.meta.client.transact_write_items(TransactItems=actions)
+                self._db.transact_write_items(TransactItems=actions)
             except ClientError as error:
                 if aws.error_code(error) != "TransactionCanceledException":
                     raise
@@ -756,15 +766,17 @@ class MessageStore:
                 raise
         return True
 
-    def claim_for_sending(self, ref: MessageRef, *, now: str, lease_until: str) -> bool:
-        """Take a queued message for one sender; False if sent, failed or claimed already.
+    def claim_for_sending(self, ref: MessageRef, *, now: str, lease_until: str) -> Message | None:
+        """Take a queued message for one sender and return it as claimed; None if it is
+        sent, failed, claimed already or absent (the caller reads it to tell which).
 
         SQS delivers at least once, so two senders can hold the same message: the lease
-        makes sure only one calls the carrier while it is valid.
+        makes sure only one calls the carrier while it is valid. The claim returns the
+        item, so a send needs no read before it.
         """
         with _dynamodb("UpdateItem claim"):
             try:
-                self._table.update_item(
+                response = self._db.update_item(
                     Key={
                         PARTITION_KEY: _messages_pk(ref.tenant_id, ref.conversation_id),
                         SORT_KEY: _message_sk(ref.message_id),
@@ -781,21 +793,23 @@ class MessageStore:
                         ":queued": MessageStatus.QUEUED.value,
                         ":one": 1,
                     },
+                    ReturnValues="ALL_NEW",
                 )
             except ClientError as error:
                 if aws.error_code(error) == "ConditionalCheckFailedException":
-                    return False
+                    return None
                 raise
-        return True
+        return _message_from_item(response["Attributes"])
 
     def list_pending(self, *, created_before: str, limit: int = 100) -> list[PendingMessage]:
         """Outbound messages still queued that were created before `created_before`."""
         index = PENDING_OUTBOUND
         with _dynamodb("Query pending"):
-            response = self._table.query(
+            response = self._db.query(
                 IndexName=index.name,
-                KeyConditionExpression=Key(index.partition_key).eq(_PENDING_PK)
-                & Key(index.sort_key).lt(created_before),
+                KeyConditionExpression="#gpk = :gpk AND #gsk < :before",
+                ExpressionAttributeNames={"#gpk": index.partition_key, "#gsk": index.sort_key},
+                ExpressionAttributeValues={":gpk": _PENDING_PK, ":before": created_before},
                 Limit=_clamp(limit),
             )
         return [

@@ -39,7 +39,7 @@ def _key(token_hash: str) -> dict[str, str]:
 
 class SecureLinkStore:
     def __init__(self, table: Any) -> None:
-        self._table = table
+        self._table = aws.TableClient(table)
 
     def _update(self, token_hash: str, **kwargs: Any) -> dict[str, Any] | None:
         try:

@@ -22,7 +22,7 @@ def _pk(tenant_id: str, user_id: str) -> str:
 
 class SessionStore:
     def __init__(self, table: Any) -> None:
-        self._table = table
+        self._table = aws.TableClient(table)
 
     def touch_session(
         self,
@@ -45,7 +45,7 @@ class SessionStore:
         pk = _pk(tenant_id, user_id)
         name = self._table.name
         try:
-            self._table.meta.client.transact_write_items(
+            self._table.transact_write_items(
                 TransactItems=[
                     {
                         "ConditionCheck": {
@@ -106,7 +106,7 @@ class ReadCounterStore:
     """Per-user read counts per time window (the breach early-warning), with TTL."""
 
     def __init__(self, table: Any) -> None:
-        self._table = table
+        self._table = aws.TableClient(table)
 
     def count_read(self, tenant_id: str, user_id: str, window: str, *, expires_at: int) -> int:
         try:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions import wiring
 from functions.core.clock import iso
+from functions.core.concurrency import run_concurrently
 from functions.core.errors import (
     ConflictError,
     ConsentRequiredError,
@@ -37,11 +38,16 @@ from functions.core.errors import (
 )
 from functions.core.models import AfterHours, ConsentMode, TenantSettings
 from functions.core.observability import logger
-from functions.core.settings import inbox_origin
-from functions.handlers._entry import lambda_entry
+from functions.dal import audit_log, sessions  # noqa: F401 - see below
+from functions.handlers._entry import for_the_browser, lambda_entry
+from functions.logic import read_watch  # noqa: F401 - see below
 from functions.logic.access import Principal, Role, principal_from_claims, require_admin
 from functions.logic.audit import AuditEvent, Outcome
-from functions.logic.inbox import ConversationFilter
+from functions.logic.inbox import SESSION_CONFIRMED_HERE, ConversationFilter
+
+# Every request's guard touches the session, audits and counts reads: wiring builds those
+# on demand, so their modules are imported here, at init. Only the user-admin routes'
+# Cognito adapter, secure-link sends and contact creation's number parser load on first use.
 
 API_TITLE = "Quietline staff API"
 API_VERSION = "1.0.0"
@@ -126,35 +132,31 @@ def _guarded(
         who: Principal | None = None
         try:
             who = principal_from_claims(_claims())
-            wiring.session_guard().touch(who)
-            if policy.admin_only:
-                require_admin(who)
-            resolver.append_context(principal=who)  # type: ignore[no-untyped-call]
-            response = next_middleware(resolver)
+            if policy.audit:
+                wiring.audit_sink().expect(who.tenant_id)  # the chain head, read meanwhile
+            # Reads whose service confirms the session itself overlap the idle-logoff touch.
+            overlap = policy.audit in SESSION_CONFIRMED_HERE
+            with wiring.session_guard().session_for(who, overlap=overlap) as who:
+                if policy.admin_only:
+                    require_admin(who)
+                resolver.append_context(principal=who)  # type: ignore[no-untyped-call]
+                response = next_middleware(resolver)
         except Exception as error:
             _audit(policy, _outcome_of(error), who)
             raise
-        _audit(policy, Outcome.SUCCESS if response.status_code < 400 else Outcome.ERROR, who)
-        if policy.audit and response.status_code < 400:
-            wiring.read_watch().observe(who, policy.audit)
+        outcome = Outcome.SUCCESS if response.status_code < 400 else Outcome.ERROR
+        caller, action = who, policy.audit
+        if action and response.status_code < 400:
+            # Both finish before the response leaves; the counter needs nothing from the audit.
+            watch = wiring.read_watch()
+            run_concurrently(
+                lambda: _audit(policy, outcome, caller), lambda: watch.observe(caller, action)
+            )
+        else:
+            _audit(policy, outcome, caller)
         return response
 
     return middleware
-
-
-def _no_store(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    # PHI must not be kept by browsers or intermediaries.
-    response = next_middleware(resolver)
-    response.headers["Cache-Control"] = "no-store"
-    origin = inbox_origin()
-    if origin:
-        # Only the practice's inbox may read responses in a browser; never "*".
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
-    return response
-
-
-app.use(middlewares=[_no_store])
 
 
 # --- errors: one place ----------------------------------------------------------------
@@ -242,7 +244,8 @@ def _no_route(error: Exception) -> Response[Any]:
 
 # --- request bodies -------------------------------------------------------------------
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A body's validator is built when a request first needs it (one route's), not at import.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class SendMessage(_Body):
@@ -558,4 +561,4 @@ def openapi_schema() -> dict[str, Any]:
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return for_the_browser(app.resolve(event, context))

@@ -7,13 +7,16 @@ never from an id in the request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from functions.core.clock import Clock, iso
+from functions.core.concurrency import start
 from functions.core.errors import ForbiddenError, SessionExpiredError, UnauthorizedError
 from functions.core.models import Conversation
 
@@ -26,6 +29,17 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class SessionCheck:
+    """A session touch in flight: `confirm` waits for it and raises if the session is dead."""
+
+    def __init__(self, touched: Future[bool]) -> None:
+        self._touched = touched
+
+    def confirm(self) -> None:
+        if not self._touched.result():
+            raise SessionExpiredError("session ended: sign in again")
+
+
 @dataclass(frozen=True)
 class Principal:
     user_id: str  # Cognito `sub`
@@ -33,10 +47,21 @@ class Principal:
     role: Role
     session_id: str  # stable across token refreshes of one sign-in
     auth_time: int  # epoch seconds of the sign-in (kept by refreshed tokens)
+    # Set while the idle-logoff touch is still in flight (SessionGuard.session_for).
+    session: SessionCheck | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def confirm_session(self) -> None:
+        """Wait for the session touch if it is still in flight; raise if the session is dead.
+
+        Call it before anything is decrypted, returned or changed (a no-op once the touch
+        has been confirmed, and for a principal whose session was confirmed up front).
+        """
+        if self.session is not None:
+            self.session.confirm()
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
@@ -96,8 +121,35 @@ class SessionGuard:
     idle: timedelta = timedelta(minutes=15)
 
     def touch(self, principal: Principal) -> None:
+        if not self._touch(principal):
+            raise SessionExpiredError("session ended: sign in again")
+
+    @contextmanager
+    def session_for(self, principal: Principal, *, overlap: bool = False) -> Iterator[Principal]:
+        """Touch the session around one request; yields the principal to act as.
+
+        By default the touch completes before the request runs. With `overlap` (for
+        read-only requests whose service confirms the session itself, see
+        `Principal.confirm_session`) it runs alongside the request's first reads, so
+        it costs no round trip of its own. Either way the session is confirmed before
+        the request's result is handed back, and a dead session outranks any error the
+        request raised: the caller is answered and audited as signed out, as before.
+        """
+        if not overlap:
+            self.touch(principal)
+            yield principal
+            return
+        check = SessionCheck(start(lambda: self._touch(principal)))
+        try:
+            yield replace(principal, session=check)
+        except Exception:
+            check.confirm()
+            raise
+        check.confirm()
+
+    def _touch(self, principal: Principal) -> bool:
         now = self.clock.now()
-        alive = self.sessions.touch_session(
+        return self.sessions.touch_session(
             principal.tenant_id,
             principal.user_id,
             principal.session_id,
@@ -106,8 +158,6 @@ class SessionGuard:
             idle_cutoff=iso(now - self.idle),
             expires_at=int((now + timedelta(days=2)).timestamp()),
         )
-        if not alive:
-            raise SessionExpiredError("session ended: sign in again")
 
     def sign_out_everywhere(self, tenant_id: str, user_id: str) -> None:
         # +1: a token issued in this very second is also before the sign-out.

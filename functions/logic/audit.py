@@ -34,3 +34,7 @@ class AuditEvent:
 
 class AuditSink(Protocol):
     def record(self, event: AuditEvent) -> None: ...
+
+    def expect(self, tenant_id: str) -> None:
+        """An event for this tenant follows shortly: a sink may get ready meanwhile (the
+        hash-chained store reads the chain's head alongside the request's own work)."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from functions.carriers.models import InboundSms
 from functions.core.clock import Clock, epoch_ms, expiry, iso
+from functions.core.concurrency import run_concurrently
 from functions.core.errors import (
     DuplicateError,
     KeyUnavailableError,
@@ -18,7 +21,7 @@ from functions.core.errors import (
 from functions.core.ids import new_id
 from functions.core.models import Conversation, Direction, Message, MessageStatus, Tenant
 from functions.core.observability import logger
-from functions.crypto.envelope import EnvelopeCipher
+from functions.crypto.envelope import EncryptedRecord, EnvelopeCipher
 from functions.dal.message_store import ConversationChange, MessageRef
 from functions.logic.after_hours import should_auto_reply
 from functions.logic.keywords import Keyword, classify, default_reply
@@ -91,50 +94,55 @@ class InboundService:
     def receive(self, sms: InboundSms) -> InboundResult:
         """Store one inbound text. Raises on dependency faults (see receive_or_defer)."""
         try:
-            tenant = self.directory.active_tenant(self.directory.tenant_for_number(sms.to_number))
+            tenant_id = self.directory.tenant_for_number(sms.to_number)
         except TenantUnavailableError:
-            self.metrics.count("InboundUnknownNumber")
-            return InboundResult(InboundOutcome.UNKNOWN_NUMBER)
+            return self._unknown_number()
         try:
-            return self._store(tenant, sms)
+            return self._store(tenant_id, sms)
+        except TenantUnavailableError:  # unknown or wiped profile (read alongside the rest)
+            return self._unknown_number()
         except KeyUnavailableError:
             # The tenant's key is disabled or pending deletion: it is being wiped.
-            self.directory.forget(tenant.tenant_id)
+            self.directory.forget(tenant_id)
             self.metrics.count("InboundForWipedTenant")
             return InboundResult(InboundOutcome.UNKNOWN_NUMBER)
 
-    def _store(self, tenant: Tenant, sms: InboundSms) -> InboundResult:
-        conversation_id = self.directory.conversation_id_for(tenant, sms.from_number)
-        try:
-            conversation: Conversation | None = self.store.get_conversation(
-                tenant.tenant_id, conversation_id
-            )
-        except NotFoundError:
-            conversation = None
+    def _unknown_number(self) -> InboundResult:
+        self.metrics.count("InboundUnknownNumber")
+        return InboundResult(InboundOutcome.UNKNOWN_NUMBER)
 
+    def _store(self, tenant_id: str, sms: InboundSms) -> InboundResult:
+        # Three round trips on a warm instance: (tenant profile, conversation, the body's
+        # data key) at once, then the transaction, then the staff notification. The
+        # conversation id is the number's blind index and the message id comes from the
+        # clock, so the body's encryption context is known before any read returns.
         now = self.clock.now()
-        message = self._inbound_message(tenant, conversation_id, sms, now)
-        phone_record = None
-        if conversation is None:
-            location = phone_location(tenant.tenant_id, conversation_id)
-            phone_record = self.cipher.encrypt(location, sms.from_number).to_bytes()
+        message_id = new_id(epoch_ms(now))
+        conversation_id = self.directory.known_conversation_id(tenant_id, sms.from_number)
+        if conversation_id is None:
+            # A new instance unwraps the tenant's index key first (once per instance).
+            tenant = self.directory.active_tenant(tenant_id)
+            conversation_id = self.directory.conversation_id_for(tenant, sms.from_number)
+            conversation, body = run_concurrently(
+                self._conversation_read(tenant_id, conversation_id),
+                self._body_encryption(tenant_id, conversation_id, message_id, sms.body),
+            )
+        else:
+            # Errors in the order a serial run meets them: tenant, conversation, key.
+            tenant, conversation, body = run_concurrently(
+                lambda: self.directory.active_tenant(tenant_id),
+                self._conversation_read(tenant_id, conversation_id),
+                self._body_encryption(tenant_id, conversation_id, message_id, sms.body),
+            )
+        message = self._inbound_message(tenant, conversation_id, message_id, body, sms, now)
 
         keyword = classify(sms.body)
         opted_out = {Keyword.OPT_OUT: True, Keyword.OPT_IN: False}.get(keyword) if keyword else None
         reply_text, auto_reply = self._reply_for(tenant, conversation, keyword, now)
-        replies = (
-            [
-                queued_message(
-                    self.cipher,
-                    self.clock,
-                    tenant=tenant,
-                    conversation_id=conversation_id,
-                    body=reply_text,
-                    sent_by=SYSTEM_SENDER,
-                )
-            ]
-            if reply_text
-            else []
+        # A first contact's number (and any reply) need data keys of their own: one more
+        # round trip, only then. Never generated speculatively: a key per field costs KMS.
+        phone_record, replies = self._first_contact_and_replies(
+            tenant, conversation_id, sms.from_number if conversation is None else None, reply_text
         )
         change = ConversationChange(
             business_number=sms.to_number,
@@ -152,9 +160,14 @@ class InboundService:
         reply_refs = tuple(
             MessageRef(r.tenant_id, r.conversation_id, r.message_id) for r in replies
         )
-        for ref in reply_refs:
-            enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
-        self._notify(tenant)
+        # Each swallows its own fault: the message is stored, the carrier must not retry.
+        run_concurrently(
+            lambda: self._notify(tenant),
+            *(
+                functools.partial(enqueue_or_leave_for_sweeper, self.queue, self.metrics, ref)
+                for ref in reply_refs
+            ),
+        )
         self.metrics.count("InboundStored")
         if keyword:
             self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
@@ -165,20 +178,67 @@ class InboundService:
             reply_refs,
         )
 
+    def _conversation_read(
+        self, tenant_id: str, conversation_id: str
+    ) -> Callable[[], Conversation | None]:
+        def read() -> Conversation | None:
+            try:
+                return self.store.get_conversation(tenant_id, conversation_id)
+            except NotFoundError:
+                return None  # a first contact
+
+        return read
+
+    def _body_encryption(
+        self, tenant_id: str, conversation_id: str, message_id: str, body: str
+    ) -> Callable[[], EncryptedRecord]:
+        location = body_location(tenant_id, conversation_id, message_id)
+        return lambda: self.cipher.encrypt(location, body)
+
+    def _first_contact_and_replies(
+        self, tenant: Tenant, conversation_id: str, new_number: str | None, reply_text: str
+    ) -> tuple[bytes | None, list[Message]]:
+        """The new conversation's encrypted number and the reply, encrypted side by side."""
+        number_location = phone_location(tenant.tenant_id, conversation_id)
+
+        def encrypt_number() -> bytes | None:
+            if new_number is None:
+                return None
+            return self.cipher.encrypt(number_location, new_number).to_bytes()
+
+        def build_replies() -> list[Message]:
+            if not reply_text:
+                return []
+            reply = queued_message(
+                self.cipher,
+                self.clock,
+                tenant=tenant,
+                conversation_id=conversation_id,
+                body=reply_text,
+                sent_by=SYSTEM_SENDER,
+            )
+            return [reply]
+
+        if new_number is None or not reply_text:
+            return encrypt_number(), build_replies()  # at most one of them calls KMS
+        return run_concurrently(encrypt_number, build_replies)
+
     def _inbound_message(
-        self, tenant: Tenant, conversation_id: str, sms: InboundSms, now: datetime
+        self,
+        tenant: Tenant,
+        conversation_id: str,
+        message_id: str,
+        body: EncryptedRecord,
+        sms: InboundSms,
+        now: datetime,
     ) -> Message:
-        message_id = new_id(epoch_ms(now))
-        record = self.cipher.encrypt(
-            body_location(tenant.tenant_id, conversation_id, message_id), sms.body
-        )
         return Message(
             tenant_id=tenant.tenant_id,
             conversation_id=conversation_id,
             message_id=message_id,
             direction=Direction.INBOUND,
             status=MessageStatus.RECEIVED,
-            body_record=record.to_bytes(),
+            body_record=body.to_bytes(),
             created_at=iso(now),
             updated_at=iso(now),
             expires_at=expiry(now, tenant.retention_days),

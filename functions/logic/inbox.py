@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from functions.core.clock import Clock, iso
+from functions.core.concurrency import capture, run_concurrently
 from functions.core.errors import ConflictError, NotFoundError, ValidationError
 from functions.core.ids import new_id
 from functions.core.models import (
@@ -38,6 +39,11 @@ from functions.logic.tenants import TenantDirectory
 
 ConversationFilter = Literal["all", "unread", "mine", "unassigned"]
 NAME_FIELD = "name"
+
+# Audit actions of the staff API routes whose service here confirms the caller's session
+# (`Principal.confirm_session`) alongside its first reads and before it decrypts anything:
+# only these may overlap the idle-logoff touch (`SessionGuard.session_for`).
+SESSION_CONFIRMED_HERE = frozenset({"conversation.list", "conversation.read", "message.read"})
 
 
 def name_location(tenant_id: str, conversation_id: str) -> FieldLocation:
@@ -92,9 +98,7 @@ class InboxService:
     # --- conversations ---------------------------------------------------------------
     def _visible(self, principal: Principal, conversation_id: str) -> Conversation:
         conversation = self.store.get_conversation(principal.tenant_id, conversation_id)
-        if not can_see(principal, conversation):
-            raise NotFoundError("conversation not found")
-        return conversation
+        return _visible_to(principal, conversation)
 
     def _name(self, conversation: Conversation) -> str | None:
         if conversation.name_record is None:
@@ -121,15 +125,19 @@ class InboxService:
         cursor: str | None,
         view: ConversationFilter = "all",
     ) -> Page[ConversationView]:
-        self.directory.active_tenant(principal.tenant_id)
-        page = self.store.list_conversations(
-            principal.tenant_id,
-            limit=limit,
-            cursor=cursor,
-            visible_to=None if principal.is_admin else principal.user_id,
-            unread_only=view == "unread",
-            assigned_to=principal.user_id if view == "mine" else None,
-            unassigned_only=view == "unassigned",
+        # Session, tenant and the page in one round trip; names decrypted only after.
+        _, _, page = run_concurrently(
+            principal.confirm_session,
+            lambda: self.directory.active_tenant(principal.tenant_id),
+            lambda: self.store.list_conversations(
+                principal.tenant_id,
+                limit=limit,
+                cursor=cursor,
+                visible_to=None if principal.is_admin else principal.user_id,
+                unread_only=view == "unread",
+                assigned_to=principal.user_id if view == "mine" else None,
+                unassigned_only=view == "unassigned",
+            ),
         )
         named = [(c, c.name_record) for c in page.items]
         names = self.cipher.decrypt_many(
@@ -141,18 +149,37 @@ class InboxService:
         return Page([self._view(c, by_id.get(c.conversation_id)) for c in page.items], page.cursor)
 
     def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationView:
-        self.directory.active_tenant(principal.tenant_id)
-        conversation = self._visible(principal, conversation_id)
+        _, _, conversation = run_concurrently(
+            principal.confirm_session,
+            lambda: self.directory.active_tenant(principal.tenant_id),
+            lambda: self.store.get_conversation(principal.tenant_id, conversation_id),
+        )
+        conversation = _visible_to(principal, conversation)
         return self._view(conversation, self._name(conversation))
 
     def read_thread(
         self, principal: Principal, conversation_id: str, *, limit: int, cursor: str | None
     ) -> Page[MessageView]:
-        self.directory.active_tenant(principal.tenant_id)
-        self._visible(principal, conversation_id)
-        page = self.store.list_messages(
-            principal.tenant_id, conversation_id, limit=limit, cursor=cursor
+        """A page of a thread, newest first.
+
+        The session touch, the tenant and conversation reads and the messages Query run
+        at once; nothing is decrypted until the session and the visibility check have
+        passed, and the page's errors (a bad cursor) wait for that check too, so a thread
+        the caller may not see answers exactly like one that does not exist.
+        """
+        _, _, conversation, messages = run_concurrently(
+            principal.confirm_session,
+            lambda: self.directory.active_tenant(principal.tenant_id),
+            lambda: self.store.get_conversation(principal.tenant_id, conversation_id),
+            capture(
+                lambda: self.store.list_messages(
+                    principal.tenant_id, conversation_id, limit=limit, cursor=cursor
+                )
+            ),
         )
+        _visible_to(principal, conversation)
+        page = messages.get()
+        # One KMS wave for the whole page (the cipher's parallelism is the page size).
         bodies = self.cipher.decrypt_many(
             [
                 (body_location(m.tenant_id, m.conversation_id, m.message_id), m.body_record)
@@ -167,15 +194,19 @@ class InboxService:
     def send(
         self, principal: Principal, conversation_id: str, body: str, *, secure_link: bool = False
     ) -> MessageView:
-        self._visible(principal, conversation_id)
-        if secure_link and self.secure_links is None:
-            raise ValidationError("mode", "secure links are not configured")
+        def authorize(conversation: Conversation) -> None:
+            _visible_to(principal, conversation)
+            if secure_link and self.secure_links is None:
+                raise ValidationError("mode", "secure links are not configured")
+
+        # The conversation is read once, by accept, and checked here before anything else.
         message = self.outbound.accept(
             tenant_id=principal.tenant_id,
             conversation_id=conversation_id,
             body=body,
             sent_by=principal.user_id,
             secure_link=self.secure_links() if secure_link and self.secure_links else None,
+            authorize=authorize,
         )
         return _message_view(message, body)
 
@@ -314,6 +345,13 @@ class InboxService:
         validate_after_hours(settings.after_hours)
         self.store.update_tenant_settings(principal.tenant_id, settings)
         return settings
+
+
+def _visible_to(principal: Principal, conversation: Conversation) -> Conversation:
+    """The conversation, if the caller may see it; NotFoundError exactly as if it were absent."""
+    if not can_see(principal, conversation):
+        raise NotFoundError("conversation not found")
+    return conversation
 
 
 def _message_view(message: Message, body: str) -> MessageView:

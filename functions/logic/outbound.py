@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from functions.carriers.models import Carrier, OutboundSms
 from functions.core.clock import Clock, epoch_ms, expiry, iso
+from functions.core.concurrency import capture, run_concurrently
 from functions.core.errors import (
     CryptoError,
     NotFoundError,
@@ -18,7 +19,7 @@ from functions.core.errors import (
     TenantUnavailableError,
 )
 from functions.core.ids import new_id
-from functions.core.models import Direction, Message, MessageStatus, Tenant
+from functions.core.models import Conversation, Direction, Message, MessageStatus, Tenant
 from functions.core.observability import logger
 from functions.crypto.envelope import EnvelopeCipher, FieldLocation
 from functions.dal.message_store import MessageRef
@@ -50,6 +51,25 @@ def sms_text_location(tenant_id: str, conversation_id: str, message_id: str) -> 
     return FieldLocation(tenant_id, conversation_id, message_id, "sms_text")
 
 
+@dataclass(frozen=True)
+class SealedBody:
+    """An outbound body encrypted before the message is built: its id and time are fixed
+    first, since the encryption context names the message."""
+
+    message_id: str
+    created: datetime
+    record: bytes
+
+
+def seal_body(
+    cipher: EnvelopeCipher, clock: Clock, tenant_id: str, conversation_id: str, body: str
+) -> SealedBody:
+    now = clock.now()
+    message_id = new_id(epoch_ms(now))
+    record = cipher.encrypt(body_location(tenant_id, conversation_id, message_id), body)
+    return SealedBody(message_id, now, record.to_bytes())
+
+
 def queued_message(
     cipher: EnvelopeCipher,
     clock: Clock,
@@ -59,17 +79,18 @@ def queued_message(
     body: str,
     sent_by: str,
     sms_text: Callable[[str], str] | None = None,
+    sealed: SealedBody | None = None,
 ) -> Message:
     """An encrypted outbound message in `queued`, with its segment count recorded.
 
     `sms_text(message_id)`, when given, is what gets texted instead of the body (a
-    secure-link notice); segments are counted on what is actually sent.
+    secure-link notice); segments are counted on what is actually sent. `sealed` is the
+    body already encrypted (e.g. alongside the reads that decide whether it may be sent).
     """
-    now = clock.now()
-    message_id = new_id(epoch_ms(now))
+    sealed = sealed or seal_body(cipher, clock, tenant.tenant_id, conversation_id, body)
+    message_id, now = sealed.message_id, sealed.created
     texted = sms_text(message_id) if sms_text else body
     segments = count_segments(texted)
-    record = cipher.encrypt(body_location(tenant.tenant_id, conversation_id, message_id), body)
     sms_record = (
         cipher.encrypt(
             sms_text_location(tenant.tenant_id, conversation_id, message_id), texted
@@ -83,7 +104,7 @@ def queued_message(
         message_id=message_id,
         direction=Direction.OUTBOUND,
         status=MessageStatus.QUEUED,
-        body_record=record.to_bytes(),
+        body_record=sealed.record,
         created_at=iso(now),
         updated_at=iso(now),
         expires_at=expiry(now, tenant.retention_days),
@@ -124,16 +145,26 @@ class OutboundService:
         body: str,
         sent_by: str,
         secure_link: SecureLinkIssuer | None = None,
+        authorize: Callable[[Conversation], object] | None = None,
     ) -> Message:
         """Validate, check consent and opt-out, encrypt, store as queued, enqueue.
 
         Plain SMS needs the client's plain_sms consent; with `secure_link` the text says
-        only that a secure message is waiting, so only an opt-out stops it. Raises
-        OptedOutError / ConsentRequiredError before anything is stored.
+        only that a secure message is waiting, so only an opt-out stops it. `authorize`
+        (the caller's visibility check) sees the conversation before anything else is
+        decided. Raises OptedOutError / ConsentRequiredError before anything is stored.
         """
-        tenant = self.directory.active_tenant(tenant_id)
+        # The conversation, the tenant and the body's data key in one round trip; their
+        # errors surface in that order, after `authorize` has had its say.
+        conversation, tenant_read, sealed = run_concurrently(
+            lambda: self.store.get_conversation(tenant_id, conversation_id),
+            capture(lambda: self.directory.active_tenant(tenant_id)),
+            capture(lambda: seal_body(self.cipher, self.clock, tenant_id, conversation_id, body)),
+        )
+        if authorize is not None:
+            authorize(conversation)
+        tenant = tenant_read.get()
         validate_body_length(body, tenant.settings.max_body_chars)
-        conversation = self.store.get_conversation(tenant_id, conversation_id)
         if secure_link is None:
             check_can_send_plain_sms(conversation.consent, conversation.opted_out)
         else:
@@ -150,6 +181,7 @@ class OutboundService:
                 if secure_link
                 else None
             ),
+            sealed=sealed.get(),
         )
         self.store.record_message(message)
         ref = MessageRef(tenant_id, conversation_id, message.message_id)
@@ -178,23 +210,24 @@ class SenderService:
     metrics: MetricsSink
     lease: timedelta = timedelta(seconds=90)
 
-    def send(self, ref: MessageRef) -> SendOutcome:  # noqa: PLR0911 - one exit per outcome
+    def send(self, ref: MessageRef) -> SendOutcome:
         """Send one queued message. TransientCarrierError and AWS faults propagate: retry."""
-        try:
-            message = self.store.get_message(ref)
-        except NotFoundError:
-            self.metrics.count("SendForUnknownMessage")
-            return SendOutcome.SKIPPED
-        if message.status is not MessageStatus.QUEUED:
-            return SendOutcome.SKIPPED
         now = self.clock.now()
-        if not self.store.claim_for_sending(ref, now=iso(now), lease_until=iso(now + self.lease)):
-            if self.store.get_message(ref).status is not MessageStatus.QUEUED:
-                return SendOutcome.SKIPPED
-            raise SendInProgressError("message is leased by another sender")
+        # The claim returns the message; the tenant and conversation are read alongside it
+        # (their errors count only once the message is ours to send).
+        claimed, tenant_read, conversation_read = run_concurrently(
+            lambda: self.store.claim_for_sending(
+                ref, now=iso(now), lease_until=iso(now + self.lease)
+            ),
+            capture(lambda: self.directory.active_tenant(ref.tenant_id)),
+            capture(lambda: self.store.get_conversation(ref.tenant_id, ref.conversation_id)),
+        )
+        if claimed is None:
+            return self._not_claimed(ref)
+        message = claimed
         try:
-            tenant = self.directory.active_tenant(ref.tenant_id)
-            conversation = self.store.get_conversation(ref.tenant_id, ref.conversation_id)
+            tenant = tenant_read.get()
+            conversation = conversation_read.get()
             # An opt-out takes effect before the next send; only the STOP/HELP replies
             # (fixed wording, no PHI) may still go to an opted-out number.
             if conversation.opted_out and message.sent_by != SYSTEM_SENDER:
@@ -233,6 +266,17 @@ class SenderService:
         )
         self.metrics.count("OutboundSent")
         return SendOutcome.SENT
+
+    def _not_claimed(self, ref: MessageRef) -> SendOutcome:
+        """Sent, failed, gone, or leased by another sender (the only case to retry)."""
+        try:
+            message = self.store.get_message(ref)
+        except NotFoundError:
+            self.metrics.count("SendForUnknownMessage")
+            return SendOutcome.SKIPPED
+        if message.status is not MessageStatus.QUEUED:
+            return SendOutcome.SKIPPED
+        raise SendInProgressError("message is leased by another sender")
 
     def _fail(self, ref: MessageRef, reason: str) -> SendOutcome:
         self.store.advance_status(

@@ -96,6 +96,14 @@ class TenantDirectory:
             raise TenantUnavailableError("tenant was wiped")
         return tenant
 
+    def known_conversation_id(self, tenant_id: str, phone_e164: str) -> str | None:
+        """The conversation id without any I/O, if this instance holds the index key already.
+
+        Lets a caller read the conversation while the tenant profile is still being read.
+        """
+        key = self._index_keys.get(tenant_id)
+        return blind_index(key, "contact_phone", phone_e164) if key is not None else None
+
     def conversation_id_for(self, tenant: Tenant, phone_e164: str) -> str:
         """The conversation (and contact) id of a client number: its blind index."""
         key = self._index_keys.get(tenant.tenant_id)
