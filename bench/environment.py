@@ -18,11 +18,10 @@ BENCH_ENV = {
     "AWS_SESSION_TOKEN": "bench",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
-    # As deployed (infra/constructs/function.py), except X-Ray: no daemon here.
+    # As deployed (infra/constructs/function.py); the functions run no tracing SDK.
     "POWERTOOLS_SERVICE_NAME": "quietline",
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_LOGGER_LOG_EVENT": "false",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
 }

@@ -51,7 +51,7 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def _submit(call: Callable[[], T]) -> Future[T]:
-    # Each branch runs in a copy of the caller's context (Powertools' and X-Ray's state).
+    # Each branch runs in a copy of the caller's context (Powertools' logger state).
     if _inside_pool():
         # A branch that fans out again runs its own branches inline: a pool thread never
         # waits on the pool, so nesting cannot deadlock it.

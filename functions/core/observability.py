@@ -1,4 +1,4 @@
-"""Logger, tracer and metrics for every handler, with PHI redaction built into the logger.
+"""Logger and metrics for every handler, with PHI redaction built into the logger.
 
 Handlers never log bodies or numbers on purpose; the formatter is the safety net for
 what slips through (an exception text, an `extra` field): it drops fields whose names
@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "quietline"
@@ -81,7 +81,8 @@ def make_logger(name: str = SERVICE, handler: logging.Handler | None = None) -> 
 
 
 logger = make_logger()
-tracer = Tracer(service=SERVICE)
+# No Powertools Tracer: Lambda's active tracing records each invocation's segment without
+# the X-Ray SDK, whose import alone cost more than boto3's (docs/architecture.md, Tracing).
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 

@@ -11,13 +11,21 @@ from typing import Any
 
 from functions import wiring
 from functions.carriers.aws_sms import parse_sns_record
+from functions.core import phone
+from functions.dal import notifier  # noqa: F401 - see below
 from functions.handlers._entry import lambda_entry
+from functions.logic.inbound import InboundService
+
+# Every request parses two numbers, runs the inbound service and notifies staff: loaded at
+# init (wiring imports them only when asked), so the first request does not pay for them.
+phone.preload()
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     outcomes = []
-    service, retry = wiring.inbound_service(), wiring.retry_queue()
+    service: InboundService = wiring.inbound_service()
+    retry = wiring.retry_queue()
     for record in event.get("Records", []):
         result = service.receive_or_defer(parse_sns_record(record), retry)
         outcomes.append(result.outcome.value)

@@ -1,13 +1,17 @@
 """The client's side of a secure message (public, no staff sign-in): challenge, verify, read,
-reply. Throttled at the gateway; wrong codes lock the link; every step is audited."""
+reply. Throttled at the gateway; wrong codes lock the link; every step is audited.
+
+The two request bodies (a code, a reply) are one string field each, checked here rather
+than with pydantic: Powertools' request validation would load pydantic on every cold start
+of the page a client opens from a text.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
 
 from functions import wiring
 from functions.core.errors import (
@@ -21,11 +25,20 @@ from functions.core.errors import (
     ValidationError,
 )
 from functions.core.observability import logger
-from functions.handlers._entry import lambda_entry
+from functions.dal import audit_log, notifier, secure_links  # noqa: F401 - see below
+from functions.handlers._entry import for_the_browser, lambda_entry
+from functions.logic.secure_links import SecureLinkService
+
+# Every request runs the secure-link service (built with the inbound service and its staff
+# notifier) and is audited: wiring builds these on demand, so their modules are imported
+# here, at init. Only a reply's number parser loads on first use.
 
 SESSION_HEADER = "X-Secure-Session"
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver()
+
+CODE_LENGTH = (4, 12)
+REPLY_LENGTH = (1, 1600)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
@@ -63,11 +76,6 @@ def _invalid(error: ValidationError) -> Response[Any]:
     )
 
 
-@app.exception_handler(RequestValidationError)
-def _request_invalid(error: RequestValidationError) -> Response[Any]:
-    return _json(422, {"error": "invalid request"})
-
-
 @app.exception_handler([ThrottledError, DependencyError])
 def _busy(error: Exception) -> Response[Any]:
     return _json(503, {"error": "busy; retry shortly"})
@@ -79,14 +87,31 @@ def _unexpected(error: Exception) -> Response[Any]:
     return _json(500, {"error": "internal error"})
 
 
-class Code(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=4, max_length=12)
+def text_field(name: str, length: tuple[int, int]) -> str:
+    """`name` from a JSON-object body that holds nothing else: a string of `length` chars.
+
+    A ValidationError (422) names the field and the rule, never a value or an unknown key
+    (either may be PHI).
+    """
+    try:
+        payload = json.loads(app.current_event.decoded_body or "")
+    except ValueError:  # not JSON, not UTF-8, not base64
+        raise ValidationError("body", "must be a JSON object") from None
+    if not isinstance(payload, dict):
+        raise ValidationError("body", "must be a JSON object")
+    if set(payload) - {name}:
+        raise ValidationError("body", f"must hold only {name}")
+    value = payload.get(name)
+    if not isinstance(value, str):
+        raise ValidationError(name, "is required and must be a string")
+    low, high = length
+    if not low <= len(value) <= high:
+        raise ValidationError(name, f"must be {low} to {high} characters")
+    return value
 
 
-class Reply(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    body: str = Field(min_length=1, max_length=1600)
+def _links() -> SecureLinkService:
+    return wiring.secure_links()
 
 
 def _session() -> str:
@@ -97,26 +122,28 @@ def _session() -> str:
 
 @app.post("/secure/<token>/challenge")
 def challenge(token: str) -> Response[Any]:
-    return _json(200, {"method": wiring.secure_links().challenge(token)})
+    return _json(200, {"method": _links().challenge(token)})
 
 
 @app.post("/secure/<token>/verify")
-def verify(token: str, payload: Code) -> Response[Any]:
-    return _json(200, {"session": wiring.secure_links().verify(token, payload.code)})
+def verify(token: str) -> Response[Any]:
+    code = text_field("code", CODE_LENGTH)
+    return _json(200, {"session": _links().verify(token, code)})
 
 
 @app.get("/secure/<token>/message")
 def read(token: str) -> Response[Any]:
-    view = wiring.secure_links().read(token, _session())
+    view = _links().read(token, _session())
     return _json(200, {"practice": view.practice, "body": view.body, "sent_at": view.sent_at})
 
 
 @app.post("/secure/<token>/reply")
-def reply(token: str, payload: Reply) -> Response[Any]:
-    wiring.secure_links().reply(token, _session(), payload.body)
+def reply(token: str) -> Response[Any]:
+    body = text_field("body", REPLY_LENGTH)
+    _links().reply(token, _session(), body)
     return _json(202, {"status": "received"})
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return for_the_browser(app.resolve(event, context))

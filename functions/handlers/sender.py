@@ -17,11 +17,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from functions import wiring
+from functions.core import phone
 from functions.core.errors import QuietlineError, ThrottledError, TransientCarrierError
 from functions.core.observability import logger
 from functions.dal.queue import decode_ref
 from functions.handlers._entry import lambda_entry
 from functions.logic.outbound import SendInProgressError
+
+# Every send parses the destination number: the parser loads at init, not on the first send.
+phone.preload()
 
 _BACKOFF_BASE_SECONDS = 15
 _BACKOFF_MAX_SECONDS = 900

@@ -6,9 +6,11 @@ from typing import Any
 
 from functions import wiring
 from functions.handlers._entry import lambda_entry
+from functions.logic.delivery import Sweeper
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    report = wiring.sweeper().sweep()
+    sweeper: Sweeper = wiring.sweeper()
+    report = sweeper.sweep()
     return {"requeued": report.requeued, "expired": report.expired}

@@ -24,8 +24,13 @@ from functions.carriers.twilio import (
 from functions.core.errors import SignatureError, ValidationError
 from functions.core.observability import logger
 from functions.core.settings import messaging_settings
+from functions.dal import secrets  # noqa: F401 - see below
 from functions.handlers._entry import lambda_entry
 from functions.logic.delivery import apply_or_defer
+
+# Every request's signature check needs the auth token, which wiring reads on demand: its
+# adapter is imported here, at init. The inbound service and the number parser, which only
+# the /sms webhook uses, load on first use.
 
 MAX_FORM_BYTES = 64 * 1024  # a 1,600-character body plus every Twilio field fits easily
 STATUS_REF_PARAM = "ref"  # our message reference, carried in the StatusCallback URL

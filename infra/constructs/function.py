@@ -22,13 +22,12 @@ from infra.constructs.roles import ManagedPolicyRole
 from infra.nag import acknowledge
 from infra.retention import audit_log_retention
 
-# PHI must never reach a log line or a trace: Powertools logs no events, and the tracer
-# records neither handler responses nor exception messages as trace metadata.
+# PHI must never reach a log line: Powertools logs no events. Traces are Lambda's own
+# (active tracing, below): the functions run no X-Ray SDK, so no payload, response or
+# exception text can become trace metadata (docs/architecture.md, "Tracing").
 _SAFE_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_LOGGER_LOG_EVENT": "false",
-    "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
-    "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
 }
 
 # Failed async events (message payloads: PHI) are kept 14 days, the SQS maximum, to
@@ -100,7 +99,8 @@ class QuietlineFunction(Construct):
             timeout=timeout or cdk.Duration.seconds(15),
             memory_size=memory_size,
             environment=self._environment(id, environment),
-            # 164.312(b): every invocation is traced end to end (no PHI in annotations).
+            # 164.312(b): every invocation gets an X-Ray segment from Lambda itself (init,
+            # invocation, errors; no payloads). Per-AWS-call subsegments need an OTel layer.
             tracing=lambda_.Tracing.ACTIVE,
             # HIPAA.Security-LambdaConcurrency: bounded, so a flood cannot exhaust the
             # account's concurrency. New accounts may need a quota raise (docs).

@@ -183,7 +183,7 @@ def test_functions_share_one_code_asset_of_the_functions_package(
     assert str(FUNCTIONS_DIR) in sources
 
 
-def test_powertools_never_logs_events_or_traces_responses(
+def test_powertools_never_logs_events(
     function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
 ) -> None:
     for name, fn in _functions(function_stacks, stack_name).items():
@@ -191,7 +191,6 @@ def test_powertools_never_logs_events_or_traces_responses(
         assert variables["POWERTOOLS_SERVICE_NAME"] == name.capitalize()
         assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
         assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
-        assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
 
 
 def test_environment_passed_in_reaches_the_function(

@@ -214,6 +214,18 @@ def test_only_the_configured_inbox_origin_may_read_responses(
         headers = call(staff_api.admin, "GET", "/me").headers
         assert headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
         assert headers["Vary"] == "Origin"
+        # Refusals too: the inbox must tell "not found" or "invalid" from a network failure.
+        missing = call(
+            staff_api.admin,
+            "GET",
+            "/conversations/{conversation_id}",
+            path_params={"conversation_id": "nope"},
+        )
+        invalid = call(staff_api.admin, "POST", "/templates", body={"bad": 1})
+        assert (missing.status, invalid.status) == (404, 422)
+        for refused in (missing, invalid):
+            assert refused.headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
+            assert refused.headers["Cache-Control"] == "no-store"
     finally:
         inbox_origin.cache_clear()
 
