@@ -3,12 +3,16 @@
 One figure = encrypt then decrypt one body (str in, str out) at one size. Variants:
 
 - floor: AES-256-GCM with a prebuilt key, fresh random nonce, no framing (`cryptography`);
+  the target (at most TARGET_RATIO times this) is judged against it;
 - floor with a key object per call: the same, but a new AESGCM for each encryption and
   decryption, as a data key per field requires (not framing: the design's own price);
+  a second, separately labelled judgement uses the same ratio against this floor;
 - ours, constant key: EnvelopeCipher with a provider that hands out one fixed data key and
   unwraps nothing, so the difference to the floor is our own work: a cipher object per
   data key, the AAD (tenant, conversation, record, field), the KMS context dict, the
-  versioned record (to_bytes / from_bytes);
+  versioned record (built and serialized on encrypt, parsed on decrypt). One location
+  object is reused across calls; the cipher caches nothing per location or key, so the
+  reuse gives it no advantage;
 - ours, local wrap: the same with a provider that wraps each fresh data key under a
   master key with AES-GCM (the context as AAD) — what KMS does for us server-side, and
   what the ESDK's raw AES master key does locally: the like-for-like peer comparison;
@@ -32,7 +36,8 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bench.stats import median, ratio
-from functions.crypto.envelope import DataKey, EnvelopeCipher, FieldLocation
+from functions.crypto import envelope
+from functions.crypto.envelope import DataKey, EncryptedRecord, EnvelopeCipher, FieldLocation
 
 SIZES = (160, 1600)
 REPEATS = 7
@@ -174,12 +179,15 @@ def components() -> dict[str, float]:
     cipher = EnvelopeCipher(ConstantKeyProvider())
     sealed = cipher.encrypt(LOCATION, _body(160))
     blob = sealed.to_bytes()
+    fields = (sealed.version, sealed.key_id, sealed.wrapped_key, sealed.nonce, sealed.ciphertext)
     pieces: dict[str, Callable[[], Any]] = {
         "new AESGCM key object": lambda: AESGCM(key),
         "GCM associated data (location)": lambda: LOCATION.associated_data(1),
         "KMS encryption context dict": LOCATION.encryption_context,
+        "EncryptedRecord object (encrypt)": lambda: EncryptedRecord(*fields),
         "record to_bytes": sealed.to_bytes,
-        "record from_bytes (parse)": lambda: type(sealed).from_bytes(blob),
+        # What decrypt does with stored bytes; from_bytes adds the record object on top.
+        "record parse (decrypt)": lambda: envelope._parse(blob),
         "random nonce (12 bytes)": lambda: os.urandom(12),
     }
     found = {}
@@ -217,6 +225,7 @@ def run() -> dict[str, Any]:
                 per_call[name].append(timer.timeit(number) / number)
         micro = {name: median(values) * 1e6 for name, values in per_call.items()}
         floor = micro["floor"]
+        key_floor = micro["floor_key_object_per_call"]
         peer = micro.get("esdk_raw_aes_committing")
         for name, us in micro.items():
             results.append(
@@ -226,6 +235,7 @@ def run() -> dict[str, Any]:
                     "microseconds": round(us, 2),
                     "per_second": round(1e6 / us),
                     "ratio_to_floor": round(ratio(us, floor), 2),
+                    "ratio_to_key_per_call_floor": round(ratio(us, key_floor), 2),
                     "ratio_to_esdk": round(ratio(us, peer), 3) if peer else None,
                 }
             )
@@ -238,5 +248,9 @@ def run() -> dict[str, Any]:
         "target_ratio": TARGET_RATIO,
         "results": results,
         "target_met": all(r["ratio_to_floor"] <= TARGET_RATIO for r in ours),
+        # Second judgement, reported beside the target and never in place of it.
+        "key_per_call_target_met": all(
+            r["ratio_to_key_per_call_floor"] <= TARGET_RATIO for r in ours
+        ),
         "components_us": components(),
     }

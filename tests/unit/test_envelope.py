@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import struct
+from collections.abc import Mapping
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from functions.core.errors import (
     DecryptionError,
@@ -13,7 +17,13 @@ from functions.core.errors import (
     MalformedRecordError,
     UnsupportedVersionError,
 )
-from functions.crypto.envelope import FORMAT_VERSION, EncryptedRecord, EnvelopeCipher, FieldLocation
+from functions.crypto.envelope import (
+    FORMAT_VERSION,
+    DataKey,
+    EncryptedRecord,
+    EnvelopeCipher,
+    FieldLocation,
+)
 from tests.fakes import ContextIgnoringKeyProvider, FakeKeyProvider
 from tests.phi_samples import BODY, LONG_BODY, OTHER_BODY
 
@@ -176,3 +186,165 @@ def test_decrypt_many_keeps_order_and_checks_each_location(cipher: EnvelopeCiphe
     swapped = list(zip(locations, reversed(records), strict=True))
     with pytest.raises(DecryptionError):
         cipher.decrypt_many(swapped)
+
+
+# --- Pinned bytes: records already stored must keep decrypting ----------------------
+# A format-1 record sealed by the original implementation, with a fixed key and nonce.
+VECTOR_KEY = bytes(range(32))
+VECTOR_NONCE = bytes(range(100, 112))
+VECTOR_KEY_ID = "arn:aws:kms:us-east-1:111122223333:key/vector"
+VECTOR_WRAPPED = b"wrapped-data-key"
+VECTOR_TEXT = "known-answer vector: caf\u00e9 \U0001f642"
+VECTOR_SEALED = bytes.fromhex(
+    "2375b11117c437f04d153a9afa130f9e36ad7430ab0f921464788cb8643a27e16462c4a1c7a7e3b1ba01033b908550"
+)
+VECTOR_RECORD = (
+    b"QLE\x01\x00\x2d"
+    + VECTOR_KEY_ID.encode()
+    + b"\x00\x10"
+    + VECTOR_WRAPPED
+    + VECTOR_NONCE
+    + VECTOR_SEALED
+)
+TYPED_FAILURES = (MalformedRecordError, UnsupportedVersionError, DecryptionError)
+
+
+class VectorKeyProvider:
+    """Hands out the vector's data key; unwraps only the vector's key in HERE's context."""
+
+    def generate_data_key(self, tenant_id: str, context: Mapping[str, str]) -> DataKey:
+        return DataKey(VECTOR_KEY_ID, VECTOR_KEY, VECTOR_WRAPPED)
+
+    def decrypt_data_key(
+        self, tenant_id: str, key_id: str, wrapped: bytes, context: Mapping[str, str]
+    ) -> bytes:
+        if (key_id, wrapped, dict(context)) != (
+            VECTOR_KEY_ID,
+            VECTOR_WRAPPED,
+            HERE.encryption_context(),
+        ):
+            raise DecryptionError("not the vector's key")
+        return VECTOR_KEY
+
+
+def test_the_gcm_associated_data_bytes_are_pinned() -> None:
+    assert HERE.associated_data(1) == (
+        b"quietline\x01\x00\x06harbor\x00\x05conv1\x00\x1a01JMSG0000000000000000000A\x00\x04body"
+    )
+
+
+def test_the_associated_data_prefixes_utf8_byte_lengths_not_characters() -> None:
+    location = FieldLocation("t", "c", "r", "caf\u00e9")
+    assert location.associated_data(1) == (
+        b"quietline\x01\x00\x01t\x00\x01c\x00\x01r\x00\x05caf\xc3\xa9"
+    )
+
+
+def test_the_kms_encryption_context_is_pinned() -> None:
+    assert HERE.encryption_context() == {
+        "tenant_id": "harbor",
+        "conversation_id": "conv1",
+        "record_id": "01JMSG0000000000000000000A",
+        "field": "body",
+    }
+
+
+def test_the_record_layout_is_pinned() -> None:
+    record = EncryptedRecord(1, VECTOR_KEY_ID, VECTOR_WRAPPED, VECTOR_NONCE, VECTOR_SEALED)
+    assert record.to_bytes() == VECTOR_RECORD
+    assert EncryptedRecord.from_bytes(VECTOR_RECORD) == record
+
+
+def test_a_stored_format_1_record_still_decrypts() -> None:
+    cipher = EnvelopeCipher(VectorKeyProvider())
+    assert cipher.decrypt(HERE, VECTOR_RECORD) == VECTOR_TEXT
+    assert cipher.decrypt(HERE, EncryptedRecord.from_bytes(VECTOR_RECORD)) == VECTOR_TEXT
+
+
+def test_given_the_vectors_key_and_nonce_encryption_yields_the_stored_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "urandom", lambda n: VECTOR_NONCE[:n])
+    record = EnvelopeCipher(VectorKeyProvider()).encrypt(HERE, VECTOR_TEXT)
+    assert record.to_bytes() == VECTOR_RECORD
+
+
+# --- Every tampering fails typed -------------------------------------------------------
+def test_every_single_bit_flip_of_a_record_fails_typed(cipher: EnvelopeCipher) -> None:
+    blob = cipher.encrypt(HERE, BODY).to_bytes()
+    for index in range(len(blob)):
+        for bit in range(8):
+            tampered = blob[:index] + bytes([blob[index] ^ (1 << bit)]) + blob[index + 1 :]
+            with pytest.raises(TYPED_FAILURES):
+                cipher.decrypt(HERE, tampered)
+
+
+def test_every_truncation_of_a_record_fails_typed(cipher: EnvelopeCipher) -> None:
+    blob = cipher.encrypt(HERE, BODY).to_bytes()
+    for keep in range(len(blob)):
+        with pytest.raises((MalformedRecordError, DecryptionError)):
+            cipher.decrypt(HERE, blob[:keep])
+
+
+def test_bytes_appended_to_a_record_fail_authentication(cipher: EnvelopeCipher) -> None:
+    blob = cipher.encrypt(HERE, BODY).to_bytes()
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(HERE, blob + b"\x00")
+
+
+def test_a_key_id_that_is_not_utf8_is_malformed(cipher: EnvelopeCipher) -> None:
+    blob = bytearray(cipher.encrypt(HERE, BODY).to_bytes())
+    blob[6] = 0xFF  # first byte of the key id
+    with pytest.raises(MalformedRecordError):
+        cipher.decrypt(HERE, bytes(blob))
+
+
+def test_a_record_object_of_an_unknown_version_is_refused(cipher: EnvelopeCipher) -> None:
+    record = dataclasses.replace(cipher.encrypt(HERE, BODY), version=2)
+    with pytest.raises(UnsupportedVersionError):
+        cipher.decrypt(HERE, record)
+
+
+# --- Properties --------------------------------------------------------------------------
+_PART = st.text(max_size=40)
+
+
+@given(
+    location=st.builds(FieldLocation, _PART, _PART, _PART, _PART),
+    text=st.text(max_size=400),
+)
+def test_any_text_at_any_location_round_trips(location: FieldLocation, text: str) -> None:
+    cipher = EnvelopeCipher(FakeKeyProvider())
+    blob = cipher.encrypt(location, text).to_bytes()
+    assert cipher.decrypt(location, blob) == text
+
+
+# A tiny alphabet, with the length-prefix bytes in it, makes near-collisions common.
+_TINY = st.text(alphabet="a\x00\x01\x02", max_size=3)
+
+
+@given(
+    first=st.builds(FieldLocation, _TINY, _TINY, _TINY, _TINY),
+    second=st.builds(FieldLocation, _TINY, _TINY, _TINY, _TINY),
+)
+def test_distinct_locations_never_share_associated_data(
+    first: FieldLocation, second: FieldLocation
+) -> None:
+    assert (first.associated_data(1) == second.associated_data(1)) == (first == second)
+
+
+@given(
+    blob=st.one_of(
+        st.binary(max_size=80),
+        st.binary(max_size=80).map(lambda tail: b"QLE\x01" + tail),
+        st.tuples(st.integers(0, 20), st.binary(max_size=80)).map(
+            lambda t: b"QLE\x01" + struct.pack(">H", t[0]) + t[1]
+        ),
+    )
+)
+def test_parsing_arbitrary_bytes_yields_a_faithful_record_or_a_typed_error(blob: bytes) -> None:
+    try:
+        record = EncryptedRecord.from_bytes(blob)
+    except (MalformedRecordError, UnsupportedVersionError):
+        return
+    assert record.to_bytes() == blob
