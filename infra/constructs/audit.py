@@ -24,6 +24,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.dal import schema
+from infra.buckets import PRIVATE_BUCKET
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.roles import ManagedPolicyRole
@@ -283,21 +284,18 @@ class SecurityTrail(Construct):
 
         Naming it the trail bucket's server_access_logs_bucket makes CDK add the bucket
         policy for logging.s3.amazonaws.com (aws:SourceArn = the trail bucket,
-        aws:SourceAccount = this account) and let that service use the trail key, which
+        aws:SourceAccount = this account) and let that service use the platform key, which
         it only can for objects S3 logging writes into this bucket.
         """
         return s3.Bucket(
             self,
             "AccessLogBucket",
-            # S3DefaultEncryptionKMS: the trail key (S3 logging is granted its use).
+            **PRIVATE_BUCKET,
+            # S3DefaultEncryptionKMS: the platform key (S3 logging is granted its use).
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             bucket_key_enabled=True,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
             # No Object Lock: S3 server access logging cannot deliver to a bucket with a
             # default retention. Versioning keeps overwritten or deleted logs.
             lifecycle_rules=[
@@ -324,18 +322,14 @@ class SecurityTrail(Construct):
             "Bucket",
             # 164.312(c)(1) integrity: every delivered file is write-once for its lock
             # period (mode and days: config.cloudtrail); versioning comes with it.
+            **PRIVATE_BUCKET,
             object_lock_enabled=True,
             object_lock_default_retention=retention,
-            versioned=True,
-            # Log files are encrypted by CloudTrail with the trail key; anything else
+            # Log files are encrypted by CloudTrail with the platform key; anything else
             # written here gets the same key by default.
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             bucket_key_enabled=True,
-            # 164.312(e)(1): requests over plain HTTP are denied.
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_log_bucket,
             server_access_logs_prefix="trail-bucket/",

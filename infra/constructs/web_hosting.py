@@ -18,6 +18,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.buckets import PRIVATE_BUCKET
 from infra.config import QuietlineConfig
 from infra.nag import acknowledge
 from infra.web_policy import (
@@ -79,12 +80,9 @@ class WebInbox(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            **PRIVATE_BUCKET,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
             server_access_logs_bucket=self.logs,
             server_access_logs_prefix="s3/",
             lifecycle_rules=[
@@ -186,13 +184,10 @@ class WebInbox(Construct):
         return s3.Bucket(
             self,
             "AccessLogBucket",
+            **PRIVATE_BUCKET,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             # CloudFront's standard logs are delivered with an ACL grant.
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAfterAuditRetention",
