@@ -21,8 +21,9 @@ CONFIG_ASSET = "config.json"
 # One path segment of a plain file name: no dot first (no "..", no hidden files), no
 # percent-encoding, no backslashes, one known extension. The same syntax in Python and JS.
 ASSET_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(?:js|css|svg|png|ico|json)"
-# A secure link's token: secrets.token_urlsafe(24) is 32 characters; some room, nothing else.
-SECURE_LINK_PATTERN = r"[A-Za-z0-9_-]{16,128}"
+# The clients' secure-message page. Its token follows in the URL's fragment (/s#<token>),
+# which browsers never send to a server, so it is in no request line and no access log.
+SECURE_PAGE_PATH = "/s"
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -1,6 +1,6 @@
 """The web front end's files in local mode (`web/`), with the headers a deployment sets.
 
-Routes (local/routes.py): `/` the inbox, `/phone` the phone simulator, `/s/{token}` the
+Routes (local/routes.py): `/` the inbox, `/phone` the phone simulator, `/s` the
 client's secure-message page, `/app/{asset}` the scripts and styles, `/app/config.json`
 what the inbox needs to sign in, and `/local/demo` (local mode only) the demo accounts.
 
@@ -32,8 +32,8 @@ from infra.web_policy import (
     CONTENT_TYPES,
     INBOX_PAGE,
     PHONE_PAGE,
-    SECURE_LINK_PATTERN,
     SECURE_PAGE,
+    SECURE_PAGE_PATH,
     SECURITY_HEADERS,
     cache_control,
     cognito_endpoint_for,
@@ -42,7 +42,7 @@ from infra.web_policy import (
 
 WEB_ROOT = REPO_ROOT / "web"
 APP_DIR = WEB_ROOT / ASSET_DIR
-PAGES = {"/": INBOX_PAGE, "/phone": PHONE_PAGE, "/s/{token}": SECURE_PAGE}
+PAGES = {"/": INBOX_PAGE, "/phone": PHONE_PAGE, SECURE_PAGE_PATH: SECURE_PAGE}
 ASSET_ROUTE = "/app/{asset}"
 DEMO_ROUTE = "/local/demo"
 # Local mode only: the client's idle timer in seconds (demos and tests), instead of the
@@ -52,7 +52,6 @@ ENV_CLIENT_IDLE_SECONDS = "QUIETLINE_CLIENT_IDLE_SECONDS"
 ENV_WEB_API_BASE_URL = "QUIETLINE_WEB_API_BASE_URL"
 
 _ASSET_NAME = re.compile(ASSET_NAME_PATTERN)
-_TOKEN = re.compile(SECURE_LINK_PATTERN)
 _BINARY = {".png", ".ico"}
 
 
@@ -189,8 +188,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     resource = event.get("resource", "")
     params = event.get("pathParameters") or {}
     if resource in PAGES:
-        if resource == "/s/{token}" and not _TOKEN.fullmatch(params.get("token", "")):
-            return _not_found()
         return _file(WEB_ROOT / PAGES[resource])
     if resource == ASSET_ROUTE:
         name = params.get("asset", "")

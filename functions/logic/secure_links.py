@@ -83,8 +83,10 @@ class SecureLinkService:
         self.links.create(
             SecureLink(_hash(token), tenant.tenant_id, conversation_id, message_id, expires)
         )
+        # The token rides in the fragment, which browsers never send: no CDN, proxy or
+        # server log along the way records it (the page hands it to the API itself).
         return (
-            f"New secure message from {tenant.display_name}: {self.base_url.rstrip('/')}/s/{token}"
+            f"New secure message from {tenant.display_name}: {self.base_url.rstrip('/')}/s#{token}"
         )
 
     # --- the client's side ---------------------------------------------------------------

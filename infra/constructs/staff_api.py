@@ -184,7 +184,7 @@ class StaffApi(Construct):
             results_cache_ttl=cdk.Duration.seconds(0),
         )
         self.methods = self._routes()
-        # Secure messages need the inbox: the client's page lives at <inbox_origin>/s/<token>.
+        # Secure messages need the inbox: the client's page lives at <inbox_origin>/s#<token>.
         self.secure_links = (
             self._secure_link_routes(
                 config,

@@ -2,7 +2,7 @@
 
 The bucket is private (CloudFront reads it through Origin Access Control, nothing else
 can); a viewer-request function maps the same paths local mode serves (`/` the inbox,
-`/s/<token>` the secure page, `/app/<asset>`) and answers 404 to anything else, so no
+`/s` the secure page, `/app/<asset>`) and answers 404 to anything else, so no
 other object is ever reachable; the response-headers policy sends the same CSP and
 security headers as local mode (infra/web_policy.py) plus HSTS. The files hold no PHI:
 PHI only travels between the browser and the staff API (its own origin, CORS for this
@@ -25,14 +25,15 @@ from infra.web_policy import (
     ASSET_DIR,
     ASSET_NAME_PATTERN,
     INBOX_PAGE,
-    SECURE_LINK_PATTERN,
     SECURE_PAGE,
+    SECURE_PAGE_PATH,
     SECURITY_HEADERS,
     cognito_endpoint_for,
     content_security_policy,
 )
 
-# CloudFront Functions (cloudfront-js-2.0): rewrite the three page shapes, refuse the rest.
+# CloudFront Functions (cloudfront-js-2.0): rewrite the three shapes, refuse the rest. A
+# secure link's token is in the fragment (/s#<token>): CloudFront never sees it.
 VIEWER_REQUEST_CODE = f"""function handler(event) {{
   var request = event.request;
   var uri = request.uri;
@@ -40,7 +41,7 @@ VIEWER_REQUEST_CODE = f"""function handler(event) {{
     request.uri = "/{INBOX_PAGE}";
     return request;
   }}
-  if (/^\\/s\\/{SECURE_LINK_PATTERN}$/.test(uri)) {{
+  if (uri === "{SECURE_PAGE_PATH}") {{
     request.uri = "/{SECURE_PAGE}";
     return request;
   }}
@@ -100,7 +101,7 @@ class WebInbox(Construct):
             "ViewerRequest",
             code=cloudfront.FunctionCode.from_inline(VIEWER_REQUEST_CODE),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
-            comment="Quietline inbox: map /, /s/<token> and /app/<asset>; 404 otherwise",
+            comment="Quietline inbox: map /, /s and /app/<asset>; 404 otherwise",
         )
         stack = cdk.Stack.of(self)
         self.headers = cloudfront.ResponseHeadersPolicy(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -176,14 +177,18 @@ def test_a_secure_link_opens_with_a_texted_code_and_the_clients_reply_reaches_th
     page.get_by_text("Secure link queued.").wait_for()
 
     phone = _phone(context, runtime, SECURE_CLIENT)
-    link = phone.locator("#bubbles a[href*='/s/']").last
+    link = phone.locator("#bubbles a[href*='/s#']").last
     link.wait_for()
     assert SECURE_BODY not in phone.locator("#bubbles").inner_text()  # only the link is texted
+    # The token is in the fragment: never in a request line, so in no server or CDN log.
+    href = link.get_attribute("href") or ""
+    assert re.fullmatch(re.escape(runtime["base_url"]) + r"/s#[A-Za-z0-9_-]{32}", href)
     with context.expect_page() as opened:
         link.click()
     secure = opened.value
     secure.wait_for_selector("body[data-ready=true]")
-    assert re.fullmatch(re.escape(runtime["base_url"]) + r"/s/[A-Za-z0-9_-]+", secure.url)
+    # ...and the page takes it out of the address bar and the history at once.
+    assert secure.url == runtime["base_url"] + "/s"
 
     seen = phone.locator("#bubbles li").count()
     secure.get_by_role("button", name="Text me a code").click()
@@ -210,16 +215,23 @@ def test_wrong_codes_lock_a_secure_link(
     text_from_phone(runtime, SECURE_CLIENT, "Is there anything new for me?")
     sign_in(page, runtime)
     _open_conversation_with(page, "Is there anything new for me?")
+    # Links texted to the same client by earlier tests: the new one comes after them.
+    query = urllib.parse.urlencode({"to": SECURE_CLIENT})
+    _, texts = http("GET", f"{runtime['outbox_url']}?{query}")
+    before = sum("/s#" in text["body"] for text in texts)
     page.locator("#compose input[name=mode][value=secure_link]").check()
     page.locator("#compose-body").fill("A second demo secure message.")
     page.get_by_role("button", name="Send", exact=True).click()
     page.get_by_text("Secure link queued.").wait_for()
 
     phone = _phone(context, runtime, SECURE_CLIENT)
-    links = phone.locator("#bubbles a[href*='/s/']")
-    phone.wait_for_function("() => document.querySelectorAll('#bubbles a').length >= 2")
+    links = phone.locator("#bubbles a[href*='/s#']")
+    phone.wait_for_function(
+        "(before) => document.querySelectorAll('#bubbles a').length > before", arg=before
+    )
     secure = context.new_page()
-    secure.goto(links.last.get_attribute("href") or "")
+    href = links.last.get_attribute("href") or ""
+    secure.goto(href)
     seen = phone.locator("#bubbles li").count()
     secure.get_by_role("button", name="Text me a code").click()
     right = _code_on(phone, after=seen)
@@ -236,7 +248,7 @@ def test_wrong_codes_lock_a_secure_link(
     assert secure.locator("#step-code").is_hidden()
 
     # Even the right code no longer opens it.
-    status, body = http("POST", secure.url.replace("/s/", "/secure/") + "/verify", {"code": right})
+    status, body = http("POST", href.replace("/s#", "/secure/") + "/verify", {"code": right})
     assert status == 423 and body == {"error": "locked"}
 
 

@@ -35,7 +35,7 @@ def _raw_get(base_url: str, path: str) -> tuple[int, dict[str, str], bytes]:
     [
         ("/", "text/html; charset=utf-8", "no-store"),
         ("/phone", "text/html; charset=utf-8", "no-store"),
-        ("/s/AbCdEfGhIjKlMnOpQrStUvWxYz012345", "text/html; charset=utf-8", "no-store"),
+        ("/s", "text/html; charset=utf-8", "no-store"),
         ("/app/main.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/app/style.css", "text/css; charset=utf-8", "no-cache"),
         ("/app/icon.svg", "image/svg+xml", "no-cache"),
@@ -92,7 +92,7 @@ def test_pages_name_no_one_and_load_only_local_scripts(runtime: dict[str, Any]) 
         "/app//etc/passwd",
         "/s/../../etc/passwd",
         "/s/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-        "/s/short",
+        "/s/AbCdEfGhIjKlMnOpQrStUvWxYz012345",  # a token belongs in the fragment, never the path
         "/web/index.html",
         "/index.html/../../quietline.config.json",
     ],

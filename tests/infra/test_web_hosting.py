@@ -67,15 +67,15 @@ def test_the_viewer_function_maps_the_pages_and_refuses_everything_else(
 ) -> None:
     cases = {
         "/": "/index.html",
-        f"/s/{TOKEN}": "/secure.html",
+        "/s": "/secure.html",  # the token is in the fragment: CloudFront never sees it
         "/app/main.js": "/app/main.js",
         "/app/config.json": "/app/config.json",
         # Only the shapes local mode serves: nothing else in the bucket is reachable.
         "/index.html": 404,
         "/secure.html": 404,
         "/phone": 404,  # the phone simulator is local mode only
-        "/s/short": 404,
-        f"/s/{TOKEN}/extra": 404,
+        f"/s/{TOKEN}": 404,
+        "/s/": 404,
         "/app/../index.html": 404,
         "/app/.hidden.js": 404,
         "/app/sub/dir.js": 404,
@@ -92,7 +92,7 @@ def test_every_published_file_is_reachable_and_nothing_local_only_is_published(
     target = Target("test", {"UserPoolClientId": "client", "ApiUrl": "https://api.example/prod"})
     keys = [obj.key for obj in site_objects(REPO_ROOT / "web", web_config(target, stack.config))]
     assert "phone.html" not in keys and "app/phone.js" not in keys
-    pages = {"index.html": "/", "secure.html": f"/s/{TOKEN}"}
+    pages = {"index.html": "/", "secure.html": "/s"}
     uris = [pages.get(key, f"/{key}") for key in keys]
     assert _viewer(template, stack, uris) == [f"/{key}" for key in keys]
 

@@ -84,7 +84,7 @@ def _secure_send(staff: StaffApi, body: str = BODY) -> tuple[str, str]:
     _send_all(staff)
     (notice,) = staff.messaging.carrier.outbox(CLIENT_PHONE)
     match = re.fullmatch(
-        r"New secure message from Harbor Counseling: https://inbox\.harbor\.example/s/([\w-]+)",
+        r"New secure message from Harbor Counseling: https://inbox\.harbor\.example/s#([\w-]+)",
         notice.body,
     )
     assert match, "the text carries only the practice name and the link"

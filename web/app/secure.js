@@ -1,11 +1,14 @@
-// The client's secure-message page (/s/<token>): text me a code, enter it, read the
+// The client's secure-message page (/s#<token>): text me a code, enter it, read the
 // message, reply. No sign-in, no storage: the session lives in this page's memory only,
-// so closing or reloading the page ends it. The token stays in the path; the page sends
-// no referrer anywhere.
+// so closing or reloading the page ends it. The token is in the URL's fragment, which the
+// browser never sends to a server (no CDN or server log holds it); the page takes it out
+// of the address bar at once, hands it to the API itself and sends no referrer anywhere.
 
 import { $, say, show, when } from "./dom.js";
 
-const token = decodeURIComponent(location.pathname.split("/")[2] || "");
+const token = decodeURIComponent(location.hash.slice(1));
+// Off the address bar and out of the history: a shared computer keeps no usable link.
+if (location.hash) history.replaceState(null, "", location.pathname);
 let base = `/secure/${encodeURIComponent(token)}`;
 let secureSession = null;
 
