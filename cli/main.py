@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,7 +12,7 @@ import boto3
 import click
 
 from cli.admin import register as register_admin_commands
-from cli.audit import describe, verify, write_export
+from cli.audit import TrailCheck, describe, recorded_head, trail_events, verify, write_export
 from cli.backups import restore_to_new_table
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
@@ -253,14 +254,37 @@ def audit_export(
 
 @audit.command("verify")
 @click.option("--tenant", required=True, help="Tenant id.")
+@click.option(
+    "--against-trail",
+    is_flag=True,
+    help="Also compare the chain's end with the appends CloudTrail recorded: finds the"
+    " newest events removed, which leave a shorter but valid chain (needs the stack's trail).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=90,
+    show_default=True,
+    help="With --against-trail: how far back to read the trail's log group.",
+)
 @click.pass_context
 @_one_line_errors
-def audit_verify(ctx: click.Context, tenant: str) -> None:
+def audit_verify(ctx: click.Context, tenant: str, against_trail: bool, days: int) -> None:
     """Check the tenant's hash chain; exit 3 and name the first break if it was tampered with."""
     report = verify(_audit_log(ctx).chain(tenant))
     click.echo(describe(report))
     if not report.ok:
         sys.exit(EXIT_CHAIN_BROKEN)
+    if against_trail:
+        target = _target(ctx)
+        log_group = target.output("TrailLogGroupName")
+        table_name = target.output("AuditTableName")
+        since_ms = int((time.time() - days * 86_400) * 1000)
+        events = trail_events(boto3.client("logs"), log_group, table_name, since_ms)
+        check = TrailCheck(recorded_head(events, table_name, tenant), report.events, days)
+        click.echo(check.describe())
+        if check.truncated:
+            sys.exit(EXIT_CHAIN_BROKEN)
 
 
 @main.group()

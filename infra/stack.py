@@ -273,5 +273,9 @@ class QuietlineStack(cdk.Stack):
                 self.trail.bucket.bucket_name,
                 "S3 bucket of the trail's log files (Object Lock, validated digests)",
             )
+            outputs["TrailLogGroupName"] = (
+                self.trail.log_group.log_group_name,
+                "CloudWatch Logs copy of the trail (quietline audit verify --against-trail)",
+            )
         for output_id, (value, description) in outputs.items():
             cdk.CfnOutput(self, output_id, value=value, description=description)

@@ -34,7 +34,8 @@ _MAX_ATTEMPTS = 8
 _EVENT_FIELDS = tuple(AuditEvent.__dataclass_fields__)
 
 
-def _pk(tenant_id: str) -> str:
+def partition_key(tenant_id: str) -> str:
+    """The tenant's partition of the audit table (also how CloudTrail names its appends)."""
     return f"AUDIT#{tenant_id}"
 
 
@@ -42,7 +43,7 @@ def _partition(tenant_id: str) -> dict[str, Any]:
     return {
         "KeyConditionExpression": "#pk = :pk",
         "ExpressionAttributeNames": {"#pk": AUDIT_PARTITION_KEY},
-        "ExpressionAttributeValues": {":pk": _pk(tenant_id)},
+        "ExpressionAttributeValues": {":pk": partition_key(tenant_id)},
     }
 
 
@@ -84,7 +85,7 @@ class DynamoDbAuditLog:
             seq = head.seq + 1 if head else 1
             previous = head.hash if head else GENESIS
             item: dict[str, Any] = {
-                AUDIT_PARTITION_KEY: _pk(event.tenant_id),
+                AUDIT_PARTITION_KEY: partition_key(event.tenant_id),
                 AUDIT_SORT_KEY: _seq(seq),
                 AUDIT_TIME_KEY: f"{event.at}#{_seq(seq)}",
                 **{k: v for k, v in asdict(event).items()},
@@ -135,7 +136,11 @@ class DynamoDbAuditLog:
                 # at_seq is "<at>#<seq>": an event at exactly `end` sorts after `end`.
                 "KeyConditionExpression": "#pk = :pk AND #at BETWEEN :start AND :end",
                 "ExpressionAttributeNames": {"#pk": AUDIT_PARTITION_KEY, "#at": AUDIT_TIME_KEY},
-                "ExpressionAttributeValues": {":pk": _pk(tenant_id), ":start": start, ":end": end},
+                "ExpressionAttributeValues": {
+                    ":pk": partition_key(tenant_id),
+                    ":start": start,
+                    ":end": end,
+                },
             }
         )
 

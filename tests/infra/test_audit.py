@@ -492,6 +492,7 @@ def test_outputs_name_the_audit_table_trail_and_bucket(
     assert outputs["AuditTableName"]["Value"] == {"Ref": logical_id(stack.audit_log.table)}
     assert outputs["TrailName"]["Value"] == security.trail_name
     assert outputs["TrailBucketName"]["Value"] == {"Ref": logical_id(security.bucket)}
+    assert outputs["TrailLogGroupName"]["Value"] == {"Ref": logical_id(security.log_group)}
 
 
 # --- an existing organization trail (the Twilio variant) ------------------------------------------
@@ -508,7 +509,7 @@ def test_with_an_existing_trail_none_is_deployed_but_the_audit_table_is(
     assert "AWS::CloudTrail::Trail" not in types
     assert "AWS::S3::Bucket" not in types
     assert "AWS::Logs::MetricFilter" not in types
-    assert not {"TrailName", "TrailBucketName"} & set(template["Outputs"])
+    assert not {"TrailName", "TrailBucketName", "TrailLogGroupName"} & set(template["Outputs"])
     assert template["Outputs"]["AuditTableName"]["Value"] == {
         "Ref": logical_id(stack.audit_log.table)
     }

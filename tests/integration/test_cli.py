@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -103,7 +104,7 @@ def test_numbers_two_way_points_the_number_at_the_stack_topic(moto_aws: None, sm
     assert result.exit_code == 0 and "two-way SMS on" in result.output
 
 
-def _audit_events(count: int) -> Any:
+def _audit_events(count: int, **outputs: str) -> Any:
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.schema import create_audit_table_kwargs
     from functions.logic.audit import AuditEvent, Outcome
@@ -124,7 +125,7 @@ def _audit_events(count: int) -> Any:
                 {"conversation_id": "c1"},
             )
         )
-    _deploy_outputs({"AuditTableName": "audit"})
+    _deploy_outputs({"AuditTableName": "audit", **outputs})
     return table
 
 
@@ -137,6 +138,68 @@ def test_audit_verify_reports_an_intact_chain_and_exits_3_on_tampering(moto_aws:
         cli_main.main, ["--stack", "Quietline", "audit", "verify", "--tenant", "harbor"]
     )
     assert broken.exit_code == 3 and "BROKEN at event 2: missing" in broken.output
+
+
+TRAIL_LOG_GROUP = "quietline-trail"
+
+
+def _trail_appends(*records: tuple[str, str, str, str | None]) -> None:
+    """CloudTrail data events in the trail's log group, shaped as DynamoDB writes them:
+    (table, partition, seq, errorCode) -> a PutItem naming only the item's key."""
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName=TRAIL_LOG_GROUP)
+    logs.create_log_stream(logGroupName=TRAIL_LOG_GROUP, logStreamName="123456789012_CloudTrail")
+    now_ms = int(time.time() * 1000)
+    events = []
+    for n, (table, partition, seq, error) in enumerate(records):
+        event: dict[str, Any] = {
+            "eventVersion": "1.09",
+            "eventSource": "dynamodb.amazonaws.com",
+            "eventName": "PutItem",
+            "eventCategory": "Data",
+            "requestParameters": {"tableName": table, "key": {"pk": partition, "seq": seq}},
+        }
+        if error:
+            event["errorCode"] = error
+        events.append({"timestamp": now_ms - 60_000 + n, "message": json.dumps(event)})
+    logs.put_log_events(
+        logGroupName=TRAIL_LOG_GROUP, logStreamName="123456789012_CloudTrail", logEvents=events
+    )
+
+
+def test_audit_verify_against_the_trail_finds_the_newest_events_removed(moto_aws: None) -> None:
+    table = _audit_events(5, TrailLogGroupName=TRAIL_LOG_GROUP)
+    _trail_appends(
+        *(("audit", "AUDIT#harbor", f"{seq:012d}", None) for seq in range(1, 6)),
+        # A concurrent writer's refused append wrote nothing; other tenants and tables differ.
+        ("audit", "AUDIT#harbor", f"{6:012d}", "ConditionalCheckFailedException"),
+        ("audit", "AUDIT#cedar", f"{9:012d}", None),
+        ("messages", "AUDIT#harbor", f"{9:012d}", None),
+    )
+    args = ["--stack", "Quietline", "audit", "verify", "--tenant", "harbor"]
+    agrees = CliRunner().invoke(cli_main.main, [*args, "--against-trail"])
+    assert agrees.exit_code == 0, agrees.output
+    assert "CloudTrail agrees: its newest append in the last 90 day(s) is event 5" in agrees.output
+
+    # Remove the two newest events: what remains is a shorter chain, still valid...
+    for seq in (4, 5):
+        table.delete_item(Key={"pk": "AUDIT#harbor", "seq": f"{seq:012d}"})
+    alone = CliRunner().invoke(cli_main.main, args)
+    assert alone.exit_code == 0 and "chain intact: 3 event(s)" in alone.output
+    # ...which only the trail's record of the appends exposes.
+    truncated = CliRunner().invoke(cli_main.main, [*args, "--against-trail"])
+    assert truncated.exit_code == 3
+    assert "chain TRUNCATED: CloudTrail recorded appends up to event 5" in truncated.output
+    assert "the table ends at event 3" in truncated.output
+
+
+def test_audit_verify_against_the_trail_needs_the_stacks_trail(moto_aws: None) -> None:
+    _audit_events(1)  # outputs without TrailLogGroupName: an organization's trail
+    result = CliRunner().invoke(
+        cli_main.main,
+        ["--stack", "Quietline", "audit", "verify", "--tenant", "harbor", "--against-trail"],
+    )
+    assert result.exit_code == 1 and "TrailLogGroupName" in result.output
 
 
 def test_audit_export_writes_csv_for_a_time_range(moto_aws: None, tmp_path: Any) -> None:
