@@ -8,6 +8,7 @@ acknowledgements live here once, so the two cannot drift apart.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -17,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import QuietlineConfig
+from infra.constructs.waf import StageFirewall
 from infra.nag import acknowledge
 from infra.retention import audit_log_retention
 
@@ -164,3 +166,59 @@ def acknowledge_stage(stage: apigw.Stage, config: QuietlineConfig, *, cache_reas
             " request and the API authenticates each one before any data is touched. Set"
             " waf.enabled to add a per-IP rate limit and the AWS common rule set.",
         )
+
+
+@dataclass(frozen=True)
+class RegionalApi:
+    """A regional REST API with its one stage, both log groups and the optional WAF."""
+
+    api: apigw.RestApi
+    stage: apigw.Stage
+    access_logs: logs.LogGroup
+    execution_logs: logs.LogGroup
+    firewall: StageFirewall | None
+
+
+def regional_api(
+    scope: Construct,
+    *,
+    config: QuietlineConfig,
+    platform_key: kms.IKey,
+    api_account: ApiGatewayAccount,
+    name: str,
+    description: str,
+    rate_per_second: int,
+    burst: int,
+    cors: apigw.CorsOptions | None = None,
+) -> RegionalApi:
+    """Build the API in `scope` the way every Quietline API is built; routes are the caller's."""
+    access_logs = retained_log_group(scope, "AccessLogs", config, platform_key)
+    api = apigw.RestApi(
+        scope,
+        "Api",
+        rest_api_name=f"{config.stack_name}-{name}",
+        description=description,
+        endpoint_types=[apigw.EndpointType.REGIONAL],
+        # The account-level CloudWatch role is the stack's one ApiGatewayAccount.
+        cloud_watch_role=False,
+        deploy_options=stage_options(access_logs, rate_per_second=rate_per_second, burst=burst),
+        default_cors_preflight_options=cors,
+    )
+    stage = api.deployment_stage
+    api_account.logs_before(stage)
+    # The stack exports the URLs it needs itself (ApiUrl, the Twilio webhook URLs); CDK's
+    # generic "<api>Endpoint" output would only duplicate them.
+    api.node.try_remove_child("Endpoint")
+    return RegionalApi(
+        api=api,
+        stage=stage,
+        access_logs=access_logs,
+        execution_logs=execution_log_group(scope, api, config, platform_key),
+        firewall=(
+            StageFirewall(
+                scope, "Firewall", config=config, platform_key=platform_key, stage=stage, name=name
+            )
+            if config.waf.enabled
+            else None
+        ),
+    )

@@ -43,12 +43,9 @@ from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import (
     ApiGatewayAccount,
     acknowledge_stage,
-    execution_log_group,
-    retained_log_group,
-    stage_options,
+    regional_api,
     stage_url,
 )
-from infra.constructs.waf import StageFirewall
 from infra.nag import acknowledge
 
 API_HANDLER = "functions.handlers.api.handler"
@@ -156,24 +153,19 @@ class StaffApi(Construct):
         audit_log.grant_append_and_read(self.function)
         identity.grant_staff_admin(self.function)
 
-        self.access_logs = retained_log_group(self, "AccessLogs", config, key)
-        self.api = apigw.RestApi(
+        rest = regional_api(
             self,
-            "Api",
-            rest_api_name=f"{config.stack_name}-staff-api",
+            config=config,
+            platform_key=key,
+            api_account=api_account,
+            name="staff-api",
             description="Quietline staff API: Cognito-authenticated (MFA), per-tenant access",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=False,
-            deploy_options=stage_options(
-                self.access_logs, rate_per_second=_THROTTLE_RATE_PER_SECOND, burst=_THROTTLE_BURST
-            ),
-            default_cors_preflight_options=self._cors(),
+            rate_per_second=_THROTTLE_RATE_PER_SECOND,
+            burst=_THROTTLE_BURST,
+            cors=self._cors(),
         )
-        self.stage = self.api.deployment_stage
-        api_account.logs_before(self.stage)
-        # The stack exports ApiUrl itself; CDK's generic "<api>Endpoint" would duplicate it.
-        self.api.node.try_remove_child("Endpoint")
-        self.execution_logs = execution_log_group(self, self.api, config, key)
+        self.api, self.stage, self.firewall = rest.api, rest.stage, rest.firewall
+        self.access_logs, self.execution_logs = rest.access_logs, rest.execution_logs
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self,
             "Authorizer",
@@ -201,18 +193,6 @@ class StaffApi(Construct):
             else None
         )
         self._gateway_responses()
-        self.firewall = (
-            StageFirewall(
-                self,
-                "Firewall",
-                config=config,
-                platform_key=key,
-                stage=self.stage,
-                name="staff-api",
-            )
-            if config.waf.enabled
-            else None
-        )
         self.unusual_reads_alarm = alarms.on_code_metric(
             self,
             UNUSUAL_READ_METRIC,

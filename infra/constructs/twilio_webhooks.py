@@ -18,12 +18,9 @@ from infra.constructs.rest_api import (
     STAGE_NAME,
     ApiGatewayAccount,
     acknowledge_stage,
-    execution_log_group,
-    retained_log_group,
-    stage_options,
+    regional_api,
     stage_url,
 )
-from infra.constructs.waf import StageFirewall
 from infra.nag import acknowledge
 
 # The paths local mode serves too (local/routes.py); the handler dispatches on the suffix.
@@ -58,40 +55,19 @@ class TwilioWebhookApi(Construct):
         api_account: ApiGatewayAccount,
     ) -> None:
         super().__init__(scope, id)
-        self.access_logs = retained_log_group(self, "AccessLogs", config, platform_key)
-        self.api = apigw.RestApi(
+        rest = regional_api(
             self,
-            "Api",
-            rest_api_name=f"{config.stack_name}-twilio-webhooks",
+            config=config,
+            platform_key=platform_key,
+            api_account=api_account,
+            name="twilio-webhooks",
             description="Quietline: Twilio webhooks, authenticated by X-Twilio-Signature",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            # The account-level CloudWatch role is the stack's one ApiGatewayAccount.
-            cloud_watch_role=False,
-            deploy_options=stage_options(
-                self.access_logs,
-                rate_per_second=_THROTTLE_RATE_PER_SECOND,
-                burst=_THROTTLE_BURST,
-            ),
+            rate_per_second=_THROTTLE_RATE_PER_SECOND,
+            burst=_THROTTLE_BURST,
         )
-        self.stage = self.api.deployment_stage
-        api_account.logs_before(self.stage)
-        # The stack exports the webhook URLs itself (TwilioSmsWebhookUrl, ...); CDK's
-        # generic "<api>Endpoint" output would only duplicate them.
-        self.api.node.try_remove_child("Endpoint")
-        self.execution_logs = execution_log_group(self, self.api, config, platform_key)
+        self.api, self.stage, self.firewall = rest.api, rest.stage, rest.firewall
+        self.access_logs, self.execution_logs = rest.access_logs, rest.execution_logs
         self._routes(function)
-        self.firewall = (
-            StageFirewall(
-                self,
-                "Firewall",
-                config=config,
-                platform_key=platform_key,
-                stage=self.stage,
-                name="twilio-webhooks",
-            )
-            if config.waf.enabled
-            else None
-        )
         self._acknowledge(config)
 
     @property
