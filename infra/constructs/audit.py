@@ -30,8 +30,7 @@ from infra.constructs.alarms import Alarms
 from infra.constructs.roles import ManagedPolicyRole
 from infra.nag import acknowledge
 from infra.retention import audit_log_retention
-
-_STRING = dynamodb.AttributeType.STRING
+from infra.tables import protected_table, string_attribute
 
 # The only item actions on the audit table: create a link (PutItem with a condition that
 # it does not exist) and read the chain. No UpdateItem, DeleteItem or BatchWriteItem:
@@ -109,16 +108,12 @@ SECURITY_ALARMS: tuple[SecurityAlarm, ...] = (
 )
 
 
-def _string_attribute(name: str) -> dynamodb.Attribute:
-    return dynamodb.Attribute(name=name, type=_STRING)
-
-
-def _key_schema(key_schema: list[dict[str, str]]) -> tuple[dynamodb.Attribute, dynamodb.Attribute]:
+def _key_schema(key_schema: list[dict[str, str]]) -> tuple[str, str]:
     """(partition key, sort key) of a boto3 KeySchema; every audit key is a string."""
     names = {part["KeyType"]: part["AttributeName"] for part in key_schema}
     if set(names) != {"HASH", "RANGE"}:
         raise ValueError("audit keys must be a partition and a sort key")
-    return _string_attribute(names["HASH"]), _string_attribute(names["RANGE"])
+    return names["HASH"], names["RANGE"]
 
 
 class AuditLog(Construct):
@@ -134,33 +129,17 @@ class AuditLog(Construct):
         if definition["BillingMode"] != "PAY_PER_REQUEST":
             raise ValueError("the audit table schema must bill per request")
         partition_key, sort_key = _key_schema(definition["KeySchema"])
-        self.table = dynamodb.Table(
-            self,
-            "Table",
-            partition_key=partition_key,
-            sort_key=sort_key,
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            # 164.312(a)(2)(iv): at rest under the practice's key, not an AWS-owned one.
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=platform_key,
-            # 164.308(a)(7): restore to any second of the last 35 days.
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True, recovery_period_in_days=35
-            ),
-            # 164.316(b)(2)(i): six years of audit events survive any stack change.
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            # Links expire after the audit retention (the writer sets expires_at).
-            time_to_live_attribute=schema.TTL_ATTRIBUTE,
+        self.table = protected_table(
+            self, platform_key=platform_key, partition_key=partition_key, sort_key=sort_key
         )
         self.index_names: list[str] = []
         for index in definition.get("LocalSecondaryIndexes", []):
             index_partition, index_sort = _key_schema(index["KeySchema"])
-            if index_partition.name != partition_key.name:
+            if index_partition != partition_key:
                 raise ValueError("a local index shares the table's partition key")
             self.table.add_local_secondary_index(
                 index_name=index["IndexName"],
-                sort_key=index_sort,
+                sort_key=string_attribute(index_sort),
                 projection_type=dynamodb.ProjectionType(index["Projection"]["ProjectionType"]),
             )
             self.index_names.append(index["IndexName"])

@@ -14,9 +14,7 @@ from constructs import Construct
 
 from functions.dal import schema
 from infra.config import QuietlineConfig
-
-# Every key attribute in the schema is a string.
-_STRING = dynamodb.AttributeType.STRING
+from infra.tables import protected_table, string_attribute
 
 # Exactly the item actions the DAL uses (TransactWriteItems is authorized per item
 # action). No Scan; the one batch action has its own grant (grant_batch_delete).
@@ -39,10 +37,6 @@ _KEY_WRITE_ACTIONS = (
 )
 
 
-def _string_attribute(name: str) -> dynamodb.Attribute:
-    return dynamodb.Attribute(name=name, type=_STRING)
-
-
 class MessageStore(Construct):
     """Conversations, messages, consent and idempotency records of every tenant.
 
@@ -55,40 +49,20 @@ class MessageStore(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._platform_key = platform_key
-        self.table = self._table(platform_key)
+        self.table = protected_table(
+            self,
+            platform_key=platform_key,
+            partition_key=schema.PARTITION_KEY,
+            sort_key=schema.SORT_KEY,
+        )
         for index in schema.GLOBAL_INDEXES:
             self._add_index(index)
-
-    def _table(self, platform_key: kms.IKey) -> dynamodb.Table:
-        # aws_dynamodb.Table (a CfnTable) rather than TableV2: cdk-nag's
-        # DynamoDBPITREnabled / DynamoDBInBackupPlan rules only inspect CfnTable.
-        return dynamodb.Table(
-            self,
-            "Table",
-            partition_key=_string_attribute(schema.PARTITION_KEY),
-            sort_key=_string_attribute(schema.SORT_KEY),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            # 164.312(a)(2)(iv): at rest under the practice's own key, not an AWS-owned one.
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=platform_key,
-            # 164.308(a)(7) contingency plan: restore to any second of the last 35 days.
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True, recovery_period_in_days=35
-            ),
-            # PHI records are never removed by a stack update or delete.
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            # Items past their retention date expire; shredding happens by key deletion.
-            time_to_live_attribute=schema.TTL_ATTRIBUTE,
-            # Contributor Insights stays off (default): its top-key reports would show
-            # partition keys, and it is not needed to operate the table.
-        )
 
     def _add_index(self, index: schema.GlobalIndex) -> None:
         self.table.add_global_secondary_index(
             index_name=index.name,
-            partition_key=_string_attribute(index.partition_key),
-            sort_key=_string_attribute(index.sort_key),
+            partition_key=string_attribute(index.partition_key),
+            sort_key=string_attribute(index.sort_key),
             projection_type=dynamodb.ProjectionType.ALL,
         )
 
