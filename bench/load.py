@@ -16,11 +16,7 @@ be stored exactly once, duplicates included. Only 127.0.0.1, bounded in time and
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,6 +34,7 @@ import boto3
 from bench.stats import median, percentile
 from bench.world import fake_number
 from functions.carriers.twilio import SIGNATURE_HEADER, compute_signature
+from local.process import RuntimeProcess
 
 REPO = Path(__file__).resolve().parent.parent
 SENDERS = 8
@@ -62,52 +59,6 @@ class Sent:
 class RunResult:
     sent: list[Sent] = field(default_factory=list)
     elapsed: float = 0.0
-
-
-class LocalRuntime:
-    """The runtime subprocess; started and stopped by us, its log kept in a temp file."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.log_path = workdir / "runtime.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.state: dict[str, Any] = {}
-
-    def start(self, timeout: float = 90.0) -> dict[str, Any]:
-        env = {
-            **os.environ,
-            "QUIETLINE_PORT": "0",
-            "QUIETLINE_STATE_DIR": str(self.workdir),
-            "PYTHONPATH": str(REPO),
-        }
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "local.runtime"],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        state_file = self.workdir / "local.json"
-        deadline = time.monotonic() + timeout
-        while not state_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the local runtime did not start (see its log)")
-            time.sleep(0.2)
-        time.sleep(0.2)  # the file is written whole, but let the server threads start
-        self.state = json.loads(state_file.read_text(encoding="utf-8"))
-        return self.state
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 class Sender:
@@ -297,7 +248,7 @@ CONFIGURATIONS = (
 def one_run(config: Configuration, run_index: int) -> dict[str, Any]:
     """A fresh runtime (so every run starts from the same empty table), one timed run."""
     with tempfile.TemporaryDirectory(prefix="quietline-bench-load-") as workdir:
-        runtime = LocalRuntime(Path(workdir))
+        runtime = RuntimeProcess(Path(workdir))
         try:
             started = time.perf_counter()
             state = runtime.start()
@@ -314,7 +265,7 @@ def one_run(config: Configuration, run_index: int) -> dict[str, Any]:
             check["queues_at_end"] = queue_depths(state)
         finally:
             runtime.stop()
-        log_text = runtime.log_path.read_text(encoding="utf-8", errors="replace")
+        log_text = runtime.log()
     summary = summarize_run(result)
     summary["runtime_startup_s"] = round(startup, 1)
     return {

@@ -7,17 +7,12 @@ group, so one worker), and its whole log is scanned for PHI when it stops.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from infra.config import REPO_ROOT
+from local.process import RuntimeDidNotStart, RuntimeProcess
 from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import phi_found
 
@@ -38,38 +33,17 @@ def _skip_reason() -> str | None:
 @pytest.fixture(scope="session")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`python -m local.runtime` on a free port; yields its local.json."""
-    state_dir = tmp_path_factory.mktemp("quietline-web-state")
-    env = {
-        **os.environ,
-        "QUIETLINE_PORT": "0",
-        "QUIETLINE_STATE_DIR": str(state_dir),
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    env.pop("QUIETLINE_CLIENT_IDLE_SECONDS", None)
-    # A file, not a pipe: a long session's log would fill a pipe and stall the runtime.
-    log_path = state_dir / "runtime.log"
-    log = log_path.open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.runtime"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
+    # A client idle override from the developer's shell must not reach the tests.
+    runtime = RuntimeProcess(
+        tmp_path_factory.mktemp("quietline-web-state"), env={"QUIETLINE_CLIENT_IDLE_SECONDS": None}
     )
-    state_file = state_dir / "local.json"
-    deadline = time.monotonic() + 60
-    while not state_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.close()
-            pytest.fail("local runtime did not start")
-        time.sleep(0.1)
-    yield json.loads(state_file.read_text())
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
-    output = log_path.read_text(encoding="utf-8")
+    try:
+        state = runtime.start(timeout=60)
+    except RuntimeDidNotStart as error:
+        pytest.fail(str(error))
+    yield state
+    runtime.stop()
+    output = runtime.log()
     assert "GET / -> 200" in output, "the PHI scan must see the runtime's log"
     assert phi_found(output) == [], "the local runtime logged PHI while the browser drove it"
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,8 +21,9 @@ from functions.dal.schema import (
     create_table_kwargs,
     tenant_key_alias,
 )
-from infra.config import REPO_ROOT, load_config
+from infra.config import load_config
 from local.identity import totp
+from local.process import RuntimeDidNotStart, RuntimeProcess
 from tests.builders import twilio_inbound_form
 from tests.conftest import phi_found
 from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
@@ -35,32 +33,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local-runtime")]
 
 @pytest.fixture(scope="module")
 def local_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state_dir = tmp_path_factory.mktemp("quietline-state")
-    env = {
-        **os.environ,
-        "QUIETLINE_PORT": "0",
-        "QUIETLINE_STATE_DIR": str(state_dir),
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.runtime"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    state_file = state_dir / "local.json"
-    deadline = time.monotonic() + 60
-    while not state_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("local runtime did not start")
-        time.sleep(0.2)
-    yield json.loads(state_file.read_text())
-    process.terminate()
-    output, _ = process.communicate(timeout=20)
-    assert not state_file.exists(), "the runtime removes its state file when it stops"
+    runtime = RuntimeProcess(tmp_path_factory.mktemp("quietline-state"))
+    try:
+        state = runtime.start(timeout=60)
+    except RuntimeDidNotStart as error:
+        pytest.fail(str(error))
+    yield state
+    runtime.stop()
+    assert not runtime.state_file.exists(), "the runtime removes its state file when it stops"
+    output = runtime.log()
     # Everything the runtime logged while the tests drove it: no PHI.
     assert "InboundStored" in output, "the scan must see the runtime's own log lines"
     assert phi_found(output) == [], "the local runtime logged PHI"
