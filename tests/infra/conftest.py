@@ -20,7 +20,7 @@ from aws_cdk.assertions import Template
 from constructs import IConstruct
 
 from infra.app_factory import build_app, cdk_json_context, create_app, resolve_environment
-from infra.config import QuietlineConfig, parse_config
+from infra.config import ConfigError, QuietlineConfig, parse_config
 from infra.nag import RULE_PACKS
 from infra.stack import QuietlineStack
 from tests.infra.function_stack import FunctionTestStack
@@ -71,8 +71,25 @@ TWILIO_OVERRIDES: dict[str, Any] = {
 }
 
 
+def config_data(**overrides: Any) -> dict[str, Any]:
+    """The test configuration as the JSON file would hold it, with some fields replaced."""
+    return {**copy.deepcopy(TEST_CONFIG), **overrides}
+
+
 def make_config(**overrides: Any) -> QuietlineConfig:
-    return parse_config({**copy.deepcopy(TEST_CONFIG), **overrides}, source="test config")
+    return parse_config(config_data(**overrides), source="test config")
+
+
+CONFIG_SOURCE = "quietline.config.json"
+
+
+def config_error(data: dict[str, Any]) -> str:
+    """The one-line error parsing `data` raises (as read from CONFIG_SOURCE)."""
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data, source=CONFIG_SOURCE)
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
 
 
 @dataclass(frozen=True)
