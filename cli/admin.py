@@ -12,47 +12,22 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-import boto3
 import click
 
+from cli.output import STDOUT, atomic_output
 from cli.target import Target
-from functions import wiring
-from functions.core import settings
+from functions.container import Container
 from functions.core.clock import iso
-from functions.crypto.envelope import EnvelopeCipher
-from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.logic.access import Principal, Role
 from functions.logic.audit import AuditEvent, Outcome
 from functions.logic.export import open_sealed
-
-# Stack output -> the environment variable the functions' settings read.
-_ENV_FROM_OUTPUTS = {
-    "MessageTableName": settings.ENV_TABLE_NAME,
-    "AuditTableName": settings.ENV_AUDIT_TABLE_NAME,
-    "UserPoolId": settings.ENV_USER_POOL_ID,
-    "OutboundQueueUrl": settings.ENV_OUTBOUND_QUEUE_URL,
-}
+from infra.config import load_config
 
 
-def use_target(target: Target) -> None:
-    """Point the functions' settings at the target's resources, as the Lambdas see them."""
-    for output, variable in _ENV_FROM_OUTPUTS.items():
-        if output in target.outputs:
-            os.environ[variable] = target.outputs[output]
-    for cached in (
-        settings.core_settings,
-        settings.messaging_settings,
-        settings.api_settings,
-        settings.audit_settings,
-    ):
-        cached.cache_clear()
-    wiring.reset()
-
-
-def operator(tenant_id: str) -> Principal:
+def operator(target: Target, tenant_id: str) -> Principal:
     """The person running the CLI, as an admin of `tenant_id`, named by their AWS identity."""
     try:
-        arn = boto3.client("sts").get_caller_identity()["Arn"]
+        arn = target.client("sts").get_caller_identity()["Arn"]
     except Exception:  # local mode and tests have no real identity
         arn = os.environ.get("USER", "operator")
     now = int(time.time())
@@ -62,9 +37,10 @@ def operator(tenant_id: str) -> Principal:
 def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  # noqa: PLR0915
     """Attach the admin commands to the `quietline` group."""
 
-    def prepared(ctx: click.Context, tenant: str) -> Principal:
-        use_target(target_of(ctx))
-        return operator(tenant)
+    def prepared(ctx: click.Context, tenant: str) -> tuple[Container, Principal]:
+        """The target's services, and the operator acting as an admin of `tenant`."""
+        target: Target = target_of(ctx)
+        return target.container(load_config()), operator(target, tenant)
 
     @main.group()
     def users() -> None:
@@ -76,7 +52,8 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     @one_line_errors
     def users_list(ctx: click.Context, tenant: str) -> None:
         """List the tenant's staff."""
-        for user in wiring.staff_admin_service().list_users(prepared(ctx, tenant)):
+        runtime, who = prepared(ctx, tenant)
+        for user in runtime.staff_admin_service().list_users(who):
             state = "enabled" if user.enabled else "DISABLED"
             click.echo(f"{user.user_id}  {user.role:<9}  {state:<8}  {user.email}")
 
@@ -90,7 +67,8 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     @one_line_errors
     def users_invite(ctx: click.Context, tenant: str, email: str, role: str) -> None:
         """Invite staff: Cognito e-mails a temporary password; MFA is set up at first sign-in."""
-        user = wiring.staff_admin_service().invite(prepared(ctx, tenant), email, Role(role))
+        runtime, who = prepared(ctx, tenant)
+        user = runtime.staff_admin_service().invite(who, email, Role(role))
         click.echo(f"invited {user.user_id} ({user.role})")
 
     for name, verb, help_text in (
@@ -116,7 +94,8 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
         rows are imported; bad rows are listed by line number (field and rule, never the
         value). Exit 1 if any row was rejected.
         """
-        report = wiring.admin_service().import_contacts(prepared(ctx, tenant), csv_file.read())
+        runtime, who = prepared(ctx, tenant)
+        report = runtime.admin_service().import_contacts(who, csv_file.read())
         click.echo(
             f"imported {report.imported}, already present {report.already_present}, "
             f"rejected {len(report.rejected)}"
@@ -137,7 +116,8 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     @one_line_errors
     def wipe_thread(ctx: click.Context, tenant: str, contact_id: str) -> None:
         """Delete a client's details and every message of their thread (audited)."""
-        deleted = wiring.admin_service().wipe_thread(prepared(ctx, tenant), contact_id)
+        runtime, who = prepared(ctx, tenant)
+        deleted = runtime.admin_service().wipe_thread(who, contact_id)
         click.echo(f"deleted the contact and {deleted} message(s)")
 
     @wipe.command("tenant")
@@ -152,9 +132,8 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
         To undo within the waiting period: aws kms cancel-key-deletion and enable-key on
         alias/quietline/<tenant>, then set the tenant active again.
         """
-        date = wiring.admin_service().wipe_tenant(
-            prepared(ctx, tenant), confirmation=confirmation, days=days
-        )
+        runtime, who = prepared(ctx, tenant)
+        date = runtime.admin_service().wipe_tenant(who, confirmation=confirmation, days=days)
         click.echo(f"tenant {tenant} wiped: refused now; its key will be deleted on {date}")
 
     tenants: Any = main.commands["tenants"]
@@ -166,7 +145,8 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     @one_line_errors
     def tenants_retention(ctx: click.Context, tenant: str, days: int) -> None:
         """Change message retention for messages written from now on (audited)."""
-        wiring.admin_service().set_retention(prepared(ctx, tenant), days)
+        runtime, who = prepared(ctx, tenant)
+        runtime.admin_service().set_retention(who, days)
         click.echo(f"tenant {tenant}: new messages kept {days} days")
 
     @main.group()
@@ -178,26 +158,30 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     @click.option(
         "--contact", "contact_id", help="One client's thread (default: the whole tenant)."
     )
-    @click.option("--output", type=click.File("w"), required=True)
+    @click.option("--output", required=True, help="File to write (`-`: stdout).")
     @click.pass_context
     @one_line_errors
-    def export_create(ctx: click.Context, tenant: str, contact_id: str | None, output: Any) -> None:
+    def export_create(ctx: click.Context, tenant: str, contact_id: str | None, output: str) -> None:
         """Write an export encrypted under the tenant's KMS key."""
-        output.write(wiring.admin_service().export(prepared(ctx, tenant), contact_id=contact_id))
+        runtime, who = prepared(ctx, tenant)
+        sealed = runtime.admin_service().export(who, contact_id=contact_id)
+        with atomic_output(output) as stream:
+            stream.write(sealed)
         click.echo("export written (open it with: quietline export open FILE)", err=True)
 
     @export.command("open")
     @click.argument("sealed", type=click.File("r"))
     @click.option(
-        "--output", type=click.File("w"), default="-", help="Where to write the FHIR JSON."
+        "--output", default=STDOUT, help="Where to write the FHIR JSON (default: stdout)."
     )
     @click.pass_context
     @one_line_errors
-    def export_open(ctx: click.Context, sealed: Any, output: Any) -> None:
+    def export_open(ctx: click.Context, sealed: Any, output: str) -> None:
         """Decrypt an export (needs permission to use the tenant's KMS key)."""
-        target_of(ctx)  # local mode points boto3 at moto
-        bundle = open_sealed(EnvelopeCipher(KmsDataKeyProvider()), sealed.read())
-        output.write(json.dumps(bundle, indent=2) + "\n")
+        target: Target = target_of(ctx)
+        bundle = open_sealed(target.container(load_config()).cipher(), sealed.read())
+        with atomic_output(output) as stream:
+            stream.write(json.dumps(bundle, indent=2) + "\n")
 
     @main.command()
     @click.pass_context
@@ -208,14 +192,14 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
         click.echo(target.name)
         for key in sorted(target.outputs):
             click.echo(f"  {key}: {target.outputs[key]}")
-        sqs = boto3.client("sqs")
+        sqs = target.client("sqs")
         for key in sorted(k for k in target.outputs if k.endswith("DlqUrl")):
             depth = sqs.get_queue_attributes(
                 QueueUrl=target.outputs[key], AttributeNames=["ApproximateNumberOfMessages"]
             )
             click.echo(f"  {key[:-3]} depth: {depth['Attributes']['ApproximateNumberOfMessages']}")
         try:
-            alarms = boto3.client("cloudwatch").describe_alarms(StateValue="ALARM")["MetricAlarms"]
+            alarms = target.client("cloudwatch").describe_alarms(StateValue="ALARM")["MetricAlarms"]
         except Exception:  # local mode has no CloudWatch
             alarms = []
         click.echo(f"  alarms in ALARM: {len(alarms)}")
@@ -230,9 +214,9 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     @one_line_errors
     def send(ctx: click.Context, tenant: str, contact_id: str, body: str) -> None:
         """Send a text to a contact (consent and opt-out enforced, as in the inbox)."""
-        who = prepared(ctx, tenant)
-        message = wiring.inbox_service().send(who, contact_id, body)
-        _audited(who, "message.send", {"conversation_id": contact_id})
+        runtime, who = prepared(ctx, tenant)
+        message = runtime.inbox_service().send(who, contact_id, body)
+        _audited(runtime, who, "message.send", {"conversation_id": contact_id})
         click.echo(
             f"queued {message.message_id} ({message.segments} segment(s), {message.encoding})"
         )
@@ -244,21 +228,21 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     @one_line_errors
     def conversations(ctx: click.Context, tenant: str, limit: int) -> None:
         """List conversations by last activity (a PHI read: audited like the API's)."""
-        who = prepared(ctx, tenant)
-        page = wiring.inbox_service().list_conversations(who, limit=limit, cursor=None)
-        _audited(who, "conversation.list", {})
+        runtime, who = prepared(ctx, tenant)
+        page = runtime.inbox_service().list_conversations(who, limit=limit, cursor=None)
+        _audited(runtime, who, "conversation.list", {})
         for view in page.items:
             click.echo(json.dumps(asdict(view)))
 
 
-def _audited(who: Principal, action: str, target: dict[str, str]) -> None:
-    wiring.audit_sink().record(
+def _audited(runtime: Container, who: Principal, action: str, target: dict[str, str]) -> None:
+    runtime.audit_sink().record(
         AuditEvent(
             action,
             Outcome.SUCCESS,
             who.user_id,
             who.tenant_id,
-            iso(wiring.clock().now()),
+            iso(runtime.clock().now()),
             target=target,
         )
     )
@@ -273,5 +257,6 @@ def _user_action(
     @click.pass_context
     @one_line_errors
     def command(ctx: click.Context, tenant: str, user_id: str) -> None:
-        getattr(wiring.staff_admin_service(), verb)(prepared(ctx, tenant), user_id)
+        runtime, who = prepared(ctx, tenant)
+        getattr(runtime.staff_admin_service(), verb)(who, user_id)
         click.echo(f"{name}: done for {user_id}")

@@ -8,20 +8,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import boto3
 import click
 
 from cli.admin import register as register_admin_commands
 from cli.audit import TrailCheck, describe, recorded_head, trail_events, verify, write_export
 from cli.backups import restore_to_new_table
+from cli.output import STDOUT, atomic_output
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
 from cli.web import publish, site_objects, web_config
 from functions.core.errors import QuietlineError
-from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.audit_log import DynamoDbAuditLog
-from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
 from functions.logic.tenants import provision_tenant
 from infra.config import REPO_ROOT, ConfigError, load_config
 
@@ -33,7 +30,7 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (TargetError, ConfigError, QuietlineError, click.BadParameter) as error:
+        except (TargetError, ConfigError, QuietlineError, click.BadParameter, OSError) as error:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
             click.echo(f"quietline: {error}", err=True)
@@ -43,10 +40,16 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _target(ctx: click.Context) -> Target:
-    params = ctx.find_root().params
-    if params["local"]:
-        return local_target()
-    return stack_target(params["stack"] or load_config().stack_name)
+    """This invocation's target, resolved once (it holds the invocation's AWS clients)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Target):
+        params = root.params
+        if params["local"]:
+            root.obj = local_target()
+        else:
+            root.obj = stack_target(params["stack"] or load_config().stack_name)
+    target: Target = root.obj
+    return target
 
 
 @click.group()
@@ -67,12 +70,10 @@ def tenants() -> None:
 @_one_line_errors
 def tenants_sync(ctx: click.Context) -> None:
     """Create or update every tenant in quietline.config.json and assign its numbers."""
-    target = _target(ctx)
     config = load_config()
-    store = MessageStore(boto3.resource("dynamodb").Table(target.output("MessageTableName")))
-    cipher = EnvelopeCipher(KmsDataKeyProvider())
+    runtime = _target(ctx).container(config)
     for spec in config.tenant_specs():
-        provision_tenant(spec, store, cipher)
+        provision_tenant(spec, runtime.store(), runtime.cipher())
         click.echo(f"tenant {spec.tenant_id}: {len(spec.business_numbers)} number(s) assigned")
 
 
@@ -97,7 +98,7 @@ def web_publish(ctx: click.Context, if_hosted: bool) -> None:
         return
     bucket = target.output("WebBucketName")
     objects = site_objects(REPO_ROOT / "web", web_config(target, load_config()))
-    uploaded, removed = publish(boto3.client("s3"), bucket, objects)
+    uploaded, removed = publish(target.client("s3"), bucket, objects)
     click.echo(f"published {uploaded} file(s), removed {removed}; the inbox is at ", nl=False)
     click.echo(target.outputs.get("WebUrl", "(see the WebUrl output)"))
 
@@ -120,11 +121,11 @@ def replay(ctx: click.Context, queue: str, limit: int) -> None:
     storage failed; inbound: End User Messaging events the inbound function gave up on.
     """
     target = _target(ctx)
-    sqs = boto3.client("sqs")
+    sqs = target.client("sqs")
     if queue == "inbound":
         moved = reinvoke_function(
             sqs,
-            boto3.client("lambda"),
+            target.client("lambda"),
             target.output("InboundFunctionDlqUrl"),
             target.output("InboundFunctionName"),
             limit=limit,
@@ -153,8 +154,7 @@ def numbers_assign(ctx: click.Context, tenant: str, number: str) -> None:
     from functions.core.phone import to_e164  # noqa: PLC0415
 
     e164 = to_e164(number, field="number")
-    table = boto3.resource("dynamodb").Table(_target(ctx).output("MessageTableName"))
-    store = MessageStore(table)
+    store = _target(ctx).container(load_config()).store()
     store.get_tenant(tenant)  # NotFoundError names an unknown tenant
     store.assign_business_number(e164, tenant)
     click.echo(f"{e164} now belongs to tenant {tenant}")
@@ -179,7 +179,8 @@ def numbers_request(ctx: click.Context, tenant: str, country: str, number_type: 
     """
     target = _target(ctx)
     topic = target.output("InboundSmsTopicArn")
-    response = boto3.client("pinpoint-sms-voice-v2").request_phone_number(
+    sms = target.client("pinpoint-sms-voice-v2")
+    response = sms.request_phone_number(
         IsoCountryCode=country,
         MessageType="TRANSACTIONAL",
         NumberCapabilities=["SMS"],
@@ -187,15 +188,13 @@ def numbers_request(ctx: click.Context, tenant: str, country: str, number_type: 
         DeletionProtectionEnabled=True,
     )
     number_id, number = response["PhoneNumberId"], response["PhoneNumber"]
-    boto3.client("pinpoint-sms-voice-v2").update_phone_number(
+    sms.update_phone_number(
         PhoneNumberId=number_id,
         TwoWayEnabled=True,
         TwoWayChannelArn=topic,
         SelfManagedOptOutsEnabled=True,
     )
-    MessageStore(
-        boto3.resource("dynamodb").Table(target.output("MessageTableName"))
-    ).assign_business_number(number, tenant)
+    target.container(load_config()).store().assign_business_number(number, tenant)
     click.echo(f"{number} ({number_id}) requested, two-way on, assigned to {tenant}")
 
 
@@ -208,8 +207,9 @@ def numbers_two_way(ctx: click.Context, phone_number_id: str) -> None:
 
     Self-managed opt-outs: Quietline answers STOP/HELP itself and records each opt-out.
     """
-    topic = _target(ctx).output("InboundSmsTopicArn")
-    boto3.client("pinpoint-sms-voice-v2").update_phone_number(
+    target = _target(ctx)
+    topic = target.output("InboundSmsTopicArn")
+    target.client("pinpoint-sms-voice-v2").update_phone_number(
         PhoneNumberId=phone_number_id,
         TwoWayEnabled=True,
         TwoWayChannelArn=topic,
@@ -223,8 +223,8 @@ EXIT_CHAIN_BROKEN = 3
 
 def _audit_log(ctx: click.Context) -> DynamoDbAuditLog:
     target = _target(ctx)
-    table = boto3.resource("dynamodb").Table(target.output("AuditTableName"))
-    return DynamoDbAuditLog(table, retention_days=load_config().audit_retention_days)
+    target.output("AuditTableName")  # a clear line if the stack has no audit table
+    return target.container(load_config()).audit_log()
 
 
 @main.group()
@@ -239,16 +239,16 @@ def audit() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
-@click.option(
-    "--output", type=click.File("w"), default="-", help="File to write (default: stdout)."
-)
+@click.option("--output", default=STDOUT, help="File to write (default: stdout).")
 @click.pass_context
 @_one_line_errors
 def audit_export(
-    ctx: click.Context, tenant: str, start: str, end: str, fmt: str, output: Any
+    ctx: click.Context, tenant: str, start: str, end: str, fmt: str, output: str
 ) -> None:
     """Export a tenant's audit events for a time range (ids only, never message text)."""
-    count = write_export(_audit_log(ctx).between(tenant, start, end), output, fmt)
+    events = _audit_log(ctx).between(tenant, start, end)
+    with atomic_output(output) as stream:
+        count = write_export(events, stream, fmt)
     click.echo(f"exported {count} event(s)", err=True)
 
 
@@ -280,7 +280,7 @@ def audit_verify(ctx: click.Context, tenant: str, against_trail: bool, days: int
         log_group = target.output("TrailLogGroupName")
         table_name = target.output("AuditTableName")
         since_ms = int((time.time() - days * 86_400) * 1000)
-        events = trail_events(boto3.client("logs"), log_group, table_name, since_ms)
+        events = trail_events(target.client("logs"), log_group, table_name, since_ms)
         check = TrailCheck(recorded_head(events, table_name, tenant), report.events, days)
         click.echo(check.describe())
         if check.truncated:
@@ -307,9 +307,10 @@ def backups_restore(ctx: click.Context, target: str, at: Any, kms_key_arn: str |
 
     Then follow docs/operations.md#restoring-the-message-table to point the stack at it.
     """
-    source = _target(ctx).output("MessageTableName")
+    deployment = _target(ctx)
+    source = deployment.output("MessageTableName")
     items = restore_to_new_table(
-        boto3.client("dynamodb"), source, target, at=at, kms_key_arn=kms_key_arn
+        deployment.client("dynamodb"), source, target, at=at, kms_key_arn=kms_key_arn
     )
     click.echo(f"restored {source} into {target}: {items} item(s), ACTIVE, PITR on")
 

@@ -26,6 +26,8 @@ class Route:
     kind: str = "apigw"
     # API Gateway's Cognito authorizer runs first (staff API routes).
     authorized: bool = False
+    # Built on a Powertools resolver, whose current event is process-wide (local/server.py).
+    resolver: bool = False
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -5,32 +5,29 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-from functions.crypto.envelope import EnvelopeCipher
-from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
+from functions.container import Container
+from functions.dal.aws import AwsClients
 from functions.dal.schema import QueueSpec, create_table_kwargs, tenant_key_alias
 from functions.logic.tenants import provision_tenant
 from infra.config import QuietlineConfig
 from local import kms_key_state
 
 
-def enforce_kms_key_state() -> None:
-    """Every client made from the default session from now on obeys KMS key state."""
-    boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
-    describe = session.client("kms")
+def enforce_kms_key_state(clients: AwsClients) -> None:
+    """Every client `clients` builds from now on obeys KMS key state, as real KMS does."""
+    describe = AwsClients(clients.target).client("kms")  # outside the hook it feeds
     kms_key_state.install(
-        session.events, lambda key_id: describe.describe_key(KeyId=key_id)["KeyMetadata"]
+        clients.events, lambda key_id: describe.describe_key(KeyId=key_id)["KeyMetadata"]
     )
 
 
-def ensure_table(table_name: str, definition: Any = create_table_kwargs) -> None:
+def ensure_table(
+    clients: AwsClients, table_name: str, definition: Any = create_table_kwargs
+) -> None:
     try:
-        boto3.client("dynamodb").create_table(**definition(table_name))
+        clients.client("dynamodb").create_table(**definition(table_name))
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
@@ -50,9 +47,9 @@ def ensure_tenant_key(kms: Any, tenant_id: str) -> str:
     return key_id
 
 
-def ensure_queue(spec: QueueSpec) -> tuple[str, str]:
+def ensure_queue(clients: AwsClients, spec: QueueSpec) -> tuple[str, str]:
     """The queue and its DLQ with the deployed redrive policy; returns both URLs."""
-    sqs = boto3.client("sqs")
+    sqs = clients.client("sqs")
     dlq_url = sqs.create_queue(QueueName=f"quietline-{spec.name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
@@ -68,16 +65,16 @@ def ensure_queue(spec: QueueSpec) -> tuple[str, str]:
     return str(url), str(dlq_url)
 
 
-def ensure_staff_topic() -> str:
-    return str(boto3.client("sns").create_topic(Name="quietline-staff-notifications")["TopicArn"])
+def ensure_staff_topic(clients: AwsClients) -> str:
+    sns = clients.client("sns")
+    return str(sns.create_topic(Name="quietline-staff-notifications")["TopicArn"])
 
 
-def bootstrap(config: QuietlineConfig, table_name: str) -> None:
-    ensure_table(table_name)
-    kms = boto3.client("kms")
+def bootstrap(config: QuietlineConfig, runtime: Container) -> None:
+    """The message table, a key per tenant, and each configured tenant provisioned."""
+    ensure_table(runtime.clients, runtime.settings.need("table_name"))
+    kms = runtime.clients.client("kms")
     for tenant in config.tenants:
         ensure_tenant_key(kms, tenant.id)
-    store = MessageStore(boto3.resource("dynamodb").Table(table_name))
-    cipher = EnvelopeCipher(KmsDataKeyProvider(kms))
     for spec in config.tenant_specs():
-        provision_tenant(spec, store, cipher)
+        provision_tenant(spec, runtime.store(), runtime.cipher())

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
-import boto3
 import jwt
 
 from functions.dal.schema import USER_POOL
@@ -47,9 +46,8 @@ def _password() -> str:
     return "Ql-" + "".join(secrets.choice(alphabet) for _ in range(16)) + "7a!"
 
 
-def create_pool(config: QuietlineConfig) -> LocalPool:
+def create_pool(cognito: Any, config: QuietlineConfig) -> LocalPool:
     """The pool as deployed (MFA required, TOTP, admin-invite only) plus demo staff."""
-    cognito = boto3.client("cognito-idp")
     pool_id = cognito.create_user_pool(
         PoolName="quietline-staff",
         MfaConfiguration="ON",
@@ -136,9 +134,8 @@ def totp(secret: str, at: float | None = None) -> str:
     return f"{code:06d}"
 
 
-def sign_in(client_id: str, user: DemoUser) -> dict[str, str]:
+def sign_in(cognito: Any, client_id: str, user: DemoUser) -> dict[str, str]:
     """Password, then the TOTP challenge: the tokens the web inbox would hold."""
-    cognito = boto3.client("cognito-idp")
     challenge = cognito.initiate_auth(
         ClientId=client_id,
         AuthFlow="USER_PASSWORD_AUTH",

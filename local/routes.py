@@ -12,6 +12,9 @@ TWILIO_STATUS_PATH = STATUS_WEBHOOK_PATH
 # Stands in for the SNS topic End User Messaging publishes inbound texts to.
 AWS_SMS_INBOUND_PATH = "/local/aws-sms/inbound"
 OUTBOX_PATH = "/local/outbox"
+OUTBOX_HANDLER = "local.sim_carrier.outbox_handler"  # the runtime's own carrier answers
+API_HANDLER = "functions.handlers.api.handler"
+SECURE_LINK_HANDLER = "functions.handlers.secure_link.handler"
 # The web front end (web/): pages, assets, and the local demo accounts (local/static.py).
 WEB_ROUTES: tuple[Route, ...] = tuple(
     Route("GET", template, "local.static.handler")
@@ -23,9 +26,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", TWILIO_SMS_PATH, "functions.handlers.twilio_webhook.handler"),
     Route("POST", TWILIO_STATUS_PATH, "functions.handlers.twilio_webhook.handler"),
     Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),
-    Route("GET", OUTBOX_PATH, "local.sim_carrier.outbox_handler"),
+    Route("GET", OUTBOX_PATH, OUTBOX_HANDLER),
     *(
-        Route(method, f"/secure/{{token}}/{step}", "functions.handlers.secure_link.handler")
+        Route(method, f"/secure/{{token}}/{step}", SECURE_LINK_HANDLER, resolver=True)
         for method, step in (
             ("POST", "challenge"),
             ("POST", "verify"),
@@ -34,7 +37,7 @@ ROUTES: tuple[Route, ...] = (
         )
     ),
     *(
-        Route(r.method, r.path, "functions.handlers.api.handler", authorized=not r.public)
+        Route(r.method, r.path, API_HANDLER, authorized=not r.public, resolver=True)
         for r in API_ROUTES
     ),
     *WEB_ROUTES,

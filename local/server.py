@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from functools import cache
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -23,22 +21,19 @@ MAX_BODY_BYTES = 1_048_576  # API Gateway's payload limit is 10 MB; ours is far 
 LOCAL_TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:quietline-inbound-sms"
 
 
-# One lock per handler: Lambda runs one request at a time per instance, and handler
-# modules (the Powertools resolver, cached services) keep per-request state module-wide.
+# One lock per handler: Lambda runs one request at a time per instance. Handlers built on
+# a Powertools resolver share one lock more: Powertools keeps the current event on a class
+# attribute common to every resolver in a process, which in AWS holds one function only.
 _INSTANCE_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 _LOCKS_GUARD = threading.Lock()
+_RESOLVER_LOCK = threading.Lock()
 
 
-def _instance_lock(dotted: str) -> threading.Lock:
+def _instance_lock(route: Route) -> threading.Lock:
+    if route.resolver:
+        return _RESOLVER_LOCK
     with _LOCKS_GUARD:
-        return _INSTANCE_LOCKS[dotted]
-
-
-@cache
-def load_handler(dotted: str) -> Handler:
-    module_name, _, attribute = dotted.rpartition(".")
-    handler: Handler = getattr(importlib.import_module(module_name), attribute)
-    return handler
+        return _INSTANCE_LOCKS[route.handler]
 
 
 def _json_error(status: int, message: str) -> dict[str, Any]:
@@ -55,6 +50,7 @@ class Authorizer(Protocol):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     routes: tuple[Route, ...] = ()
+    handlers: Mapping[str, Handler] = {}
     authorizer: Authorizer | None = None
     server_version = "QuietlineLocal"
     sys_version = ""
@@ -90,10 +86,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         logger.info("%s %s -> %s", self.command, route.template if route else "(unknown)", status)
 
     def _invoke(self, route: Route, params: dict[str, str], body: bytes) -> dict[str, Any]:
-        handler = load_handler(route.handler)
+        handler = self.handlers[route.handler]
         context = LambdaContext(route.handler)
         if route.kind == "sns":
-            with _instance_lock(route.handler):
+            with _instance_lock(route):
                 outcome = handler(
                     build_sns_event(body.decode("utf-8", "replace"), LOCAL_TOPIC_ARN), context
                 )
@@ -124,7 +120,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     "body": json.dumps({"message": "Unauthorized"})
                 }
             event["requestContext"]["authorizer"] = {"claims": claims}
-        with _instance_lock(route.handler):
+        with _instance_lock(route):
             return handler(event, context)
 
     def _find(self, path: str) -> tuple[Route | None, dict[str, str]]:
@@ -141,12 +137,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    host: str, port: int, routes: Iterable[Route], authorizer: Authorizer | None = None
+    host: str,
+    port: int,
+    routes: Iterable[Route],
+    handlers: Mapping[str, Handler] | None = None,
+    authorizer: Authorizer | None = None,
 ) -> ThreadingHTTPServer:
+    """Serve `routes`; `handlers` maps each route's dotted handler name to its callable."""
+    routes = tuple(routes)
     handler_class = type(
         "QuietlineRequestHandler",
         (_RequestHandler,),
-        {"routes": tuple(routes), "authorizer": authorizer},
+        {"routes": routes, "handlers": dict(handlers or {}), "authorizer": authorizer},
     )
     server = ThreadingHTTPServer((host, port), handler_class)
     server.daemon_threads = True
@@ -157,3 +159,12 @@ def use_authorizer(server: ThreadingHTTPServer, authorizer: Authorizer) -> None:
     """Put the authorizer in front of the API routes (the pool exists only after bind)."""
     handler_class: Any = server.RequestHandlerClass
     handler_class.authorizer = authorizer
+
+
+def use_handlers(server: ThreadingHTTPServer, handlers: Mapping[str, Handler]) -> None:
+    """Attach the handlers once their container exists (the port is bound before)."""
+    handler_class: Any = server.RequestHandlerClass
+    missing = {route.handler for route in handler_class.routes} - set(handlers)
+    if missing:
+        raise ValueError(f"no handler for {sorted(missing)}")
+    handler_class.handlers = dict(handlers)

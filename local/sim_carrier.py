@@ -60,17 +60,11 @@ class SimulatedCarrier:
         with self._lock:
             return [s for s in self._outbox if destination in (None, s.destination_number)]
 
-
-# The one simulated carrier of a local runtime: the sender writes to it, the phone
-# simulator and the tests read its outbox.
-CARRIER = SimulatedCarrier()
-
-
-def outbox_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """GET /local/outbox[?to=+1...]: every text the simulated carrier sent (local mode only)."""
-    to = (event.get("queryStringParameters") or {}).get("to")
-    return {
-        "statusCode": 200,
-        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
-        "body": json.dumps([asdict(sent) for sent in CARRIER.outbox(to)]),
-    }
+    def outbox_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """GET /local/outbox[?to=+1...]: every text this carrier sent (local mode only)."""
+        to = (event.get("queryStringParameters") or {}).get("to")
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+            "body": json.dumps([asdict(sent) for sent in self.outbox(to)]),
+        }

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from functions.core.settings import ENV_IDLE_TIMEOUT_MINUTES, ENV_STAGE
+from functions.core.settings import ENV_IDLE_TIMEOUT_MINUTES
 from infra import web_policy
 from infra.config import REPO_ROOT
 from infra.web_policy import (
@@ -56,7 +56,8 @@ _BINARY = {".png", ".ico"}
 
 
 def _is_local() -> bool:
-    return os.environ.get(ENV_STAGE) == "local"
+    # Local mode writes its state file before it serves anything.
+    return _state() is not None
 
 
 def cognito_endpoint() -> str:
@@ -65,7 +66,7 @@ def cognito_endpoint() -> str:
     Local mode: the moto server (it answers CORS preflights for any origin). Deployed:
     Cognito's regional endpoint.
     """
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP") or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = (_state() or {}).get("aws_endpoint_url")
     if endpoint:
         return origin(endpoint)
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"

@@ -9,10 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
-from functions import wiring
 from functions.carriers.models import DeliveryEvent
+from functions.container import Container
 from functions.core.clock import iso
 from functions.core.models import MessageStatus
 from functions.logic.delivery import apply_delivery_event
@@ -42,9 +40,8 @@ def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str
     }
 
 
-def poll_queue(queue_url: str, handler: Handler, stop: threading.Event) -> None:
+def poll_queue(sqs: Any, queue_url: str, handler: Handler, stop: threading.Event) -> None:
     """Lambda's SQS event source: batches in, failed records left for redelivery."""
-    sqs = boto3.client("sqs")
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
@@ -78,9 +75,12 @@ def run_every(seconds: float, handler: Handler, stop: threading.Event) -> None:
             logger.exception("scheduled handler failed")
 
 
-def report_delivery(sent: SentText) -> None:
+def delivery_reports(runtime: Container) -> Callable[[SentText], None]:
     """The simulated carrier confirms delivery a moment after sending, as a real one does."""
+    return lambda sent: _report_delivery(runtime, sent)
 
+
+def _report_delivery(runtime: Container, sent: SentText) -> None:
     def deliver() -> None:
         event = DeliveryEvent(
             carrier="simulated",
@@ -90,7 +90,7 @@ def report_delivery(sent: SentText) -> None:
             reason=None,
             occurred_at=iso(datetime.now(UTC)),
         )
-        apply_delivery_event(event, wiring.store(), wiring.metrics())
+        apply_delivery_event(event, runtime.store(), runtime.metrics())
 
     timer = threading.Timer(0.5, deliver)
     timer.daemon = True

@@ -181,15 +181,9 @@ class AwsSmsCarrier:
 
     name: str = CARRIER
 
-    def __init__(self, client: Any | None = None, configuration_set: str | None = None) -> None:
-        self._client = client
+    def __init__(self, client: Any, configuration_set: str | None = None) -> None:
+        self.client = client
         self._configuration_set = configuration_set
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = aws.client(SERVICE)
-        return self._client
 
     def send_request(self, sms: OutboundSms) -> dict[str, Any]:
         """The exact SendTextMessage parameters for `sms`."""
@@ -223,4 +217,4 @@ class AwsSmsCarrier:
 
 
 if TYPE_CHECKING:
-    _conforms: Carrier = AwsSmsCarrier()
+    _conforms: Carrier = AwsSmsCarrier(client=None)

@@ -1,141 +1,109 @@
-"""Typed settings read from the environment on first use (never at import time).
+"""Typed settings, parsed once per entry point from a mapping (Lambda: its environment).
 
-The CDK constructs and local mode set these variables; the ENV_* names are the contract.
+The CDK constructs set the QUIETLINE_* variables; local mode, the CLI, tests and the bench
+build a `Settings` for their own target instead (`Settings(...)` or `from_environ`), and
+hand it to a `Container`. Nothing re-reads or rewrites the environment afterwards.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Iterable, Mapping
+from typing import Literal
 
-from functions.core.errors import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-ENV_TABLE_NAME = "QUIETLINE_TABLE_NAME"
-ENV_STAGE = "QUIETLINE_STAGE"
-ENV_CARRIER = "QUIETLINE_CARRIER"
-ENV_OUTBOUND_QUEUE_URL = "QUIETLINE_OUTBOUND_QUEUE_URL"
-ENV_STAFF_TOPIC_ARN = "QUIETLINE_STAFF_TOPIC_ARN"
-ENV_SMS_CONFIGURATION_SET = "QUIETLINE_SMS_CONFIGURATION_SET"
-ENV_TWILIO_ACCOUNT_SID = "QUIETLINE_TWILIO_ACCOUNT_SID"
-ENV_TWILIO_AUTH_TOKEN_SECRET = "QUIETLINE_TWILIO_AUTH_TOKEN_SECRET"  # noqa: S105 - a name
-ENV_TWILIO_API_BASE_URL = "QUIETLINE_TWILIO_API_BASE_URL"
-ENV_PUBLIC_BASE_URL = "QUIETLINE_PUBLIC_BASE_URL"
-ENV_RETRY_QUEUE_URL = "QUIETLINE_RETRY_QUEUE_URL"
-ENV_USER_POOL_ID = "QUIETLINE_USER_POOL_ID"
-ENV_AUDIT_TABLE_NAME = "QUIETLINE_AUDIT_TABLE_NAME"
-ENV_AUDIT_RETENTION_DAYS = "QUIETLINE_AUDIT_RETENTION_DAYS"
-ENV_UNUSUAL_READS_THRESHOLD = "QUIETLINE_UNUSUAL_READS_PER_15_MINUTES"
-ENV_SECURE_LINK_BASE_URL = "QUIETLINE_SECURE_LINK_BASE_URL"
-ENV_INBOX_ORIGIN = "QUIETLINE_INBOX_ORIGIN"
-ENV_IDLE_TIMEOUT_MINUTES = "QUIETLINE_IDLE_TIMEOUT_MINUTES"
+from functions.core.errors import QuietlineError
 
-CARRIERS = ("aws", "twilio", "simulated")
+ENV_PREFIX = "QUIETLINE_"
+
+Carrier = Literal["aws", "twilio", "simulated"]
 
 
-@dataclass(frozen=True)
-class CoreSettings:
-    table_name: str
-    stage: str  # "aws" when deployed, "local" under make run
+class SettingsError(QuietlineError):
+    """A setting is missing or invalid: one line naming the variable and the rule."""
 
 
-@dataclass(frozen=True)
-class MessagingSettings:
-    carrier: str
-    outbound_queue_url: str
-    staff_topic_arn: str
-    sms_configuration_set: str | None
-    twilio_account_sid: str | None
-    twilio_auth_token_secret: str | None  # Secrets Manager id of the auth token
-    twilio_api_base_url: str
-    # The URL Twilio calls, when it is not derivable from the API Gateway event
-    # (a custom domain, or local mode).
-    public_base_url: str | None
+class Settings(BaseModel):
+    """Everything a function may be configured with; each entry point requires its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: Literal["aws", "local"] = "aws"
+    table_name: str | None = None
+    carrier: Carrier = "aws"
+    outbound_queue_url: str | None = None
+    retry_queue_url: str | None = None
+    staff_topic_arn: str | None = None
+    sms_configuration_set: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token_secret: str | None = None  # Secrets Manager id of the auth token
+    twilio_api_base_url: str = "https://api.twilio.com"
+    # The URL Twilio calls, when the API Gateway event can't tell it (custom domain, local).
+    public_base_url: str | None = None
+    user_pool_id: str | None = None
+    audit_table_name: str | None = None
+    # HIPAA 164.316(b)(2): documentation (the audit trail) kept six years.
+    audit_retention_days: int = Field(default=2190, ge=2190)
+    # HIPAA 164.312(a)(2)(iii) automatic logoff, enforced server-side.
+    idle_timeout_minutes: int = Field(default=15, ge=1, le=240)
+    unusual_reads_per_15_minutes: int = Field(default=300, ge=1)  # breach early warning
+    secure_link_base_url: str | None = None  # where clients open secure messages
+    inbox_origin: str | None = None  # the one browser origin allowed to call the API (CORS)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], *, required: Iterable[str] = ()) -> Settings:
+        """Parse QUIETLINE_<FIELD> variables; blank counts as unset. One-line errors."""
+        values = {}
+        for name in cls.model_fields:
+            raw = environ.get(env_name(name), "").strip()
+            if raw:
+                values[name] = raw
+        try:
+            settings = cls.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else "settings"
+            raise SettingsError(f"{env_name(field)}: {first['msg']}") from None
+        for name in required:
+            settings.need(name)
+        return settings
+
+    def need(self, name: str) -> str:
+        """A setting this code path cannot run without; its absence is one clear line."""
+        value = getattr(self, name)
+        if not value:
+            raise SettingsError(f"{env_name(name)}: environment variable is not set")
+        return str(value)
+
+    def to_environ(self) -> dict[str, str]:
+        """The variables a deployed function would get for these settings (CDK, tests)."""
+        return {
+            env_name(name): str(value)
+            for name, value in self.model_dump().items()
+            if value is not None and value != self.model_fields[name].default
+        }
 
 
-def _required(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise ValidationError(name, "environment variable is not set")
-    return value
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
 
 
-def _optional(name: str) -> str | None:
-    return os.environ.get(name, "").strip() or None
-
-
-@cache
-def core_settings() -> CoreSettings:
-    return CoreSettings(
-        table_name=_required(ENV_TABLE_NAME), stage=os.environ.get(ENV_STAGE, "aws")
-    )
-
-
-@cache
-def messaging_settings() -> MessagingSettings:
-    carrier = os.environ.get(ENV_CARRIER, "aws").strip()
-    if carrier not in CARRIERS:
-        raise ValidationError(ENV_CARRIER, f"must be one of {', '.join(CARRIERS)}")
-    return MessagingSettings(
-        carrier=carrier,
-        outbound_queue_url=_required(ENV_OUTBOUND_QUEUE_URL),
-        staff_topic_arn=_optional(ENV_STAFF_TOPIC_ARN) or "",
-        sms_configuration_set=_optional(ENV_SMS_CONFIGURATION_SET),
-        twilio_account_sid=_optional(ENV_TWILIO_ACCOUNT_SID),
-        twilio_auth_token_secret=_optional(ENV_TWILIO_AUTH_TOKEN_SECRET),
-        twilio_api_base_url=_optional(ENV_TWILIO_API_BASE_URL) or "https://api.twilio.com",
-        public_base_url=_optional(ENV_PUBLIC_BASE_URL),
-    )
-
-
-@cache
-def retry_queue_url() -> str:
-    return _required(ENV_RETRY_QUEUE_URL)
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    user_pool_id: str
-    idle_timeout_minutes: int  # HIPAA automatic logoff, enforced server-side
-    unusual_reads_per_15_minutes: int  # breach early-warning threshold per user
-
-
-@cache
-def api_settings() -> ApiSettings:
-    raw = os.environ.get(ENV_IDLE_TIMEOUT_MINUTES, "15").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 240:
-        raise ValidationError(ENV_IDLE_TIMEOUT_MINUTES, "must be 1 to 240 minutes")
-    reads = os.environ.get(ENV_UNUSUAL_READS_THRESHOLD, "300").strip()
-    if not reads.isdigit() or int(reads) < 1:
-        raise ValidationError(ENV_UNUSUAL_READS_THRESHOLD, "must be a positive number")
-    return ApiSettings(
-        user_pool_id=_required(ENV_USER_POOL_ID),
-        idle_timeout_minutes=int(raw),
-        unusual_reads_per_15_minutes=int(reads),
-    )
-
-
-@dataclass(frozen=True)
-class AuditSettings:
-    table_name: str
-    retention_days: int
-
-
-@cache
-def audit_settings() -> AuditSettings:
-    raw = os.environ.get(ENV_AUDIT_RETENTION_DAYS, "2190").strip()
-    if not raw.isdigit() or int(raw) < 2190:
-        raise ValidationError(ENV_AUDIT_RETENTION_DAYS, "must be at least 2190 days (6 years)")
-    return AuditSettings(table_name=_required(ENV_AUDIT_TABLE_NAME), retention_days=int(raw))
-
-
-@cache
-def secure_link_base_url() -> str:
-    """Where clients open secure messages (the inbox's public origin)."""
-    return _required(ENV_SECURE_LINK_BASE_URL)
-
-
-@cache
-def inbox_origin() -> str | None:
-    """The one browser origin allowed to call the API (CORS); None when the inbox is same-origin."""
-    return _optional(ENV_INBOX_ORIGIN)
+# The names the CDK constructs set, spelled once.
+ENV_TABLE_NAME = env_name("table_name")
+ENV_STAGE = env_name("stage")
+ENV_CARRIER = env_name("carrier")
+ENV_OUTBOUND_QUEUE_URL = env_name("outbound_queue_url")
+ENV_RETRY_QUEUE_URL = env_name("retry_queue_url")
+ENV_STAFF_TOPIC_ARN = env_name("staff_topic_arn")
+ENV_SMS_CONFIGURATION_SET = env_name("sms_configuration_set")
+ENV_TWILIO_ACCOUNT_SID = env_name("twilio_account_sid")
+ENV_TWILIO_AUTH_TOKEN_SECRET = env_name("twilio_auth_token_secret")
+ENV_TWILIO_API_BASE_URL = env_name("twilio_api_base_url")
+ENV_PUBLIC_BASE_URL = env_name("public_base_url")
+ENV_USER_POOL_ID = env_name("user_pool_id")
+ENV_AUDIT_TABLE_NAME = env_name("audit_table_name")
+ENV_AUDIT_RETENTION_DAYS = env_name("audit_retention_days")
+ENV_IDLE_TIMEOUT_MINUTES = env_name("idle_timeout_minutes")
+ENV_UNUSUAL_READS_THRESHOLD = env_name("unusual_reads_per_15_minutes")
+ENV_SECURE_LINK_BASE_URL = env_name("secure_link_base_url")
+ENV_INBOX_ORIGIN = env_name("inbox_origin")

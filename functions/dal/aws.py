@@ -1,6 +1,8 @@
-"""boto3 clients (cached per process) and the one place ClientError codes become ours.
+"""boto3 clients (one set per container) and the one place ClientError codes become ours.
 
-Clients honour AWS_ENDPOINT_URL, which is how local mode points them at moto.
+A container gets its own `AwsClients`: a deployed function the default chain (its role,
+its region); local mode, the CLI and the bench an explicit endpoint and credentials, so
+nothing points boto3 somewhere by rewriting the process environment.
 
 Thread safety: boto3 clients are thread-safe, resources are not promised to be. Logic
 runs independent calls at once (functions/core/concurrency.py), so the DAL calls a
@@ -12,7 +14,8 @@ one unlocked placeholder counter per resource, which a concurrent call resets mi
 
 from __future__ import annotations
 
-from functools import cache
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -48,14 +51,52 @@ CONFLICT_CODES = frozenset({"ConditionalCheckFailedException", "TransactionConfl
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NotFoundException"})
 
 
-@cache
-def client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where calls go: None everywhere means boto3's default chain (a deployed function)."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
 
 
-@cache
-def dynamodb_table(table_name: str) -> Any:
-    return boto3.resource("dynamodb", config=_CONFIG).Table(table_name)
+class AwsClients:
+    """Thread-safe clients for one target, each built on first use and then shared."""
+
+    def __init__(self, target: AwsTarget | None = None) -> None:
+        self.target = target or AwsTarget()
+        self._session = boto3.session.Session(
+            aws_access_key_id=self.target.access_key_id,
+            aws_secret_access_key=self.target.secret_access_key,
+            region_name=self.target.region,
+        )
+        self._built: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def events(self) -> Any:
+        """The session's event hooks: every client built here calls them (local mode's
+        KMS key-state emulation registers on them)."""
+        return self._session.events
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._built:
+                self._built[service] = self._session.client(  # type: ignore[call-overload]
+                    service, config=_CONFIG, endpoint_url=self.target.endpoint_url
+                )
+            return self._built[service]
+
+    def table(self, table_name: str) -> Any:
+        with self._lock:
+            key = f"table:{table_name}"
+            if key not in self._built:
+                resource = self._session.resource(  # type: ignore[call-overload]
+                    "dynamodb", config=_CONFIG, endpoint_url=self.target.endpoint_url
+                )
+                self._built[key] = resource.Table(table_name)
+            return self._built[key]
 
 
 class TableClient:

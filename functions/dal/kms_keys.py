@@ -40,14 +40,8 @@ def _translate(error: ClientError | BotoCoreError, operation: str) -> QuietlineE
 class KmsDataKeyProvider:
     """Implements functions.crypto.envelope.DataKeyProvider over AWS KMS."""
 
-    def __init__(self, kms_client: Any | None = None) -> None:
-        self._kms = kms_client
-
-    @property
-    def kms(self) -> Any:
-        if self._kms is None:
-            self._kms = aws.client("kms")
-        return self._kms
+    def __init__(self, kms_client: Any) -> None:
+        self.kms = kms_client
 
     def generate_data_key(self, tenant_id: str, context: Mapping[str, str]) -> DataKey:
         try:
@@ -75,12 +69,8 @@ class KmsDataKeyProvider:
 class KmsKeyAdmin:
     """Key lifecycle for crypto-shredding: schedule (and cancel) a tenant key's deletion."""
 
-    def __init__(self, kms_client: Any | None = None) -> None:
-        self._kms = kms_client
-
-    @property
-    def kms(self) -> Any:
-        return self._kms or aws.client("kms")
+    def __init__(self, kms_client: Any) -> None:
+        self.kms = kms_client
 
     def schedule_deletion(self, tenant_id: str, days: int) -> str:
         """Returns the deletion date; until then `cancel_deletion` can undo it."""

@@ -178,10 +178,6 @@ class MessageStore:
     def table(self) -> Any:
         return self._table
 
-    @classmethod
-    def for_table_name(cls, table_name: str) -> MessageStore:
-        return cls(aws.dynamodb_table(table_name))
-
     def _update_existing(self, key: dict[str, str], what: str, **update: Any) -> None:
         """UpdateItem on an item that must exist; NotFoundError names `what` otherwise."""
         with _dynamodb(f"UpdateItem {what}"):

@@ -20,12 +20,12 @@ def notification_text(practice_name: str) -> str:
 
 
 class SnsStaffNotifier:
-    def __init__(self, topic_arn: str, sns_client: Any | None = None) -> None:
+    def __init__(self, topic_arn: str, sns_client: Any) -> None:
         self._topic_arn = topic_arn
         self._sns = sns_client
 
     def new_inbound_message(self, tenant_id: str, practice_name: str) -> None:
-        sns = self._sns or aws.client("sns")
+        sns = self._sns
         try:
             sns.publish(
                 TopicArn=self._topic_arn,

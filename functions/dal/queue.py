@@ -24,12 +24,12 @@ def decode_ref(body: str) -> MessageRef:
 
 
 class SqsQueue:
-    def __init__(self, queue_url: str, sqs_client: Any | None = None) -> None:
+    def __init__(self, queue_url: str, sqs_client: Any) -> None:
         self._url = queue_url
         self._sqs = sqs_client
 
     def send(self, body: str) -> None:
-        sqs = self._sqs or aws.client("sqs")
+        sqs = self._sqs
         try:
             sqs.send_message(QueueUrl=self._url, MessageBody=body)
         except (ClientError, BotoCoreError) as error:
@@ -37,7 +37,7 @@ class SqsQueue:
 
     def delay_retry(self, receipt_handle: str, seconds: int) -> None:
         """Back off before SQS redelivers a message that failed transiently."""
-        sqs = self._sqs or aws.client("sqs")
+        sqs = self._sqs
         try:
             sqs.change_message_visibility(
                 QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds

@@ -1,27 +1,35 @@
-"""Secrets Manager reads (the Twilio auth token), cached for five minutes per instance."""
+"""Secrets Manager reads (the Twilio auth token), kept for five minutes per instance."""
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.dal import aws
 
 _TTL_SECONDS = 300
-_cache: dict[str, tuple[float, str]] = {}
 
 
-def get_secret_string(secret_id: str) -> str:
-    # A short cache bounds Secrets Manager calls yet picks up a rotated token quickly.
-    cached = _cache.get(secret_id)
-    if cached and time.monotonic() - cached[0] < _TTL_SECONDS:
-        return cached[1]
-    try:
-        value = str(
-            aws.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-        )
-    except (ClientError, BotoCoreError) as error:
-        raise aws.translate(error, "secretsmanager:GetSecretValue") from None
-    _cache[secret_id] = (time.monotonic(), value)
-    return value
+class CachedSecret:
+    """One secret's string, re-read after a short TTL: few Secrets Manager calls, yet a
+    rotated token is picked up within minutes."""
+
+    def __init__(self, client: Any, secret_id: str) -> None:
+        self._client = client
+        self._secret_id = secret_id
+        self._value: tuple[float, str] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> str:
+        with self._lock:
+            if self._value and time.monotonic() - self._value[0] < _TTL_SECONDS:
+                return self._value[1]
+            try:
+                response = self._client.get_secret_value(SecretId=self._secret_id)
+            except (ClientError, BotoCoreError) as error:
+                raise aws.translate(error, "secretsmanager:GetSecretValue") from None
+            self._value = (time.monotonic(), str(response["SecretString"]))
+            return self._value[1]

@@ -48,13 +48,9 @@ def _user(raw: dict[str, Any], attributes_key: str = "Attributes") -> StaffUser:
 
 
 class CognitoUserDirectory:
-    def __init__(self, user_pool_id: str, client: Any | None = None) -> None:
+    def __init__(self, user_pool_id: str, client: Any) -> None:
         self._pool = user_pool_id
-        self._client = client
-
-    @property
-    def cognito(self) -> Any:
-        return self._client or aws.client("cognito-idp")
+        self.cognito = client
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         try:

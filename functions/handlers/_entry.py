@@ -1,33 +1,61 @@
-"""The decorators every Lambda entry point wears, with PHI-safe settings in one place."""
+"""What every Lambda entry point wears: its container, PHI-safe logging and metrics.
+
+A handler module writes `handle(event, context, runtime)` and exposes
+`handler = EntryPoint(handle, required=...)`. Lambda calls `handler(event, context)`: the
+first call parses the function's settings from its environment (one clear line if one is
+missing) and builds its container, kept for the instance's life. Local mode, tests and
+the bench call `handler.bound(container)` with a container they built for their target.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+import os
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from functions.container import Container
 from functions.core.observability import logger, metrics
-from functions.core.settings import inbox_origin
+from functions.core.settings import Settings
 
 Handler = Callable[[Any, Any], Any]
+Handle = Callable[[Any, Any, Container], Any]
 
 
-def lambda_entry(handler: Handler) -> Handler:
-    """Request context in logs (never the event) and metrics flushed.
+class EntryPoint:
+    """A Lambda handler over `handle`, with the container it runs on made explicit."""
 
-    Tracing is Lambda's own (active tracing): a segment per invocation, no payloads in it.
-    """
+    def __init__(self, handle: Handle, *, required: Iterable[str] = ()) -> None:
+        self.handle = handle
+        self.required = tuple(required)
+        self._runtime: Container | None = None
+        self._guard = threading.Lock()
+        self._deployed: Handler | None = None
 
-    @wraps(handler)
-    @logger.inject_lambda_context(log_event=False, clear_state=True)
-    @metrics.log_metrics
-    def wrapped(event: Any, context: Any) -> Any:
-        return handler(event, context)
+    def __call__(self, event: Any, context: Any) -> Any:
+        """Lambda's entry: settings from this function's environment, parsed once."""
+        with self._guard:
+            if self._deployed is None:
+                settings = Settings.from_environ(os.environ, required=self.required)
+                self._deployed = self.bound(Container(settings))
+        return self._deployed(event, context)
 
-    return wrapped
+    def bound(self, runtime: Container) -> Handler:
+        """The same handler, decorated as in Lambda, running on `runtime`."""
+        for name in self.required:
+            runtime.settings.need(name)  # the same one-line error a deployment would get
+        handle = self.handle
+
+        @logger.inject_lambda_context(log_event=False, clear_state=True)
+        @metrics.log_metrics
+        def bound_handler(event: Any, context: Any) -> Any:
+            # Tracing is Lambda's own (active tracing): a segment per call, no payloads.
+            return handle(event, context, runtime)
+
+        return bound_handler
 
 
-def for_the_browser(response: dict[str, Any]) -> dict[str, Any]:
+def for_the_browser(response: dict[str, Any], inbox_origin: str | None) -> dict[str, Any]:
     """Headers every staff-API and secure-page answer needs, errors included.
 
     PHI must not be kept by browsers or intermediaries (no-store), and only the practice's
@@ -36,9 +64,8 @@ def for_the_browser(response: dict[str, Any]) -> dict[str, Any]:
     Applied to the resolver's final answer, which exception handlers also produce.
     """
     headers = {"Cache-Control": "no-store"}
-    origin = inbox_origin()
-    if origin:
-        headers |= {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    if inbox_origin:
+        headers |= {"Access-Control-Allow-Origin": inbox_origin, "Vary": "Origin"}
     multi = response.get("multiValueHeaders")
     if isinstance(multi, dict):
         multi.update({name: [value] for name, value in headers.items()})

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import wiring
 from functions.carriers.aws_sms import parse_delivery_event
-from functions.handlers._entry import lambda_entry
+from functions.container import Container
+from functions.handlers._entry import EntryPoint
 from functions.logic.delivery import apply_or_defer
 
 
-@lambda_entry
-def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, str]:
     # A malformed event raises: EventBridge retries, then the target's DLQ keeps it.
     outcome = apply_or_defer(
-        parse_delivery_event(event), wiring.store(), wiring.metrics(), wiring.retry_queue()
+        parse_delivery_event(event), runtime.store(), runtime.metrics(), runtime.retry_queue()
     )
     return {"outcome": outcome.value}
+
+
+handler = EntryPoint(handle, required=("table_name", "retry_queue_url"))

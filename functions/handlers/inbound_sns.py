@@ -9,24 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import wiring
 from functions.carriers.aws_sms import parse_sns_record
+from functions.container import Container
 from functions.core import phone
 from functions.dal import notifier  # noqa: F401 - see below
-from functions.handlers._entry import lambda_entry
-from functions.logic.inbound import InboundService
+from functions.handlers._entry import EntryPoint
+from functions.logic import inbound  # noqa: F401 - see below
 
 # Every request parses two numbers, runs the inbound service and notifies staff: loaded at
-# init (wiring imports them only when asked), so the first request does not pay for them.
+# init (the container imports them only when asked), so the first request does not pay for them.
 phone.preload()
 
 
-@lambda_entry
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
     outcomes = []
-    service: InboundService = wiring.inbound_service()
-    retry = wiring.retry_queue()
+    service = runtime.inbound_service()
+    retry = runtime.retry_queue()
     for record in event.get("Records", []):
         result = service.receive_or_defer(parse_sns_record(record), retry)
         outcomes.append(result.outcome.value)
     return {"outcomes": outcomes}
+
+
+handler = EntryPoint(handle, required=("table_name", "outbound_queue_url", "retry_queue_url"))

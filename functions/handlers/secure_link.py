@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from functions import wiring
+from functions.container import Container
 from functions.core.errors import (
     DependencyError,
     InvalidCodeError,
@@ -26,11 +26,11 @@ from functions.core.errors import (
 )
 from functions.core.observability import logger
 from functions.dal import audit_log, notifier, secure_links  # noqa: F401 - see below
-from functions.handlers._entry import for_the_browser, lambda_entry
+from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.logic.secure_links import SecureLinkService
 
 # Every request runs the secure-link service (built with the inbound service and its staff
-# notifier) and is audited: wiring builds these on demand, so their modules are imported
+# notifier) and is audited: the container builds these on demand, so their modules are imported
 # here, at init. Only a reply's number parser loads on first use.
 
 SESSION_HEADER = "X-Secure-Session"
@@ -111,7 +111,8 @@ def text_field(name: str, length: tuple[int, int]) -> str:
 
 
 def _links() -> SecureLinkService:
-    return wiring.secure_links()
+    runtime: Container = app.context["runtime"]
+    return runtime.secure_links()
 
 
 def _session() -> str:
@@ -144,6 +145,10 @@ def reply(token: str) -> Response[Any]:
     return _json(202, {"status": "received"})
 
 
-@lambda_entry
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return for_the_browser(app.resolve(event, context))
+def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
+    # The container travels in the resolver's per-request context (cleared after it).
+    app.append_context(runtime=runtime)
+    return for_the_browser(app.resolve(event, context), runtime.settings.inbox_origin)
+
+
+handler = EntryPoint(handle, required=("table_name", "audit_table_name", "outbound_queue_url"))

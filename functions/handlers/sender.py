@@ -16,12 +16,12 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from functions import wiring
+from functions.container import Container
 from functions.core import phone
 from functions.core.errors import QuietlineError, ThrottledError, TransientCarrierError
 from functions.core.observability import logger
 from functions.dal.queue import decode_ref
-from functions.handlers._entry import lambda_entry
+from functions.handlers._entry import EntryPoint
 from functions.logic.outbound import SendInProgressError
 
 # Every send parses the destination number: the parser loads at init, not on the first send.
@@ -39,20 +39,25 @@ def backoff_seconds(receive_count: int) -> int:
     return int(min(_BACKOFF_MAX_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** max(0, receive_count - 1)))
 
 
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord, runtime: Container) -> str:
     try:
-        return wiring.sender_service().send(decode_ref(record.body)).value
+        return runtime.sender_service().send(decode_ref(record.body)).value
     except (TransientCarrierError, ThrottledError, SendInProgressError) as error:
         receives = int(record.attributes.approximate_receive_count or 1)
         # If this fails, the queue's own visibility timeout still retries the message.
         with contextlib.suppress(QuietlineError):
-            wiring.outbound_queue().delay_retry(record.receipt_handle, backoff_seconds(receives))
+            runtime.outbound_queue().delay_retry(record.receipt_handle, backoff_seconds(receives))
         logger.warning("send will be retried", extra={"error": type(error).__name__})
         raise
 
 
-@lambda_entry
-def handler(event: dict[str, Any], context: Any) -> Any:
+def handle(event: dict[str, Any], context: Any, runtime: Container) -> Any:
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=lambda record: record_handler(record, runtime),
+        processor=processor,
+        context=context,
     )
+
+
+handler = EntryPoint(handle, required=("table_name", "outbound_queue_url"))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import wiring
-from functions.handlers._entry import lambda_entry
-from functions.logic.delivery import Sweeper
+from functions.container import Container
+from functions.handlers._entry import EntryPoint
 
 
-@lambda_entry
-def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    sweeper: Sweeper = wiring.sweeper()
-    report = sweeper.sweep()
+def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, int]:
+    report = runtime.sweeper().sweep()
     return {"requeued": report.requeued, "expired": report.expired}
+
+
+handler = EntryPoint(handle, required=("table_name", "outbound_queue_url"))

@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from functions import wiring
 from functions.carriers.twilio import (
     SIGNATURE_HEADER,
     parse_form,
@@ -21,14 +20,14 @@ from functions.carriers.twilio import (
     parse_status,
     validate_signature,
 )
+from functions.container import Container
 from functions.core.errors import SignatureError, ValidationError
 from functions.core.observability import logger
-from functions.core.settings import messaging_settings
 from functions.dal import secrets  # noqa: F401 - see below
-from functions.handlers._entry import lambda_entry
+from functions.handlers._entry import EntryPoint
 from functions.logic.delivery import apply_or_defer
 
-# Every request's signature check needs the auth token, which wiring reads on demand: its
+# Every request's signature check needs the auth token, which the container reads on demand: its
 # adapter is imported here, at init. The inbound service and the number parser, which only
 # the /sms webhook uses, load on first use.
 
@@ -61,10 +60,10 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
 
 
-def signed_url(event: dict[str, Any]) -> str:
+def signed_url(event: dict[str, Any], public_base_url: str | None) -> str:
     """The URL Twilio requested: configured public base (custom domain, local mode) or the
     API Gateway stage URL, plus the query string."""
-    base = messaging_settings().public_base_url
+    base = public_base_url
     context = event.get("requestContext") or {}
     if base:
         # The resource path, not the request path: behind a custom domain the latter
@@ -76,8 +75,7 @@ def signed_url(event: dict[str, Any]) -> str:
     return f"{url}?{urlencode(query, doseq=True)}" if query else url
 
 
-@lambda_entry
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
     resource = str(event.get("resource", ""))
     body = _raw_body(event)
     if len(body) > MAX_FORM_BYTES:
@@ -85,15 +83,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         params = parse_form(body)
         validate_signature(
-            wiring.twilio_auth_token(), signed_url(event), params, _header(event, SIGNATURE_HEADER)
+            runtime.twilio_auth_token(),
+            signed_url(event, runtime.settings.public_base_url),
+            params,
+            _header(event, SIGNATURE_HEADER),
         )
-        expected_account = messaging_settings().twilio_account_sid
+        expected_account = runtime.settings.twilio_account_sid
         if expected_account and params.get("AccountSid") != [expected_account]:
             # Signed, but for another Twilio account: not ours to act on.
             raise SignatureError("webhook is for another account")
         if resource.endswith("/sms"):
-            result = wiring.inbound_service().receive_or_defer(
-                parse_inbound(params), wiring.retry_queue()
+            result = runtime.inbound_service().receive_or_defer(
+                parse_inbound(params), runtime.retry_queue()
             )
             outcome = result.outcome.value
         elif resource.endswith("/status"):
@@ -102,17 +103,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             if ref:
                 status_event = replace(status_event, message_id=ref)
             outcome = apply_or_defer(
-                status_event, wiring.store(), wiring.metrics(), wiring.retry_queue()
+                status_event, runtime.store(), runtime.metrics(), runtime.retry_queue()
             ).value
         else:
             return _error(404, "no such webhook")
     except SignatureError:
-        wiring.metrics().count("WebhookSignatureRejected")
+        runtime.metrics().count("WebhookSignatureRejected")
         logger.warning("webhook signature rejected", extra={"route": resource})
         return _error(403, "signature verification failed")
     except ValidationError as error:
-        wiring.metrics().count("WebhookMalformed")
+        runtime.metrics().count("WebhookMalformed")
         # Field names only: a ValidationError never carries the offending value.
         return _error(400, f"malformed webhook: {error.field}")
     logger.info("webhook processed", extra={"route": resource, "outcome": outcome})
     return _response(200, EMPTY_TWIML, "text/xml")
+
+
+handler = EntryPoint(handle, required=("table_name", "retry_queue_url", "outbound_queue_url"))

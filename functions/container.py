@@ -1,0 +1,344 @@
+"""The composition root: one `Container` per entry point builds every service from its
+settings and its AWS target, each on first use, and keeps it for the container's life.
+
+A deployed function builds one from its environment (functions/handlers/_entry.py);
+local mode, the CLI, the tests and the bench build their own, passing `Ports` for what
+they replace (the carrier, the clock, ...). Nothing here is process-wide: two containers
+in one process (local mode and a test, two CLI targets) share no state.
+
+A service that only some handlers use is imported by its factory, so a handler loads
+only what it builds (cold start); handlers import at init what every request uses.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from functions.core.clock import Clock, SystemClock
+from functions.core.settings import Settings
+from functions.crypto.envelope import EnvelopeCipher
+from functions.dal import aws
+from functions.dal.kms_keys import KmsDataKeyProvider
+from functions.dal.message_store import MessageStore
+from functions.dal.queue import SqsQueue
+from functions.logic.tenants import TenantDirectory
+
+if TYPE_CHECKING:
+    from functions.carriers.models import Carrier
+    from functions.dal.audit_log import DynamoDbAuditLog
+    from functions.logic.access import SessionGuard
+    from functions.logic.admin import AdminService
+    from functions.logic.audit import AuditSink
+    from functions.logic.delivery import Sweeper
+    from functions.logic.inbound import InboundService
+    from functions.logic.inbox import InboxService
+    from functions.logic.outbound import OutboundService, SenderService
+    from functions.logic.ports import StaffNotifier
+    from functions.logic.read_watch import ReadVolumeWatch
+    from functions.logic.secure_links import SecureLinkService
+    from functions.logic.staff_users import StaffAdminService
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Adapters a caller supplies instead of the deployed ones; None builds the default."""
+
+    carrier: Carrier | None = None
+    clock: Clock | None = None
+    metrics: Any = None
+    notifier: StaffNotifier | None = None
+    twilio_auth_token: str | None = None
+    users: Any = None  # the staff directory (Cognito)
+    key_admin: Any = None  # KMS key lifecycle (crypto-shred)
+    sessions: Any = None  # the sign-in session store
+    audit_sink: AuditSink | None = None
+    cipher: EnvelopeCipher | None = None
+
+
+class Container:
+    """Services for one settings object and one AWS target, built once each."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clients: aws.AwsClients | None = None,
+        ports: Ports | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clients = clients or aws.AwsClients()
+        self.ports = ports or Ports()
+        self._built: dict[str, Any] = {}
+        # Re-entrant: a service's factory asks for the services it is built from.
+        self._lock = threading.RLock()
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            found: T = self._built[name]
+            return found
+
+    # --- adapters -----------------------------------------------------------------
+    def store(self) -> MessageStore:
+        return self._once(
+            "store", lambda: MessageStore(self.clients.table(self.settings.need("table_name")))
+        )
+
+    def cipher(self) -> EnvelopeCipher:
+        # A whole page (at most 100) decrypts in one KMS wave; the clients' pools match.
+        return self._once(
+            "cipher",
+            lambda: (
+                self.ports.cipher
+                or EnvelopeCipher(
+                    KmsDataKeyProvider(self.clients.client("kms")),
+                    max_parallel_decrypts=aws.MAX_PARALLEL_CALLS,
+                )
+            ),
+        )
+
+    def directory(self) -> TenantDirectory:
+        return self._once("directory", lambda: TenantDirectory(self.store(), self.cipher()))
+
+    def clock(self) -> Clock:
+        return self._once("clock", lambda: self.ports.clock or SystemClock())
+
+    def metrics(self) -> Any:
+        def build() -> Any:
+            from functions.core.observability import PowertoolsMetrics  # noqa: PLC0415
+
+            return self.ports.metrics or PowertoolsMetrics()
+
+        return self._once("metrics", build)
+
+    def twilio_auth_token(self) -> str:
+        """Read per request (a rotated token is picked up within the secret's TTL)."""
+        if self.ports.twilio_auth_token is not None:
+            return self.ports.twilio_auth_token
+        secret_id = self.settings.twilio_auth_token_secret
+        if not secret_id:
+            return ""
+
+        def build() -> Any:
+            from functions.dal.secrets import CachedSecret  # noqa: PLC0415 - Twilio path only
+
+            return CachedSecret(self.clients.client("secretsmanager"), secret_id)
+
+        return str(self._once("twilio_secret", build).get())
+
+    def carrier(self) -> Carrier:
+        def build() -> Carrier:
+            if self.ports.carrier is not None:
+                return self.ports.carrier
+            settings = self.settings
+            if settings.carrier == "twilio":
+                from functions.carriers.twilio import (  # noqa: PLC0415
+                    STATUS_WEBHOOK_PATH,
+                    TwilioCarrier,
+                )
+
+                base = settings.public_base_url
+                return TwilioCarrier(
+                    settings.twilio_account_sid or "",
+                    self.twilio_auth_token(),
+                    base_url=settings.twilio_api_base_url,
+                    status_callback_url=base + STATUS_WEBHOOK_PATH if base else None,
+                )
+            from functions.carriers.aws_sms import SERVICE, AwsSmsCarrier  # noqa: PLC0415
+
+            return AwsSmsCarrier(
+                self.clients.client(SERVICE), configuration_set=settings.sms_configuration_set
+            )
+
+        return self._once("carrier", build)
+
+    def outbound_queue(self) -> SqsQueue:
+        return self._once(
+            "outbound_queue",
+            lambda: SqsQueue(self.settings.need("outbound_queue_url"), self.clients.client("sqs")),
+        )
+
+    def retry_queue(self) -> SqsQueue:
+        return self._once(
+            "retry_queue",
+            lambda: SqsQueue(self.settings.need("retry_queue_url"), self.clients.client("sqs")),
+        )
+
+    def notifier(self) -> StaffNotifier:
+        def build() -> StaffNotifier:
+            if self.ports.notifier is not None:
+                return self.ports.notifier
+            from functions.dal.notifier import SnsStaffNotifier  # noqa: PLC0415
+
+            topic = self.settings.staff_topic_arn or ""
+            return SnsStaffNotifier(topic, self.clients.client("sns"))
+
+        return self._once("notifier", build)
+
+    def audit_log(self) -> DynamoDbAuditLog:
+        def build() -> DynamoDbAuditLog:
+            from functions.dal.audit_log import DynamoDbAuditLog  # noqa: PLC0415
+
+            return DynamoDbAuditLog(
+                self.clients.table(self.settings.need("audit_table_name")),
+                retention_days=self.settings.audit_retention_days,
+            )
+
+        return self._once("audit_log", build)
+
+    def audit_sink(self) -> AuditSink:
+        return self.ports.audit_sink or self.audit_log()
+
+    # --- services -----------------------------------------------------------------
+    def inbound_service(self) -> InboundService:
+        def build() -> InboundService:
+            from functions.logic.inbound import InboundService  # noqa: PLC0415
+
+            return InboundService(
+                self.directory(),
+                self.store(),
+                self.cipher(),
+                self.outbound_queue(),
+                self.notifier(),
+                self.clock(),
+                self.metrics(),
+            )
+
+        return self._once("inbound_service", build)
+
+    def outbound_service(self) -> OutboundService:
+        def build() -> OutboundService:
+            from functions.logic.outbound import OutboundService  # noqa: PLC0415
+
+            return OutboundService(
+                self.directory(),
+                self.store(),
+                self.cipher(),
+                self.outbound_queue(),
+                self.clock(),
+                self.metrics(),
+            )
+
+        return self._once("outbound_service", build)
+
+    def sender_service(self) -> SenderService:
+        def build() -> SenderService:
+            from functions.logic.outbound import SenderService  # noqa: PLC0415
+
+            return SenderService(
+                self.directory(),
+                self.store(),
+                self.cipher(),
+                self.carrier(),
+                self.clock(),
+                self.metrics(),
+            )
+
+        return self._once("sender_service", build)
+
+    def sweeper(self) -> Sweeper:
+        def build() -> Sweeper:
+            from functions.logic.delivery import Sweeper  # noqa: PLC0415
+
+            return Sweeper(self.store(), self.outbound_queue(), self.clock(), self.metrics())
+
+        return self._once("sweeper", build)
+
+    def session_guard(self) -> SessionGuard:
+        def build() -> SessionGuard:
+            from functions.dal.sessions import SessionStore  # noqa: PLC0415 - API path only
+            from functions.logic.access import SessionGuard  # noqa: PLC0415
+
+            sessions = self.ports.sessions or SessionStore(self.store().table)
+            idle = timedelta(minutes=self.settings.idle_timeout_minutes)
+            return SessionGuard(sessions, self.clock(), idle)
+
+        return self._once("session_guard", build)
+
+    def read_watch(self) -> ReadVolumeWatch:
+        def build() -> ReadVolumeWatch:
+            from functions.dal.sessions import ReadCounterStore  # noqa: PLC0415 - API path only
+            from functions.logic.read_watch import ReadVolumeWatch  # noqa: PLC0415
+
+            return ReadVolumeWatch(
+                ReadCounterStore(self.store().table),
+                self.audit_sink(),
+                self.metrics(),
+                self.clock(),
+                threshold=self.settings.unusual_reads_per_15_minutes,
+            )
+
+        return self._once("read_watch", build)
+
+    def inbox_service(self) -> InboxService:
+        def build() -> InboxService:
+            from functions.logic.inbox import InboxService  # noqa: PLC0415
+
+            # Without a public page for clients (the inbox), secure-link sends are refused.
+            links = self.secure_links if self.settings.secure_link_base_url else None
+            return InboxService(
+                self.directory(),
+                self.store(),
+                self.cipher(),
+                self.outbound_service(),
+                self.clock(),
+                links,
+            )
+
+        return self._once("inbox_service", build)
+
+    def secure_links(self) -> SecureLinkService:
+        def build() -> SecureLinkService:
+            from functions.dal.secure_links import SecureLinkStore  # noqa: PLC0415
+            from functions.logic.secure_links import SecureLinkService  # noqa: PLC0415
+
+            return SecureLinkService(
+                SecureLinkStore(self.store().table),
+                self.store(),
+                self.directory(),
+                self.cipher(),
+                self.outbound_queue(),
+                self.inbound_service(),
+                self.audit_sink(),
+                self.metrics(),
+                self.clock(),
+                self.settings.need("secure_link_base_url"),
+            )
+
+        return self._once("secure_links", build)
+
+    def admin_service(self) -> AdminService:
+        def build() -> AdminService:
+            from functions.dal.kms_keys import KmsKeyAdmin  # noqa: PLC0415 - operator path
+            from functions.logic.admin import AdminService  # noqa: PLC0415
+
+            keys = self.ports.key_admin or KmsKeyAdmin(self.clients.client("kms"))
+            return AdminService(
+                self.store(),
+                self.cipher(),
+                self.inbox_service(),
+                keys,
+                self.audit_sink(),
+                self.clock(),
+            )
+
+        return self._once("admin_service", build)
+
+    def staff_admin_service(self) -> StaffAdminService:
+        def build() -> StaffAdminService:
+            from functions.dal.users import CognitoUserDirectory  # noqa: PLC0415 - API only
+            from functions.logic.staff_users import StaffAdminService  # noqa: PLC0415
+
+            users = self.ports.users or CognitoUserDirectory(
+                self.settings.need("user_pool_id"), self.clients.client("cognito-idp")
+            )
+            return StaffAdminService(users, self.session_guard())
+
+        return self._once("staff_admin_service", build)

@@ -1,0 +1,46 @@
+"""Staff accounts (admins only): list, invite, disable, enable, sign out everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from functions.handlers.api.models import Invitation
+from functions.handlers.api.policy import principal, route, runtime
+from functions.handlers.api.views import page_of
+
+router = Router()
+
+
+@route(router, "GET", "/users", audit="user.list", admin_only=True)
+def list_users() -> dict[str, Any]:
+    return page_of(runtime(router).staff_admin_service().list_users(principal(router)), None)
+
+
+@route(router, "POST", "/users", audit="user.invite", admin_only=True)
+def invite_user(payload: Invitation) -> Response[Any]:
+    user = (
+        runtime(router).staff_admin_service().invite(principal(router), payload.email, payload.role)
+    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=asdict(user))
+
+
+@route(router, "POST", "/users/{user_id}/disable", audit="user.disable", admin_only=True)
+def disable_user(user_id: str) -> Response[Any]:
+    runtime(router).staff_admin_service().disable(principal(router), user_id)
+    return Response(status_code=204)
+
+
+@route(router, "POST", "/users/{user_id}/enable", audit="user.enable", admin_only=True)
+def enable_user(user_id: str) -> Response[Any]:
+    runtime(router).staff_admin_service().enable(principal(router), user_id)
+    return Response(status_code=204)
+
+
+@route(router, "POST", "/users/{user_id}/sign-out", audit="user.sign_out", admin_only=True)
+def sign_out_user(user_id: str) -> Response[Any]:
+    runtime(router).staff_admin_service().sign_out(principal(router), user_id)
+    return Response(status_code=204)
