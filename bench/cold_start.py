@@ -72,10 +72,10 @@ print(json.dumps(found))
 def handler_modules() -> list[str]:
     """Every Lambda entry module in functions/handlers (read from the tree, not a list)."""
     folder = REPO / "functions" / "handlers"
+    modules = [path.stem for path in folder.glob("*.py")]
+    packages = [path.parent.name for path in folder.glob("*/__init__.py")]
     return sorted(
-        f"functions.handlers.{path.stem}"
-        for path in folder.glob("*.py")
-        if not path.stem.startswith("_")
+        f"functions.handlers.{name}" for name in modules + packages if not name.startswith("_")
     )
 
 

@@ -151,4 +151,7 @@ def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str,
     return for_the_browser(app.resolve(event, context), runtime.settings.inbox_origin)
 
 
-handler = EntryPoint(handle, required=("table_name", "audit_table_name", "outbound_queue_url"))
+handler = EntryPoint(
+    handle,
+    required=("table_name", "audit_table_name", "outbound_queue_url", "secure_link_base_url"),
+)

@@ -6,6 +6,7 @@ from typing import Any
 
 from functions.container import Container
 from functions.handlers._entry import EntryPoint
+from functions.logic import delivery  # noqa: F401 - every run sweeps: loaded at init
 
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, int]:

@@ -5,7 +5,7 @@ Carrier "aws" (End User Messaging): inbound texts arrive on an encrypted SNS top
 only sms-voice may publish to; delivery statuses arrive as EventBridge events.
 Carrier "twilio": both arrive as signed webhooks on a REST API (twilio_webhooks.py).
 Every function has its own role and is granted exactly the calls its code path makes
-(functions/wiring.py -> functions/dal/*); the environment names come from
+(functions/container.py -> functions/dal/*); the environment names come from
 functions/core/settings.py, the contract between this app and the code.
 """
 

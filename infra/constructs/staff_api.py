@@ -141,7 +141,7 @@ class StaffApi(Construct):
             timeout=cdk.Duration.seconds(10),
             memory_size=512,
         )
-        # What the API's code paths call (functions/wiring.py): the table (sessions and
+        # What the API's code paths call (functions/container.py): the table (sessions and
         # read counters included), a whole thread's batch delete, new and old data keys
         # of every tenant (decrypt names and bodies, encrypt contacts and sent texts),
         # queueing texts, appending to and reading the audit chain, managing staff.

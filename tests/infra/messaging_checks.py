@@ -6,24 +6,15 @@ their own synthesized template, so both variants are held to the same rules.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-import pytest
-
 from functions.core import settings
+from functions.handlers._entry import EntryPoint
 from infra.constructs.function import QuietlineFunction
 from infra.stack import QuietlineStack
 from tests.infra.conftest import as_list, get_att_arn, logical_id, resources, statements
 
-# The settings accessors each handler's wiring calls (functions/wiring.py).
-SETTINGS_READ = {
-    "sender": (settings.core_settings, settings.messaging_settings),
-    "retry_worker": (settings.core_settings, settings.messaging_settings),
-    "sweeper": (settings.core_settings, settings.messaging_settings),
-    "inbound": (settings.core_settings, settings.messaging_settings, settings.retry_queue_url),
-    "delivery_events": (settings.core_settings, settings.retry_queue_url),
-    "webhook": (settings.core_settings, settings.messaging_settings, settings.retry_queue_url),
-}
 # Every ENV_* name functions/core/settings.py reads: the CDK <-> code contract.
 SETTINGS_ENV_NAMES = frozenset(
     value for name, value in vars(settings).items() if name.startswith("ENV_")
@@ -301,21 +292,17 @@ def check_event_source_mappings(stack: QuietlineStack, template: dict[str, Any])
         )
 
 
-def check_settings_load(
-    stack: QuietlineStack, template: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Given the function's variables (tokens as placeholders), its settings load."""
+def deployed_settings(function: dict[str, Any]) -> settings.Settings:
+    """A function's variables (tokens as placeholders) parsed as its entry point parses them
+    at its first invocation: every setting its code requires is there and valid."""
+    variables = function["Properties"]["Environment"]["Variables"]
+    environ = {k: v if isinstance(v, str) else f"resolved-{k}" for k, v in variables.items()}
+    module = importlib.import_module(function["Properties"]["Handler"].rsplit(".", 1)[0])
+    entry: EntryPoint = module.handler
+    return settings.Settings.from_environ(environ, required=entry.required)
+
+
+def check_settings_load(stack: QuietlineStack, template: dict[str, Any], name: str) -> None:
     fn = messaging_functions(stack)[name]
-    variables = template["Resources"][logical_id(fn.function)]["Properties"]["Environment"][
-        "Variables"
-    ]
-    for env in SETTINGS_ENV_NAMES:
-        monkeypatch.delenv(env, raising=False)
-    for key, value in variables.items():
-        monkeypatch.setenv(key, value if isinstance(value, str) else f"resolved-{key}")
-    for accessor in SETTINGS_READ[name]:
-        accessor.cache_clear()
-        try:
-            assert accessor()
-        finally:
-            accessor.cache_clear()
+    parsed = deployed_settings(template["Resources"][logical_id(fn.function)])
+    assert parsed.table_name == "resolved-" + settings.ENV_TABLE_NAME

@@ -454,7 +454,7 @@ def test_the_deployed_environment_satisfies_the_settings_code(
     name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    checks.check_settings_load(aws_stack, template, name, monkeypatch)
+    checks.check_settings_load(aws_stack, template, name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ENVIRONMENT))

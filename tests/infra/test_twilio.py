@@ -437,7 +437,7 @@ def test_the_deployed_environment_satisfies_the_settings_code(
     name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    checks.check_settings_load(tw_stack, tw_template, name, monkeypatch)
+    checks.check_settings_load(tw_stack, tw_template, name)
 
 
 def test_twilio_settings_point_at_the_secret_and_the_stage(

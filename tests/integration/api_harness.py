@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.handlers import api
+from functions.handlers._entry import Handler
 from local.apigw import LambdaContext
 
 
@@ -19,6 +19,7 @@ class Caller:
     claims: dict[str, str] | None
     user_id: str = ""
     tenant_id: str = ""
+    api: Handler | None = None  # the staff API bound to the test's container
 
 
 def claims_for(
@@ -82,7 +83,8 @@ def call(
         "body": text_body,
         "isBase64Encoded": False,
     }
-    result = api.handler(event, LambdaContext("api"))
+    assert caller.api is not None, "a Caller needs the API handler it calls"
+    result = caller.api(event, LambdaContext("api"))
     text = result.get("body") or ""
     headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
     for name, values in (result.get("multiValueHeaders") or {}).items():

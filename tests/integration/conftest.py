@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,30 +13,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions import wiring
-from functions.core.settings import (
-    ENV_AUDIT_TABLE_NAME,
-    ENV_CARRIER,
-    ENV_OUTBOUND_QUEUE_URL,
-    ENV_PUBLIC_BASE_URL,
-    ENV_RETRY_QUEUE_URL,
-    ENV_STAFF_TOPIC_ARN,
-    ENV_TABLE_NAME,
-    ENV_USER_POOL_ID,
-    api_settings,
-    audit_settings,
-    core_settings,
-    messaging_settings,
-    retry_queue_url,
-)
+from functions.container import Container, Ports
+from functions.core.settings import Settings
 from functions.crypto.envelope import EnvelopeCipher
-from functions.dal import aws
 from functions.dal.audit_log import DynamoDbAuditLog
+from functions.dal.aws import AwsClients
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
-from functions.dal.notifier import SnsStaffNotifier
-from functions.dal.queue import SqsQueue
 from functions.dal.schema import create_audit_table_kwargs, create_table_kwargs, tenant_key_alias
+from functions.handlers import api
+from functions.handlers._entry import EntryPoint, Handler
 from functions.logic.audit import AuditEvent
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
 from infra.config import load_config
@@ -49,6 +34,7 @@ from tests.integration.api_harness import Caller, call, claims_for
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
 TABLE_NAME = "quietline-test"
+AUDIT_TABLE_NAME = "quietline-test-audit"
 TWILIO_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TENANTS = (
     TenantSpec("harbor", "Harbor Counseling", "(206) 555-0100", 2555, (BUSINESS_NUMBER,)),
@@ -59,24 +45,25 @@ TENANTS = (
 
 
 @pytest.fixture
-def moto_aws() -> Iterator[None]:
-    aws.client.cache_clear()
-    aws.dynamodb_table.cache_clear()
+def moto_aws() -> Iterator[AwsClients]:
+    """moto for every AWS call, and the clients this test's containers share."""
     with mock_aws():
-        yield
-    aws.client.cache_clear()
-    aws.dynamodb_table.cache_clear()
+        yield AwsClients()
 
 
 @pytest.fixture
-def kms(moto_aws: None) -> Any:
-    """A KMS client whose crypto calls obey key state as real KMS does."""
-    client = boto3.client("kms")
-    describe = boto3.client("kms")
+def clients(moto_aws: AwsClients) -> AwsClients:
+    return moto_aws
+
+
+@pytest.fixture
+def kms(clients: AwsClients) -> Any:
+    """The KMS client; every client of `clients` obeys key state as real KMS does."""
+    describe = boto3.client("kms")  # outside the hook it feeds
     kms_key_state.install(
-        client.meta.events, lambda key_id: describe.describe_key(KeyId=key_id)["KeyMetadata"]
+        clients.events, lambda key_id: describe.describe_key(KeyId=key_id)["KeyMetadata"]
     )
-    return client
+    return clients.client("kms")
 
 
 @pytest.fixture
@@ -91,9 +78,9 @@ def tenant_keys(kms: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def table(moto_aws: None) -> Any:
-    boto3.client("dynamodb").create_table(**create_table_kwargs(TABLE_NAME))
-    return boto3.resource("dynamodb").Table(TABLE_NAME)
+def table(clients: AwsClients) -> Any:
+    clients.client("dynamodb").create_table(**create_table_kwargs(TABLE_NAME))
+    return clients.table(TABLE_NAME)
 
 
 @pytest.fixture
@@ -147,6 +134,7 @@ class RecordingMetrics:
 class Messaging:
     """Everything the messaging flows run on, wired as in a deployment (moto for AWS)."""
 
+    runtime: Container
     store: MessageStore
     cipher: EnvelopeCipher
     directory: TenantDirectory
@@ -161,6 +149,11 @@ class Messaging:
     retry_url: str
     retry_dlq_url: str
     staff_inbox_url: str
+
+    def bound(self, module: Any) -> Handler:
+        """`module.handler` as Lambda would run it, on this harness's container."""
+        entry: EntryPoint = module.handler
+        return entry.bound(self.runtime)
 
     def receive(self, queue_url: str, *, max_messages: int = 10) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -209,10 +202,15 @@ def _queue_with_dlq(sqs: Any, name: str, max_receives: int = 3) -> tuple[str, st
 
 @pytest.fixture
 def messaging(
-    store: MessageStore, cipher: EnvelopeCipher, directory: TenantDirectory, kms: Any, table: Any
-) -> Iterator[Messaging]:
-    sqs = boto3.client("sqs")
-    sns = boto3.client("sns")
+    clients: AwsClients,
+    store: MessageStore,
+    cipher: EnvelopeCipher,
+    directory: TenantDirectory,
+    kms: Any,
+    table: Any,
+) -> Messaging:
+    sqs = clients.client("sqs")
+    sns = clients.client("sns")
     outbound_url, outbound_dlq = _queue_with_dlq(sqs, "outbound")
     retry_url, retry_dlq = _queue_with_dlq(sqs, "retry")
     topic_arn = sns.create_topic(Name="staff")["TopicArn"]
@@ -221,26 +219,36 @@ def messaging(
         "Attributes"
     ]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
-    env = {
-        ENV_TABLE_NAME: TABLE_NAME,
-        ENV_OUTBOUND_QUEUE_URL: outbound_url,
-        ENV_RETRY_QUEUE_URL: retry_url,
-        ENV_STAFF_TOPIC_ARN: topic_arn,
-        ENV_CARRIER: "simulated",
-        ENV_PUBLIC_BASE_URL: "https://quietline.example",
-    }
-    previous = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    core_settings.cache_clear()
-    messaging_settings.cache_clear()
-    retry_queue_url.cache_clear()
-    harness = Messaging(
+    settings = Settings(
+        table_name=TABLE_NAME,
+        outbound_queue_url=outbound_url,
+        retry_queue_url=retry_url,
+        staff_topic_arn=topic_arn,
+        carrier="simulated",
+        public_base_url="https://quietline.example",
+    )
+    carrier = SimulatedCarrier()
+    clock = FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))  # a Monday, 10:00 in New York
+    metrics = RecordingMetrics()
+    runtime = Container(
+        settings,
+        clients=clients,
+        ports=Ports(
+            carrier=carrier,
+            clock=clock,
+            metrics=metrics,
+            twilio_auth_token=TWILIO_AUTH_TOKEN,
+            cipher=cipher,
+        ),
+    )
+    return Messaging(
+        runtime=runtime,
         store=store,
         cipher=cipher,
         directory=directory,
-        carrier=SimulatedCarrier(),
-        clock=FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC)),  # a Monday, 10:00 in New York
-        metrics=RecordingMetrics(),
+        carrier=carrier,
+        clock=clock,
+        metrics=metrics,
         sqs=sqs,
         kms=kms,
         table=table,
@@ -250,30 +258,6 @@ def messaging(
         retry_dlq_url=retry_dlq,
         staff_inbox_url=inbox_url,
     )
-    wiring.override(
-        store=store,
-        cipher=cipher,
-        carrier=harness.carrier,
-        clock=harness.clock,
-        metrics=harness.metrics,
-        outbound_queue=SqsQueue(outbound_url, sqs),
-        retry_queue=SqsQueue(retry_url, sqs),
-        notifier=SnsStaffNotifier(topic_arn, sns),
-        twilio_auth_token=TWILIO_AUTH_TOKEN,
-    )
-    # The directory must share the overridden store and cipher (and their faults).
-    wiring.directory.cache_clear()
-    yield harness
-    wiring._overrides.clear()
-    wiring.reset()
-    for key, value in previous.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    core_settings.cache_clear()
-    messaging_settings.cache_clear()
-    retry_queue_url.cache_clear()
 
 
 class AuditReader:
@@ -311,6 +295,7 @@ class StaffApi:
     anonymous: Caller
     audit: AuditReader
     pool: Any
+    runtime: Container  # the API's
 
     def contact(self, caller: Caller, phone: str, *, mode: str = "plain_sms") -> str:
         response = call(
@@ -328,7 +313,12 @@ class StaffApi:
 
 
 @pytest.fixture
-def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
+def staff_api(messaging: Messaging) -> StaffApi:
+    return build_staff_api(messaging)
+
+
+def build_staff_api(messaging: Messaging, **settings: Any) -> StaffApi:
+    """The API on the messaging harness, plus a pool, the audit table and `settings`."""
     config = load_config()
     multi = config.model_copy(
         update={
@@ -340,15 +330,23 @@ def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
             ]
         }
     )
-    pool = create_pool(multi)
-    os.environ[ENV_USER_POOL_ID] = pool.user_pool_id
-    boto3.client("dynamodb").create_table(**create_audit_table_kwargs("quietline-test-audit"))
-    os.environ[ENV_AUDIT_TABLE_NAME] = "quietline-test-audit"
-    api_settings.cache_clear()
-    audit_settings.cache_clear()
-    wiring.reset()
-    audit = AuditReader(wiring.audit_log())
-    cognito = boto3.client("cognito-idp")
+    clients = messaging.runtime.clients
+    cognito = clients.client("cognito-idp")
+    pool = create_pool(cognito, multi)
+    dynamodb = clients.client("dynamodb")
+    if AUDIT_TABLE_NAME not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(**create_audit_table_kwargs(AUDIT_TABLE_NAME))
+    # The API's container: the messaging harness's, plus the pool and the audit table.
+    settings = messaging.runtime.settings.model_copy(
+        update={
+            "user_pool_id": pool.user_pool_id,
+            "audit_table_name": AUDIT_TABLE_NAME,
+            **settings,
+        }
+    )
+    runtime = Container(settings, clients=clients, ports=messaging.runtime.ports)
+    handler = api.handler.bound(runtime)
+    audit = AuditReader(runtime.audit_log())
 
     def caller(email: str, name: str) -> Caller:
         user = cognito.admin_get_user(UserPoolId=pool.user_pool_id, Username=email)
@@ -365,6 +363,7 @@ def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
             ),
             attributes["sub"],
             attributes["custom:tenant_id"],
+            handler,
         )
 
     # A second clinician in harbor, to prove clinicians cannot see each other's work.
@@ -378,17 +377,14 @@ def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
             {"Name": "custom:role", "Value": "clinician"},
         ],
     )
-    yield StaffApi(
+    return StaffApi(
         messaging=messaging,
         admin=caller("admin@harbor.quietline.local", "admin"),
         clinician=caller("clinician@harbor.quietline.local", "clinician"),
         other_clinician=caller("clinician2@harbor.quietline.local", "other-clinician"),
         other_tenant_admin=caller("admin@cedar.quietline.local", "other-tenant-admin"),
-        anonymous=Caller("anonymous", None),
+        anonymous=Caller("anonymous", None, api=handler),
         audit=audit,
         pool=pool,
+        runtime=runtime,
     )
-    os.environ.pop(ENV_USER_POOL_ID, None)
-    os.environ.pop(ENV_AUDIT_TABLE_NAME, None)
-    api_settings.cache_clear()
-    audit_settings.cache_clear()

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.integration.api_harness import Caller, call, claims_for
-from tests.integration.conftest import StaffApi
+from tests.integration.conftest import Messaging, StaffApi, build_staff_api
 from tests.phi_samples import BODY, CLIENT_PHONE
 
 pytestmark = pytest.mark.integration
@@ -106,7 +106,8 @@ def test_disabling_a_user_ends_their_sessions_at_once(staff_api: StaffApi) -> No
 def test_claims_that_are_not_a_staff_id_token_get_401(
     staff_api: StaffApi, claims: dict[str, str]
 ) -> None:
-    assert call(Caller("odd", claims), "GET", "/conversations").status == 401
+    odd = Caller("odd", claims, api=staff_api.admin.api)
+    assert call(odd, "GET", "/conversations").status == 401
 
 
 def test_a_page_size_over_the_maximum_is_clamped(staff_api: StaffApi) -> None:
@@ -164,14 +165,9 @@ def test_the_openapi_document_is_public_and_lists_the_security_scheme(staff_api:
 
 
 def test_unusual_read_volume_raises_the_alarm_metric_once_per_window(
-    staff_api: StaffApi, monkeypatch: pytest.MonkeyPatch
+    messaging: Messaging,
 ) -> None:
-    from functions import wiring
-    from functions.core.settings import ENV_UNUSUAL_READS_THRESHOLD, api_settings
-
-    monkeypatch.setenv(ENV_UNUSUAL_READS_THRESHOLD, "3")
-    api_settings.cache_clear()
-    wiring.reset()
+    staff_api = build_staff_api(messaging, unusual_reads_per_15_minutes=3)
     contact = staff_api.contact(staff_api.admin, CLIENT_PHONE)
     staff_api.audit.clear()
     thread = {"conversation_id": contact}
@@ -198,36 +194,27 @@ def test_unusual_read_volume_raises_the_alarm_metric_once_per_window(
             path_params=thread,
         )
     assert metrics["UnusualReadVolume"] == 1
-    api_settings.cache_clear()
 
 
-def test_only_the_configured_inbox_origin_may_read_responses(
-    staff_api: StaffApi, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from functions.core.settings import ENV_INBOX_ORIGIN, inbox_origin
-
-    inbox_origin.cache_clear()
-    assert "Access-Control-Allow-Origin" not in call(staff_api.admin, "GET", "/me").headers
-    monkeypatch.setenv(ENV_INBOX_ORIGIN, "https://inbox.harbor.example")
-    inbox_origin.cache_clear()
-    try:
-        headers = call(staff_api.admin, "GET", "/me").headers
-        assert headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
-        assert headers["Vary"] == "Origin"
-        # Refusals too: the inbox must tell "not found" or "invalid" from a network failure.
-        missing = call(
-            staff_api.admin,
-            "GET",
-            "/conversations/{conversation_id}",
-            path_params={"conversation_id": "nope"},
-        )
-        invalid = call(staff_api.admin, "POST", "/templates", body={"bad": 1})
-        assert (missing.status, invalid.status) == (404, 422)
-        for refused in (missing, invalid):
-            assert refused.headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
-            assert refused.headers["Cache-Control"] == "no-store"
-    finally:
-        inbox_origin.cache_clear()
+def test_only_the_configured_inbox_origin_may_read_responses(messaging: Messaging) -> None:
+    same_origin = build_staff_api(messaging)
+    assert "Access-Control-Allow-Origin" not in call(same_origin.admin, "GET", "/me").headers
+    staff_api = build_staff_api(messaging, inbox_origin="https://inbox.harbor.example")
+    headers = call(staff_api.admin, "GET", "/me").headers
+    assert headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
+    assert headers["Vary"] == "Origin"
+    # Refusals too: the inbox must tell "not found" or "invalid" from a network failure.
+    missing = call(
+        staff_api.admin,
+        "GET",
+        "/conversations/{conversation_id}",
+        path_params={"conversation_id": "nope"},
+    )
+    invalid = call(staff_api.admin, "POST", "/templates", body={"bad": 1})
+    assert (missing.status, invalid.status) == (404, 422)
+    for refused in (missing, invalid):
+        assert refused.headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
+        assert refused.headers["Cache-Control"] == "no-store"
 
 
 def test_secure_link_sends_are_refused_clearly_when_no_inbox_is_deployed(

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main as cli_main
-from functions import wiring
 from functions.core.errors import KeyUnavailableError
 from functions.logic.outbound import body_location
 from tests.integration.api_harness import call
@@ -133,7 +132,7 @@ def test_crypto_shredding_a_tenant_makes_its_records_unreadable_and_refuses_it_a
     assert call(deployed.admin, "GET", "/conversations").status == 403
     # ...and its stored records no longer decrypt (KMS refuses a key pending deletion).
     with pytest.raises(KeyUnavailableError):
-        wiring.cipher().decrypt(
+        deployed.runtime.cipher().decrypt(
             body_location("harbor", contact, message.message_id), message.body_record
         )
     # Another tenant is untouched.

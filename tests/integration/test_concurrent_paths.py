@@ -9,7 +9,6 @@ from typing import Any
 import boto3
 import pytest
 
-from functions import wiring
 from functions.carriers.models import InboundSms
 from functions.core.clock import iso
 from functions.core.errors import DependencyError
@@ -35,9 +34,10 @@ CONTEXT = LambdaContext("test")
 THREAD = "/conversations/{conversation_id}/messages"
 
 
-def _text_in(from_number: str = CLIENT_PHONE, body: str = BODY) -> None:
+def _text_in(on: Messaging | StaffApi, from_number: str = CLIENT_PHONE, body: str = BODY) -> None:
+    messaging = on if isinstance(on, Messaging) else on.messaging
     event = sns_inbound(from_number=from_number, to_number=BUSINESS_NUMBER, body=body)
-    inbound_sns.handler(event, CONTEXT)
+    messaging.bound(inbound_sns)(event, CONTEXT)
 
 
 def _stored_inbound(messaging: Messaging) -> int:
@@ -50,8 +50,8 @@ def _stored_inbound(messaging: Messaging) -> int:
 def _thread_of_someone_else(staff_api: StaffApi) -> str:
     """A thread with messages, assigned to the other clinician (hidden from `clinician`)."""
     conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
-    _text_in(body=BODY)
-    _text_in(body=OTHER_BODY)
+    _text_in(staff_api, body=BODY)
+    _text_in(staff_api, body=OTHER_BODY)
     assigned = call(
         staff_api.admin,
         "PUT",
@@ -93,7 +93,7 @@ def test_an_idled_out_session_decrypts_nothing_although_its_reads_overlapped_the
     staff_api: StaffApi, path: str
 ) -> None:
     conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)  # it has a name
-    _text_in()
+    _text_in(staff_api)
     assert call(staff_api.clinician, "GET", "/me").status == 200
     staff_api.messaging.clock.advance(minutes=15, seconds=1)
     kms_calls = record_operations(staff_api.messaging.kms)
@@ -128,7 +128,7 @@ def test_a_bad_cursor_on_a_hidden_thread_answers_exactly_like_a_missing_thread(
 
 def test_a_thread_read_appends_its_audit_event_and_counts_the_read(staff_api: StaffApi) -> None:
     conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
-    _text_in()
+    _text_in(staff_api)
     staff_api.audit.clear()
     response = _read_thread(staff_api.clinician, conversation_id)
     assert response.status == 200 and len(response.json["items"]) == 1
@@ -145,13 +145,15 @@ def test_a_warm_instance_spends_one_data_key_per_text_and_one_more_only_for_a_ne
     messaging: Messaging,
 ) -> None:
     kms_calls = record_operations(messaging.kms)
-    _text_in(CLIENT_PHONE)  # a new instance, a first contact: the index key, two data keys
+    _text_in(
+        messaging, CLIENT_PHONE
+    )  # a new instance, a first contact: the index key, two data keys
     assert kms_calls == ["Decrypt", "GenerateDataKey", "GenerateDataKey"]
     kms_calls.clear()
-    _text_in(CLIENT_PHONE)
+    _text_in(messaging, CLIENT_PHONE)
     assert kms_calls == ["GenerateDataKey"]
     kms_calls.clear()
-    _text_in(OTHER_CLIENT_PHONE)  # a first contact on a warm instance
+    _text_in(messaging, OTHER_CLIENT_PHONE)  # a first contact on a warm instance
     assert kms_calls == ["GenerateDataKey", "GenerateDataKey"]
     assert _stored_inbound(messaging) == 3
 
@@ -167,29 +169,29 @@ def test_a_warm_instance_spends_one_data_key_per_text_and_one_more_only_for_a_ne
 def test_a_fault_in_one_concurrent_branch_of_a_warm_inbound_parks_the_text(
     messaging: Messaging, service: str, operation: str, code: str
 ) -> None:
-    _text_in()  # warms the instance: number and index key cached, conversation exists
+    _text_in(messaging)  # warms the instance: number and index key cached, conversation exists
     client = messaging.table.meta.client if service == "dynamodb" else messaging.kms
     fault = Fault(client, operation, code, times=1)  # one branch fails, the others succeed
 
-    _text_in(body=OTHER_BODY)
+    _text_in(messaging, body=OTHER_BODY)
 
     assert fault.hits == 1 and _stored_inbound(messaging) == 1
     assert messaging.metrics.counts["InboundDeferred"] == 1
     event = messaging.sqs_event(messaging.retry_url)
-    assert retry_worker.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert messaging.bound(retry_worker)(event, CONTEXT) == {"batchItemFailures": []}
     assert _stored_inbound(messaging) == 2
 
 
 def test_a_concurrent_branch_fault_surfaces_as_its_typed_error(messaging: Messaging) -> None:
-    _text_in()
+    _text_in(messaging)
     Fault(messaging.table.meta.client, "GetItem", "InternalServerError", times=1)
     sms = InboundSms("aws", "dup-1", CLIENT_PHONE, BUSINESS_NUMBER, OTHER_BODY, "2026-11-30")
     with pytest.raises(DependencyError):
-        wiring.inbound_service().receive(sms)
+        messaging.runtime.inbound_service().receive(sms)
 
 
 def test_a_text_for_a_wiped_tenant_stores_nothing(messaging: Messaging) -> None:
-    _text_in()
+    _text_in(messaging)
     messaging.table.update_item(
         Key={"pk": "TENANT#harbor", "sk": "PROFILE"},
         UpdateExpression="SET #s = :w",
@@ -197,7 +199,7 @@ def test_a_text_for_a_wiped_tenant_stores_nothing(messaging: Messaging) -> None:
         ExpressionAttributeValues={":w": "wiped"},
     )
     sms = InboundSms("aws", "wiped-1", CLIENT_PHONE, BUSINESS_NUMBER, OTHER_BODY, "2026-11-30")
-    result = wiring.inbound_service().receive(sms)
+    result = messaging.runtime.inbound_service().receive(sms)
     assert result.outcome is InboundOutcome.UNKNOWN_NUMBER
     assert messaging.metrics.counts["InboundUnknownNumber"] == 1
     assert _stored_inbound(messaging) == 1
@@ -206,22 +208,22 @@ def test_a_text_for_a_wiped_tenant_stores_nothing(messaging: Messaging) -> None:
 def test_a_text_for_a_tenant_whose_key_is_disabled_stores_nothing(
     messaging: Messaging, tenant_keys: dict[str, str]
 ) -> None:
-    _text_in()
+    _text_in(messaging)
     messaging.kms.disable_key(KeyId=tenant_keys["harbor"])
     sms = InboundSms("aws", "shred-1", CLIENT_PHONE, BUSINESS_NUMBER, OTHER_BODY, "2026-11-30")
-    result = wiring.inbound_service().receive(sms)
+    result = messaging.runtime.inbound_service().receive(sms)
     assert result.outcome is InboundOutcome.UNKNOWN_NUMBER
     assert messaging.metrics.counts["InboundForWipedTenant"] == 1
     assert _stored_inbound(messaging) == 1
     # The instance forgot the tenant: the next text looks its number up again.
-    assert wiring.directory().known_conversation_id("harbor", CLIENT_PHONE) is None
+    assert messaging.runtime.directory().known_conversation_id("harbor", CLIENT_PHONE) is None
 
 
 def test_the_same_text_twice_on_a_warm_instance_is_stored_once(messaging: Messaging) -> None:
-    _text_in()
+    _text_in(messaging)
     sms = InboundSms("aws", "twice-1", CLIENT_PHONE, BUSINESS_NUMBER, OTHER_BODY, "2026-11-30")
-    first = wiring.inbound_service().receive(sms)
-    again = wiring.inbound_service().receive(sms)
+    first = messaging.runtime.inbound_service().receive(sms)
+    again = messaging.runtime.inbound_service().receive(sms)
     assert (first.outcome, again.outcome) == (InboundOutcome.STORED, InboundOutcome.DUPLICATE)
     assert _stored_inbound(messaging) == 2
 
@@ -230,10 +232,12 @@ def test_the_same_text_twice_on_a_warm_instance_is_stored_once(messaging: Messag
 def test_a_send_for_a_message_that_does_not_exist_is_skipped_and_counted(
     messaging: Messaging,
 ) -> None:
-    _text_in()
+    _text_in(messaging)
     tenant = messaging.directory.active_tenant("harbor")
     conversation_id = messaging.directory.conversation_id_for(tenant, CLIENT_PHONE)
-    outcome = wiring.sender_service().send(MessageRef("harbor", conversation_id, "01NOSUCHID"))
+    outcome = messaging.runtime.sender_service().send(
+        MessageRef("harbor", conversation_id, "01NOSUCHID")
+    )
     assert outcome is SendOutcome.SKIPPED
     assert messaging.metrics.counts["SendForUnknownMessage"] == 1
 
@@ -241,7 +245,7 @@ def test_a_send_for_a_message_that_does_not_exist_is_skipped_and_counted(
 def test_a_message_claimed_by_another_sender_is_retried_later_not_sent_twice(
     messaging: Messaging,
 ) -> None:
-    _text_in(body="HELP")  # the practice's HELP reply is queued for sending
+    _text_in(messaging, body="HELP")  # the practice's HELP reply is queued for sending
     (queued,) = [
         item
         for item in messaging.table.scan()["Items"]
@@ -251,7 +255,7 @@ def test_a_message_claimed_by_another_sender_is_retried_later_not_sent_twice(
     now = iso(messaging.clock.now())
     assert messaging.store.claim_for_sending(ref, now=now, lease_until="9999") is not None
     with pytest.raises(SendInProgressError):
-        wiring.sender_service().send(ref)
+        messaging.runtime.sender_service().send(ref)
     assert messaging.carrier.outbox() == []
 
 

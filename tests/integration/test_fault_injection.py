@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from functions import wiring
 from functions.core.errors import PermanentCarrierError, TransientCarrierError
 from functions.core.models import MessageStatus
 from functions.dal.message_store import MessageRef
@@ -49,7 +48,7 @@ def _drain(messaging: Messaging, queue_url: str, handler: Any) -> dict[str, Any]
 
 
 def _queued_outbound(messaging: Messaging) -> MessageRef:
-    inbound_sns.handler(
+    messaging.bound(inbound_sns)(
         sns_inbound(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=BODY), CONTEXT
     )
     tenant = messaging.directory.active_tenant("harbor")
@@ -61,7 +60,7 @@ def _queued_outbound(messaging: Messaging) -> MessageRef:
         conversation_id,
         ConsentRecord(ConsentMode.PLAIN_SMS, "u1", "2026-11-30T14:00:00.000Z", "v1"),
     )
-    message = wiring.outbound_service().accept(
+    message = messaging.runtime.outbound_service().accept(
         tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="u1"
     )
     return MessageRef("harbor", conversation_id, message.message_id)
@@ -82,20 +81,20 @@ def test_a_dependency_fault_on_inbound_parks_the_text_and_the_retry_stores_it_on
     client = messaging.table.meta.client if service == "dynamodb" else messaging.kms
     fault = Fault(client, operation, code)
     # Twilio gets its 2xx only because the text is durable on the retry queue.
-    assert twilio_webhook.handler(_twilio_inbound(), CONTEXT)["statusCode"] == 200
+    assert messaging.bound(twilio_webhook)(_twilio_inbound(), CONTEXT)["statusCode"] == 200
     assert fault.hits >= 1 and _stored_inbound(messaging) == 0
     assert messaging.metrics.counts["InboundDeferred"] == 1
     fault.clear()
     assert _drain(messaging, messaging.retry_url, retry_worker.handler) == {"batchItemFailures": []}
     assert _stored_inbound(messaging) == 1
     # The carrier's own redelivery after that is still a duplicate.
-    twilio_webhook.handler(_twilio_inbound(), CONTEXT)
+    messaging.bound(twilio_webhook)(_twilio_inbound(), CONTEXT)
     assert _stored_inbound(messaging) == 1
 
 
 def test_a_persistent_fault_ends_in_the_retry_dlq_never_a_silent_drop(messaging: Messaging) -> None:
     fault = Fault(messaging.table.meta.client, "TransactWriteItems", "InternalServerError")
-    twilio_webhook.handler(_twilio_inbound(), CONTEXT)
+    messaging.bound(twilio_webhook)(_twilio_inbound(), CONTEXT)
     for _ in range(3):  # maxReceiveCount of the test queue
         result = _drain(messaging, messaging.retry_url, retry_worker.handler)
         assert len(result["batchItemFailures"]) == 1
@@ -112,7 +111,7 @@ def test_when_the_retry_queue_is_down_too_the_webhook_fails_so_the_carrier_retri
     Fault(messaging.sqs, "SendMessage", "InternalError", status=500)
     event = sns_inbound(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=BODY)
     with pytest.raises(Exception, match="SendMessage"):
-        inbound_sns.handler(event, CONTEXT)  # Lambda async retries, then the function DLQ
+        messaging.bound(inbound_sns)(event, CONTEXT)  # Lambda async retries, then the function DLQ
     assert _stored_inbound(messaging) == 0
 
 
@@ -173,9 +172,12 @@ def test_a_message_stored_while_sqs_was_down_is_picked_up_by_the_sweeper(
     ref = _queued_outbound(messaging)
     assert fault.hits == 1 and messaging.metrics.counts["OutboundEnqueueFailed"] == 1
     assert messaging.receive(messaging.outbound_url) == []
-    assert sweeper.handler({}, CONTEXT) == {"requeued": 0, "expired": 0}  # too soon to tell
+    assert messaging.bound(sweeper)({}, CONTEXT) == {
+        "requeued": 0,
+        "expired": 0,
+    }  # too soon to tell
     messaging.clock.advance(minutes=6)
-    assert sweeper.handler({}, CONTEXT) == {"requeued": 1, "expired": 0}
+    assert messaging.bound(sweeper)({}, CONTEXT) == {"requeued": 1, "expired": 0}
     _drain(messaging, messaging.outbound_url, sender.handler)
     assert messaging.store.get_message(ref).status is MessageStatus.SENT
 
@@ -184,7 +186,7 @@ def test_a_message_never_sent_within_a_day_is_failed_not_left_queued(messaging: 
     Fault(messaging.sqs, "SendMessage", "InternalError", status=500)
     ref = _queued_outbound(messaging)
     messaging.clock.advance(hours=25)
-    assert sweeper.handler({}, CONTEXT) == {"requeued": 0, "expired": 1}
+    assert messaging.bound(sweeper)({}, CONTEXT) == {"requeued": 0, "expired": 1}
     expired = messaging.store.get_message(ref)
     assert expired.status is MessageStatus.FAILED and expired.failure_reason == "expired_in_queue"
     assert messaging.store.list_pending(created_before="9999") == []
@@ -192,7 +194,7 @@ def test_a_message_never_sent_within_a_day_is_failed_not_left_queued(messaging: 
 
 def test_two_deliveries_of_the_same_queue_entry_send_once(messaging: Messaging) -> None:
     ref = _queued_outbound(messaging)
-    wiring.outbound_queue().enqueue(ref)  # SQS at-least-once: the same entry twice
+    messaging.runtime.outbound_queue().enqueue(ref)  # SQS at-least-once: the same entry twice
     _drain(messaging, messaging.outbound_url, sender.handler)
     _drain(messaging, messaging.outbound_url, sender.handler)
     assert len(messaging.carrier.outbox(CLIENT_PHONE)) == 1

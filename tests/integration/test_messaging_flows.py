@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from functions import wiring
+from functions.container import Container
 from functions.core.errors import ConsentRequiredError, OptedOutError, ValidationError
 from functions.core.models import (
     AfterHours,
@@ -35,7 +35,7 @@ def _inbound(
     event = sns_inbound(
         from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=body, inbound_id=inbound_id
     )
-    return inbound_sns.handler(event, CONTEXT)
+    return messaging.bound(inbound_sns)(event, CONTEXT)
 
 
 def _conversation_id(messaging: Messaging) -> str:
@@ -63,7 +63,7 @@ def _run_sender(messaging: Messaging) -> dict[str, Any]:
     event = messaging.sqs_event(messaging.outbound_url)
     if not event["Records"]:
         return {"batchItemFailures": []}  # Lambda never invokes with an empty batch
-    result = sender.handler(event, CONTEXT)
+    result = messaging.bound(sender)(event, CONTEXT)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     messaging.delete_all(messaging.outbound_url, event, failed)
     return result
@@ -103,7 +103,7 @@ def test_the_same_inbound_delivered_twice_is_stored_once(messaging: Messaging) -
 
 def test_a_text_to_an_unknown_number_stores_nothing_and_is_counted(messaging: Messaging) -> None:
     event = sns_inbound(from_number=CLIENT_PHONE, to_number="+13125550100", body=BODY)
-    assert inbound_sns.handler(event, CONTEXT) == {"outcomes": ["unknown_number"]}
+    assert messaging.bound(inbound_sns)(event, CONTEXT) == {"outcomes": ["unknown_number"]}
     assert messaging.metrics.counts["InboundUnknownNumber"] == 1
     assert (
         messaging.table.scan(
@@ -119,7 +119,7 @@ def test_a_malformed_sns_record_raises_so_lambda_retries_it_into_the_dlq(
     event = sns_inbound(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=BODY)
     event["Records"][0]["Sns"]["Message"] = "{not json"
     with pytest.raises(ValidationError):
-        inbound_sns.handler(event, CONTEXT)
+        messaging.bound(inbound_sns)(event, CONTEXT)
 
 
 # --- keywords -----------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_stop_opts_out_confirms_once_and_refuses_the_next_plain_send(messaging: 
     assert len(confirmation) == 1
     assert "Harbor Counseling" in confirmation[0].body and "START" in confirmation[0].body
     with pytest.raises(OptedOutError):
-        wiring.outbound_service().accept(
+        messaging.runtime.outbound_service().accept(
             tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="user-1"
         )
     assert [d for d, s, b in _thread(messaging) if b == OTHER_BODY] == []
@@ -143,7 +143,7 @@ def test_start_opts_back_in(messaging: Messaging) -> None:
     conversation_id = _give_consent(messaging)
     _inbound(messaging, "Start")
     assert not messaging.store.get_conversation("harbor", conversation_id).opted_out
-    message = wiring.outbound_service().accept(
+    message = messaging.runtime.outbound_service().accept(
         tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="user-1"
     )
     assert message.status is MessageStatus.QUEUED
@@ -172,7 +172,7 @@ def test_an_opt_out_that_arrives_while_a_send_is_queued_stops_that_send(
 ) -> None:
     _inbound(messaging)
     conversation_id = _give_consent(messaging)
-    wiring.outbound_service().accept(
+    messaging.runtime.outbound_service().accept(
         tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="user-1"
     )
     _inbound(messaging, "STOP")
@@ -213,7 +213,7 @@ def test_no_auto_reply_during_office_hours_or_when_off(messaging: Messaging) -> 
 def test_outbound_goes_queued_sent_delivered_with_segments_recorded(messaging: Messaging) -> None:
     _inbound(messaging)
     conversation_id = _give_consent(messaging)
-    message = wiring.outbound_service().accept(
+    message = messaging.runtime.outbound_service().accept(
         tenant_id="harbor", conversation_id=conversation_id, body=LONG_BODY, sent_by="user-1"
     )
     assert message.segments == 10 and message.encoding == "GSM-7"  # 1,380 chars / 153
@@ -223,20 +223,22 @@ def test_outbound_goes_queued_sent_delivered_with_segments_recorded(messaging: M
     assert sent.status is MessageStatus.SENT and sent.carrier_message_id
     (text,) = messaging.carrier.outbox(CLIENT_PHONE)
     assert text.body == LONG_BODY and text.message_ref == ref.token()
-    delivery_events.handler(aws_delivery(ref, sent.carrier_message_id), CONTEXT)
+    messaging.bound(delivery_events)(aws_delivery(ref, sent.carrier_message_id), CONTEXT)
     assert messaging.store.get_message(ref).status is MessageStatus.DELIVERED
 
 
 def test_status_events_out_of_order_never_regress(messaging: Messaging) -> None:
     _inbound(messaging)
     conversation_id = _give_consent(messaging)
-    message = wiring.outbound_service().accept(
+    message = messaging.runtime.outbound_service().accept(
         tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="user-1"
     )
     ref = MessageRef("harbor", conversation_id, message.message_id)
     # The delivery report overtakes our own 'sent' write: it still finds the message.
-    assert delivery_events.handler(aws_delivery(ref, "aws-77"), CONTEXT) == {"outcome": "updated"}
-    assert delivery_events.handler(
+    assert messaging.bound(delivery_events)(aws_delivery(ref, "aws-77"), CONTEXT) == {
+        "outcome": "updated"
+    }
+    assert messaging.bound(delivery_events)(
         aws_delivery(ref, "aws-77", "TEXT_PENDING", final=False), CONTEXT
     ) == {"outcome": "ignored"}
     assert _run_sender(messaging) == {"batchItemFailures": []}
@@ -245,7 +247,7 @@ def test_status_events_out_of_order_never_regress(messaging: Messaging) -> None:
 
 
 def test_a_status_for_an_unknown_message_is_acknowledged_and_counted(messaging: Messaging) -> None:
-    assert delivery_events.handler(aws_delivery(None, "never-sent"), CONTEXT) == {
+    assert messaging.bound(delivery_events)(aws_delivery(None, "never-sent"), CONTEXT) == {
         "outcome": "unknown"
     }
     assert messaging.metrics.counts["StatusForUnknownMessage"] == 1
@@ -257,12 +259,12 @@ def test_plain_sms_without_recorded_consent_is_refused_and_nothing_is_stored(
     _inbound(messaging)
     conversation_id = _conversation_id(messaging)
     with pytest.raises(ConsentRequiredError):
-        wiring.outbound_service().accept(
+        messaging.runtime.outbound_service().accept(
             tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="user-1"
         )
     _give_consent(messaging, ConsentMode.SECURE_LINK)
     with pytest.raises(ConsentRequiredError):
-        wiring.outbound_service().accept(
+        messaging.runtime.outbound_service().accept(
             tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="user-1"
         )
     assert [d for d, _, _ in _thread(messaging)] == ["inbound"]
@@ -273,7 +275,7 @@ def test_a_body_over_the_limit_is_refused_with_a_clear_error(messaging: Messagin
     _inbound(messaging)
     conversation_id = _give_consent(messaging)
     with pytest.raises(ValidationError) as caught:
-        wiring.outbound_service().accept(
+        messaging.runtime.outbound_service().accept(
             tenant_id="harbor", conversation_id=conversation_id, body="x" * 1601, sent_by="user-1"
         )
     assert caught.value.field == "body"
@@ -292,14 +294,17 @@ def _twilio_inbound(
 def test_a_signed_twilio_inbound_is_stored_and_answered_with_empty_twiml(
     messaging: Messaging,
 ) -> None:
-    response = twilio_webhook.handler(_twilio_inbound(), CONTEXT)
+    response = messaging.bound(twilio_webhook)(_twilio_inbound(), CONTEXT)
     assert response["statusCode"] == 200 and "<Response>" in response["body"]
     assert _thread(messaging) == [("inbound", "received", BODY)]
 
 
 def test_twilio_redelivery_of_the_same_sid_is_stored_once(messaging: Messaging) -> None:
     for _ in range(2):
-        assert twilio_webhook.handler(_twilio_inbound(sid="SMdup"), CONTEXT)["statusCode"] == 200
+        assert (
+            messaging.bound(twilio_webhook)(_twilio_inbound(sid="SMdup"), CONTEXT)["statusCode"]
+            == 200
+        )
     assert len(_thread(messaging)) == 1
 
 
@@ -316,7 +321,7 @@ def test_a_forged_or_unsigned_twilio_webhook_gets_403_and_stores_nothing(
         event["body"] = event["body"].replace("anxiety", "nothing")
     else:
         event["path"] = event["resource"] = "/webhooks/twilio/sms/"
-    response = twilio_webhook.handler(event, CONTEXT)
+    response = messaging.bound(twilio_webhook)(event, CONTEXT)
     assert response["statusCode"] in (403, 404)
     assert response["statusCode"] == 403 or tamper == "wrong-url"
     assert (
@@ -331,7 +336,7 @@ def test_a_forged_or_unsigned_twilio_webhook_gets_403_and_stores_nothing(
 def test_a_malformed_twilio_webhook_gets_400_without_echoing_input(messaging: Messaging) -> None:
     form = twilio_inbound_form(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=BODY)
     form["From"] = "not-a-number"
-    response = twilio_webhook.handler(
+    response = messaging.bound(twilio_webhook)(
         twilio_post("/webhooks/twilio/sms", form, TWILIO_AUTH_TOKEN), CONTEXT
     )
     assert response["statusCode"] == 400
@@ -342,7 +347,7 @@ def test_an_oversized_twilio_webhook_gets_413(messaging: Messaging) -> None:
     form = twilio_inbound_form(
         from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body="x" * 70_000
     )
-    response = twilio_webhook.handler(
+    response = messaging.bound(twilio_webhook)(
         twilio_post("/webhooks/twilio/sms", form, TWILIO_AUTH_TOKEN), CONTEXT
     )
     assert response["statusCode"] == 413
@@ -353,7 +358,7 @@ def test_twilio_status_callbacks_advance_the_message_and_tolerate_unknown_ones(
 ) -> None:
     _inbound(messaging)
     conversation_id = _give_consent(messaging)
-    message = wiring.outbound_service().accept(
+    message = messaging.runtime.outbound_service().accept(
         tenant_id="harbor", conversation_id=conversation_id, body=OTHER_BODY, sent_by="user-1"
     )
     _run_sender(messaging)
@@ -368,7 +373,7 @@ def test_twilio_status_callbacks_advance_the_message_and_tolerate_unknown_ones(
     event = twilio_post(
         "/webhooks/twilio/status", status, TWILIO_AUTH_TOKEN, query={"ref": ref.token()}
     )
-    assert twilio_webhook.handler(event, CONTEXT)["statusCode"] == 200
+    assert messaging.bound(twilio_webhook)(event, CONTEXT)["statusCode"] == 200
     assert messaging.store.get_message(ref).status is MessageStatus.DELIVERED
     unknown = {
         "MessageSid": "SMnope",
@@ -377,27 +382,22 @@ def test_twilio_status_callbacks_advance_the_message_and_tolerate_unknown_ones(
         "ApiVersion": "2010-04-01",
     }
     event = twilio_post("/webhooks/twilio/status", unknown, TWILIO_AUTH_TOKEN)
-    assert twilio_webhook.handler(event, CONTEXT)["statusCode"] == 200
+    assert messaging.bound(twilio_webhook)(event, CONTEXT)["statusCode"] == 200
     assert messaging.metrics.counts["StatusForUnknownMessage"] == 1
 
 
-def test_a_webhook_signed_for_another_twilio_account_is_refused(
-    messaging: Messaging, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from functions.core.settings import ENV_TWILIO_ACCOUNT_SID, messaging_settings
-
-    monkeypatch.setenv(ENV_TWILIO_ACCOUNT_SID, "AC" + "f" * 32)
-    messaging_settings.cache_clear()
-    try:
-        assert twilio_webhook.handler(_twilio_inbound(), CONTEXT)["statusCode"] == 403
-        assert (
-            messaging.table.scan(
-                FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": "CONV#"}
-            )["Items"]
-            == []
+def test_a_webhook_signed_for_another_twilio_account_is_refused(messaging: Messaging) -> None:
+    def webhook_for_account(account_sid: str) -> Any:
+        settings = messaging.runtime.settings.model_copy(update={"twilio_account_sid": account_sid})
+        runtime = Container(
+            settings, clients=messaging.runtime.clients, ports=messaging.runtime.ports
         )
-        monkeypatch.setenv(ENV_TWILIO_ACCOUNT_SID, "AC0123456789abcdef0123456789abcdef")
-        messaging_settings.cache_clear()
-        assert twilio_webhook.handler(_twilio_inbound(), CONTEXT)["statusCode"] == 200
-    finally:
-        messaging_settings.cache_clear()
+        return twilio_webhook.handler.bound(runtime)
+
+    assert webhook_for_account("AC" + "f" * 32)(_twilio_inbound(), CONTEXT)["statusCode"] == 403
+    conversations = messaging.table.scan(
+        FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": "CONV#"}
+    )["Items"]
+    assert conversations == []
+    ours = webhook_for_account("AC0123456789abcdef0123456789abcdef")
+    assert ours(_twilio_inbound(), CONTEXT)["statusCode"] == 200

@@ -12,7 +12,7 @@ import pytest
 from functions.handlers import secure_link, sender
 from local.apigw import LambdaContext
 from tests.integration.api_harness import call
-from tests.integration.conftest import StaffApi
+from tests.integration.conftest import Messaging, StaffApi, build_staff_api
 from tests.phi_samples import BODY, CLIENT_PHONE, OTHER_BODY
 
 pytestmark = pytest.mark.integration
@@ -21,21 +21,14 @@ CONTEXT = LambdaContext("secure")
 
 
 @pytest.fixture
-def staff(staff_api: StaffApi, monkeypatch: pytest.MonkeyPatch) -> StaffApi:
-    from functions import wiring
-    from functions.core.settings import ENV_SECURE_LINK_BASE_URL, secure_link_base_url
-
-    monkeypatch.setenv(ENV_SECURE_LINK_BASE_URL, "https://inbox.harbor.example")
-    secure_link_base_url.cache_clear()
-    wiring.reset()
-    yield staff_api
-    secure_link_base_url.cache_clear()
+def staff(messaging: Messaging) -> StaffApi:
+    return build_staff_api(messaging, secure_link_base_url="https://inbox.harbor.example")
 
 
 def _send_all(staff: StaffApi) -> None:
     event = staff.messaging.sqs_event(staff.messaging.outbound_url)
     if event["Records"]:
-        result = sender.handler(event, CONTEXT)
+        result = staff.messaging.bound(sender)(event, CONTEXT)
         staff.messaging.delete_all(
             staff.messaging.outbound_url,
             event,
@@ -44,7 +37,12 @@ def _send_all(staff: StaffApi) -> None:
 
 
 def _client(
-    method: str, token: str, step: str, body: Any = None, session: str | None = None
+    staff: StaffApi,
+    method: str,
+    token: str,
+    step: str,
+    body: Any = None,
+    session: str | None = None,
 ) -> tuple[int, Any]:
     path = f"/secure/{token}/{step}"
     headers = {
@@ -67,7 +65,7 @@ def _client(
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
-    response = secure_link.handler(event, CONTEXT)
+    response = secure_link.handler.bound(staff.runtime)(event, CONTEXT)
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
@@ -102,17 +100,17 @@ def _code(staff: StaffApi) -> str:
 def test_the_sms_holds_no_phi_and_the_client_reads_after_verifying(staff: StaffApi) -> None:
     contact, token = _secure_send(staff)
     assert len(token) >= 32  # 192 random bits, base64url
-    assert _client("GET", token, "message") == (
+    assert _client(staff, "GET", token, "message") == (
         401,
         {"error": "the code is not right or has expired", "attempts_left": 5},
     )
-    assert _client("POST", token, "challenge") == (200, {"method": "sms_code"})
-    status, body = _client("POST", token, "verify", {"code": _code(staff)})
+    assert _client(staff, "POST", token, "challenge") == (200, {"method": "sms_code"})
+    status, body = _client(staff, "POST", token, "verify", {"code": _code(staff)})
     assert status == 200
     session = body["session"]
-    status, view = _client("GET", token, "message", session=session)
+    status, view = _client(staff, "GET", token, "message", session=session)
     assert status == 200 and view["body"] == BODY and view["practice"] == "Harbor Counseling"
-    assert _client("POST", token, "reply", {"body": OTHER_BODY}, session=session)[0] == 202
+    assert _client(staff, "POST", token, "reply", {"body": OTHER_BODY}, session=session)[0] == 202
     thread = call(
         staff.admin,
         "GET",
@@ -134,17 +132,17 @@ def test_the_sms_holds_no_phi_and_the_client_reads_after_verifying(staff: StaffA
 
 def test_wrong_codes_lock_the_link_for_good(staff: StaffApi) -> None:
     _, token = _secure_send(staff)
-    _client("POST", token, "challenge")
+    _client(staff, "POST", token, "challenge")
     right = _code(staff)
     wrong = "000000" if right != "000000" else "111111"
     for attempts_left in (4, 3, 2, 1):
-        assert _client("POST", token, "verify", {"code": wrong}) == (
+        assert _client(staff, "POST", token, "verify", {"code": wrong}) == (
             401,
             {"error": "the code is not right or has expired", "attempts_left": attempts_left},
         )
-    assert _client("POST", token, "verify", {"code": wrong}) == (423, {"error": "locked"})
-    assert _client("POST", token, "verify", {"code": right}) == (423, {"error": "locked"})
-    assert _client("POST", token, "challenge") == (423, {"error": "locked"})
+    assert _client(staff, "POST", token, "verify", {"code": wrong}) == (423, {"error": "locked"})
+    assert _client(staff, "POST", token, "verify", {"code": right}) == (423, {"error": "locked"})
+    assert _client(staff, "POST", token, "challenge") == (423, {"error": "locked"})
     failures = [e for e in staff.audit.events if e.action == "secure_message.verify_failed"]
     assert len(failures) == 5
     assert staff.messaging.metrics.counts["SecureLinkCodeRejected"] == 5
@@ -152,24 +150,24 @@ def test_wrong_codes_lock_the_link_for_good(staff: StaffApi) -> None:
 
 def test_a_code_opens_the_link_once(staff: StaffApi) -> None:
     _, token = _secure_send(staff)
-    _client("POST", token, "challenge")
+    _client(staff, "POST", token, "challenge")
     code = _code(staff)
-    assert _client("POST", token, "verify", {"code": code})[0] == 200
-    assert _client("POST", token, "verify", {"code": code})[0] == 401
+    assert _client(staff, "POST", token, "verify", {"code": code})[0] == 200
+    assert _client(staff, "POST", token, "verify", {"code": code})[0] == 401
 
 
 def test_an_expired_or_unknown_link_is_gone(staff: StaffApi) -> None:
     _, token = _secure_send(staff)
     staff.messaging.clock.advance(hours=73)
-    assert _client("POST", token, "challenge")[0] == 410
-    assert _client("POST", "x" * 32, "challenge")[0] == 410
+    assert _client(staff, "POST", token, "challenge")[0] == 410
+    assert _client(staff, "POST", "x" * 32, "challenge")[0] == 410
 
 
 def test_codes_are_limited_per_link(staff: StaffApi) -> None:
     _, token = _secure_send(staff)
     for _ in range(3):
-        assert _client("POST", token, "challenge")[0] == 200
-    assert _client("POST", token, "challenge") == (423, {"error": "locked"})
+        assert _client(staff, "POST", token, "challenge")[0] == 200
+    assert _client(staff, "POST", token, "challenge") == (423, {"error": "locked"})
 
 
 def test_an_opted_out_client_gets_no_secure_link_either(staff: StaffApi) -> None:
@@ -178,7 +176,7 @@ def test_an_opted_out_client_gets_no_secure_link_either(staff: StaffApi) -> None
     from tests.builders import sns_inbound
     from tests.phi_samples import BUSINESS_NUMBER
 
-    inbound_sns.handler(
+    staff.messaging.bound(inbound_sns)(
         sns_inbound(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body="STOP"), CONTEXT
     )
     refused = call(

@@ -1,7 +1,7 @@
 """What a handler's cold start loads: everything its every request uses, and no tracing SDK.
 
 Each case runs in a fresh interpreter: import the handler, then build what every one of
-its requests builds through `functions/wiring.py` (placeholder settings; building makes no
+its requests builds through its container (placeholder settings; building makes no
 AWS call) and list what loaded only then. A module every request needs must load at init,
 or the cold-start benchmark (bench/cold_start.py), which times the import, would miss it.
 """
@@ -22,7 +22,7 @@ from infra.config import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
-# The wiring factories every request of each handler calls (path-specific ones are left out:
+# The container's factories every request of each handler calls (path-specific ones are left out:
 # they may load on first use).
 EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "api": ("session_guard", "audit_sink", "read_watch", "inbox_service", "clock"),
@@ -44,11 +44,15 @@ FIRST_USE: dict[str, set[str]] = {
 PARSE_A_NUMBER_ON_EVERY_REQUEST = {"inbound_sns", "sender"}
 
 _PROBE = """
-import importlib, json, sys
+import importlib, json, os, sys
 importlib.import_module("functions.handlers." + sys.argv[1])
 at_init = set(sys.modules)
-for factory in sys.argv[2:]:
-    getattr(importlib.import_module("functions.wiring"), factory)()
+if sys.argv[2:]:
+    from functions.container import Container
+    from functions.core.settings import Settings
+    runtime = Container(Settings.from_environ(os.environ))
+    for factory in sys.argv[2:]:
+        getattr(runtime, factory)()
 print(json.dumps({"at_init": sorted(at_init), "later": sorted(set(sys.modules) - at_init)}))
 """
 

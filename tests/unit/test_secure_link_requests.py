@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from functions.core.settings import ENV_INBOX_ORIGIN, inbox_origin
+from functions.container import Container
+from functions.core.settings import Settings
 from functions.handlers import secure_link
 from local.apigw import LambdaContext
 
@@ -21,7 +22,17 @@ pytestmark = pytest.mark.unit
 TOKEN = "t" * 32
 
 
-def _answer(step: str, body: str | None, *, base64_encoded: bool = False) -> dict[str, Any]:
+# Names only: a refused body never reaches a table, queue or key.
+SETTINGS = Settings(table_name="t", audit_table_name="a", outbound_queue_url="https://q.example")
+
+
+def _answer(
+    step: str,
+    body: str | None,
+    *,
+    base64_encoded: bool = False,
+    settings: Settings = SETTINGS,
+) -> dict[str, Any]:
     path = f"/secure/{TOKEN}/{step}"
     event = {
         "resource": "/secure/{token}/" + step,
@@ -35,7 +46,8 @@ def _answer(step: str, body: str | None, *, base64_encoded: bool = False) -> dic
         "body": base64.b64encode(body.encode()).decode() if base64_encoded and body else body,
         "isBase64Encoded": base64_encoded,
     }
-    response: dict[str, Any] = secure_link.handler(event, LambdaContext("secure"))
+    handler = secure_link.handler.bound(Container(settings))
+    response: dict[str, Any] = handler(event, LambdaContext("secure"))
     return response
 
 
@@ -50,16 +62,10 @@ def _headers(response: dict[str, Any]) -> dict[str, str]:
     return merged
 
 
-def test_the_inbox_origin_may_read_every_answer_including_refusals(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_inbox_origin_may_read_every_answer_including_refusals() -> None:
     """The page is on the inbox's origin, the API on its own: a 422 must be readable too."""
-    monkeypatch.setenv(ENV_INBOX_ORIGIN, "https://inbox.harbor.example")
-    inbox_origin.cache_clear()
-    try:
-        response = _answer("verify", "{}")
-    finally:
-        inbox_origin.cache_clear()
+    with_origin = SETTINGS.model_copy(update={"inbox_origin": "https://inbox.harbor.example"})
+    response = _answer("verify", "{}", settings=with_origin)
     headers = _headers(response)
     assert response["statusCode"] == 422
     assert headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
@@ -67,7 +73,6 @@ def test_the_inbox_origin_may_read_every_answer_including_refusals(
 
 
 def test_without_an_inbox_origin_no_origin_may_read_answers() -> None:
-    inbox_origin.cache_clear()
     headers = _headers(_answer("verify", "{}"))
     assert "Access-Control-Allow-Origin" not in headers and headers["Cache-Control"] == "no-store"
 
