@@ -1042,7 +1042,7 @@ def section_recommendations(results: Mapping[str, Any]) -> list[str]:
     if "thread_read_50" in ops and not ops["thread_read_50"]["target_met"]:
         items.append(
             "Thread read and conversation list: raise `max_parallel_decrypts` to the page size "
-            "with a matching `max_pool_connections` (`functions/wiring.py`, "
+            "with a matching `max_pool_connections` (`functions/container.py`, "
             "`functions/dal/aws.py`); run the session touch and the tenant, conversation and "
             "page reads together, and the read counter alongside the audit append: "
             f"{ops['thread_read_50']['sequential_depth']} → 4."

@@ -19,7 +19,6 @@ from typing import Any
 from bench.aws_calls import AwsCall, count_by_operation, count_by_service
 from bench.stats import describe_sequence, median, sequential_depth
 from bench.world import TENANT, World, fake_number
-from functions import wiring
 from functions.core.observability import logger
 from functions.dal.message_store import MessageRef
 
@@ -143,7 +142,7 @@ class RoundTrips:
         world = self.world
         for index in range(THREAD_MESSAGES):
             world.sns_inbound(fake_number(20), f"{BODY} ({index})")
-        directory = wiring.directory()
+        directory = world.instance().directory()
         tenant = directory.active_tenant(TENANT.tenant_id)
         self.thread_id = directory.conversation_id_for(tenant, fake_number(20))
         for index in range(CONTACTS):
@@ -267,7 +266,7 @@ class RoundTrips:
         """The reference: one GetItem through the functions' own client, same latency."""
 
         def get() -> Any:
-            return wiring.store().get_tenant(TENANT.tenant_id)
+            return self.world.instance().store().get_tenant(TENANT.tenant_id)
 
         timed = [self.measure(get, latency=LATENCY_S, capture=False).wall for _ in range(RUNS)]
         zero = [self.measure(get, latency=0.0, capture=False).wall for _ in range(RUNS)]

@@ -1,8 +1,8 @@
 """An in-process deployment on moto for the round-trip and capacity runs.
 
-Wired as a Lambda instance is: the functions build their own boto3 clients through
-functions/dal/aws.py (same client configuration, same connection pool), read the same
-environment variables, and the handlers are called with the events AWS would send. Only
+Wired as a Lambda instance is: one container per instance with its own boto3 clients
+(functions/dal/aws.py: same client configuration, same connection pool), the same
+settings, and the handlers are called with the events AWS would send. Only
 three ports are replaced (as the test suite's `messaging` fixture does): the carrier (the
 simulated one, its API round trip modeled by the recorder), metrics (recorded, not
 printed) and the Twilio auth token (no Secrets Manager read per run). The recorder is
@@ -12,7 +12,6 @@ attached to every client the functions use.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections import Counter
 from contextlib import AbstractContextManager
@@ -26,26 +25,12 @@ from moto import mock_aws
 
 from bench.aws_calls import CallRecorder
 from bench.capacity import CapacityProbe, item_size
-from functions import wiring
 from functions.carriers.models import OutboundSms, SendResult
 from functions.carriers.twilio import SIGNATURE_HEADER, SMS_WEBHOOK_PATH, compute_signature
-from functions.core.settings import (
-    ENV_AUDIT_TABLE_NAME,
-    ENV_CARRIER,
-    ENV_OUTBOUND_QUEUE_URL,
-    ENV_PUBLIC_BASE_URL,
-    ENV_RETRY_QUEUE_URL,
-    ENV_STAFF_TOPIC_ARN,
-    ENV_TABLE_NAME,
-    ENV_USER_POOL_ID,
-    api_settings,
-    audit_settings,
-    core_settings,
-    messaging_settings,
-    retry_queue_url,
-)
+from functions.container import Container, Ports
+from functions.core.settings import Settings
 from functions.crypto.envelope import EnvelopeCipher
-from functions.dal import aws
+from functions.dal.aws import AwsClients
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageRef, MessageStore
 from functions.dal.schema import (
@@ -63,6 +48,7 @@ from functions.handlers import (
     sweeper,
     twilio_webhook,
 )
+from functions.handlers._entry import EntryPoint, Handler
 from functions.logic.tenants import TenantSpec, provision_tenant
 from local import moto_dynamodb
 from local.apigw import LambdaContext, Route, build_event, build_sns_event
@@ -130,11 +116,10 @@ class World(AbstractContextManager["World"]):
         self.metrics = RecordingMetrics()
         self.carrier = ModeledCarrier(self.recorder)
         self._mock = mock_aws()
-        self._saved_env: dict[str, str | None] = {}
+        self.runtime: Container | None = None
 
     # --- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> World:
-        _clear_caches()
         moto_dynamodb.install()  # parallel reads and writes, atomic as in DynamoDB
         self._mock.start()
         admin = boto3.session.Session(region_name="us-east-1")
@@ -150,33 +135,33 @@ class World(AbstractContextManager["World"]):
         self.topic_arn = admin.client("sns").create_topic(Name="quietline-staff")["TopicArn"]
         self.admin_sqs = sqs
         self.admin_dynamodb = dynamodb
-        self._set_env(
-            {
-                ENV_TABLE_NAME: TABLE_NAME,
-                ENV_AUDIT_TABLE_NAME: AUDIT_TABLE_NAME,
-                ENV_OUTBOUND_QUEUE_URL: self.outbound_url,
-                ENV_RETRY_QUEUE_URL: self.retry_url,
-                ENV_STAFF_TOPIC_ARN: self.topic_arn,
-                ENV_CARRIER: "simulated",
-                ENV_PUBLIC_BASE_URL: PUBLIC_BASE_URL,
-                ENV_USER_POOL_ID: "us-east-1_bench",
-            }
+        self.settings = Settings(
+            table_name=TABLE_NAME,
+            audit_table_name=AUDIT_TABLE_NAME,
+            outbound_queue_url=self.outbound_url,
+            retry_queue_url=self.retry_url,
+            staff_topic_arn=self.topic_arn,
+            carrier="simulated",
+            public_base_url=PUBLIC_BASE_URL,
+            user_pool_id="us-east-1_bench",
         )
+        self.clients = AwsClients()
+        self.ports = Ports(
+            carrier=self.carrier, metrics=self.metrics, twilio_auth_token=TWILIO_AUTH_TOKEN
+        )
+        self.runtime = Container(self.settings, clients=self.clients, ports=self.ports)
         provision_tenant(
             TENANT,
             MessageStore(admin.resource("dynamodb").Table(TABLE_NAME)),
             EnvelopeCipher(KmsDataKeyProvider(kms)),
         )
-        wiring.override(
-            carrier=self.carrier, metrics=self.metrics, twilio_auth_token=TWILIO_AUTH_TOKEN
-        )
-        # The clients the functions will use (cached per process, as in Lambda), recorded.
+        # The clients the functions will use (one set per instance, as in Lambda), recorded.
         for client in (
-            aws.client("kms"),
-            aws.client("sqs"),
-            aws.client("sns"),
-            aws.dynamodb_table(TABLE_NAME).meta.client,
-            aws.dynamodb_table(AUDIT_TABLE_NAME).meta.client,
+            self.clients.client("kms"),
+            self.clients.client("sqs"),
+            self.clients.client("sns"),
+            self.clients.table(TABLE_NAME).meta.client,
+            self.clients.table(AUDIT_TABLE_NAME).meta.client,
         ):
             self.recorder.attach(client)
         self.probe = CapacityProbe(dynamodb, [TABLE_NAME, AUDIT_TABLE_NAME])
@@ -191,25 +176,21 @@ class World(AbstractContextManager["World"]):
         traceback: TracebackType | None,
     ) -> None:
         self.recorder.active = False
-        wiring._overrides.clear()
-        wiring.reset()
         self._mock.stop()
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        _clear_caches()
-
-    def _set_env(self, values: dict[str, str]) -> None:
-        for name, value in values.items():
-            self._saved_env.setdefault(name, os.environ.get(name))
-            os.environ[name] = value
-        _clear_settings()
 
     def cold_instance(self) -> None:
         """Forget what a warm Lambda instance caches (tenant by number, unwrapped index key)."""
-        wiring.reset()
+        self.runtime = Container(self.settings, clients=self.clients, ports=self.ports)
+
+    def instance(self) -> Container:
+        assert self.runtime is not None, "use the world inside `with`"
+        return self.runtime
+
+    def handler(self, module: Any) -> Handler:
+        """`module.handler` as this instance runs it."""
+        assert self.runtime is not None, "use the world inside `with`"
+        entry: EntryPoint = module.handler
+        return entry.bound(self.runtime)
 
     # --- the events AWS would deliver -------------------------------------------------
     def sns_inbound(self, from_number: str, body: str) -> dict[str, Any]:
@@ -222,7 +203,7 @@ class World(AbstractContextManager["World"]):
             "inboundMessageId": str(uuid.uuid4()),
         }
         event = build_sns_event(json.dumps(message), INBOUND_TOPIC_ARN)
-        result: dict[str, Any] = inbound_sns.handler(event, LambdaContext("inbound"))
+        result: dict[str, Any] = self.handler(inbound_sns)(event, LambdaContext("inbound"))
         return result
 
     def twilio_inbound(self, from_number: str, body: str, sid: str | None = None) -> int:
@@ -251,7 +232,7 @@ class World(AbstractContextManager["World"]):
             source_ip="203.0.113.9",
             host="quietline.example",
         )
-        result = twilio_webhook.handler(event, LambdaContext("twilio-webhook"))
+        result = self.handler(twilio_webhook)(event, LambdaContext("twilio-webhook"))
         return int(result["statusCode"])
 
     def api(
@@ -285,11 +266,11 @@ class World(AbstractContextManager["World"]):
                 "token_use": "id",
                 "custom:tenant_id": TENANT.tenant_id,
                 "custom:role": "admin",
-                "auth_time": str(int(wiring.clock().now().timestamp()) - 60),
+                "auth_time": str(int(self.instance().clock().now().timestamp()) - 60),
                 "origin_jti": "bench-session",
             }
         }
-        result = api.handler(event, LambdaContext("api"))
+        result = self.handler(api)(event, LambdaContext("api"))
         text = result.get("body") or ""
         return ApiResult(int(result["statusCode"]), json.loads(text) if text else None)
 
@@ -312,7 +293,7 @@ class World(AbstractContextManager["World"]):
 
     def send(self, event: dict[str, Any]) -> dict[str, Any]:
 
-        result: dict[str, Any] = sender.handler(event, LambdaContext("sender"))
+        result: dict[str, Any] = self.handler(sender)(event, LambdaContext("sender"))
         return result
 
     def delivered(self, ref: MessageRef, carrier_message_id: str) -> dict[str, Any]:
@@ -330,18 +311,18 @@ class World(AbstractContextManager["World"]):
             "detail": {
                 "eventType": "TEXT_DELIVERED",
                 "eventVersion": "1.0",
-                "eventTimestamp": int(wiring.clock().now().timestamp() * 1000),
+                "eventTimestamp": int(self.instance().clock().now().timestamp() * 1000),
                 "isFinal": True,
                 "messageId": carrier_message_id,
                 "context": {"quietline_message_id": ref.token(), "tenant_id": ref.tenant_id},
             },
         }
-        result: dict[str, Any] = delivery_events.handler(event, LambdaContext("delivery"))
+        result: dict[str, Any] = self.handler(delivery_events)(event, LambdaContext("delivery"))
         return result
 
     def sweep(self) -> dict[str, Any]:
         """The scheduled sweeper, as EventBridge invokes it every five minutes."""
-        result: dict[str, Any] = sweeper.handler({}, LambdaContext("sweeper"))
+        result: dict[str, Any] = self.handler(sweeper)({}, LambdaContext("sweeper"))
         return result
 
     def stored_bytes_per_message(self) -> dict[str, float]:
@@ -376,16 +357,3 @@ class World(AbstractContextManager["World"]):
         ):
             total += int(page["Count"])
         return total
-
-
-def _clear_settings() -> None:
-    for settings in (core_settings, messaging_settings, api_settings, audit_settings):
-        settings.cache_clear()
-    retry_queue_url.cache_clear()
-
-
-def _clear_caches() -> None:
-    aws.client.cache_clear()
-    aws.dynamodb_table.cache_clear()
-    _clear_settings()
-    wiring.reset()
