@@ -35,10 +35,14 @@ test: setup lint browser-deps
 test-fast: setup
 	$(BIN)/python -m pytest -m "unit"
 
+# Python (ruff, mypy), then the browser code in web/app: its JSDoc types (tsc) and eslint.
+# --no-install: only the copies setup pinned, never what npm would fetch for a bare "tsc".
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	npx --no-install tsc --noEmit -p tsconfig.json
+	npx --no-install eslint web/app
 
 format: setup
 	$(BIN)/ruff format .

@@ -2,9 +2,11 @@
 
 What goes up is exactly what local mode serves for a deployment: the inbox and secure
 pages, and every asset under web/app/ whose name the distribution's viewer function
-admits (the phone simulator and its script stay local). Each object carries its content
-type and the same Cache-Control as local mode; objects no longer in web/ are removed,
-so a renamed script cannot linger. The files hold no PHI. The bucket's server access
+admits, except local mode's own scripts (infra/web_policy.py's LOCAL_ONLY_ASSETS: the
+phone simulator's, the demo panel's and its TOTP helper; the phone page stays local
+too). Each object carries its content type and the same Cache-Control as local mode;
+objects no longer in web/ are removed, so a renamed or no longer published script
+cannot linger. The files hold no PHI. The bucket's server access
 logs record each PUT and DELETE with the caller's identity.
 """
 
@@ -24,12 +26,13 @@ from infra.web_policy import (
     CONFIG_ASSET,
     CONTENT_TYPES,
     DEPLOYED_PAGES,
+    LOCAL_ONLY_ASSETS,
     cache_control,
     cognito_endpoint_for,
 )
 
-# Scripts only the local phone simulator loads; config.json is generated, never copied.
-UNPUBLISHED_ASSETS = frozenset({"phone.js", CONFIG_ASSET})
+# Local mode's own scripts; config.json is generated below, never copied.
+UNPUBLISHED_ASSETS = LOCAL_ONLY_ASSETS | {CONFIG_ASSET}
 _ASSET_NAME = re.compile(ASSET_NAME_PATTERN)
 
 

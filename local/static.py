@@ -8,7 +8,10 @@ Every answer carries a strict Content-Security-Policy (scripts, styles and fetch
 this origin only, plus Cognito's endpoint, which the browser calls directly to sign in, and
 the API's origin when QUIETLINE_WEB_API_BASE_URL puts it elsewhere),
 `nosniff` and `no-referrer`; HTML and JSON are `no-store`. Asset names are checked against
-a pattern and resolved inside `web/app/`, so no request reaches another file.
+a pattern and resolved inside `web/app/`, so no request reaches another file. The
+local-only scripts (infra/web_policy.py's LOCAL_ONLY_ASSETS: the demo panel, its TOTP
+helper, the phone simulator's) are served only in local mode, as `/local/demo` is, and
+`quietline web publish` never uploads them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from infra.web_policy import (
     CONFIG_ASSET,
     CONTENT_TYPES,
     INBOX_PAGE,
+    LOCAL_ONLY_ASSETS,
     PHONE_PAGE,
     SECURE_PAGE,
     SECURE_PAGE_PATH,
@@ -194,6 +198,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         name = params.get("asset", "")
         if name == CONFIG_ASSET:
             return _json(200, web_config())
+        if name in LOCAL_ONLY_ASSETS and not _is_local():
+            return _not_found()
         path = resolve_asset(name)
         return _file(path) if path else _not_found()
     if resource == DEMO_ROUTE:

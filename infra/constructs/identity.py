@@ -140,9 +140,10 @@ class StaffIdentity(Construct):
             user_pool_client_name="quietline-inbox",
             # A browser app cannot keep a secret.
             generate_secret=False,
-            # SRP for the inbox. USER_PASSWORD_AUTH too, which local mode and the
-            # integration tests use: the password travels only over TLS to Cognito, and
-            # the TOTP challenge follows either way. Refresh tokens are always allowed.
+            # The inbox signs in with USER_PASSWORD_AUTH (web/app/cognito.js), as local
+            # mode and the tests do: the password travels only over TLS to Cognito, and
+            # the TOTP challenge follows. SRP is allowed too, though nothing here uses it.
+            # Refresh tokens are always allowed (the inbox renews its ID token with one).
             auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),
             # No hosted UI / OAuth redirect flows: nothing to redirect a token to.
             disable_o_auth=True,

@@ -123,6 +123,24 @@ def test_the_demo_accounts_exist_only_in_local_mode(
     assert "password" not in answer["body"]
 
 
+@pytest.mark.parametrize("script", ["demo.js", "totp.js", "phone.js"])
+def test_local_only_scripts_are_served_only_in_local_mode(
+    monkeypatch: pytest.MonkeyPatch, script: str
+) -> None:
+    # Given a script local mode serves (the demo panel, its TOTP helper, the phone's)
+    event = {"resource": static.ASSET_ROUTE, "pathParameters": {"asset": script}}
+    monkeypatch.setenv("QUIETLINE_STAGE", "local")
+    assert static.handler(event, None)["statusCode"] == 200
+
+    # When the stage is not local
+    monkeypatch.setenv("QUIETLINE_STAGE", "aws")
+
+    # Then it is not found, as in a deployment, while the inbox's own scripts still are
+    assert static.handler(event, None)["statusCode"] == 404
+    inbox_script = {**event, "pathParameters": {"asset": "main.js"}}
+    assert static.handler(inbox_script, None)["statusCode"] == 200
+
+
 def test_the_client_idle_knob_applies_only_in_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QUIETLINE_IDLE_TIMEOUT_MINUTES", "20")
     monkeypatch.setenv(static.ENV_CLIENT_IDLE_SECONDS, "5")

@@ -24,6 +24,26 @@ OUTPUTS = {
 }
 
 
+# Exactly what a deployment serves. A new file in web/app fails this list until someone
+# decides whether it is published; local mode's own files never are.
+PUBLISHED = {
+    "index.html",
+    "secure.html",
+    "app/config.json",
+    "app/admin.js",
+    "app/cognito.js",
+    "app/dom.js",
+    "app/icon.svg",
+    "app/inbox.js",
+    "app/main.js",
+    "app/secure.js",
+    "app/segments.js",
+    "app/session.js",
+    "app/style.css",
+}
+LOCAL_ONLY = {"phone.html", "app/phone.js", "app/demo.js", "app/totp.js"}
+
+
 @pytest.fixture
 def s3(moto_aws: None) -> Any:
     client = boto3.client("s3")
@@ -46,14 +66,8 @@ def test_publish_uploads_the_pages_and_assets_with_their_types_and_cache_rules(s
     assert result.exit_code == 0, result.output
 
     objects = _objects(s3)
-    shipped = {p.name for p in (REPO_ROOT / "web" / "app").iterdir()} - {"phone.js"}
     # config.json is generated: web/app has none (local mode computes it per request).
-    assert set(objects) == {
-        "index.html",
-        "secure.html",
-        "app/config.json",
-        *(f"app/{name}" for name in shipped),
-    }
+    assert set(objects) == PUBLISHED
     for key, obj in objects.items():
         expected_cache = "no-store" if key.endswith((".html", ".json")) else "no-cache"
         assert obj["CacheControl"] == expected_cache, key
@@ -63,6 +77,24 @@ def test_publish_uploads_the_pages_and_assets_with_their_types_and_cache_rules(s
     assert objects["index.html"]["Body"].read() == (REPO_ROOT / "web" / "index.html").read_bytes()
     assert f"published {len(objects)} file(s), removed 0" in result.output
     assert OUTPUTS["WebUrl"] in result.output
+
+
+def test_no_demo_only_file_is_published_or_referenced_by_what_is(s3: Any) -> None:
+    # Given web/ with local mode's demo panel, its TOTP helper and the phone simulator
+    assert all((REPO_ROOT / "web" / key).is_file() for key in LOCAL_ONLY)
+    _deploy_outputs(OUTPUTS)
+
+    # When it is published
+    assert _publish().exit_code == 0
+    objects = _objects(s3)
+
+    # Then none of them is in the bucket, and nothing in the bucket names the demo
+    # accounts' probe, the TOTP helper or a demo account's secret
+    assert not LOCAL_ONLY & set(objects)
+    for key, obj in objects.items():
+        text = obj["Body"].read().decode()
+        for marker in ("/local/demo", "totp.js", "totp_secret"):
+            assert marker not in text, f"{key} mentions {marker}"
 
 
 def test_the_published_config_points_the_inbox_at_this_deployment(s3: Any) -> None:
@@ -82,10 +114,12 @@ def test_the_published_config_points_the_inbox_at_this_deployment(s3: Any) -> No
 def test_files_no_longer_in_web_are_removed(s3: Any) -> None:
     s3.put_object(Bucket=BUCKET, Key="app/old-inbox.js", Body=b"// renamed since")
     s3.put_object(Bucket=BUCKET, Key="phone.html", Body=b"<!-- local only -->")
+    # Published before the demo panel's TOTP helper was made local-only.
+    s3.put_object(Bucket=BUCKET, Key="app/totp.js", Body=b"export async function totp() {}")
     _deploy_outputs(OUTPUTS)
     result = _publish()
-    assert result.exit_code == 0 and "removed 2" in result.output
-    assert not {"app/old-inbox.js", "phone.html"} & set(_objects(s3))
+    assert result.exit_code == 0 and "removed 3" in result.output
+    assert not {"app/old-inbox.js", "phone.html", "app/totp.js"} & set(_objects(s3))
 
 
 def test_a_stack_without_hosting_is_a_one_line_error(moto_aws: None) -> None:

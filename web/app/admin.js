@@ -1,17 +1,51 @@
+// @ts-check
 // Admin pages: staff (invite, disable, enable, sign out everywhere), templates, practice
 // settings (keyword replies, after hours) and the audit export. The API refuses all of it
 // to clinicians (403); the Admin button is only shown to admins.
 
-import { $, clear, h, say, show, when } from "./dom.js";
-import { ApiError, api } from "./session.js";
+import { $, $$, clear, h, say, show, when } from "./dom.js";
+import { ApiError, api, sessionEnded } from "./session.js";
 import { reloadTemplates } from "./inbox.js";
+
+/** @import { Me, Page, StaffUser, Template } from "./session.js" */
+/**
+ * Office hours by ISO weekday ("1" Monday … "7" Sunday): [opens, closes] as "HH:MM".
+ * @typedef {Record<string, [string, string]>} Hours
+ */
+/**
+ * GET and PUT /settings (the Settings model in functions/handlers/api.py).
+ * @typedef {object} Settings
+ * @property {string} help_reply
+ * @property {string} stop_reply
+ * @property {string} start_reply
+ * @property {number} max_body_chars
+ * @property {{ enabled: boolean, timezone: string, hours: Hours, text: string,
+ *   window_minutes: number }} after_hours
+ */
+/**
+ * One audit event as GET /audit/events lists it: identifiers only, never message text.
+ * @typedef {object} AuditEvent
+ * @property {string} at
+ * @property {string} action
+ * @property {string} outcome
+ * @property {string} actor
+ * @property {Record<string, string>} [target]
+ */
+/** @typedef {{ items: AuditEvent[], truncated: boolean }} AuditPage */
+/** @typedef {"users" | "templates" | "settings" | "audit"} Tab */
 
 const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
-const state = { me: null, tab: "users", settings: null, audit: null };
+const state = {
+  me: /** @type {Me | null} */ (null),
+  tab: /** @type {Tab} */ ("users"),
+  settings: /** @type {Settings | null} */ (null),
+  audit: /** @type {AuditPage | null} */ (null),
+};
 
+/** @param {unknown} error */
 function report(error) {
-  if (error instanceof ApiError && error.status === 401) return; // back at sign-in already
+  if (sessionEnded(error)) return; // back at sign-in already
   let text = "Something went wrong. Please try again.";
   if (error instanceof ApiError) {
     if (error.status === 422) {
@@ -28,11 +62,16 @@ function report(error) {
   say($("#admin-error"), text);
 }
 
+/** @param {string} text */
 function done(text) {
   say($("#admin-error"), "");
   say($("#admin-status"), text);
 }
 
+/**
+ * One admin action: the status and error lines cleared first, any failure reported.
+ * @param {() => Promise<void>} work
+ */
 async function run(work) {
   say($("#admin-error"), "");
   say($("#admin-status"), "");
@@ -45,11 +84,16 @@ async function run(work) {
 
 // --- staff -------------------------------------------------------------------------------
 async function loadUsers() {
-  const page = await api("GET", "/users");
+  const page = /** @type {Page<StaffUser>} */ (await api("GET", "/users"));
   const body = $("#users-body");
   clear(body);
   for (const user of page.items) {
     const self = state.me && user.user_id === state.me.user_id;
+    /**
+     * @param {string} label
+     * @param {string} suffix
+     * @param {string} message
+     */
     const action = (label, suffix, message) =>
       h(
         "button",
@@ -88,13 +132,14 @@ async function loadUsers() {
   }
 }
 
+/** @param {SubmitEvent} event */
 async function invite(event) {
   event.preventDefault();
-  const email = $("#invite-email").value.trim();
+  const email = $("#invite-email", HTMLInputElement).value.trim();
   if (!email) return say($("#admin-error"), "Enter an email address.");
   return run(async () => {
-    await api("POST", "/users", { email, role: $("#invite-role").value });
-    $("#invite-email").value = "";
+    await api("POST", "/users", { email, role: $("#invite-role", HTMLSelectElement).value });
+    $("#invite-email", HTMLInputElement).value = "";
     await loadUsers();
     done("Invitation sent.");
   });
@@ -102,7 +147,7 @@ async function invite(event) {
 
 // --- templates ----------------------------------------------------------------------------
 async function loadTemplates() {
-  const page = await api("GET", "/templates");
+  const page = /** @type {Page<Template>} */ (await api("GET", "/templates"));
   const list = $("#templates-list");
   clear(list);
   if (!page.items.length) list.append(h("li", { class: "muted" }, "No templates yet."));
@@ -134,15 +179,16 @@ async function loadTemplates() {
   }
 }
 
+/** @param {SubmitEvent} event */
 async function addTemplate(event) {
   event.preventDefault();
-  const name = $("#template-name").value.trim();
-  const body = $("#template-body").value;
+  const name = $("#template-name", HTMLInputElement).value.trim();
+  const body = $("#template-body", HTMLTextAreaElement).value;
   if (!name || !body.trim()) return say($("#admin-error"), "A template needs a name and text.");
   return run(async () => {
     await api("POST", "/templates", { name, body });
-    $("#template-name").value = "";
-    $("#template-body").value = "";
+    $("#template-name", HTMLInputElement).value = "";
+    $("#template-body", HTMLTextAreaElement).value = "";
     await loadTemplates();
     reloadTemplates();
     done("Template added.");
@@ -150,6 +196,7 @@ async function addTemplate(event) {
 }
 
 // --- settings ------------------------------------------------------------------------------
+/** @param {Hours} hours */
 function hoursRows(hours) {
   const rows = $("#hours-rows");
   clear(rows);
@@ -175,38 +222,45 @@ async function loadSettings() {
   const form = $("#settings-form");
   form.inert = true; // no typing into fields that the load is about to fill
   delete form.dataset.loaded;
-  const settings = await api("GET", "/settings");
+  const settings = /** @type {Settings} */ (await api("GET", "/settings"));
   state.settings = settings;
-  $("#help-reply").value = settings.help_reply;
-  $("#stop-reply").value = settings.stop_reply;
-  $("#start-reply").value = settings.start_reply;
-  $("#after-enabled").checked = settings.after_hours.enabled;
-  $("#after-text").value = settings.after_hours.text;
-  $("#after-timezone").value = settings.after_hours.timezone;
-  $("#after-window").value = String(settings.after_hours.window_minutes);
+  $("#help-reply", HTMLTextAreaElement).value = settings.help_reply;
+  $("#stop-reply", HTMLTextAreaElement).value = settings.stop_reply;
+  $("#start-reply", HTMLTextAreaElement).value = settings.start_reply;
+  $("#after-enabled", HTMLInputElement).checked = settings.after_hours.enabled;
+  $("#after-text", HTMLTextAreaElement).value = settings.after_hours.text;
+  $("#after-timezone", HTMLInputElement).value = settings.after_hours.timezone;
+  $("#after-window", HTMLInputElement).value = String(settings.after_hours.window_minutes);
   hoursRows(settings.after_hours.hours);
   form.inert = false;
   form.dataset.loaded = "true";
 }
 
+/** @param {SubmitEvent} event */
 async function saveSettings(event) {
   event.preventDefault();
+  /** @type {Hours} */
   const hours = {};
+  /** @param {string} id */
+  const field = (id) => $(`#${id}`, HTMLInputElement);
   DAYS.forEach((_, index) => {
     const key = String(index + 1);
-    if ($(`#open-${key}`).checked) hours[key] = [$(`#from-${key}`).value, $(`#to-${key}`).value];
+    if (field(`open-${key}`).checked) hours[key] = [field(`from-${key}`).value, field(`to-${key}`).value];
   });
+  /** @param {string} id */
+  const text = (id) => $(`#${id}`, HTMLTextAreaElement).value;
+  /** @type {Settings} */
   const settings = {
-    help_reply: $("#help-reply").value,
-    stop_reply: $("#stop-reply").value,
-    start_reply: $("#start-reply").value,
+    help_reply: text("help-reply"),
+    stop_reply: text("stop-reply"),
+    start_reply: text("start-reply"),
     max_body_chars: state.settings ? state.settings.max_body_chars : 1600,
     after_hours: {
-      enabled: $("#after-enabled").checked,
-      timezone: $("#after-timezone").value.trim(),
+      enabled: field("after-enabled").checked,
+      timezone: field("after-timezone").value.trim(),
       hours,
-      text: $("#after-text").value,
-      window_minutes: Number($("#after-window").value) || 720,
+      text: text("after-text"),
+      window_minutes: Number(field("after-window").value) || 720,
     },
   };
   return run(async () => {
@@ -217,20 +271,22 @@ async function saveSettings(event) {
 }
 
 // --- audit export -----------------------------------------------------------------------------
+/** @param {string} date YYYY-MM-DD */
 function dayAfter(date) {
   const next = new Date(`${date}T00:00:00Z`);
   next.setUTCDate(next.getUTCDate() + 1);
   return next.toISOString().slice(0, 10);
 }
 
+/** @param {SubmitEvent} event */
 async function showAudit(event) {
   event.preventDefault();
-  const start = $("#audit-start").value;
-  const end = $("#audit-end").value;
+  const start = $("#audit-start", HTMLInputElement).value;
+  const end = $("#audit-end", HTMLInputElement).value;
   if (!start || !end) return say($("#admin-error"), "Choose both dates.");
   return run(async () => {
     const query = new URLSearchParams({ start: `${start}T00:00:00Z`, end: `${dayAfter(end)}T00:00:00Z` });
-    const result = await api("GET", `/audit/events?${query}`);
+    const result = /** @type {AuditPage} */ (await api("GET", `/audit/events?${query}`));
     state.audit = result;
     const body = $("#audit-body");
     clear(body);
@@ -240,7 +296,7 @@ async function showAudit(event) {
         h("tr", {}, h("td", {}, when(item.at)), h("td", {}, item.action), h("td", {}, item.outcome), h("td", {}, item.actor), h("td", { class: "wrap-anywhere" }, target)),
       );
     }
-    $("#audit-download").disabled = !result.items.length;
+    $("#audit-download", HTMLButtonElement).disabled = !result.items.length;
     done(`${result.items.length} events${result.truncated ? " (the first 1,000; narrow the dates for the rest)" : ""}.`);
   });
 }
@@ -249,7 +305,8 @@ function downloadAudit() {
   if (!state.audit) return;
   const blob = new Blob([JSON.stringify(state.audit.items, null, 2)], { type: "application/json" });
   const url = URL.createObjectURL(blob);
-  const link = h("a", { href: url, download: `quietline-audit-${$("#audit-start").value}-to-${$("#audit-end").value}.json` });
+  const [start, end] = ["#audit-start", "#audit-end"].map((id) => $(id, HTMLInputElement).value);
+  const link = h("a", { href: url, download: `quietline-audit-${start}-to-${end}.json` });
   document.body.append(link);
   link.click();
   link.remove();
@@ -257,11 +314,21 @@ function downloadAudit() {
 }
 
 // --- tabs and lifecycle ----------------------------------------------------------------------
+/** @type {Record<Tab, () => Promise<void>>} */
 const LOADERS = { users: loadUsers, templates: loadTemplates, settings: loadSettings, audit: async () => {} };
 
+/**
+ * @param {string | undefined} name a tab button's data-tab
+ * @returns {name is Tab}
+ */
+function isTab(name) {
+  return name !== undefined && Object.hasOwn(LOADERS, name);
+}
+
+/** @param {Tab} tab */
 function selectTab(tab) {
   state.tab = tab;
-  for (const button of document.querySelectorAll("#admin-view .tab")) {
+  for (const button of $$("#admin-view .tab")) {
     button.setAttribute("aria-pressed", String(button.dataset.tab === tab));
   }
   for (const name of Object.keys(LOADERS)) show($(`#tab-${name}`), name === tab);
@@ -269,8 +336,9 @@ function selectTab(tab) {
 }
 
 export function bind() {
-  for (const button of document.querySelectorAll("#admin-view .tab")) {
-    button.addEventListener("click", () => selectTab(button.dataset.tab));
+  for (const button of $$("#admin-view .tab")) {
+    const tab = button.dataset.tab;
+    if (isTab(tab)) button.addEventListener("click", () => selectTab(tab));
   }
   $("#invite-form").addEventListener("submit", invite);
   $("#template-form").addEventListener("submit", addTemplate);
@@ -278,10 +346,11 @@ export function bind() {
   $("#audit-form").addEventListener("submit", showAudit);
   $("#audit-download").addEventListener("click", downloadAudit);
   const today = new Date().toISOString().slice(0, 10);
-  $("#audit-start").value = today;
-  $("#audit-end").value = today;
+  $("#audit-start", HTMLInputElement).value = today;
+  $("#audit-end", HTMLInputElement).value = today;
 }
 
+/** @param {Me} me */
 export function open(me) {
   state.me = me;
   selectTab(state.tab);
@@ -292,7 +361,7 @@ export function close() {
   state.settings = null;
   state.audit = null;
   for (const id of ["#users-body", "#templates-list", "#audit-body", "#hours-rows"]) clear($(id));
-  $("#audit-download").disabled = true;
+  $("#audit-download", HTMLButtonElement).disabled = true;
   say($("#admin-error"), "");
   say($("#admin-status"), "");
 }

@@ -1,8 +1,45 @@
+// @ts-check
 // Cognito's user-pool API, called from the browser exactly as the AWS SDK would call the
-// public (unsigned) operations: POST / with an X-Amz-Target header. No SDK, no secrets: the
-// app client has no client secret and allows USER_PASSWORD_AUTH and refresh only.
+// public (unsigned) operations: POST / with an X-Amz-Target header. No SDK, no secrets (the
+// app client has no client secret). The inbox signs in with USER_PASSWORD_AUTH: the
+// password goes over TLS to Cognito only, never to Quietline's API, and the TOTP challenge
+// follows. It renews its ID token with REFRESH_TOKEN_AUTH (see session.js). It does not use
+// SRP, although a deployment's app client also allows USER_SRP_AUTH.
+
+/**
+ * The tokens of a completed sign-in. A refresh's answer has no RefreshToken.
+ * @typedef {object} AuthenticationResult
+ * @property {string} IdToken
+ * @property {string} [RefreshToken]
+ */
+/**
+ * What InitiateAuth and RespondToAuthChallenge answer: tokens, or the next challenge.
+ * @typedef {object} AuthResponse
+ * @property {AuthenticationResult} [AuthenticationResult]
+ * @property {string} [ChallengeName]
+ * @property {string} [Session]
+ */
+/**
+ * @typedef {object} AssociateSoftwareTokenResponse
+ * @property {string} SecretCode
+ * @property {string} Session
+ */
+/**
+ * @typedef {object} VerifySoftwareTokenResponse
+ * @property {"SUCCESS" | "ERROR"} Status
+ * @property {string} Session
+ */
+/**
+ * The claims the inbox reads from an ID token (unverified: see claims()).
+ * @typedef {object} Claims
+ * @property {number} [exp]
+ */
 
 export class CognitoError extends Error {
+  /**
+   * @param {string} code Cognito's error type, e.g. "NotAuthorizedException"
+   * @param {string} [message]
+   */
   constructor(code, message) {
     super(message || code);
     this.code = code;
@@ -10,11 +47,21 @@ export class CognitoError extends Error {
 }
 
 export class Cognito {
+  /**
+   * @param {string} endpoint
+   * @param {string} clientId
+   */
   constructor(endpoint, clientId) {
     this.endpoint = endpoint.replace(/\/+$/, "") + "/";
     this.clientId = clientId;
   }
 
+  /**
+   * One operation; its JSON answer, or a CognitoError.
+   * @param {string} operation
+   * @param {object} body
+   * @returns {Promise<unknown>}
+   */
   async call(operation, body) {
     let response;
     try {
@@ -34,54 +81,94 @@ export class Cognito {
     }
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const code = String(data.__type || "UnknownError").split("#").pop();
-      throw new CognitoError(code, data.message || data.Message || code);
+      /** @type {{ __type?: string, message?: string, Message?: string }} */
+      const failure = data;
+      const code = String(failure.__type || "UnknownError").split("#").pop() ?? "";
+      throw new CognitoError(code, failure.message || failure.Message || code);
     }
     return data;
   }
 
-  signIn(email, password) {
-    return this.call("InitiateAuth", {
-      ClientId: this.clientId,
-      AuthFlow: "USER_PASSWORD_AUTH",
-      AuthParameters: { USERNAME: email, PASSWORD: password },
-    });
+  /**
+   * @param {string} email
+   * @param {string} password
+   * @returns {Promise<AuthResponse>}
+   */
+  async signIn(email, password) {
+    return /** @type {AuthResponse} */ (
+      await this.call("InitiateAuth", {
+        ClientId: this.clientId,
+        AuthFlow: "USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: email, PASSWORD: password },
+      })
+    );
   }
 
-  respond(challengeName, session, responses) {
-    return this.call("RespondToAuthChallenge", {
-      ClientId: this.clientId,
-      ChallengeName: challengeName,
-      Session: session,
-      ChallengeResponses: responses,
-    });
+  /**
+   * @param {string} challengeName
+   * @param {string} session
+   * @param {Record<string, string>} responses
+   * @returns {Promise<AuthResponse>}
+   */
+  async respond(challengeName, session, responses) {
+    return /** @type {AuthResponse} */ (
+      await this.call("RespondToAuthChallenge", {
+        ClientId: this.clientId,
+        ChallengeName: challengeName,
+        Session: session,
+        ChallengeResponses: responses,
+      })
+    );
   }
 
-  /** First sign-in of an invited user: start enrolling an authenticator app. */
-  associateSoftwareToken(session) {
-    return this.call("AssociateSoftwareToken", { Session: session });
+  /**
+   * First sign-in of an invited user: start enrolling an authenticator app.
+   * @param {string} session
+   * @returns {Promise<AssociateSoftwareTokenResponse>}
+   */
+  async associateSoftwareToken(session) {
+    return /** @type {AssociateSoftwareTokenResponse} */ (
+      await this.call("AssociateSoftwareToken", { Session: session })
+    );
   }
 
-  verifySoftwareToken(session, code) {
-    return this.call("VerifySoftwareToken", {
-      Session: session,
-      UserCode: code,
-      FriendlyDeviceName: "Authenticator app",
-    });
+  /**
+   * @param {string} session
+   * @param {string} code
+   * @returns {Promise<VerifySoftwareTokenResponse>}
+   */
+  async verifySoftwareToken(session, code) {
+    return /** @type {VerifySoftwareTokenResponse} */ (
+      await this.call("VerifySoftwareToken", {
+        Session: session,
+        UserCode: code,
+        FriendlyDeviceName: "Authenticator app",
+      })
+    );
   }
 
-  refresh(refreshToken) {
-    return this.call("InitiateAuth", {
-      ClientId: this.clientId,
-      AuthFlow: "REFRESH_TOKEN_AUTH",
-      AuthParameters: { REFRESH_TOKEN: refreshToken },
-    });
+  /**
+   * A new ID token for the same sign-in (Cognito keeps its auth_time and origin_jti).
+   * @param {string} refreshToken
+   * @returns {Promise<AuthResponse>}
+   */
+  async refresh(refreshToken) {
+    return /** @type {AuthResponse} */ (
+      await this.call("InitiateAuth", {
+        ClientId: this.clientId,
+        AuthFlow: "REFRESH_TOKEN_AUTH",
+        AuthParameters: { REFRESH_TOKEN: refreshToken },
+      })
+    );
   }
 }
 
-/** Words for the errors a person can act on; anything else gets a generic sentence. */
+/**
+ * Words for the errors a person can act on; anything else gets a generic sentence.
+ * @param {unknown} error
+ */
 export function explain(error) {
-  switch (error && error.code) {
+  switch (error instanceof CognitoError ? error.code : null) {
     case "NotAuthorizedException":
       return "Incorrect email or password, or that step took too long. Please try again.";
     case "UserNotFoundException":
@@ -105,7 +192,11 @@ export function explain(error) {
   }
 }
 
-/** The claims of a JWT (not verified here: the API verifies every token it receives). */
+/**
+ * The claims of a JWT (not verified here: the API verifies every token it receives).
+ * @param {string} token
+ * @returns {Claims}
+ */
 export function claims(token) {
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");

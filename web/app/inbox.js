@@ -1,51 +1,45 @@
+// @ts-check
 // The inbox: the conversation list (unread badges, assignment), the open thread, compose
 // (templates, live segment count, plain or secure link) and the client's details (consent
 // capture, assignment, wipe). Everything lives in memory: no ids, names, numbers or text
 // ever go into the address bar, the title or browser storage.
 
-import { $, clear, h, say, show, when } from "./dom.js";
-import { ApiError, api, idleFor } from "./session.js";
+import { $, $$, clear, h, say, show, when } from "./dom.js";
+import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
+
+/** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
+/** @import { StaffUser, Template } from "./session.js" */
+/** @typedef {"plain" | "secure_link"} SendMode */
 
 const POLL_MS = 15_000; // while someone is using the page (see docs/web.md)
 const ACTIVE_WINDOW_MS = 60_000;
 
 const state = {
-  me: null,
+  me: /** @type {Me | null} */ (null),
   filter: "all",
-  conversations: [],
-  cursor: null,
+  conversations: /** @type {Conversation[]} */ ([]),
+  cursor: /** @type {string | null} */ (null),
   morePages: false,
-  openId: null,
-  openActivity: null,
-  contact: null,
-  olderCursor: null,
-  templates: [],
-  users: [], // admins only: for assignment
-  poll: null,
+  openId: /** @type {string | null} */ (null),
+  openActivity: /** @type {string | null} */ (null),
+  contact: /** @type {Contact | null} */ (null),
+  olderCursor: /** @type {string | null} */ (null),
+  templates: /** @type {Template[]} */ ([]),
+  users: /** @type {StaffUser[]} */ ([]), // admins only: for assignment
+  poll: /** @type {ReturnType<typeof setInterval> | undefined} */ (undefined),
 };
 
+/** @param {string} id */
 const path = (id) => `/conversations/${encodeURIComponent(id)}`;
 
-function problem(error) {
-  if (!(error instanceof ApiError)) return "Something went wrong. Please try again.";
-  if (error.status === 0) return error.message;
-  if (error.status === 409) return error.data.error === "conflict" ? error.data.detail || "That conflicts with a change someone else made." : error.message;
-  if (error.status === 422) {
-    const fields = (error.data.errors || []).map((e) => e.field).filter(Boolean);
-    return fields.length ? `Check these fields: ${fields.join(", ")}.` : "Check what you entered.";
-  }
-  if (error.status === 403) return "You do not have permission to do that.";
-  if (error.status === 404) return "Not found: it may have been deleted or reassigned.";
-  if (error.status === 503) return "Quietline is busy. Try again in a moment.";
-  return error.message || "Something went wrong. Please try again.";
-}
-
 // --- conversation list ---------------------------------------------------------------------
+/** @param {Conversation} conversation */
 function nameOf(conversation) {
   return conversation.display_name || `Unnamed client (…${conversation.conversation_id.slice(-4)})`;
 }
 
+/** @param {string | null} userId */
 function assignee(userId) {
   if (!userId) return "Unassigned";
   if (state.me && userId === state.me.user_id) return "Assigned to you";
@@ -91,18 +85,23 @@ function renderList() {
   show($("#load-more"), Boolean(state.cursor));
 }
 
+/**
+ * @param {Conversation} a
+ * @param {Conversation} b
+ */
 function byActivity(a, b) {
   return (b.last_activity_at || "").localeCompare(a.last_activity_at || "");
 }
 
+/** @param {{ more?: boolean }} [options] */
 async function loadList({ more = false } = {}) {
   const query = new URLSearchParams({ view: state.filter, limit: "50" });
   if (more && state.cursor) query.set("cursor", state.cursor);
-  const page = await api("GET", `/conversations?${query}`);
+  const page = /** @type {Page<Conversation>} */ (await api("GET", `/conversations?${query}`));
   if (more) {
     const known = new Set(state.conversations.map((c) => c.conversation_id));
     state.conversations = state.conversations.concat(page.items.filter((c) => !known.has(c.conversation_id)));
-    state.cursor = page.cursor;
+    state.cursor = page.cursor ?? null;
     state.morePages = true;
   } else if (state.morePages) {
     // Keep what "Load more" brought in; the first page replaces what it covers.
@@ -111,7 +110,7 @@ async function loadList({ more = false } = {}) {
     state.conversations = page.items.concat(older).sort(byActivity);
   } else {
     state.conversations = page.items;
-    state.cursor = page.cursor;
+    state.cursor = page.cursor ?? null;
   }
   renderList();
 }
@@ -126,11 +125,12 @@ async function refresh() {
       if (open.unread_count) await markRead(open);
     }
   } catch (error) {
-    if (error.status !== 401) say($("#list-status"), problem(error));
+    if (!sessionEnded(error)) say($("#list-status"), problem(error));
   }
 }
 
 // --- thread ------------------------------------------------------------------------------
+/** @param {Message} message */
 function author(message) {
   if (message.direction === "inbound") return "Client";
   if (message.sent_by === "system") return "Automatic reply";
@@ -139,6 +139,7 @@ function author(message) {
   return user ? user.email : "Staff";
 }
 
+/** @param {Message} message */
 function messageItem(message) {
   const details = [author(message), when(message.created_at)];
   if (message.direction === "outbound") {
@@ -152,11 +153,13 @@ function messageItem(message) {
   );
 }
 
+/** @param {{ older?: boolean }} [options] */
 async function loadThread({ older = false } = {}) {
   const query = new URLSearchParams({ limit: "50" });
   if (older && state.olderCursor) query.set("cursor", state.olderCursor);
   const id = state.openId;
-  const page = await api("GET", `${path(id)}/messages?${query}`);
+  if (!id) return;
+  const page = /** @type {Page<Message>} */ (await api("GET", `${path(id)}/messages?${query}`));
   if (id !== state.openId) return;
   const list = $("#messages");
   const items = page.items.slice().reverse().map(messageItem); // oldest first
@@ -166,17 +169,19 @@ async function loadThread({ older = false } = {}) {
     list.replaceChildren(...items);
     list.lastElementChild?.scrollIntoView({ block: "nearest" });
   }
-  state.olderCursor = page.cursor;
+  state.olderCursor = page.cursor ?? null;
   show(list);
   show($("#older-messages"), Boolean(page.cursor));
 }
 
+/** @param {Conversation} conversation */
 async function markRead(conversation) {
   await api("POST", `${path(conversation.conversation_id)}/read`);
   conversation.unread_count = 0;
   renderList();
 }
 
+/** @param {Conversation} conversation */
 function renderHeader(conversation) {
   $("#thread-title").textContent = nameOf(conversation);
   const flags = [];
@@ -191,6 +196,10 @@ function renderHeader(conversation) {
   $("#thread-flags").textContent = flags.join(" ");
 }
 
+/**
+ * @param {string} id
+ * @param {{ focus?: boolean }} [options]
+ */
 export async function openConversation(id, { focus = true } = {}) {
   state.openId = id;
   state.olderCursor = null;
@@ -198,7 +207,7 @@ export async function openConversation(id, { focus = true } = {}) {
   let conversation = state.conversations.find((c) => c.conversation_id === id);
   try {
     if (!conversation) {
-      conversation = await api("GET", path(id));
+      conversation = /** @type {Conversation} */ (await api("GET", path(id)));
       state.conversations.unshift(conversation);
     }
     state.openActivity = conversation.last_activity_at;
@@ -210,13 +219,13 @@ export async function openConversation(id, { focus = true } = {}) {
     say($("#compose-error"), "");
     say($("#compose-status"), "");
     const mode = conversation.consent_mode === "plain_sms" ? "plain" : "secure_link";
-    $(`#compose input[name=mode][value=${mode}]`).checked = true;
+    $(`#compose input[name=mode][value=${mode}]`, HTMLInputElement).checked = true;
     updateCounter();
     if (focus) $("#thread-title").focus();
     await Promise.all([loadThread(), loadContact(id)]);
     if (conversation.unread_count) await markRead(conversation);
   } catch (error) {
-    if (error.status !== 401) say($("#compose-error"), problem(error));
+    if (!sessionEnded(error)) say($("#compose-error"), problem(error));
   }
 }
 
@@ -230,17 +239,18 @@ function closeThread() {
   show($("#older-messages"), false);
   show($("#thread-empty"));
   show($("#compose"), false);
-  $("#compose-body").value = "";
+  $("#compose-body", HTMLTextAreaElement).value = "";
   clearContact();
 }
 
 // --- compose -------------------------------------------------------------------------------
+/** @returns {SendMode} */
 function mode() {
-  return document.querySelector("#compose input[name=mode]:checked").value;
+  return $("#compose input[name=mode]:checked", HTMLInputElement).value === "secure_link" ? "secure_link" : "plain";
 }
 
 function updateCounter() {
-  const text = $("#compose-body").value;
+  const text = $("#compose-body", HTMLTextAreaElement).value;
   $("#segment-counter").textContent =
     mode() === "secure_link"
       ? `${describeSegments(text)} — sent as a secure link: the text itself is not texted.`
@@ -255,22 +265,25 @@ function renderTemplates() {
   }
 }
 
+/** @param {SubmitEvent} event */
 async function send(event) {
   event.preventDefault();
-  const body = $("#compose-body").value;
+  const body = $("#compose-body", HTMLTextAreaElement).value;
   say($("#compose-error"), "");
   say($("#compose-status"), "");
   if (!body.trim()) return say($("#compose-error"), "Write a message first.");
-  const button = $("#send");
+  const id = state.openId;
+  if (!id) return undefined;
+  const button = $("#send", HTMLButtonElement);
   button.disabled = true;
   try {
-    await api("POST", `${path(state.openId)}/messages`, { body, mode: mode() });
-    $("#compose-body").value = "";
+    await api("POST", `${path(id)}/messages`, { body, mode: mode() });
+    $("#compose-body", HTMLTextAreaElement).value = "";
     updateCounter();
     say($("#compose-status"), mode() === "secure_link" ? "Secure link queued." : "Message queued.");
     await loadThread();
   } catch (error) {
-    if (error.status !== 401) say($("#compose-error"), problem(error));
+    if (!sessionEnded(error)) say($("#compose-error"), problem(error));
   } finally {
     button.disabled = false;
   }
@@ -282,9 +295,9 @@ function clearContact() {
   for (const id of ["#contact-phone", "#contact-name", "#contact-consent", "#contact-assigned"]) {
     $(id).textContent = "";
   }
-  $("#contact-name-input").value = "";
-  $("#consent-confirm").checked = false;
-  for (const radio of document.querySelectorAll("#contact-form input[name=consent]")) radio.checked = false;
+  $("#contact-name-input", HTMLInputElement).value = "";
+  $("#consent-confirm", HTMLInputElement).checked = false;
+  for (const radio of $$("#contact-form input[name=consent]", HTMLInputElement)) radio.checked = false;
   clear($("#assign-to"));
   say($("#contact-error"), "");
   say($("#contact-status"), "");
@@ -293,108 +306,135 @@ function clearContact() {
   show($("#contact-empty"), true);
 }
 
+/** @param {ConsentRecord | null} consent */
 function consentText(consent) {
   if (!consent) return "None recorded";
   const what = consent.mode === "plain_sms" ? "Plain texts" : "Secure links only";
   return `${what} (wording ${consent.wording_version}, ${when(consent.captured_at)})`;
 }
 
-function renderContact(contact) {
+/**
+ * @param {Contact} contact
+ * @param {Me} me
+ */
+function renderContact(contact, me) {
   $("#contact-phone").textContent = contact.phone_number;
   $("#contact-name").textContent = contact.display_name || "—";
   $("#contact-consent").textContent = consentText(contact.consent) + (contact.opted_out ? "; opted out" : "");
   $("#contact-assigned").textContent = assignee(contact.assigned_to);
-  $("#contact-name-input").value = contact.display_name || "";
-  $("#consent-confirm").checked = false;
-  for (const radio of document.querySelectorAll("#contact-form input[name=consent]")) {
-    radio.checked = Boolean(contact.consent) && radio.value === contact.consent.mode;
+  $("#contact-name-input", HTMLInputElement).value = contact.display_name || "";
+  $("#consent-confirm", HTMLInputElement).checked = false;
+  for (const radio of $$("#contact-form input[name=consent]", HTMLInputElement)) {
+    radio.checked = Boolean(contact.consent) && radio.value === contact.consent?.mode;
   }
-  const select = $("#assign-to");
+  const select = $("#assign-to", HTMLSelectElement);
   const options = [h("option", { value: "" }, "Unassigned")];
-  if (state.me.role === "admin") {
+  if (me.role === "admin") {
     for (const user of state.users.filter((u) => u.enabled)) {
-      options.push(h("option", { value: user.user_id }, user.email + (user.user_id === state.me.user_id ? " (you)" : "")));
+      options.push(h("option", { value: user.user_id }, user.email + (user.user_id === me.user_id ? " (you)" : "")));
     }
   } else {
-    options.push(h("option", { value: state.me.user_id }, "Me"));
+    options.push(h("option", { value: me.user_id }, "Me"));
   }
   select.replaceChildren(...options);
   select.value = contact.assigned_to || "";
-  show($("#wipe-box"), state.me.role === "admin");
+  show($("#wipe-box"), me.role === "admin");
   show($("#wipe-confirm"), false);
   show($("#contact-empty"), false);
   show($("#contact-details"));
 }
 
+/** @param {string} id */
 async function loadContact(id) {
-  const contact = await api("GET", `/contacts/${encodeURIComponent(id)}`);
-  if (id !== state.openId) return;
+  const contact = /** @type {Contact} */ (await api("GET", `/contacts/${encodeURIComponent(id)}`));
+  if (id !== state.openId || !state.me) return;
   state.contact = contact;
-  renderContact(contact);
+  renderContact(contact, state.me);
 }
 
+/**
+ * @param {string | undefined} value a consent radio's value
+ * @returns {ConsentMode}
+ */
+function consentMode(value) {
+  return value === "plain_sms" ? "plain_sms" : "secure_link";
+}
+
+/** @param {SubmitEvent} event */
 async function saveContact(event) {
   event.preventDefault();
   say($("#contact-error"), "");
   say($("#contact-status"), "");
+  const id = state.openId;
+  const contact = state.contact;
+  if (!id || !contact) return undefined;
+  /** @type {{ display_name?: string, consent?: { mode: ConsentMode, wording_version: string } }} */
   const change = {};
-  const name = $("#contact-name-input").value.trim();
-  if (name && name !== (state.contact.display_name || "")) change.display_name = name;
-  const chosen = document.querySelector("#contact-form input[name=consent]:checked");
-  const current = state.contact.consent ? state.contact.consent.mode : null;
+  const name = $("#contact-name-input", HTMLInputElement).value.trim();
+  if (name && name !== (contact.display_name || "")) change.display_name = name;
+  const [chosen] = $$("#contact-form input[name=consent]:checked", HTMLInputElement);
+  const current = contact.consent ? contact.consent.mode : null;
   if (chosen && chosen.value !== current) {
-    if (!$("#consent-confirm").checked) {
+    if (!$("#consent-confirm", HTMLInputElement).checked) {
       return say($("#contact-error"), "Confirm that you recorded the client's choice with this wording.");
     }
-    change.consent = { mode: chosen.value, wording_version: $("#consent-wording").value.trim() };
+    change.consent = {
+      mode: consentMode(chosen.value),
+      wording_version: $("#consent-wording", HTMLInputElement).value.trim(),
+    };
   }
   if (!Object.keys(change).length) return say($("#contact-status"), "Nothing to save.");
   try {
-    const id = state.openId;
-    state.contact = await api("PATCH", `/contacts/${encodeURIComponent(id)}`, change);
-    renderContact(state.contact);
+    state.contact = /** @type {Contact} */ (await api("PATCH", `/contacts/${encodeURIComponent(id)}`, change));
+    if (state.me) renderContact(state.contact, state.me);
     await loadList();
     const conversation = state.conversations.find((c) => c.conversation_id === id);
     if (conversation) {
       renderHeader(conversation);
       if (change.consent) {
         const next = change.consent.mode === "plain_sms" ? "plain" : "secure_link";
-        $(`#compose input[name=mode][value=${next}]`).checked = true;
+        $(`#compose input[name=mode][value=${next}]`, HTMLInputElement).checked = true;
         updateCounter();
       }
     }
     say($("#contact-status"), "Saved.");
   } catch (error) {
-    if (error.status !== 401) say($("#contact-error"), problem(error));
+    if (!sessionEnded(error)) say($("#contact-error"), problem(error));
   }
   return undefined;
 }
 
+/** @param {SubmitEvent} event */
 async function saveAssignment(event) {
   event.preventDefault();
   say($("#contact-error"), "");
-  const userId = $("#assign-to").value || null;
+  const id = state.openId;
+  if (!id) return;
+  const userId = $("#assign-to", HTMLSelectElement).value || null;
   try {
-    await api("PUT", `${path(state.openId)}/assignment`, { user_id: userId });
-    await loadContact(state.openId);
+    await api("PUT", `${path(id)}/assignment`, { user_id: userId });
+    await loadContact(id);
     await loadList();
     say($("#contact-status"), "Assignment saved.");
   } catch (error) {
-    if (error.status !== 401) say($("#contact-error"), problem(error));
+    if (!sessionEnded(error)) say($("#contact-error"), problem(error));
   }
 }
 
 async function wipe() {
   const id = state.openId;
+  if (!id) return;
   try {
-    const result = await api("DELETE", `/contacts/${encodeURIComponent(id)}`);
+    const result = /** @type {{ messages_deleted: number }} */ (
+      await api("DELETE", `/contacts/${encodeURIComponent(id)}`)
+    );
     state.conversations = state.conversations.filter((c) => c.conversation_id !== id);
     closeThread();
     renderList();
     say($("#list-status"), `Conversation wiped (${result.messages_deleted} messages deleted).`);
     $("#thread-title").focus();
   } catch (error) {
-    if (error.status !== 401) say($("#contact-error"), problem(error));
+    if (!sessionEnded(error)) say($("#contact-error"), problem(error));
   }
 }
 
@@ -408,41 +448,43 @@ function startNewContact() {
 }
 
 function resetNewContact() {
-  $("#new-phone").value = "";
-  $("#new-name").value = "";
-  $("#new-confirm").checked = false;
+  $("#new-phone", HTMLInputElement).value = "";
+  $("#new-name", HTMLInputElement).value = "";
+  $("#new-confirm", HTMLInputElement).checked = false;
   show($("#new-contact-form"), false);
   show($("#contact-empty"), !state.openId);
 }
 
+/** @param {SubmitEvent} event */
 async function createContact(event) {
   event.preventDefault();
   say($("#new-contact-error"), "");
-  const phone = $("#new-phone").value.trim();
+  const phone = $("#new-phone", HTMLInputElement).value.trim();
   if (!phone) return say($("#new-contact-error"), "Enter the client's phone number.");
-  if (!$("#new-confirm").checked) {
+  if (!$("#new-confirm", HTMLInputElement).checked) {
     return say($("#new-contact-error"), "Confirm that you recorded the client's choice with this wording.");
   }
+  /** @type {{ phone_number: string, display_name?: string, consent: { mode: ConsentMode, wording_version: string } }} */
   const payload = {
     phone_number: phone,
     consent: {
-      mode: document.querySelector("#new-contact-form input[name=new-consent]:checked").value,
-      wording_version: $("#new-wording").value.trim(),
+      mode: consentMode($("#new-contact-form input[name=new-consent]:checked", HTMLInputElement).value),
+      wording_version: $("#new-wording", HTMLInputElement).value.trim(),
     },
   };
-  const name = $("#new-name").value.trim();
+  const name = $("#new-name", HTMLInputElement).value.trim();
   if (name) payload.display_name = name;
   try {
-    const contact = await api("POST", "/contacts", payload);
+    const contact = /** @type {Contact} */ (await api("POST", "/contacts", payload));
     resetNewContact();
     await loadList();
     await openConversation(contact.contact_id);
   } catch (error) {
-    if (error.status === 409 && error.data.error === "conflict") {
+    if (error instanceof ApiError && error.status === 409 && error.data.error === "conflict") {
       say($("#new-contact-error"), "This client is already in your inbox.");
-    } else if (error.status === 422) {
+    } else if (error instanceof ApiError && error.status === 422) {
       say($("#new-contact-error"), "Check the phone number (for example +1 206 555 0101) and the other fields.");
-    } else if (error.status !== 401) {
+    } else if (!sessionEnded(error)) {
       say($("#new-contact-error"), problem(error));
     }
   }
@@ -451,8 +493,9 @@ async function createContact(event) {
 
 // --- lifecycle -----------------------------------------------------------------------------
 export function bind() {
-  $("#list-filter").addEventListener("change", async (event) => {
-    state.filter = event.currentTarget.value;
+  const filter = $("#list-filter", HTMLSelectElement);
+  filter.addEventListener("change", async () => {
+    state.filter = filter.value;
     state.cursor = null;
     state.morePages = false;
     state.conversations = [];
@@ -466,14 +509,15 @@ export function bind() {
   $("#new-contact-form").addEventListener("submit", createContact);
   $("#compose").addEventListener("submit", send);
   $("#compose-body").addEventListener("input", updateCounter);
-  for (const radio of document.querySelectorAll("#compose input[name=mode]")) {
+  for (const radio of $$("#compose input[name=mode]", HTMLInputElement)) {
     radio.addEventListener("change", updateCounter);
   }
-  $("#template-picker").addEventListener("change", (event) => {
-    const template = state.templates.find((t) => t.template_id === event.currentTarget.value);
-    event.currentTarget.value = "";
+  const picker = $("#template-picker", HTMLSelectElement);
+  picker.addEventListener("change", () => {
+    const template = state.templates.find((t) => t.template_id === picker.value);
+    picker.value = "";
     if (!template) return;
-    const box = $("#compose-body");
+    const box = $("#compose-body", HTMLTextAreaElement);
     const start = box.selectionStart ?? box.value.length;
     box.value = box.value.slice(0, start) + template.body + box.value.slice(box.selectionEnd ?? start);
     box.focus();
@@ -492,19 +536,22 @@ export function bind() {
   $("#wipe-yes").addEventListener("click", wipe);
 }
 
+/** @param {Me} me */
 export async function open(me) {
   state.me = me;
   try {
-    const [templates, users] = await Promise.all([
-      api("GET", "/templates"),
-      me.role === "admin" ? api("GET", "/users") : Promise.resolve({ items: [] }),
-    ]);
+    const [templates, users] = /** @type {[Page<Template>, Page<StaffUser>]} */ (
+      await Promise.all([
+        api("GET", "/templates"),
+        me.role === "admin" ? api("GET", "/users") : Promise.resolve({ items: [] }),
+      ])
+    );
     state.templates = templates.items;
     state.users = users.items;
     renderTemplates();
     await loadList();
   } catch (error) {
-    if (error.status !== 401) say($("#list-status"), problem(error));
+    if (!sessionEnded(error)) say($("#list-status"), problem(error));
   }
   // Poll only while someone is using the page: an unattended inbox makes no requests, so
   // the server's idle logoff is not defeated by the page itself.
@@ -516,7 +563,8 @@ export async function open(me) {
 export function reloadTemplates() {
   if (!state.me) return;
   api("GET", "/templates")
-    .then((page) => {
+    .then((answer) => {
+      const page = /** @type {Page<Template>} */ (answer);
       state.templates = page.items;
       renderTemplates();
     })
@@ -534,10 +582,10 @@ export function close() {
     openActivity: null,
     templates: [],
     users: [],
-    poll: null,
+    poll: undefined,
     filter: "all",
   });
-  $("#list-filter").value = "all";
+  $("#list-filter", HTMLSelectElement).value = "all";
   closeThread();
   resetNewContact();
   clear($("#conversation-list"));

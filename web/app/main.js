@@ -1,24 +1,53 @@
+// @ts-check
 // The inbox's entry point: configuration, sign-in (password, then the authenticator code;
-// first time: new password and authenticator enrollment), the local demo panel, switching
-// between inbox and admin, and idle logoff.
+// first time: new password and authenticator enrollment), switching between inbox and
+// admin, and idle logoff. In local mode only, it also loads the demo panel (demo.js).
 
-import { Cognito, explain } from "./cognito.js";
-import { $, clear, h, say, show } from "./dom.js";
+import { Cognito, CognitoError, explain } from "./cognito.js";
+import { $, $$, say, show } from "./dom.js";
 import * as session from "./session.js";
-import { totp, secondsLeft } from "./totp.js";
 import * as inbox from "./inbox.js";
 import * as admin from "./admin.js";
 
+/** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
+/** @import { Me } from "./session.js" */
+/**
+ * What the inbox needs before sign-in: /app/config.json (local/static.py: web_config();
+ * a deployment's copy is written by `quietline web publish`).
+ * @typedef {object} WebConfig
+ * @property {string} cognito_endpoint
+ * @property {string} user_pool_client_id
+ * @property {string} [api_base_url]
+ * @property {number} idle_timeout_seconds
+ * @property {boolean} [local_mode]
+ */
+/** @typedef {typeof import("./demo.js")} DemoPanel */
+/** @typedef {{ name: string, session: string }} Challenge */
+
 const state = {
-  config: null,
-  cognito: null,
+  cognito: /** @type {Cognito | null} */ (null),
   email: "",
-  challenge: null, // {name, session}
-  demo: null,
-  demoUser: null,
-  me: null,
+  challenge: /** @type {Challenge | null} */ (null),
+  demo: /** @type {DemoPanel | null} */ (null), // local mode only
+  me: /** @type {Me | null} */ (null),
 };
 
+/** The Cognito client (none until config.json has loaded). */
+function cognito() {
+  if (!state.cognito) throw new Error("not configured yet");
+  return state.cognito;
+}
+
+/** The challenge being answered (the later steps' forms only show with one). */
+function challenge() {
+  if (!state.challenge) throw new Error("no sign-in under way");
+  return state.challenge;
+}
+
+/**
+ * @param {string} path
+ * @returns {Promise<unknown>}
+ */
 async function loadJson(path) {
   const response = await fetch(path, { cache: "no-store", credentials: "omit" });
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
@@ -28,23 +57,30 @@ async function loadJson(path) {
 // --- sign-in -------------------------------------------------------------------------------
 const forms = ["password-form", "mfa-form", "new-password-form", "mfa-setup-form"];
 
+/** @param {string} formId */
 function step(formId) {
   for (const id of forms) show($(`#${id}`), id === formId);
   say($("#signin-error"), "");
-  const first = $(`#${formId}`).querySelector("input:not([type=hidden])");
+  const [first] = $$(`#${formId} input:not([type=hidden])`, HTMLInputElement);
   if (first) first.focus();
-  updateDemoCodeButton();
+  state.demo?.stepShown();
 }
 
+/** @param {string} [notice] */
 function restart(notice) {
   state.challenge = null;
-  for (const input of document.querySelectorAll("#signin-view input")) input.value = "";
+  for (const input of $$("#signin-view input", HTMLInputElement)) input.value = "";
   say($("#signin-notice"), notice || "");
   step("password-form");
 }
 
+/**
+ * Run one sign-in step with its form's button disabled; a failure is explained in words.
+ * @param {HTMLFormElement} form
+ * @param {() => Promise<void>} work
+ */
 async function withBusy(form, work) {
-  const button = form.querySelector("button[type=submit]");
+  const button = $(`#${form.id} button[type=submit]`, HTMLButtonElement);
   button.disabled = true;
   try {
     await work();
@@ -55,9 +91,14 @@ async function withBusy(form, work) {
   }
 }
 
+/**
+ * The next step of a sign-in: signed in, or the challenge Cognito asks for.
+ * @param {AuthResponse} result
+ * @returns {Promise<void>}
+ */
 async function next(result) {
   if (result.AuthenticationResult) return signedIn(result.AuthenticationResult);
-  state.challenge = { name: result.ChallengeName, session: result.Session };
+  state.challenge = { name: result.ChallengeName ?? "", session: result.Session ?? "" };
   switch (result.ChallengeName) {
     case "SOFTWARE_TOKEN_MFA":
       return step("mfa-form");
@@ -72,38 +113,49 @@ async function next(result) {
 }
 
 async function startMfaSetup() {
-  const association = await state.cognito.associateSoftwareToken(state.challenge.session);
-  state.challenge.session = association.Session;
+  const pending = challenge();
+  const association = await cognito().associateSoftwareToken(pending.session);
+  pending.session = association.Session;
   const secret = association.SecretCode;
   $("#mfa-secret").textContent = secret.replace(/(.{4})/g, "$1 ").trim();
   const label = encodeURIComponent(`Quietline:${state.email}`);
   $("#mfa-uri").textContent = `otpauth://totp/${label}?secret=${secret}&issuer=Quietline`;
-  state.demoUser = state.demoUser && { ...state.demoUser, totp_secret: secret };
+  state.demo?.enrolled(secret);
   step("mfa-setup-form");
+}
+
+/**
+ * The form a submit event came from.
+ * @param {SubmitEvent} event
+ */
+function submitted(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  if (!(form instanceof HTMLFormElement)) throw new Error("a submit event outside a form");
+  return form;
 }
 
 function bindSignIn() {
   $("#password-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const email = $("#email").value.trim();
-    const password = $("#password").value;
+    const form = submitted(event);
+    const email = $("#email", HTMLInputElement).value.trim();
+    const password = $("#password", HTMLInputElement).value;
     if (!email || !password) return say($("#signin-error"), "Enter your email and password.");
     return withBusy(form, async () => {
       state.email = email;
       say($("#signin-notice"), "");
-      const result = await state.cognito.signIn(email, password);
-      $("#password").value = "";
+      const result = await cognito().signIn(email, password);
+      $("#password", HTMLInputElement).value = "";
       await next(result);
     });
   });
 
   $("#mfa-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const code = $("#mfa-code").value.trim();
+    const form = submitted(event);
+    const code = $("#mfa-code", HTMLInputElement).value.trim();
     if (!/^\d{6}$/.test(code)) return say($("#signin-error"), "Enter the 6-digit code.");
-    return withBusy(event.currentTarget, async () => {
-      const result = await state.cognito.respond("SOFTWARE_TOKEN_MFA", state.challenge.session, {
+    return withBusy(form, async () => {
+      const result = await cognito().respond("SOFTWARE_TOKEN_MFA", challenge().session, {
         USERNAME: state.email,
         SOFTWARE_TOKEN_MFA_CODE: code,
       });
@@ -112,60 +164,65 @@ function bindSignIn() {
   });
 
   $("#new-password-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const password = $("#new-password").value;
-    if (password !== $("#new-password-again").value) {
+    const form = submitted(event);
+    const password = $("#new-password", HTMLInputElement).value;
+    if (password !== $("#new-password-again", HTMLInputElement).value) {
       return say($("#signin-error"), "The two passwords are not the same.");
     }
-    return withBusy(event.currentTarget, async () => {
-      const result = await state.cognito.respond("NEW_PASSWORD_REQUIRED", state.challenge.session, {
+    return withBusy(form, async () => {
+      const result = await cognito().respond("NEW_PASSWORD_REQUIRED", challenge().session, {
         USERNAME: state.email,
         NEW_PASSWORD: password,
       });
-      $("#new-password").value = "";
-      $("#new-password-again").value = "";
+      $("#new-password", HTMLInputElement).value = "";
+      $("#new-password-again", HTMLInputElement).value = "";
       await next(result);
     });
   });
 
   $("#mfa-setup-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const code = $("#mfa-setup-code").value.trim();
+    const form = submitted(event);
+    const code = $("#mfa-setup-code", HTMLInputElement).value.trim();
     if (!/^\d{6}$/.test(code)) return say($("#signin-error"), "Enter the 6-digit code.");
-    return withBusy(event.currentTarget, async () => {
-      const verified = await state.cognito.verifySoftwareToken(state.challenge.session, code);
-      if (verified.Status !== "SUCCESS") throw { code: "CodeMismatchException" };
-      const result = await state.cognito.respond("MFA_SETUP", verified.Session, {
+    return withBusy(form, async () => {
+      const verified = await cognito().verifySoftwareToken(challenge().session, code);
+      if (verified.Status !== "SUCCESS") throw new CognitoError("CodeMismatchException");
+      const result = await cognito().respond("MFA_SETUP", verified.Session, {
         USERNAME: state.email,
       });
       await next(result);
     });
   });
 
-  for (const button of document.querySelectorAll("#signin-view .restart")) {
+  for (const button of $$("#signin-view .restart")) {
     button.addEventListener("click", () => restart());
   }
 }
 
+/** @param {AuthenticationResult} result */
 async function signedIn(result) {
   session.start(result);
   state.challenge = null;
+  /** @type {Me} */
+  let me;
   try {
-    state.me = await session.api("GET", "/me");
+    me = /** @type {Me} */ (await session.api("GET", "/me"));
   } catch {
     if (session.signedIn()) session.end("Sign-in failed. Please try again.");
     return;
   }
-  for (const input of document.querySelectorAll("#signin-view input")) input.value = "";
-  $("#account-label").textContent = `${state.email} (${state.me.role})`;
+  state.me = me;
+  for (const input of $$("#signin-view input", HTMLInputElement)) input.value = "";
+  $("#account-label").textContent = `${state.email} (${me.role})`;
   show($("#app-nav"));
   show($("#account"));
-  show($("#nav-admin"), state.me.role === "admin");
+  show($("#nav-admin"), me.role === "admin");
   show($("#signin-view"), false);
-  await inbox.open(state.me);
+  await inbox.open(me);
   goTo("inbox");
 }
 
+/** @param {string} reason */
 function signedOut(reason) {
   inbox.close();
   admin.close();
@@ -181,6 +238,7 @@ function signedOut(reason) {
 }
 
 // --- views ---------------------------------------------------------------------------------
+/** @param {"inbox" | "admin"} view */
 function goTo(view) {
   const toInbox = view === "inbox";
   show($("#inbox-view"), toInbox);
@@ -189,7 +247,7 @@ function goTo(view) {
   $(on).setAttribute("aria-current", "page");
   $(off).removeAttribute("aria-current");
   if (!toInbox) {
-    admin.open(state.me);
+    if (state.me) admin.open(state.me);
   } else {
     admin.close();
   }
@@ -200,7 +258,8 @@ function bindShell() {
   $("#nav-admin").addEventListener("click", () => goTo("admin"));
   $("#sign-out").addEventListener("click", async () => {
     try {
-      // Ends this user's sessions on the server too (refresh tokens revoked).
+      // Ends every session of this user on the server too: their refresh tokens are
+      // revoked and the API refuses tokens issued before now.
       await session.api("POST", "/me/sign-out");
     } catch {
       // Signed out locally regardless.
@@ -222,6 +281,7 @@ function bindShell() {
   });
 }
 
+/** @param {number | null} secondsLeftToLogoff null hides the warning */
 function idleWarning(secondsLeftToLogoff) {
   const box = $("#idle-warning");
   const visible = secondsLeftToLogoff !== null;
@@ -239,64 +299,14 @@ function idleWarning(secondsLeftToLogoff) {
 }
 
 // --- local demo panel ----------------------------------------------------------------------
+/** Local mode only: demo.js is never published, so a deployment never asks for it. */
 async function loadDemo() {
   try {
-    state.demo = await loadJson("/local/demo");
+    const demo = await import("./demo.js");
+    if (await demo.start()) state.demo = demo;
   } catch {
-    return; // not local mode: no panel
+    // no panel: the page works the same without it
   }
-  const list = $("#demo-users");
-  clear(list);
-  for (const user of state.demo.users) {
-    list.append(
-      h(
-        "li",
-        {},
-        h(
-          "button",
-          {
-            type: "button",
-            class: "secondary",
-            onclick: () => {
-              state.demoUser = user;
-              $("#email").value = user.email;
-              $("#password").value = user.password;
-              refreshDemoCode();
-              $("#password-form").querySelector("button[type=submit]").focus();
-            },
-          },
-          `Use the demo ${user.role}`,
-        ),
-        " ",
-        h("code", {}, user.email),
-        h("br"),
-        h("span", { class: "muted" }, "Password: "),
-        h("code", {}, user.password),
-      ),
-    );
-  }
-  show($("#demo-panel"));
-  $("#demo-fill-code").addEventListener("click", async () => {
-    if (!state.demoUser) return;
-    const target = $("#mfa-form").hidden ? $("#mfa-setup-code") : $("#mfa-code");
-    target.value = await totp(state.demoUser.totp_secret);
-    target.form.querySelector("button[type=submit]").focus();
-  });
-  setInterval(refreshDemoCode, 1000);
-}
-
-async function refreshDemoCode() {
-  if (!state.demoUser) return;
-  show($("#demo-totp"));
-  $("#demo-totp-user").textContent = state.demoUser.email;
-  $("#demo-totp-code").textContent = await totp(state.demoUser.totp_secret);
-  $("#demo-totp-left").textContent = `(changes in ${secondsLeft()} s)`;
-  updateDemoCodeButton();
-}
-
-function updateDemoCodeButton() {
-  const atCodeStep = !$("#mfa-form").hidden || !$("#mfa-setup-form").hidden;
-  show($("#demo-fill-code"), Boolean(state.demoUser) && atCodeStep);
 }
 
 // --- start -----------------------------------------------------------------------------------
@@ -305,17 +315,19 @@ async function main() {
   bindShell();
   inbox.bind();
   admin.bind();
+  /** @type {WebConfig} */
+  let config;
   try {
-    state.config = await loadJson("/app/config.json");
+    config = /** @type {WebConfig} */ (await loadJson("/app/config.json"));
   } catch {
     say($("#signin-error"), "Quietline could not load its configuration. Reload the page.");
     return;
   }
-  state.cognito = new Cognito(state.config.cognito_endpoint, state.config.user_pool_client_id);
-  session.configure(state.cognito, signedOut, state.config.api_base_url || "");
-  session.watchIdle(state.config.idle_timeout_seconds, idleWarning);
+  state.cognito = new Cognito(config.cognito_endpoint, config.user_pool_client_id);
+  session.configure(state.cognito, signedOut, config.api_base_url || "");
+  session.watchIdle(config.idle_timeout_seconds, idleWarning);
   document.body.dataset.ready = "true";
-  await loadDemo();
+  if (config.local_mode) await loadDemo();
 }
 
 main();

@@ -1,12 +1,29 @@
+// @ts-check
 // The phone simulator (local mode): be a client. Sending posts the JSON message End User
 // Messaging publishes for an inbound text to the local stand-in for its SNS topic; the
 // practice's texts are read by polling the simulated carrier's outbox for this number.
 
-import { $, h, linkify, say } from "./dom.js";
+import { $, $$, h, linkify, say } from "./dom.js";
+
+/** @import { DemoInfo } from "./demo.js" */
+/**
+ * A text the simulated carrier delivered to this number (GET /local/outbox).
+ * @typedef {{ carrier_message_id: string, body: string }} OutboxText
+ */
 
 const POLL_MS = 1000;
-const state = { demo: null, number: "", practice: "", seen: new Set(), timer: null };
+const state = {
+  demo: /** @type {DemoInfo | null} */ (null),
+  number: "",
+  practice: "",
+  seen: /** @type {Set<string>} */ (new Set()),
+  timer: /** @type {ReturnType<typeof setInterval> | undefined} */ (undefined),
+};
 
+/**
+ * @param {string} text
+ * @param {boolean} fromClient
+ */
 function bubble(text, fromClient) {
   const item = h(
     "li",
@@ -20,13 +37,13 @@ function bubble(text, fromClient) {
 }
 
 async function poll() {
-  if (!state.number) return;
+  if (!state.number || !state.demo) return;
   const number = state.number;
   try {
     const query = new URLSearchParams({ to: number });
     const response = await fetch(`${state.demo.outbox_url}?${query}`, { cache: "no-store" });
     if (!response.ok || number !== state.number) return;
-    for (const text of await response.json()) {
+    for (const text of /** @type {OutboxText[]} */ (await response.json())) {
       if (state.seen.has(text.carrier_message_id)) continue;
       state.seen.add(text.carrier_message_id);
       bubble(text.body, false);
@@ -36,9 +53,10 @@ async function poll() {
   }
 }
 
+/** @param {string} number */
 function useNumber(number) {
   state.number = number;
-  state.practice = $("#practice-number").value;
+  state.practice = $("#practice-number", HTMLSelectElement).value;
   state.seen = new Set();
   $("#bubbles").replaceChildren();
   $("#screen-client").textContent = `This phone: ${number}`;
@@ -47,9 +65,10 @@ function useNumber(number) {
   poll();
 }
 
+/** @param {string} body */
 async function send(body) {
   say($("#sms-error"), "");
-  if (!body.trim()) return;
+  if (!body.trim() || !state.demo) return;
   const message = {
     originationNumber: state.number,
     destinationNumber: state.practice,
@@ -74,18 +93,21 @@ async function main() {
   try {
     const response = await fetch("/local/demo", { cache: "no-store" });
     if (!response.ok) throw new Error(String(response.status));
-    state.demo = await response.json();
+    state.demo = /** @type {DemoInfo} */ (await response.json());
   } catch {
     $("#phone-unavailable").hidden = false;
-    for (const control of document.querySelectorAll("input, textarea, button, select")) control.disabled = true;
+    /** @type {NodeListOf<HTMLInputElement | HTMLTextAreaElement | HTMLButtonElement | HTMLSelectElement>} */
+    const controls = document.querySelectorAll("input, textarea, button, select");
+    for (const control of controls) control.disabled = true;
     return;
   }
-  const select = $("#practice-number");
-  select.replaceChildren(...state.demo.practice_numbers.map((n) => h("option", { value: n }, n)));
-  select.value = state.demo.business_number;
+  const demo = state.demo;
+  const select = $("#practice-number", HTMLSelectElement);
+  select.replaceChildren(...demo.practice_numbers.map((n) => h("option", { value: n }, n)));
+  select.value = demo.business_number;
   $("#number-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const number = $("#client-number").value.replace(/[\s().-]/g, "");
+    const number = $("#client-number", HTMLInputElement).value.replace(/[\s().-]/g, "");
     if (!/^\+\d{8,15}$/.test(number)) {
       say($("#phone-status"), "Enter the number in international form, for example +12065550101.");
       return;
@@ -95,7 +117,7 @@ async function main() {
   });
   $("#sms-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const box = $("#sms-body");
+    const box = $("#sms-body", HTMLTextAreaElement);
     const body = box.value;
     box.value = "";
     await send(body);
@@ -104,13 +126,13 @@ async function main() {
   $("#sms-body").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
-      $("#sms-form").requestSubmit();
+      $("#sms-form", HTMLFormElement).requestSubmit();
     }
   });
-  for (const button of document.querySelectorAll(".keyword")) {
-    button.addEventListener("click", () => send(button.dataset.keyword));
+  for (const button of $$(".keyword")) {
+    button.addEventListener("click", () => send(button.dataset.keyword ?? ""));
   }
-  useNumber($("#client-number").value.trim());
+  useNumber($("#client-number", HTMLInputElement).value.trim());
   state.timer = setInterval(poll, POLL_MS);
   document.body.dataset.ready = "true";
 }

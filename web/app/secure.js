@@ -1,3 +1,4 @@
+// @ts-check
 // The client's secure-message page (/s#<token>): text me a code, enter it, read the
 // message, reply. No sign-in, no storage: the session lives in this page's memory only,
 // so closing or reloading the page ends it. The token is in the URL's fragment, which the
@@ -6,13 +7,32 @@
 
 import { $, say, show, when } from "./dom.js";
 
+/**
+ * What the secure-link API answers (functions/handlers/secure_link.py): `session` from
+ * verify, `attempts_left` with a wrong code, the message's fields from message.
+ * @typedef {object} SecureAnswer
+ * @property {string} [session]
+ * @property {number} [attempts_left]
+ * @property {string} [practice]
+ * @property {string} [body]
+ * @property {string} [sent_at]
+ */
+
 const token = decodeURIComponent(location.hash.slice(1));
 // Off the address bar and out of the history: a shared computer keeps no usable link.
 if (location.hash) history.replaceState(null, "", location.pathname);
 let base = `/secure/${encodeURIComponent(token)}`;
+/** @type {string | null} */
 let secureSession = null;
 
+/**
+ * @param {string} method
+ * @param {string} step
+ * @param {unknown} [body]
+ * @returns {Promise<{ status: number, data: SecureAnswer }>}
+ */
 async function call(method, step, body) {
+  /** @type {Record<string, string>} */
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (secureSession) headers["X-Secure-Session"] = secureSession;
@@ -23,25 +43,31 @@ async function call(method, step, body) {
     cache: "no-store",
     credentials: "omit",
   });
+  /** @type {SecureAnswer} */
   const data = await response.json().catch(() => ({}));
   return { status: response.status, data };
 }
 
+/** @param {string | null} stepId */
 function only(stepId) {
   for (const id of ["step-start", "step-code", "step-message"]) show($(`#${id}`), id === stepId);
 }
 
+/** @param {string} text */
 function finished(text) {
   secureSession = null;
   only(null);
   $("#message-body").textContent = "";
-  $("#reply-body").value = "";
+  $("#reply-body", HTMLTextAreaElement).value = "";
   say($("#secure-error"), "");
   say($("#secure-status"), text);
   $("#secure-title").focus();
 }
 
-/** Answers that end this link: expired or used (410), too many wrong codes (423). */
+/**
+ * Answers that end this link: expired or used (410), too many wrong codes (423).
+ * @param {number} status
+ */
 function terminal(status) {
   if (status === 410) {
     finished("");
@@ -70,14 +96,15 @@ async function sendCode() {
   }
   only("step-code");
   say($("#secure-status"), "Code sent.");
-  $("#code").value = "";
+  $("#code", HTMLInputElement).value = "";
   $("#code").focus();
 }
 
+/** @param {SubmitEvent} event */
 async function verify(event) {
   event.preventDefault();
   say($("#secure-error"), "");
-  const code = $("#code").value.trim();
+  const code = $("#code", HTMLInputElement).value.trim();
   if (!/^\d{6}$/.test(code)) {
     say($("#secure-error"), "Enter the 6-digit code from the text message.");
     return;
@@ -90,14 +117,14 @@ async function verify(event) {
       $("#secure-error"),
       `That code is not right or has expired. ${left === 1 ? "1 attempt" : `${left} attempts`} left.`,
     );
-    $("#code").select();
+    $("#code", HTMLInputElement).select();
     return;
   }
   if (status !== 200) {
     say($("#secure-error"), "Something went wrong. Please try again.");
     return;
   }
-  secureSession = data.session;
+  secureSession = data.session ?? null;
   await showMessage();
 }
 
@@ -111,7 +138,7 @@ async function showMessage() {
   }
   $("#message-practice").textContent = `From ${data.practice}`;
   $("#message-sent").textContent = when(data.sent_at);
-  $("#message-body").textContent = data.body;
+  $("#message-body").textContent = data.body ?? "";
   say($("#secure-status"), "");
   only("step-message");
   $("#secure-title").focus();
@@ -124,10 +151,11 @@ function expired() {
   say($("#secure-error"), "Your session ended. Text yourself a new code to continue.");
 }
 
+/** @param {SubmitEvent} event */
 async function reply(event) {
   event.preventDefault();
   say($("#secure-error"), "");
-  const body = $("#reply-body").value;
+  const body = $("#reply-body", HTMLTextAreaElement).value;
   if (!body.trim()) {
     say($("#secure-error"), "Write a reply first.");
     return;
@@ -139,13 +167,14 @@ async function reply(event) {
     say($("#secure-error"), "Your reply was not sent. Please try again.");
     return;
   }
-  $("#reply-body").value = "";
+  $("#reply-body", HTMLTextAreaElement).value = "";
   say($("#secure-status"), "Reply sent. Your care team will see it in Quietline.");
 }
 
 try {
   // Where the API lives (same origin locally; the deployment's config says otherwise).
   const response = await fetch("/app/config.json", { cache: "no-store", credentials: "omit" });
+  /** @type {{ api_base_url?: string }} */
   const config = response.ok ? await response.json() : {};
   if (config.api_base_url) base = config.api_base_url.replace(/\/+$/, "") + base;
 } catch {

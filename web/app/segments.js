@@ -1,3 +1,4 @@
+// @ts-check
 // How many SMS segments a body costs: a port of functions/logic/segments.py (the server's
 // count is the one that bills; this one is for the live counter while typing).
 // tests/browser/test_segments_js.py runs both over the same vectors.
@@ -17,12 +18,21 @@ const GSM_MULTI = 153;
 const UCS2_SINGLE = 70;
 const UCS2_MULTI = 67;
 
+/**
+ * @param {string} char
+ * @returns {1 | 2 | null}
+ */
 function gsmCost(char) {
   if (GSM_BASIC.has(char)) return 1;
   if (GSM_EXTENSION.has(char)) return 2;
   return null;
 }
 
+/**
+ * @param {number[]} costs
+ * @param {number} single
+ * @param {number} multi
+ */
 function pack(costs, single, multi) {
   const total = costs.reduce((sum, cost) => sum + cost, 0);
   if (total <= single) return 1; // an empty body still costs one segment if sent
@@ -38,11 +48,22 @@ function pack(costs, single, multi) {
   return segments;
 }
 
-/** {encoding: "GSM-7"|"UCS-2", segments, characters (code points), units} */
+/**
+ * @typedef {object} SegmentCount
+ * @property {"GSM-7" | "UCS-2"} encoding
+ * @property {number} segments
+ * @property {number} characters code points
+ * @property {number} units septets (GSM-7) or UTF-16 code units (UCS-2)
+ */
+
+/**
+ * @param {string} body
+ * @returns {SegmentCount}
+ */
 export function countSegments(body) {
   const chars = Array.from(body); // code points, as Python iterates a str
   const gsm = chars.map(gsmCost);
-  if (gsm.every((cost) => cost !== null)) {
+  if (gsm.every(/** @returns {cost is 1 | 2} */ (cost) => cost !== null)) {
     const units = gsm.reduce((sum, cost) => sum + cost, 0);
     return {
       encoding: "GSM-7",
@@ -51,7 +72,7 @@ export function countSegments(body) {
       units,
     };
   }
-  const costs = chars.map((char) => (char.codePointAt(0) > 0xffff ? 2 : 1));
+  const costs = chars.map((char) => ((char.codePointAt(0) ?? 0) > 0xffff ? 2 : 1));
   return {
     encoding: "UCS-2",
     segments: pack(costs, UCS2_SINGLE, UCS2_MULTI),
@@ -60,7 +81,11 @@ export function countSegments(body) {
   };
 }
 
-/** A short sentence for the counter under the compose box. */
+/**
+ * A short sentence for the counter under the compose box.
+ * @param {string} body
+ * @param {number} [maxChars]
+ */
 export function describeSegments(body, maxChars = 1600) {
   const info = countSegments(body);
   const parts = info.segments === 1 ? "1 segment" : `${info.segments} segments`;

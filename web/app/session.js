@@ -1,30 +1,155 @@
+// @ts-check
 // The signed-in session: tokens in memory only (a module variable: never localStorage,
 // sessionStorage or cookies, so a reload or a closed tab signs out), the API client, and
 // the idle timer that signs out after the practice's idle timeout.
+//
+// Sign-in (cognito.js) hands over an ID token and a refresh token. Every API request sends
+// the ID token; when one is about to go out with less than a minute of the token left,
+// the refresh token buys a new ID token first (REFRESH_TOKEN_AUTH). A refreshed token keeps
+// the sign-in's origin_jti, the server's session id, so a refresh does not start a new
+// server session (its idle clock runs on); "sign out everywhere" revokes the refresh token. The refresh token goes
+// only to Cognito and is forgotten with the ID token when the session ends.
 
 import { claims } from "./cognito.js";
 
-let tokens = null; // {idToken, refreshToken, expiresAt (ms)}
+/** @import { AuthenticationResult, Cognito } from "./cognito.js" */
+
+// --- what the staff API answers (docs/openapi.json; functions/logic/inbox.py's views) --
+/** @typedef {"admin" | "clinician"} Role */
+/**
+ * @typedef {object} Me
+ * @property {string} user_id
+ * @property {string} tenant_id
+ * @property {Role} role
+ */
+/**
+ * @template T
+ * @typedef {object} Page
+ * @property {T[]} items
+ * @property {string | null} [cursor]
+ */
+/** @typedef {"plain_sms" | "secure_link"} ConsentMode */
+/**
+ * @typedef {object} Conversation
+ * @property {string} conversation_id
+ * @property {string | null} display_name
+ * @property {string} last_activity_at
+ * @property {number} unread_count
+ * @property {string | null} assigned_to
+ * @property {boolean} opted_out
+ * @property {ConsentMode | null} consent_mode
+ */
+/**
+ * @typedef {object} Message
+ * @property {string} message_id
+ * @property {"inbound" | "outbound"} direction
+ * @property {string} status
+ * @property {string} body
+ * @property {string} created_at
+ * @property {string | null} failure_reason
+ * @property {string | null} sent_by
+ */
+/**
+ * @typedef {object} ConsentRecord
+ * @property {ConsentMode} mode
+ * @property {string} wording_version
+ * @property {string} captured_at
+ */
+/**
+ * @typedef {object} Contact
+ * @property {string} contact_id
+ * @property {string} phone_number
+ * @property {string | null} display_name
+ * @property {ConsentRecord | null} consent
+ * @property {boolean} opted_out
+ * @property {string | null} assigned_to
+ */
+/**
+ * @typedef {object} Template
+ * @property {string} template_id
+ * @property {string} name
+ * @property {string} body
+ */
+/**
+ * @typedef {object} StaffUser
+ * @property {string} user_id
+ * @property {string} email
+ * @property {Role} role
+ * @property {boolean} enabled
+ * @property {string} status
+ */
+/**
+ * An error's JSON body: `error` always; `detail` for conflicts; `errors` for 422s.
+ * @typedef {object} ApiErrorBody
+ * @property {string} [error]
+ * @property {string} [detail]
+ * @property {{ field?: string }[]} [errors]
+ */
+
+/** @typedef {{ idToken: string, refreshToken: string | null, expiresAt: number }} Tokens */
+
+/** @type {Tokens | null} */
+let tokens = null; // expiresAt in ms
+/** @type {Cognito | null} */
 let cognito = null;
 let apiBase = ""; // same origin unless the deployment serves the API elsewhere
+/** @type {(reason: string) => void} */
 let onEnded = () => {};
 let lastActivity = Date.now();
 let lastRequest = 0;
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status 0 when the API could not be reached
+   * @param {ApiErrorBody | null} data
+   */
   constructor(status, data) {
     super((data && data.error) || `request failed (${status})`);
     this.status = status;
+    /** @type {ApiErrorBody} */
     this.data = data || {};
   }
 }
 
+/**
+ * Whether `error` is the 401 that has already ended the session: the sign-in screen says
+ * why, so the view that made the request has nothing to add.
+ * @param {unknown} error
+ */
+export function sessionEnded(error) {
+  return error instanceof ApiError && error.status === 401;
+}
+
+/**
+ * Words for an API failure that the person can act on (the inbox's error lines).
+ * @param {unknown} error
+ */
+export function problem(error) {
+  if (!(error instanceof ApiError)) return "Something went wrong. Please try again.";
+  if (error.status === 0) return error.message;
+  if (error.status === 409) return error.data.error === "conflict" ? error.data.detail || "That conflicts with a change someone else made." : error.message;
+  if (error.status === 422) {
+    const fields = (error.data.errors || []).map((e) => e.field).filter(Boolean);
+    return fields.length ? `Check these fields: ${fields.join(", ")}.` : "Check what you entered.";
+  }
+  if (error.status === 403) return "You do not have permission to do that.";
+  if (error.status === 404) return "Not found: it may have been deleted or reassigned.";
+  if (error.status === 503) return "Quietline is busy. Try again in a moment.";
+  return error.message || "Something went wrong. Please try again.";
+}
+
+/**
+ * @param {Cognito} cognitoClient
+ * @param {(reason: string) => void} endedCallback
+ * @param {string} [apiBaseUrl]
+ */
 export function configure(cognitoClient, endedCallback, apiBaseUrl = "") {
   cognito = cognitoClient;
   onEnded = endedCallback;
   apiBase = apiBaseUrl.replace(/\/+$/, "");
 }
 
+/** @param {AuthenticationResult} result */
 export function start(result) {
   tokens = {
     idToken: result.IdToken,
@@ -38,41 +163,64 @@ export function signedIn() {
   return tokens !== null;
 }
 
-/** Forget the tokens. `reason` is shown on the sign-in screen. */
+/**
+ * Forget the tokens. `reason` is shown on the sign-in screen.
+ * @param {string} reason
+ */
 export function end(reason) {
   const wasSignedIn = tokens !== null;
   tokens = null;
   if (wasSignedIn) onEnded(reason);
 }
 
+/** The ID token for the next request, refreshed first if it has under a minute left. */
 async function idToken() {
-  if (!tokens) throw new ApiError(401, { error: "signed out" });
-  // Refresh a minute before expiry; the refreshed token keeps the sign-in's session.
-  if (tokens.refreshToken && tokens.expiresAt - Date.now() < 60_000) {
+  const current = tokens;
+  if (!current) throw new ApiError(401, { error: "signed out" });
+  if (cognito && current.refreshToken && current.expiresAt - Date.now() < 60_000) {
     try {
-      const result = (await cognito.refresh(tokens.refreshToken)).AuthenticationResult;
-      tokens.idToken = result.IdToken;
-      tokens.expiresAt = (claims(result.IdToken).exp || 0) * 1000;
+      const result = (await cognito.refresh(current.refreshToken)).AuthenticationResult;
+      if (result) {
+        current.idToken = result.IdToken;
+        current.expiresAt = (claims(result.IdToken).exp || 0) * 1000;
+      }
     } catch {
       // The API will answer 401 if the old token is no longer good.
     }
+    // Signed out while the refresh was under way: this request is not sent.
+    if (tokens !== current) throw new ApiError(401, { error: "signed out" });
   }
-  return tokens.idToken;
+  return current.idToken;
 }
 
 // One API request at a time from this page: replies arrive in the order they were asked
 // for, and local mode (which runs the Lambda handler in-process, where it is not re-entrant:
 // Lambda never hands one instance two events at once) is never sent overlapping requests.
+/** @type {Promise<unknown>} */
 let queue = Promise.resolve();
 
-/** Call the staff API. Any 401 ends the session (idle timeout, signed out elsewhere). */
+/**
+ * Call the staff API. Any 401 ends the session (idle timeout, signed out elsewhere).
+ * The answer's JSON (null for a 204); the caller names its shape.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<unknown>}
+ */
 export function api(method, path, body) {
   const result = queue.then(() => request(method, path, body));
   queue = result.catch(() => {});
   return result;
 }
 
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<unknown>}
+ */
 async function request(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = { Authorization: await idToken() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
@@ -89,12 +237,13 @@ async function request(method, path, body) {
     throw new ApiError(0, { error: "Cannot reach Quietline. Check your connection." });
   }
   lastRequest = Date.now();
+  /** @type {unknown} */
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (response.status === 401) {
     end("Your session ended. Please sign in again.");
-    throw new ApiError(401, data);
+    throw new ApiError(401, /** @type {ApiErrorBody | null} */ (data));
   }
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw new ApiError(response.status, /** @type {ApiErrorBody | null} */ (data));
   return data;
 }
 
@@ -114,6 +263,8 @@ export function sinceLastRequest() {
 /**
  * Start the idle timer: `warn(secondsLeft)` when the warning should show (null to hide),
  * `end()` after `timeoutSeconds` without keyboard, pointer or touch input.
+ * @param {number} timeoutSeconds
+ * @param {(secondsLeft: number | null) => void} warn
  */
 export function watchIdle(timeoutSeconds, warn) {
   const timeout = timeoutSeconds * 1000;
@@ -143,6 +294,7 @@ export function watchIdle(timeoutSeconds, warn) {
   }, 1000);
 }
 
+/** @param {number} seconds */
 export function duration(seconds) {
   if (seconds % 60 === 0) {
     const minutes = seconds / 60;

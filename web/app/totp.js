@@ -1,9 +1,12 @@
+// @ts-check
 // RFC 6238 codes (30 s, 6 digits, SHA-1), computed in the browser with Web Crypto. Used
 // only by the local demo panel, standing in for the authenticator app a person would use.
 
+/** @param {string} secret */
 function base32(secret) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   const clean = secret.toUpperCase().replace(/=+$/, "");
+  /** @type {number[]} */
   const bytes = [];
   let buffer = 0;
   let bits = 0;
@@ -20,6 +23,11 @@ function base32(secret) {
   return new Uint8Array(bytes);
 }
 
+/**
+ * The code an authenticator app shows for `secret` (base32) at `at` (ms since the epoch).
+ * @param {string} secret
+ * @param {number} [at]
+ */
 export async function totp(secret, at = Date.now()) {
   const counter = Math.floor(at / 1000 / 30);
   const message = new ArrayBuffer(8);
@@ -43,7 +51,10 @@ export async function totp(secret, at = Date.now()) {
   return String(code).padStart(6, "0");
 }
 
-/** Seconds until the current code rolls over. */
+/**
+ * Seconds until the current code rolls over.
+ * @param {number} [at]
+ */
 export function secondsLeft(at = Date.now()) {
   return 30 - (Math.floor(at / 1000) % 30);
 }
