@@ -8,6 +8,7 @@ itself: nothing is pointed anywhere by rewriting the process environment.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,8 @@ class Target:
 
 def local_target(state_file: Path | None = None) -> Target:
     """Local mode: its moto server, with the names in .quietline/local.json."""
-    path = state_file or REPO_ROOT / ".quietline" / "local.json"
+    state_dir = os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline"
+    path = state_file or Path(state_dir) / "local.json"
     if not path.exists():
         raise TargetError(f"{path} not found: start local mode with `make run` first")
     try:
