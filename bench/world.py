@@ -29,6 +29,7 @@ from bench.capacity import CapacityProbe, item_size
 from functions import wiring
 from functions.carriers.models import OutboundSms, SendResult
 from functions.carriers.twilio import SIGNATURE_HEADER, SMS_WEBHOOK_PATH, compute_signature
+from functions.core.models import MessageRef
 from functions.core.settings import (
     ENV_AUDIT_TABLE_NAME,
     ENV_CARRIER,
@@ -47,7 +48,7 @@ from functions.core.settings import (
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageRef, MessageStore
+from functions.dal.message_store import MessageStore
 from functions.dal.schema import (
     OUTBOUND_QUEUE,
     RETRY_QUEUE,

@@ -19,7 +19,6 @@ import binascii
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,18 +28,20 @@ from functions.core.errors import (
     DuplicateError,
     InvalidCursorError,
     NotFoundError,
-    ValidationError,
 )
 from functions.core.models import (
     STATUS_RANK,
     AfterHours,
     ConsentRecord,
     Conversation,
+    ConversationChange,
     Direction,
     Message,
+    MessageRef,
     MessageStatus,
     MessageTemplate,
     Page,
+    PendingMessage,
     Tenant,
     TenantSettings,
     TenantStatus,
@@ -94,42 +95,6 @@ def _activity_pk(tenant_id: str) -> str:
 
 
 _PENDING_PK = "PENDING"
-
-
-@dataclass(frozen=True)
-class ConversationChange:
-    """State an inbound message changes on its conversation, written with it atomically."""
-
-    business_number: str | None = None
-    opted_out: bool | None = None  # True on STOP, False on START, None: unchanged
-    auto_reply_at: str | None = None
-
-
-@dataclass(frozen=True)
-class MessageRef:
-    """Where a message lives; what a carrier id or a queue entry points at."""
-
-    tenant_id: str
-    conversation_id: str
-    message_id: str
-
-    def token(self) -> str:
-        """A compact form for carrier context fields and queue bodies (no PHI)."""
-        return f"{self.tenant_id}/{self.conversation_id}/{self.message_id}"
-
-    @classmethod
-    def from_token(cls, token: str) -> MessageRef:
-        parts = token.split("/") if isinstance(token, str) else []
-        if len(parts) != 3 or not all(parts) or len(token) > 200:
-            raise ValidationError("message_ref", "is not a message reference")
-        return cls(*parts)
-
-
-@dataclass(frozen=True)
-class PendingMessage:
-    ref: MessageRef
-    created_at: str
-    send_attempts: int
 
 
 def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
