@@ -48,7 +48,6 @@ from functions.core.settings import (
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
 from functions.dal.schema import (
     OUTBOUND_QUEUE,
     RETRY_QUEUE,
@@ -56,6 +55,7 @@ from functions.dal.schema import (
     create_table_kwargs,
     tenant_key_alias,
 )
+from functions.dal.store import MessageStore
 from functions.handlers import (
     api,
     delivery_events,

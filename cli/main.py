@@ -21,7 +21,7 @@ from functions.core.errors import QuietlineError
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
+from functions.dal.store import MessageStore
 from functions.logic.tenants import provision_tenant
 from infra.config import REPO_ROOT, ConfigError, load_config
 

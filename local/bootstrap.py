@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
 from functions.dal.schema import QueueSpec, create_table_kwargs, tenant_key_alias
+from functions.dal.store import MessageStore
 from functions.logic.tenants import provision_tenant
 from infra.config import QuietlineConfig
 from local import kms_key_state

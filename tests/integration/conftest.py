@@ -34,10 +34,10 @@ from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
 from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
 from functions.dal.notifier import SnsStaffNotifier
 from functions.dal.queue import SqsQueue
 from functions.dal.schema import create_audit_table_kwargs, create_table_kwargs, tenant_key_alias
+from functions.dal.store import MessageStore
 from functions.logic.audit import AuditEvent
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
 from infra.config import load_config
