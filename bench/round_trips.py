@@ -19,8 +19,8 @@ from typing import Any
 from bench.aws_calls import AwsCall, count_by_operation, count_by_service
 from bench.stats import describe_sequence, median, sequential_depth
 from bench.world import TENANT, World, fake_number
+from functions.core.models import MessageRef
 from functions.core.observability import logger
-from functions.dal.message_store import MessageRef
 
 LATENCY_S = 0.010
 RUNS = 7

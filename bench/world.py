@@ -28,11 +28,11 @@ from bench.capacity import CapacityProbe, item_size
 from functions.carriers.models import OutboundSms, SendResult
 from functions.carriers.twilio import SIGNATURE_HEADER, SMS_WEBHOOK_PATH, compute_signature
 from functions.container import Container, Ports
+from functions.core.models import MessageRef
 from functions.core.settings import Settings
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.aws import AwsClients
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageRef, MessageStore
 from functions.dal.schema import (
     OUTBOUND_QUEUE,
     RETRY_QUEUE,
@@ -40,6 +40,7 @@ from functions.dal.schema import (
     create_table_kwargs,
     tenant_key_alias,
 )
+from functions.dal.store import MessageStore
 from functions.handlers import (
     api,
     delivery_events,

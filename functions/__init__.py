@@ -1,1 +1,1 @@
-"""Quietline Lambda code: handlers (wiring) -> logic (pure, injected ports) -> dal (boto3)."""
+"""Quietline Lambda code: handlers (thin wiring) -> logic (pure, injected ports) -> dal (boto3)."""

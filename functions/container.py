@@ -23,8 +23,8 @@ from functions.core.settings import Settings
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
 from functions.dal.queue import SqsQueue
+from functions.dal.store import MessageStore
 from functions.logic.tenants import TenantDirectory
 
 if TYPE_CHECKING:

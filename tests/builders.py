@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from functions.carriers.twilio import compute_signature
-from functions.dal.message_store import MessageRef
+from functions.core.models import MessageRef
 
 EVENTS = Path(__file__).parent / "events"
 PUBLIC_BASE_URL = "https://quietline.example"

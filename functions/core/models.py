@@ -175,3 +175,68 @@ class MessageTemplate:
     name: str
     body: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message lives; what a carrier id or a queue entry points at."""
+
+    tenant_id: str
+    conversation_id: str
+    message_id: str
+
+    def token(self) -> str:
+        """A compact form for carrier context fields and queue bodies (no PHI)."""
+        return f"{self.tenant_id}/{self.conversation_id}/{self.message_id}"
+
+    @classmethod
+    def from_token(cls, token: str) -> MessageRef:
+        parts = token.split("/") if isinstance(token, str) else []
+        if len(parts) != 3 or not all(parts) or len(token) > 200:
+            raise ValidationError("message_ref", "is not a message reference")
+        return cls(*parts)
+
+
+@dataclass(frozen=True)
+class ConversationChange:
+    """State an inbound message changes on its conversation, written with it atomically."""
+
+    business_number: str | None = None
+    opted_out: bool | None = None  # True on STOP, False on START, None: unchanged
+    auto_reply_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    """An outbound message still queued: what the sweeper re-enqueues or gives up on."""
+
+    ref: MessageRef
+    created_at: str
+    send_attempts: int
+
+
+@dataclass(frozen=True)
+class SecureLink:
+    """A secure link's state; only hashes of the token, the code and the session are kept."""
+
+    token_hash: str
+    tenant_id: str
+    conversation_id: str
+    message_id: str
+    expires_at: int
+    failures: int = 0
+    locked: bool = False
+    code_hash: str = ""
+    code_expires: int = 0
+    codes_sent: int = 0
+    session_hash: str = ""
+    session_expires: int = 0
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    user_id: str  # the immutable `sub`
+    email: str
+    role: str
+    enabled: bool
+    status: str  # FORCE_CHANGE_PASSWORD until the invitee signs in, then CONFIRMED

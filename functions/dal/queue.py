@@ -8,8 +8,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.core.errors import ValidationError
+from functions.core.models import MessageRef
 from functions.dal import aws
-from functions.dal.message_store import MessageRef
 
 
 def encode_ref(ref: MessageRef) -> str:

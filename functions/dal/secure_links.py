@@ -7,30 +7,14 @@ LINK#<sha256 of token>   LINK   tenant, conversation, message, expires_at (TTL),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.core.errors import LinkUnavailableError
+from functions.core.models import SecureLink
 from functions.dal import aws
 from functions.dal.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
-
-
-@dataclass(frozen=True)
-class SecureLink:
-    token_hash: str
-    tenant_id: str
-    conversation_id: str
-    message_id: str
-    expires_at: int
-    failures: int = 0
-    locked: bool = False
-    code_hash: str = ""
-    code_expires: int = 0
-    codes_sent: int = 0
-    session_hash: str = ""
-    session_expires: int = 0
 
 
 def _key(token_hash: str) -> dict[str, str]:

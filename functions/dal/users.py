@@ -7,12 +7,12 @@ lets admins list their own staff (Cognito cannot filter users by custom attribut
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.core.errors import ConflictError, NotFoundError
+from functions.core.models import StaffUser
 from functions.dal import aws
 
 TENANT_ATTRIBUTE = "custom:tenant_id"
@@ -21,15 +21,6 @@ ROLE_ATTRIBUTE = "custom:role"
 
 def tenant_group(tenant_id: str) -> str:
     return f"tenant-{tenant_id}"
-
-
-@dataclass(frozen=True)
-class StaffUser:
-    user_id: str  # the immutable `sub`
-    email: str
-    role: str
-    enabled: bool
-    status: str  # FORCE_CHANGE_PASSWORD until the invitee signs in, then CONFIRMED
 
 
 def _attributes(raw: list[dict[str, str]]) -> dict[str, str]:

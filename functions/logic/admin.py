@@ -15,10 +15,9 @@ from typing import Protocol
 from functions.core.clock import Clock, iso
 from functions.core.errors import ConflictError, ValidationError
 from functions.core.ids import new_id
-from functions.core.models import ConsentMode, TenantStatus
+from functions.core.models import ConsentMode, Conversation, Page, Tenant, TenantStatus
 from functions.core.phone import to_e164
 from functions.crypto.envelope import EnvelopeCipher
-from functions.dal.message_store import MessageStore
 from functions.logic.access import Principal, require_admin
 from functions.logic.audit import AuditEvent, AuditSink, Outcome
 from functions.logic.export import ThreadExport, fhir_bundle, seal
@@ -30,6 +29,20 @@ IMPORT_COLUMNS = ("phone_number", "display_name", "consent_mode", "consent_wordi
 
 class TenantKeyAdmin(Protocol):
     def schedule_deletion(self, tenant_id: str, days: int) -> str: ...
+
+
+class AdminStore(Protocol):
+    """What practice administration reads and changes directly (the rest via the inbox)."""
+
+    def get_tenant(self, tenant_id: str) -> Tenant: ...
+
+    def set_tenant_status(self, tenant_id: str, status: TenantStatus) -> None: ...
+
+    def set_tenant_retention(self, tenant_id: str, days: int) -> None: ...
+
+    def list_conversations(
+        self, tenant_id: str, *, limit: int, cursor: str | None
+    ) -> Page[Conversation]: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,7 @@ class ImportReport:
 
 @dataclass
 class AdminService:
-    store: MessageStore
+    store: AdminStore
     cipher: EnvelopeCipher
     inbox: InboxService
     keys: TenantKeyAdmin

@@ -9,15 +9,15 @@ from enum import StrEnum
 from functions.carriers.models import DeliveryEvent
 from functions.core.clock import Clock, iso
 from functions.core.errors import NotFoundError, ValidationError
-from functions.core.models import MessageStatus
-from functions.dal.message_store import MessageRef
+from functions.core.models import MessageRef, MessageStatus
 from functions.logic.outbound import enqueue_or_leave_for_sweeper
 from functions.logic.ports import (
     RETRYABLE,
-    MessageRepository,
+    DeliveryStore,
     MetricsSink,
     OutboundQueue,
     RetryQueue,
+    SweepStore,
 )
 
 
@@ -32,7 +32,7 @@ RETRY_STATUS = "status"
 
 
 def apply_or_defer(
-    event: DeliveryEvent, store: MessageRepository, metrics: MetricsSink, retry: RetryQueue
+    event: DeliveryEvent, store: DeliveryStore, metrics: MetricsSink, retry: RetryQueue
 ) -> StatusOutcome:
     """Apply now, or park the event durably so the carrier's 2xx loses nothing."""
     try:
@@ -43,7 +43,7 @@ def apply_or_defer(
         return StatusOutcome.DEFERRED
 
 
-def _ref_for(event: DeliveryEvent, store: MessageRepository) -> MessageRef:
+def _ref_for(event: DeliveryEvent, store: DeliveryStore) -> MessageRef:
     # Our own reference travels with the send (AWS Context / Twilio callback URL), so an
     # event that overtakes our 'sent' write still finds its message.
     if event.message_id:
@@ -55,7 +55,7 @@ def _ref_for(event: DeliveryEvent, store: MessageRepository) -> MessageRef:
 
 
 def apply_delivery_event(
-    event: DeliveryEvent, store: MessageRepository, metrics: MetricsSink
+    event: DeliveryEvent, store: DeliveryStore, metrics: MetricsSink
 ) -> StatusOutcome:
     if event.status is None:
         return StatusOutcome.IGNORED
@@ -93,7 +93,7 @@ class Sweeper:
     is marked failed, because a late appointment text does more harm than none.
     """
 
-    store: MessageRepository
+    store: SweepStore
     queue: OutboundQueue
     clock: Clock
     metrics: MetricsSink

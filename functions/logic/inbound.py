@@ -19,10 +19,17 @@ from functions.core.errors import (
     TenantUnavailableError,
 )
 from functions.core.ids import new_id
-from functions.core.models import Conversation, Direction, Message, MessageStatus, Tenant
+from functions.core.models import (
+    Conversation,
+    ConversationChange,
+    Direction,
+    Message,
+    MessageRef,
+    MessageStatus,
+    Tenant,
+)
 from functions.core.observability import logger
 from functions.crypto.envelope import EncryptedRecord, EnvelopeCipher
-from functions.dal.message_store import ConversationChange, MessageRef
 from functions.logic.after_hours import should_auto_reply
 from functions.logic.keywords import Keyword, classify, default_reply
 from functions.logic.outbound import (
@@ -34,9 +41,9 @@ from functions.logic.outbound import (
 )
 from functions.logic.ports import (
     RETRYABLE,
-    MessageRepository,
     MetricsSink,
     OutboundQueue,
+    RecordingStore,
     RetryQueue,
     StaffNotifier,
 )
@@ -68,7 +75,7 @@ def _parse_iso(value: str | None) -> datetime | None:
 @dataclass
 class InboundService:
     directory: TenantDirectory
-    store: MessageRepository
+    store: RecordingStore
     cipher: EnvelopeCipher
     queue: OutboundQueue
     notifier: StaffNotifier

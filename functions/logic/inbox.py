@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from functions.core.clock import Clock, iso
 from functions.core.concurrency import capture, run_concurrently
@@ -26,7 +26,6 @@ from functions.core.models import (
 )
 from functions.core.phone import to_e164
 from functions.crypto.envelope import EnvelopeCipher, FieldLocation
-from functions.dal.message_store import MessageStore
 from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.after_hours import validate_after_hours
 from functions.logic.outbound import (
@@ -35,6 +34,7 @@ from functions.logic.outbound import (
     body_location,
     phone_location,
 )
+from functions.logic.ports import ConversationReader
 from functions.logic.tenants import TenantDirectory
 
 ConversationFilter = Literal["all", "unread", "mine", "unassigned"]
@@ -44,6 +44,63 @@ NAME_FIELD = "name"
 # (`Principal.confirm_session`) alongside its first reads and before it decrypts anything:
 # only these may overlap the idle-logoff touch (`SessionGuard.session_for`).
 SESSION_CONFIRMED_HERE = frozenset({"conversation.list", "conversation.read", "message.read"})
+
+
+class InboxStore(ConversationReader, Protocol):
+    """What the inbox reads and changes: threads, contacts, templates, practice settings."""
+
+    def list_conversations(
+        self,
+        tenant_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        visible_to: str | None,
+        unread_only: bool,
+        assigned_to: str | None,
+        unassigned_only: bool,
+    ) -> Page[Conversation]: ...
+
+    def list_messages(
+        self, tenant_id: str, conversation_id: str, *, limit: int, cursor: str | None
+    ) -> Page[Message]: ...
+
+    def mark_conversation_read(self, tenant_id: str, conversation_id: str) -> None: ...
+
+    def create_conversation(
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        phone_record: bytes,
+        at: str,
+        *,
+        name_record: bytes | None,
+        consent: ConsentRecord | None,
+    ) -> None: ...
+
+    def update_contact(
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        *,
+        name_record: bytes | None = None,
+        assigned_to: str | None = None,
+        unassign: bool = False,
+    ) -> None: ...
+
+    def set_consent(self, tenant_id: str, conversation_id: str, consent: ConsentRecord) -> None: ...
+
+    def delete_conversation(self, tenant_id: str, conversation_id: str) -> int: ...
+
+    def list_templates(self, tenant_id: str) -> list[MessageTemplate]: ...
+
+    def get_template(self, tenant_id: str, template_id: str) -> MessageTemplate: ...
+
+    def put_template(self, tenant_id: str, template: MessageTemplate) -> None: ...
+
+    def delete_template(self, tenant_id: str, template_id: str) -> None: ...
+
+    def update_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None: ...
 
 
 def name_location(tenant_id: str, conversation_id: str) -> FieldLocation:
@@ -88,7 +145,7 @@ class ContactView:
 @dataclass
 class InboxService:
     directory: TenantDirectory
-    store: MessageStore
+    store: InboxStore
     cipher: EnvelopeCipher
     outbound: OutboundService
     clock: Clock

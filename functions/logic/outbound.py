@@ -19,12 +19,18 @@ from functions.core.errors import (
     TenantUnavailableError,
 )
 from functions.core.ids import new_id
-from functions.core.models import Conversation, Direction, Message, MessageStatus, Tenant
+from functions.core.models import (
+    Conversation,
+    Direction,
+    Message,
+    MessageRef,
+    MessageStatus,
+    Tenant,
+)
 from functions.core.observability import logger
 from functions.crypto.envelope import EnvelopeCipher, FieldLocation
-from functions.dal.message_store import MessageRef
 from functions.logic.consent import check_can_send_plain_sms, check_can_send_secure_link
-from functions.logic.ports import MessageRepository, MetricsSink, OutboundQueue
+from functions.logic.ports import MetricsSink, OutboundQueue, RecordingStore, SendingStore
 from functions.logic.segments import count_segments, validate_body_length
 from functions.logic.tenants import TenantDirectory
 
@@ -131,7 +137,7 @@ def enqueue_or_leave_for_sweeper(
 @dataclass
 class OutboundService:
     directory: TenantDirectory
-    store: MessageRepository
+    store: RecordingStore
     cipher: EnvelopeCipher
     queue: OutboundQueue
     clock: Clock
@@ -203,7 +209,7 @@ class SendInProgressError(QuietlineError):
 @dataclass
 class SenderService:
     directory: TenantDirectory
-    store: MessageRepository
+    store: SendingStore
     cipher: EnvelopeCipher
     carrier: Carrier
     clock: Clock

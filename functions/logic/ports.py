@@ -6,19 +6,25 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from functions.core.errors import ConflictError, DecryptionError, DependencyError, ThrottledError
-from functions.core.models import ConsentRecord, Conversation, Message, MessageStatus, Page
-from functions.dal.message_store import ConversationChange, MessageRef, PendingMessage
+from functions.core.models import (
+    Conversation,
+    ConversationChange,
+    Message,
+    MessageRef,
+    MessageStatus,
+    PendingMessage,
+)
+
+# --- the message store, one capability at a time -----------------------------------------
+# Each service names exactly what it calls (its *Store protocol below); the DAL's
+# MessageStore implements all of them structurally.
 
 
-class MessageRepository(Protocol):
+class ConversationReader(Protocol):
     def get_conversation(self, tenant_id: str, conversation_id: str) -> Conversation: ...
 
-    def create_conversation(
-        self, tenant_id: str, conversation_id: str, phone_record: bytes, at: str
-    ) -> None: ...
 
-    def set_consent(self, tenant_id: str, conversation_id: str, consent: ConsentRecord) -> None: ...
-
+class MessageRecorder(Protocol):
     def record_message(
         self,
         message: Message,
@@ -28,14 +34,12 @@ class MessageRepository(Protocol):
         replies: Sequence[Message] = (),
     ) -> None: ...
 
+
+class MessageReader(Protocol):
     def get_message(self, ref: MessageRef) -> Message: ...
 
-    def list_messages(
-        self, tenant_id: str, conversation_id: str, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[Message]: ...
 
-    def find_by_carrier_id(self, carrier: str, carrier_message_id: str) -> MessageRef: ...
-
+class StatusAdvancer(Protocol):
     def advance_status(
         self,
         ref: MessageRef,
@@ -47,15 +51,33 @@ class MessageRepository(Protocol):
         failure_reason: str | None = None,
     ) -> bool: ...
 
+
+class RecordingStore(ConversationReader, MessageRecorder, Protocol):
+    """What taking in a message needs (InboundService, OutboundService)."""
+
+
+class SendingStore(ConversationReader, MessageReader, StatusAdvancer, Protocol):
+    """What the sender needs: claim a queued message, send it, record the outcome."""
+
     def claim_for_sending(
         self, ref: MessageRef, *, now: str, lease_until: str
     ) -> Message | None: ...
 
-    def list_pending(self, *, created_before: str, limit: int = 100) -> list[PendingMessage]: ...
-
     def set_opted_out(
         self, tenant_id: str, conversation_id: str, opted_out: bool, at: str
     ) -> None: ...
+
+
+class DeliveryStore(StatusAdvancer, Protocol):
+    """What a carrier's delivery event needs: find its message, move it forward."""
+
+    def find_by_carrier_id(self, carrier: str, carrier_message_id: str) -> MessageRef: ...
+
+
+class SweepStore(StatusAdvancer, Protocol):
+    """What the sweeper needs: the messages left queued, and a way to expire them."""
+
+    def list_pending(self, *, created_before: str, limit: int = 100) -> list[PendingMessage]: ...
 
 
 class OutboundQueue(Protocol):

@@ -13,6 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from functions.carriers.models import InboundSms
 from functions.core.clock import Clock, iso
@@ -22,10 +23,8 @@ from functions.core.errors import (
     LinkUnavailableError,
     ValidationError,
 )
-from functions.core.models import Tenant
+from functions.core.models import MessageRef, SecureLink, Tenant
 from functions.crypto.envelope import EnvelopeCipher
-from functions.dal.message_store import MessageRef, MessageStore
-from functions.dal.secure_links import SecureLink, SecureLinkStore
 from functions.logic.audit import AuditEvent, AuditSink, Outcome
 from functions.logic.inbound import InboundService
 from functions.logic.outbound import (
@@ -35,11 +34,39 @@ from functions.logic.outbound import (
     phone_location,
     queued_message,
 )
-from functions.logic.ports import MetricsSink, OutboundQueue
+from functions.logic.ports import (
+    ConversationReader,
+    MessageReader,
+    MessageRecorder,
+    MetricsSink,
+    OutboundQueue,
+)
 from functions.logic.segments import validate_body_length
 from functions.logic.tenants import TenantDirectory
 
 SECURE_LINK_CARRIER = "secure_link"  # replies from the page land in the thread like texts
+
+
+class SecureLinkRepository(Protocol):
+    """Secure-link state, keyed by the token's hash; each change is conditional."""
+
+    def create(self, link: SecureLink) -> None: ...
+
+    def get(self, token_hash: str) -> SecureLink: ...
+
+    def set_code(
+        self, token_hash: str, code_hash: str, code_expires: int, *, max_codes: int
+    ) -> bool: ...
+
+    def record_failure(self, token_hash: str, *, max_attempts: int) -> int: ...
+
+    def start_session(
+        self, token_hash: str, code_hash: str, session_hash: str, session_expires: int
+    ) -> bool: ...
+
+
+class SecureLinkMessages(ConversationReader, MessageReader, MessageRecorder, Protocol):
+    """What the client's side reads and writes: the message, its thread, code texts."""
 
 
 def _hash(*parts: str) -> str:
@@ -64,8 +91,8 @@ class SecureView:
 
 @dataclass
 class SecureLinkService:
-    links: SecureLinkStore
-    store: MessageStore
+    links: SecureLinkRepository
+    store: SecureLinkMessages
     directory: TenantDirectory
     cipher: EnvelopeCipher
     queue: OutboundQueue

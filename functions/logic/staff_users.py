@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from functions.core.errors import ValidationError
-from functions.dal.users import StaffUser
+from functions.core.models import StaffUser
 from functions.logic.access import Principal, Role, SessionGuard, require_admin
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")

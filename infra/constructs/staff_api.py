@@ -37,7 +37,6 @@ from infra.constructs.function import QuietlineFunction
 from infra.constructs.identity import StaffIdentity
 from infra.constructs.keys import PlatformKey, TenantKeys
 from infra.constructs.message_store import MessageStore
-from infra.constructs.messaging import StaffNotifications
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import (
@@ -46,6 +45,7 @@ from infra.constructs.rest_api import (
     regional_api,
     stage_url,
 )
+from infra.constructs.staff_notifications import StaffNotifications
 from infra.nag import acknowledge
 
 API_HANDLER = "functions.handlers.api.handler"

@@ -15,11 +15,11 @@ from functions.core import settings
 from functions.core.observability import METRICS_NAMESPACE, SERVICE
 from functions.dal import schema
 from infra.bundling import FUNCTIONS_DIR
-from infra.constructs.messaging import (
+from infra.constructs.end_user_messaging import (
     DELIVERY_STATUS_DETAIL_TYPE,
-    PIPELINE_ALARMS,
     SMS_VOICE_EVENT_SOURCE,
 )
+from infra.constructs.messaging import PIPELINE_ALARMS
 from infra.constructs.staff_api import UNUSUAL_READ_METRIC
 from infra.stack import QuietlineStack
 from tests.infra import messaging_checks as checks

@@ -19,8 +19,8 @@ from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.aws import AwsClients
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.message_store import MessageStore
 from functions.dal.schema import create_audit_table_kwargs, create_table_kwargs, tenant_key_alias
+from functions.dal.store import MessageStore
 from functions.handlers import api
 from functions.handlers._entry import EntryPoint, Handler
 from functions.logic.audit import AuditEvent

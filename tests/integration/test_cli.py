@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from cli import main as cli_main
-from functions.dal.message_store import MessageStore
+from functions.dal.store import MessageStore
 from tests.integration.conftest import TABLE_NAME
 from tests.phi_samples import BUSINESS_NUMBER
 

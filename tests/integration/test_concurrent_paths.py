@@ -12,9 +12,8 @@ import pytest
 from functions.carriers.models import InboundSms
 from functions.core.clock import iso
 from functions.core.errors import DependencyError
-from functions.core.models import MessageStatus
+from functions.core.models import MessageRef, MessageStatus
 from functions.dal.audit_log import DynamoDbAuditLog
-from functions.dal.message_store import MessageRef
 from functions.dal.schema import create_audit_table_kwargs
 from functions.handlers import inbound_sns, retry_worker
 from functions.logic.audit import AuditEvent, Outcome

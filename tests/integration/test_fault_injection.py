@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from functions.core.errors import PermanentCarrierError, TransientCarrierError
-from functions.core.models import MessageStatus
-from functions.dal.message_store import MessageRef
+from functions.core.models import MessageRef, MessageStatus
 from functions.handlers import inbound_sns, retry_worker, sender, sweeper, twilio_webhook
 from local.apigw import LambdaContext
 from tests.builders import sns_inbound, twilio_inbound_form, twilio_post

@@ -16,9 +16,9 @@ from functions.core.errors import (
     TenantUnavailableError,
 )
 from functions.core.ids import new_id
-from functions.core.models import Direction, Message, MessageStatus
+from functions.core.models import Direction, Message, MessageRef, MessageStatus
 from functions.crypto.envelope import EnvelopeCipher, FieldLocation
-from functions.dal.message_store import MessageRef, MessageStore
+from functions.dal.store import MessageStore
 from functions.logic.tenants import TenantDirectory, provision_tenant
 from tests.integration.conftest import TENANTS, record_operations
 from tests.phi_samples import (

@@ -13,10 +13,10 @@ from functions.core.models import (
     AfterHours,
     ConsentMode,
     ConsentRecord,
+    MessageRef,
     MessageStatus,
     TenantSettings,
 )
-from functions.dal.message_store import MessageRef
 from functions.handlers import delivery_events, inbound_sns, sender, twilio_webhook
 from functions.logic.outbound import body_location
 from local.apigw import LambdaContext

@@ -10,7 +10,7 @@ import pytest
 from functions.core.concurrency import capture, run_concurrently, start
 from functions.core.errors import DependencyError, NotFoundError, ThrottledError
 from functions.dal import aws
-from functions.dal.message_store import MAX_PAGE_SIZE
+from functions.dal.store import MAX_PAGE_SIZE
 
 pytestmark = pytest.mark.unit
 

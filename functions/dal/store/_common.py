@@ -1,0 +1,117 @@
+"""What the store's record classes share: keys, cursors, page sizes, error translation.
+
+The key scheme is in functions/dal/store/__init__.py (and docs/data-model.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.core.errors import InvalidCursorError, NotFoundError
+from functions.dal import aws
+from functions.dal.schema import PARTITION_KEY, SORT_KEY
+
+MAX_PAGE_SIZE = 100
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def number_pk(number: str) -> str:
+    return f"NUMBER#{number}"
+
+
+def conversation_sk(conversation_id: str) -> str:
+    return f"CONV#{conversation_id}"
+
+
+def messages_pk(tenant_id: str, conversation_id: str) -> str:
+    return f"CONV#{tenant_id}#{conversation_id}"
+
+
+def message_sk(message_id: str) -> str:
+    return f"MSG#{message_id}"
+
+
+def carrier_pk(carrier: str, carrier_message_id: str) -> str:
+    return f"CARRIER#{carrier}#{carrier_message_id}"
+
+
+def tenant_key(tenant_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: "PROFILE"}
+
+
+def conversation_key(tenant_id: str, conversation_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: conversation_sk(conversation_id)}
+
+
+def activity_pk(tenant_id: str) -> str:
+    return f"CONVS#{tenant_id}"
+
+
+PENDING_PK = "PENDING"
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, expected: dict[str, str]) -> dict[str, Any] | None:
+    """Accept only a cursor this listing issued: same partition, same key attributes."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error):
+        raise InvalidCursorError() from None
+    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+        raise InvalidCursorError()
+    if any(key.get(name) != value for name, value in expected.items()):
+        raise InvalidCursorError()
+    return key
+
+
+def clamp(limit: int) -> int:
+    return max(1, min(int(limit), MAX_PAGE_SIZE))
+
+
+@contextmanager
+def dynamodb(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise aws.translate(error, operation) from None
+
+
+class TableRecords:
+    """One table client shared by the store's record classes (see MessageStore)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._db = aws.TableClient(table)  # safe to call from several threads at once
+
+    @property
+    def table(self) -> Any:
+        return self._table
+
+    def _update_existing(self, key: dict[str, str], what: str, **update: Any) -> None:
+        """UpdateItem on an item that must exist; NotFoundError names `what` otherwise."""
+        with dynamodb(f"UpdateItem {what}"):
+            try:
+                self._db.update_item(Key=key, ConditionExpression="attribute_exists(pk)", **update)
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    raise NotFoundError(f"{what} not found") from None
+                raise
