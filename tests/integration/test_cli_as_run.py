@@ -182,7 +182,9 @@ def test_export_create_then_open_gives_back_the_thread_as_fhir(
     )
     assert created.returncode == 0, created.stderr
     assert "See you at 3" not in sealed.read_text(encoding="utf-8")  # encrypted at rest
-    reopened = quietline(local_mode, workdir, "export", "open", str(sealed), "--output", str(opened))
+    reopened = quietline(
+        local_mode, workdir, "export", "open", str(sealed), "--output", str(opened)
+    )
     assert reopened.returncode == 0, reopened.stderr
     bundle = json.loads(opened.read_text(encoding="utf-8"))
     assert bundle["resourceType"] == "Bundle"
