@@ -222,3 +222,54 @@ def test_a_burst_of_concurrent_api_calls_all_succeed(local_state: dict[str, Any]
     with ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(call, paths))
     assert statuses == [200] * len(paths)
+
+
+def _audit_events(local_state: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=local_state["region"]
+    )
+    table = session.resource("dynamodb", endpoint_url=local_state["aws_endpoint_url"]).Table(
+        local_state["audit_table_name"]
+    )
+    items = table.scan()["Items"]
+    return [item for item in items if item.get("action") == action]
+
+
+def test_concurrent_requests_to_two_handlers_are_each_audited_as_their_own(
+    local_state: dict[str, Any],
+) -> None:
+    """The staff API and the secure page share one process here (two Lambdas in AWS):
+    every audit record describes its own request, never the other handler's."""
+    id_token = _admin_id_token(local_state)
+    api = local_state["api_base_url"]
+    me = urllib.request.Request(api + "/me", headers={"Authorization": id_token})
+    with urllib.request.urlopen(me, timeout=10) as response:
+        admin_id = json.loads(response.read())["user_id"]
+    seen = {e["request_id"] for e in _audit_events(local_state, "conversation.list")}
+
+    def staff_list(_: int) -> int:
+        request = urllib.request.Request(
+            api + "/conversations", headers={"Authorization": id_token}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+
+    def client_probe(index: int) -> int:
+        token = f"{index:02d}" + "x" * 30
+        return _post(f"{api}/secure/{token}/challenge", b"{}", {})[0]
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        listed = [pool.submit(staff_list, i) for i in range(10)]
+        probed = [pool.submit(client_probe, i) for i in range(10)]
+        assert [f.result() for f in listed] == [200] * 10
+        assert [f.result() for f in probed] == [410] * 10
+
+    events = [
+        e for e in _audit_events(local_state, "conversation.list") if e["request_id"] not in seen
+    ]
+    assert len(events) == 10
+    for event in events:
+        assert event["target"] == {}  # a list has no target: never a secure link's token
+        assert event["actor"] == admin_id and event["outcome"] == "success"
+        assert event["source_ip"] == "127.0.0.1" and event["request_id"]
+    assert len({event["request_id"] for event in events}) == 10
