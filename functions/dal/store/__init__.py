@@ -16,7 +16,6 @@ No request path scans; every read is a GetItem or a Query on a key.
 
 from __future__ import annotations
 
-from functions.dal import aws
 from functions.dal.store._common import MAX_PAGE_SIZE
 from functions.dal.store.conversations import ConversationRecords
 from functions.dal.store.messages import MessageRecords
