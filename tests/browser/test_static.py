@@ -4,7 +4,9 @@ and the demo accounts only in local mode."""
 from __future__ import annotations
 
 import http.client
+import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -110,13 +112,22 @@ def test_asset_names_resolve_only_inside_web_app() -> None:
         assert static.resolve_asset(name) is None
 
 
+def _stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, local: bool) -> None:
+    """Local mode is where its state file is (local/static.py reads no other signal)."""
+    state_dir = tmp_path / ("local" if local else "deployed")
+    state_dir.mkdir(exist_ok=True)
+    if local:
+        (state_dir / "local.json").write_text(json.dumps({"users": []}), encoding="utf-8")
+    monkeypatch.setenv("QUIETLINE_STATE_DIR", str(state_dir))
+
+
 def test_the_demo_accounts_exist_only_in_local_mode(
-    runtime: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    runtime: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     status, _, _ = _raw_get(runtime["base_url"], "/local/demo")
     assert status == 200
 
-    monkeypatch.setenv("QUIETLINE_STAGE", "aws")
+    _stage(monkeypatch, tmp_path, local=False)
     answer = static.handler({"resource": static.DEMO_ROUTE, "pathParameters": None}, None)
 
     assert answer["statusCode"] == 404
@@ -125,15 +136,15 @@ def test_the_demo_accounts_exist_only_in_local_mode(
 
 @pytest.mark.parametrize("script", ["demo.js", "totp.js", "phone.js"])
 def test_local_only_scripts_are_served_only_in_local_mode(
-    monkeypatch: pytest.MonkeyPatch, script: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str
 ) -> None:
     # Given a script local mode serves (the demo panel, its TOTP helper, the phone's)
     event = {"resource": static.ASSET_ROUTE, "pathParameters": {"asset": script}}
-    monkeypatch.setenv("QUIETLINE_STAGE", "local")
+    _stage(monkeypatch, tmp_path, local=True)
     assert static.handler(event, None)["statusCode"] == 200
 
     # When the stage is not local
-    monkeypatch.setenv("QUIETLINE_STAGE", "aws")
+    _stage(monkeypatch, tmp_path, local=False)
 
     # Then it is not found, as in a deployment, while the inbox's own scripts still are
     assert static.handler(event, None)["statusCode"] == 404
@@ -141,13 +152,15 @@ def test_local_only_scripts_are_served_only_in_local_mode(
     assert static.handler(inbox_script, None)["statusCode"] == 200
 
 
-def test_the_client_idle_knob_applies_only_in_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_client_idle_knob_applies_only_in_local_mode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("QUIETLINE_IDLE_TIMEOUT_MINUTES", "20")
     monkeypatch.setenv(static.ENV_CLIENT_IDLE_SECONDS, "5")
-    monkeypatch.setenv("QUIETLINE_STAGE", "local")
+    _stage(monkeypatch, tmp_path, local=True)
     assert static.idle_timeout_seconds() == 5
 
-    monkeypatch.setenv("QUIETLINE_STAGE", "aws")
+    _stage(monkeypatch, tmp_path, local=False)
     assert static.idle_timeout_seconds() == 20 * 60
     assert static.web_config()["local_mode"] is False
 

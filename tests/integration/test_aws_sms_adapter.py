@@ -17,7 +17,6 @@ from botocore.stub import Stubber
 from functions.carriers.aws_sms import AwsSmsCarrier
 from functions.carriers.models import OutboundSms
 from functions.core.errors import CarrierError, PermanentCarrierError, TransientCarrierError
-from functions.dal import aws
 from tests.phi_samples import BODY, BUSINESS_NUMBER, CLIENT_PHONE
 
 pytestmark = pytest.mark.integration
@@ -234,22 +233,3 @@ def test_given_a_request_botocore_rejects_locally_when_sent_then_it_is_permanent
 
     assert caught.value.reason == "ParamValidationError"
     assert CLIENT_PHONE not in str(caught.value)
-
-
-def test_given_no_client_when_constructed_then_the_shared_client_is_created_only_on_use(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    created: list[str] = []
-
-    def fake_client(service: str) -> Any:
-        created.append(service)
-        return _RaisingClient(RuntimeError("unused"))
-
-    monkeypatch.setattr(aws, "client", fake_client)
-
-    carrier = AwsSmsCarrier()
-    assert created == []
-
-    _ = carrier.client
-    _ = carrier.client
-    assert created == ["pinpoint-sms-voice-v2"]

@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from cli import main as cli_main
+from functions.dal.aws import AwsClients
 from functions.dal.store import MessageStore
 from tests.integration.conftest import TABLE_NAME
 from tests.phi_samples import BUSINESS_NUMBER
@@ -74,12 +75,12 @@ def test_an_unknown_stack_is_a_one_line_error(moto_aws: None) -> None:
 def sms(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The End User Messaging client the CLI gets (moto lacks the API: Stubber checks calls)."""
     client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
-    real_client = boto3.client
+    real_client = AwsClients.client
     monkeypatch.setattr(
-        cli_main.boto3,
+        AwsClients,
         "client",
-        lambda service, **kw: (
-            client if service == "pinpoint-sms-voice-v2" else real_client(service, **kw)
+        lambda self, service: (
+            client if service == "pinpoint-sms-voice-v2" else real_client(self, service)
         ),
     )
     return client

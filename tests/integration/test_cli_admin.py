@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -204,11 +206,16 @@ def test_import_of_a_file_without_the_columns_writes_nothing(
 
 
 def test_users_disable_cuts_off_a_lost_device(deployed: StaffApi) -> None:
-    assert call(deployed.clinician, "GET", "/me").status == 200
-    deployed.messaging.clock.advance(seconds=2)
-    result = _run("users", "disable", "--tenant", "harbor", deployed.clinician.user_id)
+    # The CLI runs on the real clock: the clinician signed in a minute ago, real time.
+    now = datetime.now(UTC)
+    deployed.messaging.clock.current = now
+    assert deployed.clinician.claims is not None
+    signed_in = {**deployed.clinician.claims, "auth_time": str(int(now.timestamp()) - 60)}
+    clinician = dataclasses.replace(deployed.clinician, claims=signed_in)
+    assert call(clinician, "GET", "/me").status == 200
+    result = _run("users", "disable", "--tenant", "harbor", clinician.user_id)
     assert result.exit_code == 0, result.output
-    assert call(deployed.clinician, "GET", "/me").status == 401
+    assert call(clinician, "GET", "/me").status == 401
     listing = _run("users", "list", "--tenant", "harbor")
     assert "DISABLED" in listing.output
 

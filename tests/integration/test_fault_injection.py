@@ -84,7 +84,9 @@ def test_a_dependency_fault_on_inbound_parks_the_text_and_the_retry_stores_it_on
     assert fault.hits >= 1 and _stored_inbound(messaging) == 0
     assert messaging.metrics.counts["InboundDeferred"] == 1
     fault.clear()
-    assert _drain(messaging, messaging.retry_url, retry_worker.handler) == {"batchItemFailures": []}
+    assert _drain(messaging, messaging.retry_url, messaging.bound(retry_worker)) == {
+        "batchItemFailures": []
+    }
     assert _stored_inbound(messaging) == 1
     # The carrier's own redelivery after that is still a duplicate.
     messaging.bound(twilio_webhook)(_twilio_inbound(), CONTEXT)
@@ -95,7 +97,7 @@ def test_a_persistent_fault_ends_in_the_retry_dlq_never_a_silent_drop(messaging:
     fault = Fault(messaging.table.meta.client, "TransactWriteItems", "InternalServerError")
     messaging.bound(twilio_webhook)(_twilio_inbound(), CONTEXT)
     for _ in range(3):  # maxReceiveCount of the test queue
-        result = _drain(messaging, messaging.retry_url, retry_worker.handler)
+        result = _drain(messaging, messaging.retry_url, messaging.bound(retry_worker))
         assert len(result["batchItemFailures"]) == 1
     assert messaging.receive(messaging.retry_url) == []  # moto moves it on the next receive
     dead = messaging.receive(messaging.retry_dlq_url)
@@ -122,11 +124,16 @@ def test_a_transient_carrier_error_is_retried_with_backoff_then_sent(messaging: 
         lambda params, **_: backoffs.append(params["VisibilityTimeout"]),
     )
     messaging.carrier.fail_next(TransientCarrierError("simulated:throttled"))
-    assert len(_drain(messaging, messaging.outbound_url, sender.handler)["batchItemFailures"]) == 1
+    assert (
+        len(_drain(messaging, messaging.outbound_url, messaging.bound(sender))["batchItemFailures"])
+        == 1
+    )
     assert backoffs[0] == sender.backoff_seconds(1)
     assert messaging.store.get_message(ref).status is MessageStatus.QUEUED
     messaging.clock.advance(seconds=91)  # past the first attempt's lease
-    assert _drain(messaging, messaging.outbound_url, sender.handler) == {"batchItemFailures": []}
+    assert _drain(messaging, messaging.outbound_url, messaging.bound(sender)) == {
+        "batchItemFailures": []
+    }
     assert messaging.store.get_message(ref).status is MessageStatus.SENT
     assert len(messaging.carrier.outbox(CLIENT_PHONE)) == 1
 
@@ -136,7 +143,9 @@ def test_a_permanent_carrier_error_marks_the_message_failed_with_its_reason(
 ) -> None:
     ref = _queued_outbound(messaging)
     messaging.carrier.fail_next(PermanentCarrierError("aws:ValidationException"))
-    assert _drain(messaging, messaging.outbound_url, sender.handler) == {"batchItemFailures": []}
+    assert _drain(messaging, messaging.outbound_url, messaging.bound(sender)) == {
+        "batchItemFailures": []
+    }
     failed = messaging.store.get_message(ref)
     assert (
         failed.status is MessageStatus.FAILED and failed.failure_reason == "aws:ValidationException"
@@ -148,7 +157,7 @@ def test_a_carrier_that_reports_the_client_opted_out_records_the_opt_out(
 ) -> None:
     ref = _queued_outbound(messaging)
     messaging.carrier.fail_next(PermanentCarrierError("twilio:21610", recipient_opted_out=True))
-    _drain(messaging, messaging.outbound_url, sender.handler)
+    _drain(messaging, messaging.outbound_url, messaging.bound(sender))
     assert messaging.store.get_conversation("harbor", ref.conversation_id).opted_out
 
 
@@ -158,7 +167,12 @@ def test_a_sender_that_keeps_failing_ends_in_the_outbound_dlq(messaging: Messagi
     for _ in range(3):
         messaging.clock.advance(seconds=91)
         assert (
-            len(_drain(messaging, messaging.outbound_url, sender.handler)["batchItemFailures"]) == 1
+            len(
+                _drain(messaging, messaging.outbound_url, messaging.bound(sender))[
+                    "batchItemFailures"
+                ]
+            )
+            == 1
         )
     assert messaging.receive(messaging.outbound_url) == []
     assert len(messaging.receive(messaging.outbound_dlq_url)) == 1
@@ -177,7 +191,7 @@ def test_a_message_stored_while_sqs_was_down_is_picked_up_by_the_sweeper(
     }  # too soon to tell
     messaging.clock.advance(minutes=6)
     assert messaging.bound(sweeper)({}, CONTEXT) == {"requeued": 1, "expired": 0}
-    _drain(messaging, messaging.outbound_url, sender.handler)
+    _drain(messaging, messaging.outbound_url, messaging.bound(sender))
     assert messaging.store.get_message(ref).status is MessageStatus.SENT
 
 
@@ -194,8 +208,8 @@ def test_a_message_never_sent_within_a_day_is_failed_not_left_queued(messaging: 
 def test_two_deliveries_of_the_same_queue_entry_send_once(messaging: Messaging) -> None:
     ref = _queued_outbound(messaging)
     messaging.runtime.outbound_queue().enqueue(ref)  # SQS at-least-once: the same entry twice
-    _drain(messaging, messaging.outbound_url, sender.handler)
-    _drain(messaging, messaging.outbound_url, sender.handler)
+    _drain(messaging, messaging.outbound_url, messaging.bound(sender))
+    _drain(messaging, messaging.outbound_url, messaging.bound(sender))
     assert len(messaging.carrier.outbox(CLIENT_PHONE)) == 1
 
 

@@ -9,6 +9,7 @@ import time
 from importlib.resources import files
 from typing import Any
 
+import boto3
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 def pool_and_authorizer(
     moto_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[LocalPool, CognitoAuthorizer]:
-    pool = create_pool(load_config())
+    pool = create_pool(boto3.client("cognito-idp"), load_config())
     authorizer = CognitoAuthorizer("http://moto.invalid", "us-east-1", pool)
     public = json.loads(
         gzip.decompress(
@@ -56,7 +57,7 @@ def test_a_signed_in_users_id_token_passes_with_its_claims(
     pool_and_authorizer: tuple[LocalPool, CognitoAuthorizer],
 ) -> None:
     pool, authorizer = pool_and_authorizer
-    tokens = sign_in(pool.client_id, pool.users[0])
+    tokens = sign_in(boto3.client("cognito-idp"), pool.client_id, pool.users[0])
     claims = authorizer.claims(tokens["IdToken"])
     assert claims is not None
     assert claims["custom:tenant_id"] == pool.users[0].tenant_id and claims["token_use"] == "id"

@@ -23,7 +23,12 @@ TOKEN = "t" * 32
 
 
 # Names only: a refused body never reaches a table, queue or key.
-SETTINGS = Settings(table_name="t", audit_table_name="a", outbound_queue_url="https://q.example")
+SETTINGS = Settings(
+    table_name="t",
+    audit_table_name="a",
+    outbound_queue_url="https://q.example",
+    secure_link_base_url="https://inbox.example",
+)
 
 
 def _answer(
