@@ -20,7 +20,7 @@ LOCAL_STAGE = "local"
 class Route:
     method: str
     template: str  # API Gateway resource path, e.g. /conversations/{conversation_id}
-    handler: str  # dotted path "functions.handlers.health.handler"
+    handler: str  # dotted path, e.g. "functions.handlers.sender.handler"
     # "apigw": an API Gateway proxy event; "sns": the body is an SNS message, as End User
     # Messaging publishes it, and the handler gets the SNS Lambda event.
     kind: str = "apigw"

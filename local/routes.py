@@ -22,7 +22,7 @@ WEB_ROUTES: tuple[Route, ...] = tuple(
 )
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/health", "functions.handlers.health.handler"),
+    Route("GET", "/health", "local.health.handler"),
     Route("POST", TWILIO_SMS_PATH, "functions.handlers.twilio_webhook.handler"),
     Route("POST", TWILIO_STATUS_PATH, "functions.handlers.twilio_webhook.handler"),
     Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),

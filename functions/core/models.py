@@ -35,10 +35,6 @@ STATUS_RANK: dict[MessageStatus, int] = {
 }
 
 
-def is_advance(current: MessageStatus, new: MessageStatus) -> bool:
-    return STATUS_RANK[new] > STATUS_RANK[current]
-
-
 class TenantStatus(StrEnum):
     ACTIVE = "active"
     WIPED = "wiped"

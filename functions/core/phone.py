@@ -33,10 +33,3 @@ def to_e164(raw: str, *, field: str = "phone_number", default_region: str | None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumberError(field)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def is_e164(raw: str) -> bool:
-    try:
-        return to_e164(raw) == raw
-    except InvalidPhoneNumberError:
-        return False

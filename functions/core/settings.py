@@ -75,14 +75,6 @@ class Settings(BaseModel):
             raise SettingsError(f"{env_name(name)}: environment variable is not set")
         return str(value)
 
-    def to_environ(self) -> dict[str, str]:
-        """The variables a deployed function would get for these settings (CDK, tests)."""
-        return {
-            env_name(name): str(value)
-            for name, value in self.model_dump().items()
-            if value is not None and value != self.model_fields[name].default
-        }
-
 
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()

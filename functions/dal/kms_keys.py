@@ -73,7 +73,7 @@ class KmsKeyAdmin:
         self.kms = kms_client
 
     def schedule_deletion(self, tenant_id: str, days: int) -> str:
-        """Returns the deletion date; until then `cancel_deletion` can undo it."""
+        """Returns the deletion date; until then `aws kms cancel-key-deletion` can undo it."""
         try:
             key_id = self.kms.describe_key(KeyId=tenant_key_alias(tenant_id))["KeyMetadata"][
                 "KeyId"
@@ -82,14 +82,3 @@ class KmsKeyAdmin:
         except (ClientError, BotoCoreError) as error:
             raise _translate(error, "kms:ScheduleKeyDeletion") from None
         return str(response["DeletionDate"].isoformat())
-
-    def cancel_deletion(self, tenant_id: str) -> None:
-        """Cancel and re-enable (a cancelled key comes back disabled)."""
-        try:
-            key_id = self.kms.describe_key(KeyId=tenant_key_alias(tenant_id))["KeyMetadata"][
-                "KeyId"
-            ]
-            self.kms.cancel_key_deletion(KeyId=key_id)
-            self.kms.enable_key(KeyId=key_id)
-        except (ClientError, BotoCoreError) as error:
-            raise _translate(error, "kms:CancelKeyDeletion") from None

@@ -56,13 +56,6 @@ class CognitoUserDirectory:
         except BotoCoreError as error:
             raise aws.translate(error, f"cognito:{operation}") from None
 
-    def ensure_tenant_group(self, tenant_id: str) -> None:
-        try:
-            self.cognito.create_group(UserPoolId=self._pool, GroupName=tenant_group(tenant_id))
-        except ClientError as error:
-            if aws.error_code(error) != "GroupExistsException":
-                raise aws.translate(error, "cognito:create_group") from None
-
     def list_users(self, tenant_id: str) -> list[StaffUser]:
         users: list[StaffUser] = []
         token: str | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from functions.container import Container
@@ -28,7 +28,6 @@ class EntryPoint:
     def __init__(self, handle: Handle, *, required: Iterable[str] = ()) -> None:
         self.handle = handle
         self.required = tuple(required)
-        self._runtime: Container | None = None
         self._guard = threading.Lock()
         self._deployed: Handler | None = None
 
@@ -36,9 +35,12 @@ class EntryPoint:
         """Lambda's entry: settings from this function's environment, parsed once."""
         with self._guard:
             if self._deployed is None:
-                settings = Settings.from_environ(os.environ, required=self.required)
-                self._deployed = self.bound(Container(settings))
+                self._deployed = self.from_environment(os.environ)
         return self._deployed(event, context)
+
+    def from_environment(self, environ: Mapping[str, str]) -> Handler:
+        """The handler as a deployed function builds it: settings from `environ`."""
+        return self.bound(Container(Settings.from_environ(environ, required=self.required)))
 
     def bound(self, runtime: Container) -> Handler:
         """The same handler, decorated as in Lambda, running on `runtime`."""

@@ -27,7 +27,6 @@ pytestmark = pytest.mark.unit
 EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "api": ("session_guard", "audit_sink", "read_watch", "inbox_service", "clock"),
     "delivery_events": ("store", "metrics", "retry_queue"),
-    "health": (),
     "inbound_sns": ("inbound_service", "retry_queue"),
     "retry_worker": ("store", "metrics"),
     "secure_link": ("secure_links", "audit_sink", "metrics", "clock"),

@@ -1,4 +1,7 @@
-"""GET /health: liveness of the API path (no PHI, no authentication, no AWS call)."""
+"""GET /health in local mode: the server answers (no PHI, no authentication, no AWS call).
+
+Local mode only: a deployment has no such route, so it is not in the Lambda bundle.
+"""
 
 from __future__ import annotations
 
