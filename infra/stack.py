@@ -243,7 +243,7 @@ class QuietlineStack(cdk.Stack):
             ),
             "UserPoolClientId": (
                 identity.client.user_pool_client_id,
-                "App client the web inbox signs in with (no secret; SRP or password + TOTP)",
+                "App client the web inbox signs in with (no secret; password + TOTP)",
             ),
             "AuditTableName": (
                 self.audit_log.table.table_name,

@@ -108,8 +108,8 @@ def test_client_is_a_public_browser_client_without_secret_or_oauth(client: dict[
     assert client["GenerateSecret"] is False
     assert client["AllowedOAuthFlowsUserPoolClient"] is False
     assert "CallbackURLs" not in client
+    # Only what the inbox uses: password + TOTP, and the refresh that renews its ID token.
     assert set(client["ExplicitAuthFlows"]) == {
-        "ALLOW_USER_SRP_AUTH",
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
     }
