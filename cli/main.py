@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 
 from cli.admin import register as register_admin_commands
 from cli.audit import TrailCheck, describe, recorded_head, trail_events, verify, write_export
@@ -25,15 +26,29 @@ from infra.config import REPO_ROOT, ConfigError, load_config
 EXIT_ERROR = 1
 
 
+def _one_line(error: Exception) -> str:
+    """What the operator reads: our errors as they are, AWS's by code, anything else by type."""
+    if isinstance(error, (TargetError, ConfigError, QuietlineError, OSError)):
+        return str(error)
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "unknown")
+        return f"AWS refused the call ({code}); check the credentials and the target"
+    if isinstance(error, BotoCoreError):
+        return f"AWS could not be reached ({type(error).__name__})"
+    return f"unexpected {type(error).__name__}; run again with --debug to see where"
+
+
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (TargetError, ConfigError, QuietlineError, click.BadParameter, OSError) as error:
+        except click.ClickException:
+            raise  # usage errors: click prints them itself
+        except Exception as error:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            click.echo(f"quietline: {error}", err=True)
+            click.echo(f"quietline: {_one_line(error)}", err=True)
             sys.exit(EXIT_ERROR)
 
     return wrapper

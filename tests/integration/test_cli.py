@@ -66,6 +66,15 @@ def test_replaying_a_queue_the_stack_lacks_is_a_one_line_error(moto_aws: None) -
     assert "Traceback" not in result.output
 
 
+def test_an_aws_refusal_is_one_line_naming_its_code_not_a_traceback(moto_aws: None) -> None:
+    gone = "https://sqs.us-east-1.amazonaws.com/123456789012/quietline-outbound-dlq"
+    _deploy_outputs({"MessageTableName": TABLE_NAME, "OutboundDlqUrl": gone})
+    result = CliRunner().invoke(cli_main.main, ["--stack", "Quietline", "status"])
+    assert result.exit_code == 1
+    (line,) = [x for x in result.output.splitlines() if x.startswith("quietline: ")]
+    assert line.startswith("quietline: AWS refused the call (") and "Traceback" not in result.output
+
+
 def test_an_unknown_stack_is_a_one_line_error(moto_aws: None) -> None:
     result = CliRunner().invoke(cli_main.main, ["--stack", "Nope", "tenants", "sync"])
     assert result.exit_code == 1 and "cannot read stack Nope" in result.output
