@@ -336,6 +336,7 @@ def run() -> dict[str, Any]:
         "seconds_per_run": SECONDS,
         "runs": RUNS,
         "duplicate_every": DUPLICATE_EVERY,
+        "max_requests_per_run": MAX_REQUESTS_PER_RUN,
         "configurations": configurations,
         "throughput_ratio_to_one_sender": round(
             concurrent["median"]["messages_per_second"]

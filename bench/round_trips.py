@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.aws_calls import AwsCall, count_by_operation, count_by_service
-from bench.stats import describe_sequence, median, sequential_depth
+from bench.stats import critical_path_steps, describe_sequence, median, sequential_depth
 from bench.world import TENANT, World, fake_number
 from functions.core.models import MessageRef
 from functions.core.observability import logger
@@ -68,7 +68,9 @@ class Operation:
         reference = timed[-1].calls
         wall = median(s.wall for s in timed)
         wall0 = median(s.wall for s in zero)
-        depth = int(median(sequential_depth([(c.start, c.end) for c in s.calls]) for s in timed))
+        depths = [sequential_depth([(c.start, c.end) for c in s.calls]) for s in timed]
+        depth = int(median(depths))
+        steps = critical_path_steps([(c.start, c.end) for c in reference])
         attributable = (wall - wall0) / LATENCY_S
         result: dict[str, Any] = {
             "key": self.key,
@@ -78,6 +80,14 @@ class Operation:
             "calls_by_operation": count_by_operation(reference),
             "sequence": describe_sequence([c.name for c in reference]),
             "sequential_depth": depth,
+            "sequential_depth_range": [min(depths), max(depths)],
+            # The reference run's calls by critical-path step (calls of one step overlapped).
+            "steps": [
+                describe_sequence(
+                    [c.name for c, at in zip(reference, steps, strict=True) if at == step], ", "
+                )
+                for step in range(1, max(steps, default=0) + 1)
+            ],
             "wall_ms_with_latency": round(wall * 1000, 1),
             "wall_ms_without_latency": round(wall0 * 1000, 1),
             "effective_sequential_round_trips": round(wall / LATENCY_S, 1),

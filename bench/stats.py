@@ -39,12 +39,20 @@ def sequential_depth(intervals: Sequence[tuple[float, float]]) -> int:
     another finished had to wait for it (or at least did). So this is the number of
     sequential round trips on the critical path: 50 decrypts 16 at a time give 4, not 50.
     """
-    ordered = sorted(intervals, key=lambda interval: interval[1])
-    depth: list[int] = []
-    for index, (start, _end) in enumerate(ordered):
-        before = [depth[j] for j in range(index) if ordered[j][1] <= start]
-        depth.append(1 + max(before, default=0))
-    return max(depth, default=0)
+    return max(critical_path_steps(intervals), default=0)
+
+
+def critical_path_steps(intervals: Sequence[tuple[float, float]]) -> list[int]:
+    """Each call's step (1-based, in the input's order): the length of the longest chain of
+    calls ending with it, each starting after the previous one ended. Two calls of one step
+    overlapped in time (had one ended before the other started, their steps would differ)."""
+    order = sorted(range(len(intervals)), key=lambda index: intervals[index][1])
+    steps = [0] * len(intervals)
+    for position, index in enumerate(order):
+        start = intervals[index][0]
+        before = [steps[j] for j in order[:position] if intervals[j][1] <= start]
+        steps[index] = 1 + max(before, default=0)
+    return steps
 
 
 def run_length(names: Sequence[str]) -> list[tuple[str, int]]:
@@ -58,7 +66,7 @@ def run_length(names: Sequence[str]) -> list[tuple[str, int]]:
     return runs
 
 
-def describe_sequence(names: Sequence[str]) -> str:
-    return " → ".join(
+def describe_sequence(names: Sequence[str], separator: str = " → ") -> str:
+    return separator.join(
         name if count == 1 else f"{name} \u00d7{count}" for name, count in run_length(names)
     )

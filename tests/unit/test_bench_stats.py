@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bench.stats import describe_sequence, median, percentile, ratio, run_length, sequential_depth
+from bench.stats import (
+    critical_path_steps,
+    describe_sequence,
+    median,
+    percentile,
+    ratio,
+    run_length,
+    sequential_depth,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -53,6 +61,20 @@ def test_given_a_pool_of_two_when_four_calls_then_two_waves() -> None:
     calls = [(0, 1), (0.1, 1.1), (1.0, 2.0), (1.1, 2.1)]
 
     assert sequential_depth(calls) == 2
+
+
+def test_given_a_read_parallel_decrypts_and_a_write_when_stepped_then_each_call_gets_its_step() -> (
+    None
+):
+    # Input in start order, as the recorder keeps it; the decrypts overlap one another.
+    calls = [(0, 1), (1.1, 2), (1.1, 2.1), (1.2, 2), (2.2, 3)]
+
+    assert critical_path_steps(calls) == [1, 2, 2, 2, 3]
+
+
+def test_given_a_call_that_starts_before_another_ends_when_stepped_then_same_step() -> None:
+    # The second starts while the first is still out: they overlapped, one step each.
+    assert critical_path_steps([(0, 1), (0.9, 2), (2.1, 3)]) == [1, 1, 2]
 
 
 def test_given_no_calls_when_depth_then_zero() -> None:
