@@ -132,8 +132,6 @@ def _guarded(
         who: Principal | None = None
         try:
             who = principal_from_claims(_claims())
-            if policy.audit:
-                wiring.audit_sink().expect(who.tenant_id)  # the chain head, read meanwhile
             # Reads whose service confirms the session itself overlap the idle-logoff touch.
             overlap = policy.audit in SESSION_CONFIRMED_HERE
             with wiring.session_guard().session_for(who, overlap=overlap) as who:
