@@ -36,9 +36,14 @@ from functions.core.settings import (
     ENV_TABLE_NAME,
     ENV_USER_POOL_ID,
 )
-from functions.dal.schema import OUTBOUND_QUEUE, RETRY_QUEUE, create_audit_table_kwargs
+from functions.dal.schema import (
+    AUDIT_SEALER_FILTER,
+    OUTBOUND_QUEUE,
+    RETRY_QUEUE,
+    create_audit_table_kwargs,
+)
 from infra.config import REPO_ROOT, ConfigError, load_config
-from local import moto_dynamodb, workers
+from local import moto_dynamodb, streams, workers
 from local.bootstrap import (
     bootstrap,
     enforce_kms_key_state,
@@ -193,6 +198,12 @@ def main() -> int:
         threading.Thread(target=server.serve_forever, daemon=True),
         _worker(workers.poll_queue, outbound_url, "functions.handlers.sender", stop),
         _worker(workers.poll_queue, retry_url, "functions.handlers.retry_worker", stop),
+        streams.consumer(
+            AUDIT_TABLE_NAME,
+            _handler("functions.handlers.audit_sealer"),
+            stop,
+            filter_pattern=AUDIT_SEALER_FILTER,
+        ),
         threading.Thread(
             target=workers.run_every,
             args=(60, _handler("functions.handlers.sweeper"), stop),
