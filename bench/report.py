@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bench import cost
+from bench import audit, cost
 
 INBOUND_TARGET = 3
 THREAD_TARGET = 5
@@ -216,6 +216,8 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "met": all(c["stored_check"]["exactly_once"] for c in configs),
             }
         )
+    if "audit" in raw:
+        found.append(audit.target(raw["audit"]))
     return found
 
 
@@ -295,6 +297,8 @@ def to_markdown(results: Mapping[str, Any]) -> str:
         parts += section_cost(results["cost"])
     if "load" in raw:
         parts += section_load(raw["load"])
+    if "audit" in raw:
+        parts += audit.section(raw["audit"])
     parts += section_recommendations(results)
     return "\n".join(parts).rstrip() + "\n"
 

@@ -22,6 +22,8 @@ from local.apigw import LambdaContext
 
 logger = logging.getLogger("quietline.local")
 Handler = Callable[[dict[str, Any], Any], Any]
+# Lambda polls each shard about four times a second.
+POLL_INTERVAL_SECONDS = 0.25
 FailedBatch = Callable[[dict[str, Any], Exception], None]
 
 
@@ -117,8 +119,8 @@ class StreamPoller:
                     break
         return delivered
 
-    def run(self, stop: threading.Event, interval: float = 0.25) -> None:
-        """Poll until `stop` is set (Lambda polls each shard about four times a second)."""
+    def run(self, stop: threading.Event, interval: float = POLL_INTERVAL_SECONDS) -> None:
+        """Poll until `stop` is set."""
         self._stop = stop
         while not stop.is_set():
             try:
