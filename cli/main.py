@@ -18,12 +18,14 @@ from cli.backups import restore_to_new_table
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
 from cli.web import publish, site_objects, web_config
+from functions.core.clock import SystemClock
 from functions.core.errors import QuietlineError
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.message_store import MessageStore
-from functions.logic.audit_chain import verify_tenant
+from functions.logic.audit_chain import unsealed_events, verify_tenant
+from functions.logic.audit_seal import seal_batch
 from functions.logic.tenants import provision_tenant
 from infra.config import REPO_ROOT, ConfigError, load_config
 
@@ -295,6 +297,22 @@ def audit_verify(ctx: click.Context, tenant: str, against_trail: bool, days: int
         click.echo(check.describe())
         if check.removed:
             sys.exit(EXIT_CHAIN_BROKEN)
+
+
+@audit.command("seal")
+@click.option("--tenant", required=True, help="Tenant id.")
+@click.pass_context
+@_one_line_errors
+def audit_seal(ctx: click.Context, tenant: str) -> None:
+    """Seal the tenant's unsealed events from the table, oldest first.
+
+    For events the stream's sealer gave up on (its dead-letter queue holds where, not
+    what) or that left the stream unsealed: they are sealed as the table holds them now.
+    """
+    log = _audit_log(ctx)
+    pending = list(unsealed_events(log.events(tenant), log.markers(tenant)))
+    report = seal_batch(pending, log, SystemClock())
+    click.echo(f"sealed {report.sealed} event(s); {report.already_sealed} already sealed")
 
 
 @main.group()

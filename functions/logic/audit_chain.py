@@ -212,6 +212,19 @@ def _tail(
     return _Tail(marked, unsealed, oldest)
 
 
+def unsealed_events(
+    events: Iterable[StoredEvent], markers: Iterable[tuple[str, int]]
+) -> Iterator[StoredEvent]:
+    """The events no marker names (both inputs in event-key order), oldest first."""
+    marks: Iterator[tuple[str, int]] = iter(markers)
+    mark = next(marks, None)
+    for stored in events:
+        while mark is not None and mark[0] < stored.key:
+            mark = next(marks, None)
+        if mark is None or mark[0] != stored.key:
+            yield stored
+
+
 def verify_seals(
     links: Iterable[tuple[SealLink, StoredEvent | None]],
     events: Iterable[StoredEvent],

@@ -185,6 +185,23 @@ def test_audit_verify_reports_the_unsealed_tail(moto_aws: None) -> None:
     assert "(2026-11-28T10:00:03.000Z)" in result.output
 
 
+def test_audit_seal_seals_what_the_stream_consumer_did_not(moto_aws: None) -> None:
+    # Given events the stream's sealer never sealed (its batch went to the DLQ)
+    log = _audit_log()
+    _append(log, range(3))
+
+    # When the operator seals the tail from the table
+    sealed = _run("--stack", "Quietline", "audit", "seal", "--tenant", "harbor")
+
+    # Then they are in the chain, and the stream's own records of them seal nothing twice
+    assert sealed.exit_code == 0 and "sealed 3 event(s); 0 already sealed" in sealed.output
+    _append(log, range(3, 4))
+    _seal(log)
+    result = _run(*VERIFY)
+    assert "chain intact: 4 sealed event(s), head seal 4" in result.output
+    assert "unsealed tail: 0 event(s)" in result.output
+
+
 TRAIL_LOG_GROUP = "quietline-trail"
 
 

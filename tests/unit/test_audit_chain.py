@@ -23,6 +23,7 @@ from functions.logic.audit_chain import (
     canonical,
     event_hash,
     next_link,
+    unsealed_events,
     verify_seals,
 )
 
@@ -310,3 +311,12 @@ def test_an_event_marked_sealed_that_no_link_names_is_unchained() -> None:
     )
 
     assert _break(report)[:2] == (BreakKind.UNCHAINED, 0)
+
+
+def test_the_unsealed_events_are_those_no_marker_names_oldest_first() -> None:
+    events = [_stored(n) for n in range(5)]
+    markers = [(events[1].key, 1), (events[3].key, 2)]
+
+    found = list(unsealed_events(events, markers))
+
+    assert found == [events[0], events[2], events[4]]
