@@ -252,7 +252,8 @@ class QuietlineStack(cdk.Stack):
             ),
             "AuditTableName": (
                 self.audit_log.table.table_name,
-                "DynamoDB table of the hash-chained audit log (quietline audit verify|export)",
+                "DynamoDB table of the audit log and its seal chain"
+                " (quietline audit verify|export|seal)",
             ),
         }
         if self.web is not None:
