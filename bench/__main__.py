@@ -20,7 +20,7 @@ from bench import environment
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 JSON_PATH = DOCS / "benchmarks.json"
 MD_PATH = DOCS / "benchmarks.md"
-SECTIONS = ("cost_synth", "cold_start", "crypto", "round_trips", "load")
+SECTIONS = ("cost_synth", "cold_start", "crypto", "round_trips", "load", "audit")
 
 
 def _run_section(name: str) -> dict[str, Any]:
@@ -50,6 +50,10 @@ def _run_section(name: str) -> dict[str, Any]:
         from bench import load  # noqa: PLC0415
 
         return load.run()
+    if name == "audit":
+        from bench import audit  # noqa: PLC0415
+
+        return audit.run()
     raise ValueError(name)
 
 

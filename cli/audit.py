@@ -7,16 +7,17 @@ import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 import click
 
-from functions.dal.audit_log import partition_key
-from functions.dal.schema import AUDIT_PARTITION_KEY, AUDIT_SORT_KEY
-from functions.logic.audit_chain import ChainedEvent, VerifyReport, verify_chain
+from functions.dal.audit_log import is_event_key, partition_key
+from functions.dal.schema import AUDIT_EVENT_PREFIX, AUDIT_PARTITION_KEY, AUDIT_SORT_KEY
+from functions.logic.audit_chain import BreakKind, StoredEvent, VerifyReport, parse_time
 
 CSV_COLUMNS = (
-    "seq",
+    "key",
     "at",
     "tenant_id",
     "actor",
@@ -29,100 +30,148 @@ CSV_COLUMNS = (
 )
 
 
-def _row(link: ChainedEvent) -> dict[str, object]:
-    event = asdict(link.event)
+def _row(stored: StoredEvent) -> dict[str, object]:
+    event = asdict(stored.event)
     event["target"] = json.dumps(event["target"], sort_keys=True)
-    return {"seq": link.seq, "hash": link.hash, **event}
+    return {"key": stored.key, "hash": stored.hash, **event}
 
 
-def write_export(links: Iterable[ChainedEvent], out: IO[str], fmt: str) -> int:
+def write_export(events: Iterable[StoredEvent], out: IO[str], fmt: str) -> int:
     """Stream events as CSV or JSON Lines; returns how many were written."""
     count = 0
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS) if fmt == "csv" else None
     if writer:
         writer.writeheader()
-    bar: Any = click.progressbar(links, label="exporting", file=sys.stderr)  # type: ignore[operator]
+    bar: Any = click.progressbar(events, label="exporting", file=sys.stderr)  # type: ignore[operator]
     with bar:
-        for link in bar:
+        for stored in bar:
             if writer:
-                writer.writerow(_row(link))
+                writer.writerow(_row(stored))
             else:
                 out.write(
-                    json.dumps({"seq": link.seq, "hash": link.hash, **asdict(link.event)}) + "\n"
+                    json.dumps({"key": stored.key, "hash": stored.hash, **asdict(stored.event)})
+                    + "\n"
                 )
             count += 1
     return count
 
 
-def describe(report: VerifyReport) -> str:
-    if report.first_break is None:
-        return f"chain intact: {report.events} event(s), head {report.head_hash[:16]}…"
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7_200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3_600:.1f} h"
+    return f"{seconds / 86_400:.1f} days"
+
+
+_BREAKS = {
+    BreakKind.REMOVED: "removed (its event {key} is gone, its seal remains)",
+    BreakKind.GAP: "gap (seal {seq} is missing)",
+    BreakKind.EDITED: "edited (event {key} no longer matches its seal)",
+    BreakKind.RELINKED: "relinked (the link does not follow its predecessor)",
+}
+
+
+def describe(report: VerifyReport) -> list[str]:
+    """What `quietline audit verify` prints: the chain, then the unsealed tail."""
     broken = report.first_break
-    return (
-        f"chain BROKEN at event {broken.seq}: {broken.kind.value} (after {report.events - 1} good)"
-    )
+    if broken is None:
+        retired = f"; {report.expired} more past retention" if report.expired else ""
+        chain = (
+            f"chain intact: {report.sealed} sealed event(s), head seal {report.head_seq}"
+            f" ({report.head_hash[:16]}…){retired}"
+        )
+    elif broken.kind is BreakKind.UNCHAINED:
+        chain = f"chain BROKEN: unchained: {broken.detail}"
+    else:
+        what = _BREAKS[broken.kind].format(key=broken.event_key, seq=broken.seq)
+        chain = f"chain BROKEN at seal {broken.seq}: {what} (after {report.sealed} good)"
+    if report.unsealed and report.oldest_unsealed_age_seconds is not None:
+        tail = (
+            f"unsealed tail: {report.unsealed} event(s), the oldest appended"
+            f" {_age(report.oldest_unsealed_age_seconds)} ago ({report.oldest_unsealed_at})"
+        )
+    else:
+        tail = "unsealed tail: 0 event(s)"
+    return [chain, tail]
 
 
-def verify(links: Iterable[ChainedEvent]) -> VerifyReport:
-    return verify_chain(links)
-
-
-# --- the chain's end against CloudTrail ------------------------------------------------------
-# A chain that lost its newest events is still a valid chain: only a record kept elsewhere
-# shows the end is gone. The stack's trail logs a data event for every write to the audit
-# table, naming the item's key attributes and nothing else (never an event's fields):
+# --- the newest events against CloudTrail -----------------------------------------------------
+# Removing the newest events together with their seals (or before they were sealed) leaves a
+# shorter chain that still verifies: only a record kept elsewhere shows they existed. The
+# stack's trail logs a data event for every write to the audit table, naming the item's
+# key attributes and nothing else (never an event's fields):
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/understanding-ddb-log-entries.html
 
 
 @dataclass(frozen=True)
 class TrailCheck:
-    recorded_head: int | None  # the newest append CloudTrail recorded for the tenant
-    table_head: int  # the newest event of the intact chain in the table (0: none)
+    recorded: int  # appends CloudTrail recorded for the tenant in the window
+    missing: tuple[str, ...]  # their keys that are not in the table, oldest first
+    expired: int  # recorded, gone, and past their retention date: not a removal
     days: int
 
     @property
-    def truncated(self) -> bool:
-        return self.recorded_head is not None and self.recorded_head > self.table_head
+    def removed(self) -> bool:
+        return bool(self.missing)
 
     def describe(self) -> str:
-        if self.truncated:
+        if self.missing:
             return (
-                f"chain TRUNCATED: CloudTrail recorded appends up to event {self.recorded_head},"
-                f" the table ends at event {self.table_head}"
+                f"events REMOVED: CloudTrail recorded {self.recorded} append(s) for this tenant"
+                f" in the last {self.days} day(s); {len(self.missing)} of them are not in the"
+                f" table (the newest: {self.missing[-1]})"
             )
-        if self.recorded_head is None:
+        if not self.recorded:
             return f"CloudTrail recorded no append for this tenant in the last {self.days} day(s)"
         return (
-            f"CloudTrail agrees: its newest append in the last {self.days} day(s) is event"
-            f" {self.recorded_head}, the table's head is {self.table_head}"
+            f"CloudTrail agrees: all {self.recorded - self.expired} append(s) it recorded in the"
+            f" last {self.days} day(s) are in the table"
+            + (f" ({self.expired} more past retention)" if self.expired else "")
         )
 
 
-def recorded_head(
+def recorded_event_keys(
     events: Iterable[Mapping[str, Any]], table_name: str, tenant_id: str
-) -> int | None:
-    """The highest sequence number CloudTrail saw written to the tenant's chain.
+) -> set[str]:
+    """The keys of the events CloudTrail saw appended to the tenant's partition.
 
-    Only successful PutItem calls count: a concurrent writer's refused append (its
-    condition failed) carries an errorCode and wrote nothing.
+    Only successful PutItem calls of event keys count: a refused append carries an
+    errorCode and wrote nothing; the sealer's links and markers are not events.
     """
     partition = partition_key(tenant_id)
-    highest: int | None = None
+    found: set[str] = set()
     for event in events:
         params = event.get("requestParameters") or {}
         key = params.get("key") or {}
+        sort_key = str(key.get(AUDIT_SORT_KEY, ""))
         if (
-            event.get("eventSource") != "dynamodb.amazonaws.com"
-            or event.get("eventName") != "PutItem"
-            or event.get("errorCode")
-            or params.get("tableName") != table_name
-            or key.get(AUDIT_PARTITION_KEY) != partition
+            event.get("eventSource") == "dynamodb.amazonaws.com"
+            and event.get("eventName") == "PutItem"
+            and not event.get("errorCode")
+            and params.get("tableName") == table_name
+            and key.get(AUDIT_PARTITION_KEY) == partition
+            and is_event_key(sort_key)
         ):
-            continue
-        seq = str(key.get(AUDIT_SORT_KEY, ""))
-        if seq.isdigit():
-            highest = max(highest or 0, int(seq))
-    return highest
+            found.add(sort_key)
+    return found
+
+
+def _appended_at(key: str) -> datetime:
+    return parse_time(key.removeprefix(AUDIT_EVENT_PREFIX).rsplit("#", 1)[0])
+
+
+def trail_check(
+    recorded: set[str], present: set[str], *, now: datetime, retention_days: int, days: int
+) -> TrailCheck:
+    """Which recorded appends are gone: removed, unless their retention date has passed."""
+    gone = sorted(recorded - present)
+    retention = timedelta(days=retention_days)
+    expired = [key for key in gone if _appended_at(key) + retention <= now]
+    missing = tuple(key for key in gone if key not in set(expired))
+    return TrailCheck(len(recorded), missing, len(expired), days)
 
 
 def trail_events(

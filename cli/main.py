@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
@@ -12,14 +13,17 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cli.admin import register as register_admin_commands
-from cli.audit import TrailCheck, describe, recorded_head, trail_events, verify, write_export
+from cli.audit import describe, recorded_event_keys, trail_check, trail_events, write_export
 from cli.backups import restore_to_new_table
 from cli.output import STDOUT, atomic_output
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
 from cli.web import publish, site_objects, web_config
+from functions.core.clock import SystemClock
 from functions.core.errors import QuietlineError
 from functions.dal.audit_log import DynamoDbAuditLog
+from functions.logic.audit_chain import unsealed_events, verify_tenant
+from functions.logic.audit_seal import seal_batch
 from functions.logic.tenants import provision_tenant
 from infra.config import REPO_ROOT, ConfigError, load_config
 
@@ -272,8 +276,9 @@ def audit_export(
 @click.option(
     "--against-trail",
     is_flag=True,
-    help="Also compare the chain's end with the appends CloudTrail recorded: finds the"
-    " newest events removed, which leave a shorter but valid chain (needs the stack's trail).",
+    help="Also check that every append CloudTrail recorded is still in the table: finds the"
+    " newest events removed (with their seals, or before they were sealed), which leave a"
+    " shorter but valid chain (needs the stack's trail).",
 )
 @click.option(
     "--days",
@@ -285,9 +290,13 @@ def audit_export(
 @click.pass_context
 @_one_line_errors
 def audit_verify(ctx: click.Context, tenant: str, against_trail: bool, days: int) -> None:
-    """Check the tenant's hash chain; exit 3 and name the first break if it was tampered with."""
-    report = verify(_audit_log(ctx).chain(tenant))
-    click.echo(describe(report))
+    """Check the tenant's sealed chain and report the unsealed tail; exit 3 and name the
+    first break if events were removed, edited or relinked."""
+    log = _audit_log(ctx)
+    now = datetime.now(UTC)
+    report = verify_tenant(log, tenant, now)
+    for line in describe(report):
+        click.echo(line)
     if not report.ok:
         sys.exit(EXIT_CHAIN_BROKEN)
     if against_trail:
@@ -296,10 +305,29 @@ def audit_verify(ctx: click.Context, tenant: str, against_trail: bool, days: int
         table_name = target.output("AuditTableName")
         since_ms = int((time.time() - days * 86_400) * 1000)
         events = trail_events(target.client("logs"), log_group, table_name, since_ms)
-        check = TrailCheck(recorded_head(events, table_name, tenant), report.events, days)
+        recorded = recorded_event_keys(events, table_name, tenant)
+        present = log.event_keys_since(tenant, min(recorded)) if recorded else set()
+        retention_days = load_config().audit_retention_days
+        check = trail_check(recorded, present, now=now, retention_days=retention_days, days=days)
         click.echo(check.describe())
-        if check.truncated:
+        if check.removed:
             sys.exit(EXIT_CHAIN_BROKEN)
+
+
+@audit.command("seal")
+@click.option("--tenant", required=True, help="Tenant id.")
+@click.pass_context
+@_one_line_errors
+def audit_seal(ctx: click.Context, tenant: str) -> None:
+    """Seal the tenant's unsealed events from the table, oldest first.
+
+    For events the stream's sealer gave up on (its dead-letter queue holds where, not
+    what) or that left the stream unsealed: they are sealed as the table holds them now.
+    """
+    log = _audit_log(ctx)
+    pending = list(unsealed_events(log.events(tenant), log.markers(tenant)))
+    report = seal_batch(pending, log, SystemClock())
+    click.echo(f"sealed {report.sealed} event(s); {report.already_sealed} already sealed")
 
 
 @main.group()

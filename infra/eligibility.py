@@ -46,10 +46,13 @@ EXACT_TYPES: dict[str, Eligibility] = {
 # Whole services, by the "AWS::Service::" prefix (or "Custom::").
 SERVICE_PREFIXES: dict[str, Eligibility] = {
     "AWS::Lambda::": _phi(
-        "AWS Lambda is HIPAA eligible: the handlers, their SQS event source mappings,"
-        " invoke permissions and async invoke settings"
+        "AWS Lambda is HIPAA eligible: the handlers, their SQS and DynamoDB Streams event"
+        " source mappings (the audit sealer's), invoke permissions and async invoke settings"
     ),
-    "AWS::DynamoDB::": _phi("Amazon DynamoDB is HIPAA eligible: the message store"),
+    "AWS::DynamoDB::": _phi(
+        "Amazon DynamoDB (DynamoDB Streams included) is HIPAA eligible: the message store,"
+        " the audit table and its stream"
+    ),
     "AWS::KMS::": _phi("AWS KMS is HIPAA eligible: tenant and platform keys"),
     "AWS::SQS::": _phi("Amazon SQS is HIPAA eligible: outbound and retry queues, DLQs"),
     "AWS::SNS::": _phi(

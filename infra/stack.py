@@ -87,7 +87,12 @@ class QuietlineStack(cdk.Stack):
             api_account=self.api_account,
         )
         self.audit_log = AuditLog(
-            self, "AuditLog", config=config, platform_key=self.platform_key.key
+            self,
+            "AuditLog",
+            config=config,
+            platform_key=self.platform_key.key,
+            alarms=self.alarms,
+            network=self.network,
         )
         self.backups.protect("AuditTable", self.audit_log.table)
         self.identity = StaffIdentity(self, "Identity", config=config)
@@ -247,7 +252,8 @@ class QuietlineStack(cdk.Stack):
             ),
             "AuditTableName": (
                 self.audit_log.table.table_name,
-                "DynamoDB table of the hash-chained audit log (quietline audit verify|export)",
+                "DynamoDB table of the audit log and its seal chain"
+                " (quietline audit verify|export|seal)",
             ),
         }
         if self.web is not None:

@@ -27,10 +27,15 @@ from functions.container import Container, Ports
 from functions.core.observability import redact
 from functions.core.settings import Settings
 from functions.dal.aws import AwsClients, AwsTarget
-from functions.dal.schema import OUTBOUND_QUEUE, RETRY_QUEUE, create_audit_table_kwargs
+from functions.dal.schema import (
+    AUDIT_SEALER_FILTER,
+    OUTBOUND_QUEUE,
+    RETRY_QUEUE,
+    create_audit_table_kwargs,
+)
 from functions.handlers._entry import EntryPoint
 from infra.config import REPO_ROOT, ConfigError, QuietlineConfig, load_config
-from local import moto_dynamodb, workers
+from local import moto_dynamodb, streams, workers
 from local.apigw import Route
 from local.bootstrap import (
     bootstrap,
@@ -203,6 +208,16 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
         )
         for url, module in consumers
     ]
+    sealer = bound_handler("functions.handlers.audit_sealer", runtime)
+    threads.append(
+        streams.consumer(
+            runtime.clients,
+            runtime.settings.need("audit_table_name"),
+            sealer,
+            stop,
+            filter_pattern=AUDIT_SEALER_FILTER,
+        )
+    )
     sweeper = bound_handler("functions.handlers.sweeper", runtime)
     threads.append(
         threading.Thread(target=workers.run_every, args=(60, sweeper, stop), daemon=True)

@@ -98,10 +98,28 @@ USER_POOL = UserPoolSpec()
 
 
 # --- the audit log: its own table, so its writer can be limited to creating items --------
+# Three kinds of item share a tenant's partition, told apart by their sort-key prefix:
+#   E#<at>#<random id>   an event, written once by the request that audited it
+#   S#<seq, 12 digits>   a seal link of the tenant's hash chain, written by the sealer
+#   M#<event key>        the sealer's marker that an event is sealed (and by which link)
 AUDIT_PARTITION_KEY = "pk"  # AUDIT#<tenant>
-AUDIT_SORT_KEY = "seq"  # zero-padded sequence number: the hash chain's order
-AUDIT_TIME_INDEX = "by_time"  # LSI on (pk, at_seq) for exports by time range
+# The sort key's attribute keeps the name it had when it held sequence numbers: a deployed
+# table's key schema cannot change in place.
+AUDIT_SORT_KEY = "seq"
+AUDIT_TIME_INDEX = "by_time"  # LSI on (pk, at_seq) for exports by time range (events only)
 AUDIT_TIME_KEY = "at_seq"
+AUDIT_EVENT_PREFIX = "E#"
+AUDIT_SEAL_PREFIX = "S#"
+AUDIT_MARKER_PREFIX = "M#"
+# The sealer seals what the request inserted: the stream carries each new item's image.
+AUDIT_STREAM_VIEW = "NEW_IMAGE"
+# Which stream records the sealer receives, as a Lambda event-filter pattern: new events
+# only (not its own seals and markers, nor TTL deletions). The event source mapping and
+# local mode's stream poller both apply this one pattern.
+AUDIT_SEALER_FILTER: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"Keys": {AUDIT_SORT_KEY: {"S": [{"prefix": AUDIT_EVENT_PREFIX}]}}},
+}
 
 
 def create_audit_table_kwargs(table_name: str) -> dict[str, Any]:
@@ -127,4 +145,5 @@ def create_audit_table_kwargs(table_name: str) -> dict[str, Any]:
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": AUDIT_STREAM_VIEW},
     }

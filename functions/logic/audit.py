@@ -1,8 +1,9 @@
 """The audit interface every PHI access calls: who, tenant, action, ids, request, outcome.
 
 Events never carry a message body, a name or a phone number: targets are ids only. The
-audit issue adds the append-only, hash-chained store behind this port; until then the
-default sink writes each event as one structured log line.
+sink behind this port appends each event on its own (functions/dal/audit_log.py); the
+tenant's hash chain is sealed afterwards, off the request path
+(functions/logic/audit_seal.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,3 @@ class AuditEvent:
 
 class AuditSink(Protocol):
     def record(self, event: AuditEvent) -> None: ...
-
-    def expect(self, tenant_id: str) -> None:
-        """An event for this tenant follows shortly: a sink may get ready meanwhile (the
-        hash-chained store reads the chain's head alongside the request's own work)."""

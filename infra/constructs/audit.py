@@ -1,7 +1,8 @@
 """Audit controls (164.312(b)): the application's audit table and the account's trail.
 
-- AuditLog: the hash-chained audit table, built from functions/dal/schema.py (as local
-  mode builds its moto table). Its writer may only create items, never change one.
+- AuditLog: the audit table, built from functions/dal/schema.py (as local mode builds its
+  moto table). Its writers may only create items, never change one. Its stream feeds the
+  sealer, which links new events into each tenant's hash chain off the request path.
 - SecurityTrail: a multi-region CloudTrail trail with log-file validation, KMS-encrypted,
   delivered to an Object-Locked S3 bucket and to CloudWatch Logs, recording management
   events (KMS calls included, each with its tenant encryption context) and DynamoDB data
@@ -27,14 +28,16 @@ from functions.dal import schema
 from infra.buckets import PRIVATE_BUCKET
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
+from infra.constructs.audit_sealer import AuditSealer
+from infra.constructs.network import Network
 from infra.constructs.roles import ManagedPolicyRole
 from infra.nag import acknowledge
 from infra.retention import audit_log_retention
 from infra.tables import protected_table, string_attribute
 
-# The only item actions on the audit table: create a link (PutItem with a condition that
-# it does not exist) and read the chain. No UpdateItem, DeleteItem or BatchWriteItem:
-# the writer cannot rewrite history; expiry is DynamoDB's own TTL.
+# The only item actions on the audit table: create an event (PutItem with a condition that
+# it does not exist) and read events for export. No UpdateItem, DeleteItem or
+# BatchWriteItem: no role can rewrite history; expiry is DynamoDB's own TTL.
 AUDIT_APPEND_ACTIONS = ("dynamodb:PutItem",)
 AUDIT_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 # DynamoDB's use of the table key on the caller's behalf (message_store.py spells the same).
@@ -117,20 +120,36 @@ def _key_schema(key_schema: list[dict[str, str]]) -> tuple[str, str]:
 
 
 class AuditLog(Construct):
-    """The application audit table (functions/dal/audit_log.py), append-only by IAM."""
+    """The application audit table (functions/dal/audit_log.py), append-only by IAM, and
+    the sealer that chains its events (functions/handlers/audit_sealer.py)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: QuietlineConfig, platform_key: kms.IKey
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: QuietlineConfig,
+        platform_key: kms.IKey,
+        alarms: Alarms,
+        network: Network | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self._platform_key = platform_key
+        self.platform_key = platform_key
         # The deployed definition is the one local mode creates; the name is CDK's.
         definition: dict[str, Any] = schema.create_audit_table_kwargs("unused")
         if definition["BillingMode"] != "PAY_PER_REQUEST":
             raise ValueError("the audit table schema must bill per request")
         partition_key, sort_key = _key_schema(definition["KeySchema"])
         self.table = protected_table(
-            self, platform_key=platform_key, partition_key=partition_key, sort_key=sort_key
+            self,
+            platform_key=platform_key,
+            partition_key=partition_key,
+            sort_key=sort_key,
+            # HIPAA 164.312(a)(2)(iv): the stream carries each new event's image (ids only,
+            # never PHI, but audit records). DynamoDB encrypts a stream with its table's
+            # key, so it is under the platform key like the table; records live 24 hours
+            # and only the sealer's role may read them.
+            stream=_stream_view(definition),
         )
         self.index_names: list[str] = []
         for index in definition.get("LocalSecondaryIndexes", []):
@@ -143,9 +162,12 @@ class AuditLog(Construct):
                 projection_type=dynamodb.ProjectionType(index["Projection"]["ProjectionType"]),
             )
             self.index_names.append(index["IndexName"])
+        self.sealer = AuditSealer(
+            self, config=config, alarms=alarms, network=network, audit_log=self
+        )
 
     def grant_append_and_read(self, grantee: iam.IGrantable) -> None:
-        """Create links and read the chain (table and its index); nothing else."""
+        """Create events and read them (table and its index); nothing else."""
         index_arns = [f"{self.table.table_arn}/index/{name}" for name in self.index_names]
         iam.Grant.add_to_principal(
             grantee=grantee,
@@ -157,17 +179,37 @@ class AuditLog(Construct):
             actions=list(AUDIT_READ_ACTIONS),
             resource_arns=[self.table.table_arn, *index_arns],
         )
-        # The table key only through DynamoDB: a function cannot use it directly.
+        self.grant_table_key(grantee)
+
+    @property
+    def stream_arn(self) -> str:
+        arn = self.table.table_stream_arn
+        if arn is None:
+            raise ValueError("the audit table schema must enable its stream")
+        return arn
+
+    def grant_table_key(self, grantee: iam.IGrantable, *, streams: bool = False) -> None:
+        # The table key only through DynamoDB (and, for the sealer, its Streams endpoint):
+        # a function cannot use it directly.
+        region = cdk.Stack.of(self).region
+        services = [f"dynamodb.{region}.amazonaws.com"]
+        if streams:
+            services.append(f"streams.dynamodb.{region}.amazonaws.com")
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=sorted(set(_KEY_APPEND_ACTIONS) | set(_KEY_READ_ACTIONS)),
-            resource_arns=[self._platform_key.key_arn],
+            resource_arns=[self.platform_key.key_arn],
             conditions={
-                "StringEquals": {
-                    "kms:ViaService": f"dynamodb.{cdk.Stack.of(self).region}.amazonaws.com"
-                }
+                "StringEquals": {"kms:ViaService": services if len(services) > 1 else services[0]}
             },
         )
+
+
+def _stream_view(definition: dict[str, Any]) -> dynamodb.StreamViewType:
+    spec = definition.get("StreamSpecification") or {}
+    if not spec.get("StreamEnabled"):
+        raise ValueError("the audit table schema must enable its stream (the sealer's source)")
+    return dynamodb.StreamViewType(spec["StreamViewType"])
 
 
 _REPLICATION_REASON = (

@@ -270,7 +270,13 @@ def check_queues_and_topics_deny_plain_http(template: dict[str, Any]) -> None:
 
 
 def check_event_source_mappings(stack: QuietlineStack, template: dict[str, Any]) -> None:
-    mappings = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    # The queue consumers' (the audit sealer's stream mapping: tests/infra/test_audit.py).
+    queues = set(resources(template, "AWS::SQS::Queue"))
+    mappings = [
+        m
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"].get("Fn::GetAtt", [None])[0] in queues
+    ]
     sources = {
         logical_id(stack.messaging.sender.function): stack.queues.outbound,
         logical_id(stack.messaging.retry_worker.function): stack.queues.retry,

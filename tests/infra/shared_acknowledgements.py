@@ -84,6 +84,7 @@ def staff_and_audit_acknowledgements(*, waf_enabled: bool, trail: bool) -> set[t
         ("HIPAA.Security-APIGWCacheEnabledAndEncrypted", STAFF_STAGE),
         ("HIPAA.Security-APIGWSSLEnabled", STAFF_STAGE),
         *function_acknowledgements("Quietline/StaffApi/Function"),
+        *function_acknowledgements("Quietline/AuditLog/Sealer/Handler"),
         *(
             (rule, path)
             for path in public_method_paths()

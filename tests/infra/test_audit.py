@@ -11,7 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from functions.dal import schema
 from infra.constructs.alarms import Alarms
@@ -23,6 +23,7 @@ from infra.constructs.audit import (
 )
 from infra.constructs.keys import PlatformKey
 from infra.stack import QuietlineStack
+from local.streams import matches as stream_filter_matches
 from tests.infra.conftest import (
     ACCOUNT,
     REGION,
@@ -130,6 +131,202 @@ def test_audit_table_is_in_the_backup_plan(stack: QuietlineStack, template: dict
     assert selections[0]["BackupPlanId"] == {
         "Fn::GetAtt": [logical_id(stack.backups.plan), "BackupPlanId"]
     }
+
+
+def test_audit_table_streams_new_images_as_local_mode_defines(audit_table: dict[str, Any]) -> None:
+    expected = schema.create_audit_table_kwargs("any")["StreamSpecification"]
+
+    assert expected["StreamEnabled"] is True
+    assert audit_table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert expected["StreamViewType"] == "NEW_IMAGE"
+
+
+# --- the sealer (the audit stream's consumer) -----------------------------------------------------
+@pytest.fixture(scope="module")
+def assertions(quietline: Synthesized) -> Template:
+    return quietline.template("Quietline")
+
+
+def _sealer_statements(template: dict[str, Any], stack: QuietlineStack) -> list[dict[str, Any]]:
+    policy = template["Resources"][logical_id(stack.audit_log.sealer.handler.role.policy)]
+    return statements(policy["Properties"]["PolicyDocument"])
+
+
+def _sealer_mapping(template: dict[str, Any], stack: QuietlineStack) -> dict[str, Any]:
+    return _props(template, stack.audit_log.sealer.source)
+
+
+def test_the_sealer_reads_the_audit_stream_one_batch_per_shard_from_its_oldest_record(
+    stack: QuietlineStack, assertions: Template
+) -> None:
+    sealer = stack.audit_log.sealer.handler
+    assertions.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [logical_id(stack.audit_log.table), "StreamArn"]},
+            "FunctionName": {"Ref": logical_id(sealer.function)},
+            "ParallelizationFactor": 1,
+            "StartingPosition": "TRIM_HORIZON",
+        },
+    )
+
+
+def test_a_failing_sealer_batch_is_bisected_retried_a_bounded_number_of_times_then_dead_lettered(
+    stack: QuietlineStack, assertions: Template, template: dict[str, Any]
+) -> None:
+    dead_letters = stack.audit_log.sealer.handler.dead_letter_queue
+    assertions.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": Match.any_value(),
+            "DestinationConfig": {
+                "OnFailure": {"Destination": get_att_arn(logical_id(dead_letters))}
+            },
+        },
+    )
+    retries = _sealer_mapping(template, stack)["MaximumRetryAttempts"]
+    assert 0 < retries <= 10_000  # -1 would retry until the record expires (24 hours)
+
+
+def test_the_sealers_dead_letters_are_encrypted_with_the_platform_key_and_alarmed(
+    stack: QuietlineStack, assertions: Template
+) -> None:
+    dead_letters = stack.audit_log.sealer.handler.dead_letter_queue
+    assertions.has_resource_properties(
+        "AWS::SQS::Queue",
+        {"KmsMasterKeyId": get_att_arn(logical_id(stack.platform_key.key))},
+    )
+    assertions.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [
+                {
+                    "Name": "QueueName",
+                    "Value": {"Fn::GetAtt": [logical_id(dead_letters), "QueueName"]},
+                }
+            ],
+            "AlarmActions": Match.array_with([{"Ref": logical_id(stack.alarms.topic)}]),
+        },
+    )
+
+
+def test_events_waiting_to_be_sealed_raise_an_alarm_long_before_the_stream_drops_them(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    alarm = _props(template, stack.audit_log.sealer.lag_alarm)
+
+    assert alarm["MetricName"] == "IteratorAge" and alarm["Namespace"] == "AWS/Lambda"
+    assert alarm["Dimensions"] == [
+        {
+            "Name": "FunctionName",
+            "Value": {"Ref": logical_id(stack.audit_log.sealer.handler.function)},
+        }
+    ]
+    assert alarm["Statistic"] == "Maximum"
+    assert 0 < alarm["Threshold"] <= 60 * 60 * 1000  # an hour at most of the stream's 24
+    assert {"Ref": logical_id(stack.alarms.topic)} in alarm["AlarmActions"]
+
+
+@pytest.mark.parametrize(
+    ("event_name", "sort_key", "sealed"),
+    [
+        ("INSERT", "E#2026-11-28T10:00:00.000Z#00112233445566778899", True),
+        ("INSERT", "S#000000000001", False),
+        ("INSERT", "M#E#2026-11-28T10:00:00.000Z#00112233445566778899", False),
+        ("MODIFY", "E#2026-11-28T10:00:00.000Z#00112233445566778899", False),
+        ("REMOVE", "E#2026-11-28T10:00:00.000Z#00112233445566778899", False),
+    ],
+)
+def test_the_deployed_filter_passes_new_events_only_as_local_mode_does(
+    stack: QuietlineStack, template: dict[str, Any], event_name: str, sort_key: str, sealed: bool
+) -> None:
+    (deployed,) = _sealer_mapping(template, stack)["FilterCriteria"]["Filters"]
+    record = {"eventName": event_name, "dynamodb": {"Keys": {"seq": {"S": sort_key}}}}
+
+    pattern = json.loads(deployed["Pattern"])
+
+    assert stream_filter_matches(pattern, record) is sealed
+    assert stream_filter_matches(schema.AUDIT_SEALER_FILTER, record) is sealed
+
+
+def test_the_sealer_role_reads_the_stream_and_writes_links_only_in_transactions(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    table_id = logical_id(stack.audit_log.table)
+    stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    on_stream: set[str] = set()
+    on_table: dict[str, Any] = {}
+    for statement in _sealer_statements(template, stack):
+        assert statement["Effect"] == "Allow"
+        for resource in as_list(statement["Resource"]):
+            if resource == stream_arn:
+                on_stream |= set(as_list(statement["Action"]))
+            elif resource == get_att_arn(table_id):
+                for action in as_list(statement["Action"]):
+                    on_table[action] = statement.get("Condition")
+
+    assert on_stream == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    assert on_table == {
+        "dynamodb:Query": None,
+        "dynamodb:PutItem": {
+            "ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": ["TransactWriteItems"]}
+        },
+    }
+
+
+def test_the_sealer_role_touches_nothing_else_of_dynamodb_and_the_key_only_through_it(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    table_id = logical_id(stack.audit_log.table)
+    platform_key = get_att_arn(logical_id(stack.platform_key.key))
+    for statement in _sealer_statements(template, stack):
+        actions = set(as_list(statement["Action"]))
+        if any(a.startswith("dynamodb:") for a in actions):
+            assert all(table_id in json.dumps(r) for r in as_list(statement["Resource"]))
+        kms_actions = {a for a in actions if a.startswith("kms:")}
+        if not kms_actions:
+            continue
+        assert statement["Resource"] == platform_key
+        through = statement["Condition"]["StringEquals"]["kms:ViaService"]
+        if through == f"sqs.{REGION}.amazonaws.com":
+            assert kms_actions <= {"kms:Decrypt", "kms:GenerateDataKey"}  # its DLQ's data keys
+        else:
+            # The table's key as DynamoDB uses it for the table and the stream, nowhere else.
+            assert through == [
+                f"dynamodb.{REGION}.amazonaws.com",
+                f"streams.dynamodb.{REGION}.amazonaws.com",
+            ]
+            assert kms_actions == {
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+            }
+
+
+def test_only_the_sealer_may_read_the_audit_stream_and_other_writers_only_put(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    table_id = logical_id(stack.audit_log.table)
+    sealer_policy = logical_id(stack.audit_log.sealer.handler.role.policy)
+    writers = 0
+    for policy_id, policy in resources(template, "AWS::IAM::ManagedPolicy").items():
+        if policy_id == sealer_policy:
+            continue
+        for statement in statements(policy["Properties"]["PolicyDocument"]):
+            named = json.dumps(as_list(statement["Resource"]))
+            assert "StreamArn" not in named or table_id not in named, policy_id
+            if table_id in named and "dynamodb:PutItem" in as_list(statement["Action"]):
+                writers += 1
+                assert set(as_list(statement["Action"])) == {"dynamodb:PutItem"}, policy_id
+    assert writers  # the staff API and the secure page append events
 
 
 # --- the trail ----------------------------------------------------------------------------------

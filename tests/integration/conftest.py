@@ -16,10 +16,15 @@ from moto import mock_aws
 from functions.container import Container, Ports
 from functions.core.settings import Settings
 from functions.crypto.envelope import EnvelopeCipher
-from functions.dal.audit_log import DynamoDbAuditLog
+from functions.dal.audit_log import stored_event_from_stream
 from functions.dal.aws import AwsClients
 from functions.dal.kms_keys import KmsDataKeyProvider
-from functions.dal.schema import create_audit_table_kwargs, create_table_kwargs, tenant_key_alias
+from functions.dal.schema import (
+    AUDIT_SEALER_FILTER,
+    create_audit_table_kwargs,
+    create_table_kwargs,
+    tenant_key_alias,
+)
 from functions.dal.store import MessageStore
 from functions.handlers import api
 from functions.handlers._entry import EntryPoint, Handler
@@ -29,6 +34,7 @@ from infra.config import load_config
 from local import kms_key_state
 from local.identity import create_pool
 from local.sim_carrier import SimulatedCarrier
+from local.streams import StreamPoller
 from local.workers import sqs_event
 from tests.integration.api_harness import Caller, call, claims_for
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
@@ -261,26 +267,32 @@ def messaging(
 
 
 class AuditReader:
-    """Reads what the API appended to the real (moto) audit table, since the last clear()."""
+    """What the API appended to the real (moto) audit table since the last clear(), in the
+    order it was appended: read from the table's stream, as the sealer reads it."""
 
-    TENANTS = ("harbor", "cedar", "unknown")
+    def __init__(self, clients: AwsClients, table_name: str) -> None:
+        self._appended: list[AuditEvent] = []
+        self._stream = StreamPoller(
+            clients,
+            table_name,
+            self._collect,
+            filter_pattern=AUDIT_SEALER_FILTER,
+        )
 
-    def __init__(self, log: DynamoDbAuditLog) -> None:
-        self.log = log
-        self._marks: dict[str, int] = {}
+    def _collect(self, event: dict[str, Any], context: Any) -> None:
+        for record in event["Records"]:
+            stored = stored_event_from_stream(record)
+            if stored is not None:
+                self._appended.append(stored.event)
 
     def clear(self) -> None:
-        self._marks = {t: sum(1 for _ in self.log.chain(t)) for t in self.TENANTS}
+        self._stream.poll()
+        self._appended.clear()
 
     @property
     def events(self) -> list[AuditEvent]:
-        found = [
-            link
-            for t in self.TENANTS
-            for link in self.log.chain(t)
-            if link.seq > self._marks.get(t, 0)
-        ]
-        return [link.event for link in sorted(found, key=lambda link: (link.event.at, link.seq))]
+        self._stream.poll()
+        return list(self._appended)
 
 
 @dataclass
@@ -346,7 +358,7 @@ def build_staff_api(messaging: Messaging, **settings: Any) -> StaffApi:
     )
     runtime = Container(settings, clients=clients, ports=messaging.runtime.ports)
     handler = api.handler.bound(runtime)
-    audit = AuditReader(runtime.audit_log())
+    audit = AuditReader(clients, AUDIT_TABLE_NAME)
 
     def caller(email: str, name: str) -> Caller:
         user = cognito.admin_get_user(UserPoolId=pool.user_pool_id, Username=email)

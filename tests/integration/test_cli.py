@@ -114,16 +114,20 @@ def test_numbers_two_way_points_the_number_at_the_stack_topic(moto_aws: None, sm
     assert result.exit_code == 0 and "two-way SMS on" in result.output
 
 
-def _audit_events(count: int, **outputs: str) -> Any:
+def _audit_log(**outputs: str) -> Any:
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.schema import create_audit_table_kwargs
-    from functions.logic.audit import AuditEvent, Outcome
 
     boto3.client("dynamodb").create_table(**create_audit_table_kwargs("audit"))
-    table = boto3.resource("dynamodb").Table("audit")
-    log = DynamoDbAuditLog(table, retention_days=2190)
-    for i in range(count):
-        log.record(
+    _deploy_outputs({"AuditTableName": "audit", **outputs})
+    return DynamoDbAuditLog(boto3.resource("dynamodb").Table("audit"), retention_days=2190)
+
+
+def _append(log: Any, numbers: range) -> list[str]:
+    from functions.logic.audit import AuditEvent, Outcome
+
+    return [
+        log.append(
             AuditEvent(
                 "message.read",
                 Outcome.SUCCESS,
@@ -135,19 +139,77 @@ def _audit_events(count: int, **outputs: str) -> Any:
                 {"conversation_id": "c1"},
             )
         )
-    _deploy_outputs({"AuditTableName": "audit", **outputs})
-    return table
+        for i in numbers
+    ]
+
+
+def _seal(log: Any) -> None:
+    """What the sealer does in a deployment: seal the stream's new events."""
+    from functions.core.clock import SystemClock
+    from functions.dal.audit_log import stored_event_from_stream
+    from functions.dal.schema import AUDIT_SEALER_FILTER
+    from functions.logic.audit_seal import seal_batch
+    from local.streams import StreamPoller
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        stored = [stored_event_from_stream(record) for record in event["Records"]]
+        seal_batch([s for s in stored if s is not None], log, SystemClock())
+
+    StreamPoller(AwsClients(), "audit", handler, filter_pattern=AUDIT_SEALER_FILTER).poll()
+
+
+def _remove(key: str, *, sealed_as: int | None = None) -> None:
+    """Delete an event (and, when it was sealed, its link and marker too)."""
+    table = boto3.resource("dynamodb").Table("audit")
+    keys = [key] if sealed_as is None else [key, f"M#{key}", f"S#{sealed_as:012d}"]
+    for sort_key in keys:
+        table.delete_item(Key={"pk": "AUDIT#harbor", "seq": sort_key})
+
+
+VERIFY = ("--stack", "Quietline", "audit", "verify", "--tenant", "harbor")
 
 
 def test_audit_verify_reports_an_intact_chain_and_exits_3_on_tampering(moto_aws: None) -> None:
-    table = _audit_events(4)
-    intact = _run("--stack", "Quietline", "audit", "verify", "--tenant", "harbor")
-    assert intact.exit_code == 0 and "chain intact: 4 event(s)" in intact.output
-    table.delete_item(Key={"pk": "AUDIT#harbor", "seq": "000000000002"})
-    broken = CliRunner().invoke(
-        cli_main.main, ["--stack", "Quietline", "audit", "verify", "--tenant", "harbor"]
-    )
-    assert broken.exit_code == 3 and "BROKEN at event 2: missing" in broken.output
+    log = _audit_log()
+    keys = _append(log, range(4))
+    _seal(log)
+    intact = _run(*VERIFY)
+    assert intact.exit_code == 0, intact.output
+    assert "chain intact: 4 sealed event(s), head seal 4" in intact.output
+    assert "unsealed tail: 0 event(s)" in intact.output
+    _remove(keys[1])
+    broken = CliRunner().invoke(cli_main.main, list(VERIFY))
+    assert broken.exit_code == 3
+    assert f"chain BROKEN at seal 2: removed (its event {keys[1]} is gone" in broken.output
+
+
+def test_audit_verify_reports_the_unsealed_tail(moto_aws: None) -> None:
+    log = _audit_log()
+    _append(log, range(3))
+    _seal(log)
+    _append(log, range(3, 5))  # the sealer has not run since
+    result = _run(*VERIFY)
+    assert result.exit_code == 0, result.output
+    assert "chain intact: 3 sealed event(s)" in result.output
+    assert "unsealed tail: 2 event(s), the oldest appended" in result.output
+    assert "(2026-11-28T10:00:03.000Z)" in result.output
+
+
+def test_audit_seal_seals_what_the_stream_consumer_did_not(moto_aws: None) -> None:
+    # Given events the stream's sealer never sealed (its batch went to the DLQ)
+    log = _audit_log()
+    _append(log, range(3))
+
+    # When the operator seals the tail from the table
+    sealed = _run("--stack", "Quietline", "audit", "seal", "--tenant", "harbor")
+
+    # Then they are in the chain, and the stream's own records of them seal nothing twice
+    assert sealed.exit_code == 0 and "sealed 3 event(s); 0 already sealed" in sealed.output
+    _append(log, range(3, 4))
+    _seal(log)
+    result = _run(*VERIFY)
+    assert "chain intact: 4 sealed event(s), head seal 4" in result.output
+    assert "unsealed tail: 0 event(s)" in result.output
 
 
 TRAIL_LOG_GROUP = "quietline-trail"
@@ -155,19 +217,19 @@ TRAIL_LOG_GROUP = "quietline-trail"
 
 def _trail_appends(*records: tuple[str, str, str, str | None]) -> None:
     """CloudTrail data events in the trail's log group, shaped as DynamoDB writes them:
-    (table, partition, seq, errorCode) -> a PutItem naming only the item's key."""
+    (table, partition, sort key, errorCode) -> a PutItem naming only the item's key."""
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName=TRAIL_LOG_GROUP)
     logs.create_log_stream(logGroupName=TRAIL_LOG_GROUP, logStreamName="123456789012_CloudTrail")
     now_ms = int(time.time() * 1000)
     events = []
-    for n, (table, partition, seq, error) in enumerate(records):
+    for n, (table, partition, sort_key, error) in enumerate(records):
         event: dict[str, Any] = {
             "eventVersion": "1.09",
             "eventSource": "dynamodb.amazonaws.com",
             "eventName": "PutItem",
             "eventCategory": "Data",
-            "requestParameters": {"tableName": table, "key": {"pk": partition, "seq": seq}},
+            "requestParameters": {"tableName": table, "key": {"pk": partition, "seq": sort_key}},
         }
         if error:
             event["errorCode"] = error
@@ -178,42 +240,65 @@ def _trail_appends(*records: tuple[str, str, str, str | None]) -> None:
 
 
 def test_audit_verify_against_the_trail_finds_the_newest_events_removed(moto_aws: None) -> None:
-    table = _audit_events(5, TrailLogGroupName=TRAIL_LOG_GROUP)
+    log = _audit_log(TrailLogGroupName=TRAIL_LOG_GROUP)
+    keys = _append(log, range(5))
+    _seal(log)
     _trail_appends(
-        *(("audit", "AUDIT#harbor", f"{seq:012d}", None) for seq in range(1, 6)),
-        # A concurrent writer's refused append wrote nothing; other tenants and tables differ.
-        ("audit", "AUDIT#harbor", f"{6:012d}", "ConditionalCheckFailedException"),
-        ("audit", "AUDIT#cedar", f"{9:012d}", None),
-        ("messages", "AUDIT#harbor", f"{9:012d}", None),
+        *(("audit", "AUDIT#harbor", key, None) for key in keys),
+        # A refused append wrote nothing; other tenants, tables and the sealer's items differ.
+        (
+            "audit",
+            "AUDIT#harbor",
+            "E#2026-11-28T10:00:09.000Z#ff",
+            "ConditionalCheckFailedException",
+        ),
+        ("audit", "AUDIT#cedar", "E#2026-11-28T10:00:09.000Z#ee", None),
+        ("messages", "AUDIT#harbor", "E#2026-11-28T10:00:09.000Z#dd", None),
+        ("audit", "AUDIT#harbor", "S#000000000009", None),
     )
-    args = ["--stack", "Quietline", "audit", "verify", "--tenant", "harbor"]
-    agrees = CliRunner().invoke(cli_main.main, [*args, "--against-trail"])
+    agrees = CliRunner().invoke(cli_main.main, [*VERIFY, "--against-trail"])
     assert agrees.exit_code == 0, agrees.output
-    assert "CloudTrail agrees: its newest append in the last 90 day(s) is event 5" in agrees.output
+    assert "CloudTrail agrees: all 5 append(s) it recorded in the last 90 day(s)" in agrees.output
 
-    # Remove the two newest events: what remains is a shorter chain, still valid...
-    for seq in (4, 5):
-        table.delete_item(Key={"pk": "AUDIT#harbor", "seq": f"{seq:012d}"})
-    alone = CliRunner().invoke(cli_main.main, args)
-    assert alone.exit_code == 0 and "chain intact: 3 event(s)" in alone.output
+    # Remove the two newest events with their links and markers: a shorter chain, still valid...
+    _remove(keys[4], sealed_as=5)
+    _remove(keys[3], sealed_as=4)
+    alone = CliRunner().invoke(cli_main.main, list(VERIFY))
+    assert alone.exit_code == 0 and "chain intact: 3 sealed event(s)" in alone.output
     # ...which only the trail's record of the appends exposes.
-    truncated = CliRunner().invoke(cli_main.main, [*args, "--against-trail"])
-    assert truncated.exit_code == 3
-    assert "chain TRUNCATED: CloudTrail recorded appends up to event 5" in truncated.output
-    assert "the table ends at event 3" in truncated.output
+    removed = CliRunner().invoke(cli_main.main, [*VERIFY, "--against-trail"])
+    assert removed.exit_code == 3
+    assert "events REMOVED: CloudTrail recorded 5 append(s)" in removed.output
+    assert f"2 of them are not in the table (the newest: {keys[4]})" in removed.output
+
+
+def test_audit_verify_against_the_trail_finds_an_event_removed_before_it_was_sealed(
+    moto_aws: None,
+) -> None:
+    log = _audit_log(TrailLogGroupName=TRAIL_LOG_GROUP)
+    sealed = _append(log, range(2))
+    _seal(log)
+    (unsealed,) = _append(log, range(2, 3))
+    _trail_appends(*(("audit", "AUDIT#harbor", key, None) for key in [*sealed, unsealed]))
+    _remove(unsealed)
+
+    result = CliRunner().invoke(cli_main.main, [*VERIFY, "--against-trail"])
+
+    assert result.exit_code == 3
+    assert "unsealed tail: 0 event(s)" in result.output
+    assert f"1 of them are not in the table (the newest: {unsealed})" in result.output
 
 
 def test_audit_verify_against_the_trail_needs_the_stacks_trail(moto_aws: None) -> None:
-    _audit_events(1)  # outputs without TrailLogGroupName: an organization's trail
-    result = CliRunner().invoke(
-        cli_main.main,
-        ["--stack", "Quietline", "audit", "verify", "--tenant", "harbor", "--against-trail"],
-    )
+    _append(_audit_log(), range(1))  # outputs without TrailLogGroupName: an organization's trail
+    result = CliRunner().invoke(cli_main.main, [*VERIFY, "--against-trail"])
     assert result.exit_code == 1 and "TrailLogGroupName" in result.output
 
 
 def test_audit_export_writes_csv_for_a_time_range(moto_aws: None, tmp_path: Any) -> None:
-    _audit_events(6)
+    log = _audit_log()
+    keys = _append(log, range(6))
+    _seal(log)
     out = tmp_path / "audit.csv"
     result = _run(
         "--stack",
@@ -231,8 +316,8 @@ def test_audit_export_writes_csv_for_a_time_range(moto_aws: None, tmp_path: Any)
     )
     assert result.exit_code == 0, result.output
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("seq,at,tenant_id,actor,action,outcome")
-    assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5"]
+    assert lines[0].startswith("key,at,tenant_id,actor,action,outcome")
+    assert [line.split(",")[0] for line in lines[1:]] == keys[2:5]
 
 
 def test_restore_creates_a_new_table_with_the_data_as_of_the_restore_time(table: Any) -> None:

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
 from functions.carriers.models import InboundSms
 from functions.core.clock import iso
 from functions.core.errors import DependencyError
 from functions.core.models import MessageRef, MessageStatus
-from functions.dal.audit_log import DynamoDbAuditLog
-from functions.dal.schema import create_audit_table_kwargs
 from functions.handlers import inbound_sns, retry_worker
-from functions.logic.audit import AuditEvent, Outcome
-from functions.logic.audit_chain import verify_chain
+from functions.logic.audit import Outcome
 from functions.logic.inbound import InboundOutcome
 from functions.logic.outbound import SendInProgressError, SendOutcome
 from local.apigw import LambdaContext
@@ -256,43 +252,3 @@ def test_a_message_claimed_by_another_sender_is_retried_later_not_sent_twice(
     with pytest.raises(SendInProgressError):
         messaging.runtime.sender_service().send(ref)
     assert messaging.carrier.outbox() == []
-
-
-# --- the audit chain's head, read ahead ------------------------------------------------------
-@pytest.fixture
-def audit_table(moto_aws: None) -> Any:
-    boto3.client("dynamodb").create_table(**create_audit_table_kwargs("audit-ahead"))
-    return boto3.resource("dynamodb").Table("audit-ahead")
-
-
-def _event(request: str) -> AuditEvent:
-    return AuditEvent("message.read", Outcome.SUCCESS, "user-1", "harbor", "2026-11-30", request)
-
-
-def test_an_expected_append_writes_in_one_round_trip(audit_table: Any) -> None:
-    log = DynamoDbAuditLog(audit_table, retention_days=30)
-    log.record(_event("req-0"))
-    log.expect("harbor")
-    log._heads_read_ahead["harbor"].result()  # the read the request overlapped
-    operations = record_operations(audit_table.meta.client)
-    log.record(_event("req-1"))
-    assert operations == ["PutItem"]
-    assert [link.seq for link in log.chain("harbor")] == [1, 2]
-
-
-def test_a_head_read_ahead_that_went_stale_still_extends_the_chain_correctly(
-    audit_table: Any,
-) -> None:
-    log = DynamoDbAuditLog(audit_table, retention_days=30)
-    log.record(_event("req-0"))
-    log.expect("harbor")
-    log._heads_read_ahead["harbor"].result()
-    other_instance = DynamoDbAuditLog(audit_table, retention_days=30)
-    other_instance.record(_event("req-elsewhere"))  # appended after the head was read
-
-    log.record(_event("req-1"))
-
-    links = list(log.chain("harbor"))
-    assert [link.seq for link in links] == [1, 2, 3]
-    assert [link.event.request_id for link in links] == ["req-0", "req-elsewhere", "req-1"]
-    assert verify_chain(links).ok

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,12 +16,14 @@ import boto3
 import pytest
 
 from functions.carriers.twilio import compute_signature
+from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.schema import (
     GLOBAL_INDEXES,
     TTL_ATTRIBUTE,
     create_table_kwargs,
     tenant_key_alias,
 )
+from functions.logic.audit_chain import verify_tenant
 from infra.config import load_config
 from local.identity import totp
 from local.process import RuntimeDidNotStart, RuntimeProcess
@@ -273,3 +276,34 @@ def test_concurrent_requests_to_two_handlers_are_each_audited_as_their_own(
         assert event["actor"] == admin_id and event["outcome"] == "success"
         assert event["source_ip"] == "127.0.0.1" and event["request_id"]
     assert len({event["request_id"] for event in events}) == 10
+
+
+def test_the_runtime_seals_audited_requests_from_the_audit_tables_stream(
+    local_state: dict[str, Any],
+) -> None:
+    # Given audited API calls (listing conversations is audited)
+    id_token = _admin_id_token(local_state)
+    for _ in range(3):
+        request = urllib.request.Request(
+            local_state["api_base_url"] + "/conversations", headers={"Authorization": id_token}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=local_state["region"]
+    )
+    table = session.resource("dynamodb", endpoint_url=local_state["aws_endpoint_url"]).Table(
+        local_state["audit_table_name"]
+    )
+    log = DynamoDbAuditLog(table, retention_days=2190)
+
+    # When the runtime's stream consumer has had time to run
+    deadline = time.monotonic() + 30
+    report = verify_tenant(log, local_state["tenant_id"], datetime.now(UTC))
+    while (report.unsealed or report.sealed < 3) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        report = verify_tenant(log, local_state["tenant_id"], datetime.now(UTC))
+
+    # Then every audited request is sealed into an intact chain
+    assert report.ok, report
+    assert report.sealed >= 3 and report.unsealed == 0

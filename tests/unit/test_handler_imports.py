@@ -26,6 +26,7 @@ pytestmark = pytest.mark.unit
 # they may load on first use).
 EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "api": ("session_guard", "audit_sink", "read_watch", "inbox_service", "clock"),
+    "audit_sealer": ("audit_log", "clock"),
     "delivery_events": ("store", "metrics", "retry_queue"),
     "inbound_sns": ("inbound_service", "retry_queue"),
     "retry_worker": ("store", "metrics"),

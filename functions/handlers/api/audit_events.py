@@ -27,8 +27,8 @@ def export_audit_events(
     """
     who = principal(router)
     events: list[dict[str, Any]] = []
-    for link in runtime(router).audit_log().between(who.tenant_id, start, end):
+    for stored in runtime(router).audit_log().between(who.tenant_id, start, end):
         if len(events) == AUDIT_EXPORT_MAX:
             return {"items": events, "truncated": True}
-        events.append({"seq": link.seq, "hash": link.hash, **asdict(link.event)})
+        events.append({"key": stored.key, "hash": stored.hash, **asdict(stored.event)})
     return {"items": events, "truncated": False}
