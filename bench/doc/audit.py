@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bench.doc.base import Doc, Figures, Lines, Section, method, raw, table
+from bench.doc.base import Doc, Figures, Lines, Section, method, num, raw, table
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f}".removesuffix(".0")
+    return "—" if value is None else num(value)
 
 
 def targets(data: Figures, _doc: Doc) -> list[dict[str, Any]]:

@@ -394,13 +394,13 @@ def test_given_a_new_section_in_the_registry_when_rendered_then_numbered_after_t
     def targets(figures: Any, _doc: Doc) -> list[dict[str, Any]]:
         return [{"target": "every chain verifies", "measured": "", "met": figures["ok"]}]
 
-    extra = Section("audit", "Audit", raw("audit"), body, targets)
+    extra = Section("example", "Example", raw("example"), body, targets)
     monkeypatch.setattr(report, "SECTIONS", (*report.SECTIONS, extra))
     found, cost = _run(**GOOD)
 
-    markdown = _render(found | {"audit": {"verified": 12, "ok": False}}, cost)
+    markdown = _render(found | {"example": {"verified": 12, "ok": False}}, cost)
 
-    assert f"## {len(report.SECTIONS)}. Audit\n\nChains verified: 12." in markdown
+    assert f"## {len(report.SECTIONS)}. Example\n\nChains verified: 12." in markdown
     assert _row(markdown, len(report.SECTIONS)).endswith("| **not met** |")
 
 
