@@ -21,15 +21,14 @@ from functions.core.errors import (
 from functions.core.ids import new_id
 from functions.core.models import Conversation, Direction, Message, MessageStatus, Tenant
 from functions.core.observability import logger
+from functions.crypto.contexts import body_location, phone_location
 from functions.crypto.envelope import EncryptedRecord, EnvelopeCipher
 from functions.dal.message_store import ConversationChange, MessageRef
 from functions.logic.after_hours import should_auto_reply
 from functions.logic.keywords import Keyword, classify, default_reply
 from functions.logic.outbound import (
     SYSTEM_SENDER,
-    body_location,
     enqueue_or_leave_for_sweeper,
-    phone_location,
     queued_message,
 )
 from functions.logic.ports import (

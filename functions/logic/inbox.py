@@ -25,29 +25,20 @@ from functions.core.models import (
     TenantSettings,
 )
 from functions.core.phone import to_e164
-from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.crypto.contexts import body_location, name_location, phone_location
+from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.message_store import MessageStore
 from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.after_hours import validate_after_hours
-from functions.logic.outbound import (
-    OutboundService,
-    SecureLinkIssuer,
-    body_location,
-    phone_location,
-)
+from functions.logic.outbound import OutboundService, SecureLinkIssuer
 from functions.logic.tenants import TenantDirectory
 
 ConversationFilter = Literal["all", "unread", "mine", "unassigned"]
-NAME_FIELD = "name"
 
 # Audit actions of the staff API routes whose service here confirms the caller's session
 # (`Principal.confirm_session`) alongside its first reads and before it decrypts anything:
 # only these may overlap the idle-logoff touch (`SessionGuard.session_for`).
 SESSION_CONFIRMED_HERE = frozenset({"conversation.list", "conversation.read", "message.read"})
-
-
-def name_location(tenant_id: str, conversation_id: str) -> FieldLocation:
-    return FieldLocation(tenant_id, conversation_id, "contact", NAME_FIELD)
 
 
 @dataclass(frozen=True)
