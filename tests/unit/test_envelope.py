@@ -8,6 +8,7 @@ import struct
 from collections.abc import Mapping
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -348,3 +349,36 @@ def test_parsing_arbitrary_bytes_yields_a_faithful_record_or_a_typed_error(blob:
     except (MalformedRecordError, UnsupportedVersionError):
         return
     assert record.to_bytes() == blob
+
+
+# --- Data keys of the wrong size ---------------------------------------------------------
+class SizedKeyProvider:
+    """Hands out (and unwraps to) a key of `size` bytes: an AES-128/192 key is a bug."""
+
+    def __init__(self, size: int) -> None:
+        self.key = bytes(range(size))
+
+    def generate_data_key(self, tenant_id: str, context: Mapping[str, str]) -> DataKey:
+        return DataKey(VECTOR_KEY_ID, self.key, VECTOR_WRAPPED)
+
+    def decrypt_data_key(
+        self, tenant_id: str, key_id: str, wrapped: bytes, context: Mapping[str, str]
+    ) -> bytes:
+        return self.key
+
+
+@pytest.mark.parametrize("size", [16, 24, 31, 33])
+def test_a_data_key_of_the_wrong_size_is_refused_for_encryption(size: int) -> None:
+    with pytest.raises(DecryptionError):
+        EnvelopeCipher(SizedKeyProvider(size)).encrypt(HERE, BODY)
+
+
+@pytest.mark.parametrize("size", [16, 24])
+def test_a_record_that_an_aes_128_or_192_key_would_open_is_refused(size: int) -> None:
+    # Given a record sealed correctly (right AAD, right layout) under a short key,
+    key = bytes(range(size))
+    sealed = AESGCM(key).encrypt(VECTOR_NONCE, BODY.encode(), HERE.associated_data(1))
+    record = EncryptedRecord(1, VECTOR_KEY_ID, VECTOR_WRAPPED, VECTOR_NONCE, sealed)
+    # when the key provider unwraps that short key, the cipher refuses rather than decrypt.
+    with pytest.raises(DecryptionError):
+        EnvelopeCipher(SizedKeyProvider(size)).decrypt(HERE, record.to_bytes())
