@@ -183,3 +183,18 @@ def test_a_live_sessions_request_runs_and_its_own_error_comes_through(
         raise NotFoundError("no such conversation")
     with guard.session_for(me) as acting:
         assert acting is me
+
+
+def test_a_dead_sessions_refusal_says_the_session_ended(
+    guard: SessionGuard, clock: FixedClock
+) -> None:
+    # The staff API's 401 says "sign in again" rather than "unauthorized" by this wording
+    # (functions/handlers/api.py): the overlapped path must word it the same.
+    me = _idled_out(guard, clock)
+    with pytest.raises(SessionExpiredError, match="session ended"):
+        guard.touch(me)
+    with (
+        pytest.raises(SessionExpiredError, match="session ended"),
+        guard.session_for(me, overlap=True),
+    ):
+        pass
