@@ -64,6 +64,13 @@ class TenantSettings:
     after_hours: AfterHours = field(default_factory=AfterHours)
     max_body_chars: int = 1600
 
+    def __post_init__(self) -> None:
+        # Carriers require an answer to HELP, STOP and START: a wording of only whitespace
+        # would send a blank text (or none), so it means the built-in wording, as "" does.
+        for name in ("help_reply", "stop_reply", "start_reply"):
+            if not getattr(self, name).strip():
+                object.__setattr__(self, name, "")
+
 
 @dataclass(frozen=True)
 class Tenant:

@@ -20,3 +20,9 @@ def blind_index(index_key: bytes, purpose: str, value: str) -> str:
         raise ValueError("index key must be 32 bytes")
     digest = hmac.new(index_key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest).decode().rstrip("=")[:26].lower()
+
+
+def contact_phone_index(index_key: bytes, phone_e164: str) -> str:
+    """A client's conversation (and contact) id: stored as a key, so its purpose string is
+    part of the stored format (pinned by tests/unit/test_blind_index.py)."""
+    return blind_index(index_key, "contact_phone", phone_e164)

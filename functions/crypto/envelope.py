@@ -210,6 +210,8 @@ class EnvelopeCipher:
         key = self._keys.decrypt_data_key(
             location.tenant_id, key_id, wrapped, location.encryption_context()
         )
+        if len(key) != _DATA_KEY_BYTES:  # AES-GCM would take a 16- or 24-byte key silently
+            raise DecryptionError("key provider returned a key of the wrong size")
         try:
             plaintext = AESGCM(key).decrypt(nonce, ciphertext, location.associated_data(version))
         except (InvalidTag, ValueError):

@@ -51,7 +51,7 @@ class SessionStore:
                         "ConditionCheck": {
                             "TableName": name,
                             "Key": {PARTITION_KEY: pk, SORT_KEY: _SIGNED_OUT},
-                            "ConditionExpression": "attribute_not_exists(pk) OR #before < :auth",
+                            "ConditionExpression": "attribute_not_exists(pk) OR #before <= :auth",
                             "ExpressionAttributeNames": {"#before": "before"},
                             "ExpressionAttributeValues": {":auth": auth_time},
                         }

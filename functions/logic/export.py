@@ -17,7 +17,8 @@ from typing import Any
 
 from functions.core.errors import MalformedRecordError
 from functions.core.models import Direction, MessageStatus
-from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.crypto.contexts import export_location
+from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.inbox import ContactView, MessageView
 
 FORMAT = "quietline-export"
@@ -93,13 +94,9 @@ def fhir_bundle(
     }
 
 
-def _location(tenant_id: str, export_id: str) -> FieldLocation:
-    return FieldLocation(tenant_id, "export", export_id, "fhir_bundle")
-
-
 def seal(cipher: EnvelopeCipher, tenant_id: str, export_id: str, bundle: dict[str, Any]) -> str:
     record = cipher.encrypt(
-        _location(tenant_id, export_id), json.dumps(bundle, separators=(",", ":"))
+        export_location(tenant_id, export_id), json.dumps(bundle, separators=(",", ":"))
     )
     return json.dumps(
         {
@@ -120,7 +117,7 @@ def open_sealed(cipher: EnvelopeCipher, text: str) -> dict[str, Any]:
         header = json.loads(text)
         if header.get("format") != FORMAT or header.get("version") != VERSION:
             raise MalformedRecordError("not a Quietline export")
-        location = _location(str(header["tenant_id"]), str(header["export_id"]))
+        location = export_location(str(header["tenant_id"]), str(header["export_id"]))
         record = base64.b64decode(header["record"], validate=True)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise MalformedRecordError("not a Quietline export") from None

@@ -29,14 +29,13 @@ from functions.core.models import (
     Tenant,
 )
 from functions.core.observability import logger
+from functions.crypto.contexts import body_location, phone_location
 from functions.crypto.envelope import EncryptedRecord, EnvelopeCipher
 from functions.logic.after_hours import should_auto_reply
 from functions.logic.keywords import Keyword, classify, default_reply
 from functions.logic.outbound import (
     SYSTEM_SENDER,
-    body_location,
     enqueue_or_leave_for_sweeper,
-    phone_location,
     queued_message,
 )
 from functions.logic.ports import (

@@ -25,20 +25,15 @@ from functions.core.models import (
     TenantSettings,
 )
 from functions.core.phone import to_e164
-from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.crypto.contexts import body_location, name_location, phone_location
+from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.after_hours import validate_after_hours
-from functions.logic.outbound import (
-    OutboundService,
-    SecureLinkIssuer,
-    body_location,
-    phone_location,
-)
+from functions.logic.outbound import OutboundService, SecureLinkIssuer
 from functions.logic.ports import ConversationReader
 from functions.logic.tenants import TenantDirectory
 
 ConversationFilter = Literal["all", "unread", "mine", "unassigned"]
-NAME_FIELD = "name"
 
 # Audit actions of the staff API routes whose service here confirms the caller's session
 # (`Principal.confirm_session`) alongside its first reads and before it decrypts anything:
@@ -101,10 +96,6 @@ class InboxStore(ConversationReader, Protocol):
     def delete_template(self, tenant_id: str, template_id: str) -> None: ...
 
     def update_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None: ...
-
-
-def name_location(tenant_id: str, conversation_id: str) -> FieldLocation:
-    return FieldLocation(tenant_id, conversation_id, "contact", NAME_FIELD)
 
 
 @dataclass(frozen=True)

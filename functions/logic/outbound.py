@@ -28,7 +28,8 @@ from functions.core.models import (
     Tenant,
 )
 from functions.core.observability import logger
-from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.crypto.contexts import body_location, phone_location, sms_text_location
+from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.consent import check_can_send_plain_sms, check_can_send_secure_link
 from functions.logic.ports import MetricsSink, OutboundQueue, RecordingStore, SendingStore
 from functions.logic.segments import count_segments, validate_body_length
@@ -42,19 +43,6 @@ class SecureLinkIssuer(Protocol):
 
 
 SYSTEM_SENDER = "system"  # keyword and after-hours replies: fixed practice wording, no PHI
-BODY_FIELD = "body"
-
-
-def body_location(tenant_id: str, conversation_id: str, message_id: str) -> FieldLocation:
-    return FieldLocation(tenant_id, conversation_id, message_id, BODY_FIELD)
-
-
-def phone_location(tenant_id: str, conversation_id: str) -> FieldLocation:
-    return FieldLocation(tenant_id, conversation_id, "contact", "phone")
-
-
-def sms_text_location(tenant_id: str, conversation_id: str, message_id: str) -> FieldLocation:
-    return FieldLocation(tenant_id, conversation_id, message_id, "sms_text")
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,13 @@ from functions.core.errors import (
     ValidationError,
 )
 from functions.core.models import MessageRef, SecureLink, Tenant
+from functions.crypto.contexts import body_location, phone_location
 from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.audit import AuditEvent, AuditSink, Outcome
 from functions.logic.inbound import InboundService
 from functions.logic.outbound import (
     SYSTEM_SENDER,
-    body_location,
     enqueue_or_leave_for_sweeper,
-    phone_location,
     queued_message,
 )
 from functions.logic.ports import (

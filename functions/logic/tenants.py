@@ -8,8 +8,9 @@ from typing import Protocol
 
 from functions.core.errors import NotFoundError, TenantUnavailableError
 from functions.core.models import Tenant, TenantStatus
-from functions.crypto.blind_index import INDEX_KEY_BYTES, blind_index
-from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.crypto.blind_index import INDEX_KEY_BYTES, contact_phone_index
+from functions.crypto.contexts import index_key_location
+from functions.crypto.envelope import EnvelopeCipher
 
 
 class TenantRepository(Protocol):
@@ -18,10 +19,6 @@ class TenantRepository(Protocol):
     def update_tenant_profile(self, tenant: Tenant) -> None: ...
     def assign_business_number(self, number: str, tenant_id: str) -> None: ...
     def tenant_id_for_number(self, number: str) -> str: ...
-
-
-def _index_key_location(tenant_id: str) -> FieldLocation:
-    return FieldLocation(tenant_id, "-", "tenant", "blind_index_key")
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ def provision_tenant(spec: TenantSpec, repo: TenantRepository, cipher: EnvelopeC
         existing = repo.get_tenant(spec.tenant_id)
     except NotFoundError:
         index_key = os.urandom(INDEX_KEY_BYTES)
-        record = cipher.encrypt(_index_key_location(spec.tenant_id), index_key.hex())
+        record = cipher.encrypt(index_key_location(spec.tenant_id), index_key.hex())
         tenant = Tenant(
             spec.tenant_id,
             spec.display_name,
@@ -102,17 +99,17 @@ class TenantDirectory:
         Lets a caller read the conversation while the tenant profile is still being read.
         """
         key = self._index_keys.get(tenant_id)
-        return blind_index(key, "contact_phone", phone_e164) if key is not None else None
+        return contact_phone_index(key, phone_e164) if key is not None else None
 
     def conversation_id_for(self, tenant: Tenant, phone_e164: str) -> str:
         """The conversation (and contact) id of a client number: its blind index."""
         key = self._index_keys.get(tenant.tenant_id)
         if key is None:
             hex_key = self._cipher.decrypt(
-                _index_key_location(tenant.tenant_id), tenant.index_key_record
+                index_key_location(tenant.tenant_id), tenant.index_key_record
             )
             key = self._index_keys[tenant.tenant_id] = bytes.fromhex(hex_key)
-        return blind_index(key, "contact_phone", phone_e164)
+        return contact_phone_index(key, phone_e164)
 
     def forget(self, tenant_id: str) -> None:
         self._index_keys.pop(tenant_id, None)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli import main as cli_main
 from functions.core.errors import KeyUnavailableError
-from functions.logic.outbound import body_location
+from functions.crypto.contexts import body_location
 from tests.integration.api_harness import call
 from tests.integration.conftest import TABLE_NAME, StaffApi
 from tests.phi_samples import BODY, CLIENT_PHONE, OTHER_CLIENT_PHONE

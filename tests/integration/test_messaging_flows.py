@@ -17,8 +17,8 @@ from functions.core.models import (
     MessageStatus,
     TenantSettings,
 )
+from functions.crypto.contexts import body_location
 from functions.handlers import delivery_events, inbound_sns, sender, twilio_webhook
-from functions.logic.outbound import body_location
 from local.apigw import LambdaContext
 from tests.builders import aws_delivery, sns_inbound, twilio_inbound_form, twilio_post
 from tests.integration.conftest import TWILIO_AUTH_TOKEN, Messaging

@@ -8,6 +8,7 @@ import struct
 from collections.abc import Mapping
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -188,6 +189,14 @@ def test_decrypt_many_keeps_order_and_checks_each_location(cipher: EnvelopeCiphe
         cipher.decrypt_many(swapped)
 
 
+def test_decrypt_many_of_one_item_checks_its_location(cipher: EnvelopeCipher) -> None:
+    record = cipher.encrypt(HERE, BODY)
+    assert cipher.decrypt_many([(HERE, record)]) == [BODY]
+    assert cipher.decrypt_many([]) == []
+    with pytest.raises(DecryptionError):
+        cipher.decrypt_many([(dataclasses.replace(HERE, record_id="r2"), record)])
+
+
 # --- Pinned bytes: records already stored must keep decrypting ----------------------
 # A format-1 record sealed by the original implementation, with a fixed key and nonce.
 VECTOR_KEY = bytes(range(32))
@@ -266,6 +275,39 @@ def test_given_the_vectors_key_and_nonce_encryption_yields_the_stored_bytes(
 ) -> None:
     monkeypatch.setattr(os, "urandom", lambda n: VECTOR_NONCE[:n])
     record = EnvelopeCipher(VectorKeyProvider()).encrypt(HERE, VECTOR_TEXT)
+    assert record.to_bytes() == VECTOR_RECORD
+
+
+def test_key_ids_and_wrapped_keys_longer_than_255_bytes_round_trip() -> None:
+    # Both lengths are u16: KMS ciphertext blobs may exceed 255 bytes.
+    record = EncryptedRecord(1, "k" * 300, bytes(range(256)) * 2, VECTOR_NONCE, VECTOR_SEALED)
+    assert EncryptedRecord.from_bytes(record.to_bytes()) == record
+
+
+@pytest.mark.parametrize(
+    ("key_id", "wrapped"), [("", VECTOR_WRAPPED), (VECTOR_KEY_ID, b"")], ids=["key-id", "wrapped"]
+)
+def test_a_record_with_an_empty_key_id_or_wrapped_key_is_malformed(
+    key_id: str, wrapped: bytes
+) -> None:
+    blob = EncryptedRecord(1, key_id, wrapped, VECTOR_NONCE, VECTOR_SEALED).to_bytes()
+    with pytest.raises(MalformedRecordError):
+        EncryptedRecord.from_bytes(blob)
+
+
+def test_a_record_of_a_later_version_is_unsupported_whatever_its_length() -> None:
+    # Old code reading a newer record must say "upgrade", not "corrupt", even for a bare header.
+    newer = b"QLE\x02" + VECTOR_RECORD[4:]
+    for keep in range(6, len(newer) + 1):
+        with pytest.raises(UnsupportedVersionError):
+            EncryptedRecord.from_bytes(newer[:keep])
+
+
+def test_a_record_parsed_from_a_callers_buffer_does_not_change_with_that_buffer() -> None:
+    buffer = bytearray(VECTOR_RECORD)
+    record = EncryptedRecord.from_bytes(memoryview(buffer))
+    buffer[-1] ^= 0xFF  # the caller reuses its buffer
+    assert record == EncryptedRecord.from_bytes(VECTOR_RECORD)
     assert record.to_bytes() == VECTOR_RECORD
 
 
@@ -348,3 +390,36 @@ def test_parsing_arbitrary_bytes_yields_a_faithful_record_or_a_typed_error(blob:
     except (MalformedRecordError, UnsupportedVersionError):
         return
     assert record.to_bytes() == blob
+
+
+# --- Data keys of the wrong size ---------------------------------------------------------
+class SizedKeyProvider:
+    """Hands out (and unwraps to) a key of `size` bytes: an AES-128/192 key is a bug."""
+
+    def __init__(self, size: int) -> None:
+        self.key = bytes(range(size))
+
+    def generate_data_key(self, tenant_id: str, context: Mapping[str, str]) -> DataKey:
+        return DataKey(VECTOR_KEY_ID, self.key, VECTOR_WRAPPED)
+
+    def decrypt_data_key(
+        self, tenant_id: str, key_id: str, wrapped: bytes, context: Mapping[str, str]
+    ) -> bytes:
+        return self.key
+
+
+@pytest.mark.parametrize("size", [16, 24, 31, 33])
+def test_a_data_key_of_the_wrong_size_is_refused_for_encryption(size: int) -> None:
+    with pytest.raises(DecryptionError):
+        EnvelopeCipher(SizedKeyProvider(size)).encrypt(HERE, BODY)
+
+
+@pytest.mark.parametrize("size", [16, 24])
+def test_a_record_that_an_aes_128_or_192_key_would_open_is_refused(size: int) -> None:
+    # Given a record sealed correctly (right AAD, right layout) under a short key,
+    key = bytes(range(size))
+    sealed = AESGCM(key).encrypt(VECTOR_NONCE, BODY.encode(), HERE.associated_data(1))
+    record = EncryptedRecord(1, VECTOR_KEY_ID, VECTOR_WRAPPED, VECTOR_NONCE, sealed)
+    # when the key provider unwraps that short key, the cipher refuses rather than decrypt.
+    with pytest.raises(DecryptionError):
+        EnvelopeCipher(SizedKeyProvider(size)).decrypt(HERE, record.to_bytes())

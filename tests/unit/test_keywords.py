@@ -46,6 +46,11 @@ def test_given_each_opt_out_keyword_when_classified_then_it_is_an_opt_out(word: 
         "opt   out",
         "Opt Out.",
         "ArrÊt",
+        "STOP,",
+        "STOP;",
+        "Stop:",
+        "stop?",
+        "STOP ,",
     ],
 )
 def test_given_spacing_and_trailing_punctuation_when_classified_then_still_an_opt_out(

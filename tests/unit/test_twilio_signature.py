@@ -169,6 +169,8 @@ def test_given_an_empty_auth_token_when_validated_then_nothing_can_pass() -> Non
         ("http://127.0.0.1/hook", "http://127.0.0.1:80/hook"),
         ("http://127.0.0.1:80/hook", "http://127.0.0.1/hook"),
         ("https://Quietline.Example/hook", "https://Quietline.Example:443/hook"),
+        ("http://[::1]/hook", "http://[::1]:80/hook"),
+        ("http://[::1]:80/hook", "http://[::1]/hook"),
     ],
 )
 def test_given_the_default_port_added_or_dropped_when_validated_then_it_passes(
@@ -186,6 +188,7 @@ def test_given_the_default_port_added_or_dropped_when_validated_then_it_passes(
         ("https://quietline.example/hook", "https://quietline.example:8443/hook"),
         ("https://quietline.example/hook", "https://quietline.example:80/hook"),
         ("http://quietline.example/hook", "http://quietline.example:443/hook"),
+        ("https://:443/hook", "https:///hook"),  # no host: no default port to add
     ],
 )
 def test_given_a_non_default_port_difference_when_validated_then_it_is_refused(
@@ -251,3 +254,13 @@ def test_given_a_matching_body_hash_but_a_forged_signature_when_validated_then_r
 
     with pytest.raises(SignatureError):
         twilio.validate_json_signature(TOKEN, url, JSON_BODY, hand_signature("other", url))
+
+
+def test_given_a_body_hash_given_twice_one_blank_when_validated_then_it_is_refused() -> None:
+    # Ambiguous: which of the two values the hash check read must not be left to a parser,
+    # even when Twilio's signature covers the URL as given.
+    digest = hashlib.sha256(JSON_BODY).hexdigest()
+    url = f"https://quietline.example/twilio/events?bodySHA256=&bodySHA256={digest}"
+
+    with pytest.raises(SignatureError):
+        twilio.validate_json_signature(TOKEN, url, JSON_BODY, hand_signature(TOKEN, url))
