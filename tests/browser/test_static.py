@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from infra.config import REPO_ROOT
 from local import static
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def test_no_path_reaches_a_file_outside_web(runtime: dict[str, Any], path: str) 
 
 
 def test_asset_names_resolve_only_inside_web_app() -> None:
-    assert static.resolve_asset("main.js") == (static.APP_DIR / "main.js").resolve()
+    assert static.resolve_asset("main.js") == (REPO_ROOT / "web" / "app" / "main.js").resolve()
     for name in ("../main.js", "..", ".", "", "a/b.js", "..\\x.js", "main.js\x00", "x.py"):
         assert static.resolve_asset(name) is None
 

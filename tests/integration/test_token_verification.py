@@ -97,7 +97,9 @@ def test_bad_tokens_are_refused(
         "custom:role": "admin",
         "auth_time": now,
     }
-    assert authorizer.claims(_forge(claims)) is not None  # the control: a well-formed token passes
+    # The control: a well-formed token passes with its claims (as strings, as API Gateway
+    # hands them over).
+    assert authorizer.claims(_forge(claims)) == {name: str(value) for name, value in claims.items()}
     if problem == "expired":
         token = _forge({**claims, "iat": now - 7200, "exp": now - 3600})
     elif problem == "wrong-audience":
