@@ -40,12 +40,17 @@ from functions.dal.queue import SqsQueue
 from functions.dal.schema import create_audit_table_kwargs, create_table_kwargs, tenant_key_alias
 from functions.logic.audit import AuditEvent
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
-from infra.config import load_config
 from local import kms_key_state
-from local.identity import create_pool
+from local.identity import LocalPool
 from local.sim_carrier import SimulatedCarrier
 from local.workers import sqs_event
 from tests.integration.api_harness import Caller, call, claims_for
+
+# --- h-tests: one staff user pool per session (tests/integration/cognito_pool.py) -------
+from tests.integration.cognito_pool import (  # noqa: F401 - fixtures for every test here
+    fixture_staff_pool,
+    fixture_staff_pool_snapshot,
+)
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
 TABLE_NAME = "quietline-test"
@@ -328,19 +333,8 @@ class StaffApi:
 
 
 @pytest.fixture
-def staff_api(messaging: Messaging) -> Iterator[StaffApi]:
-    config = load_config()
-    multi = config.model_copy(
-        update={
-            "tenants": [
-                *config.tenants,
-                config.tenants[0].model_copy(
-                    update={"id": "cedar", "business_numbers": [OTHER_BUSINESS_NUMBER]}
-                ),
-            ]
-        }
-    )
-    pool = create_pool(multi)
+def staff_api(messaging: Messaging, staff_pool: LocalPool) -> Iterator[StaffApi]:
+    pool = staff_pool
     os.environ[ENV_USER_POOL_ID] = pool.user_pool_id
     boto3.client("dynamodb").create_table(**create_audit_table_kwargs("quietline-test-audit"))
     os.environ[ENV_AUDIT_TABLE_NAME] = "quietline-test-audit"

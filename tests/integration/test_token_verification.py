@@ -13,17 +13,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infra.config import load_config
-from local.identity import CognitoAuthorizer, LocalPool, create_pool, sign_in
+from local.identity import CognitoAuthorizer, LocalPool, sign_in
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def pool_and_authorizer(
-    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+    staff_pool: LocalPool, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[LocalPool, CognitoAuthorizer]:
-    pool = create_pool(load_config())
+    pool = staff_pool
     authorizer = CognitoAuthorizer("http://moto.invalid", "us-east-1", pool)
     public = json.loads(
         gzip.decompress(
