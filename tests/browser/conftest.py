@@ -17,7 +17,7 @@ from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import phi_found
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - reported as a skip below
     sync_playwright = None  # type: ignore[assignment]
 
@@ -63,6 +63,7 @@ def chromium() -> Iterator[Browser]:
 def context(chromium: Browser) -> Iterator[BrowserContext]:
     context = chromium.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")
     context.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)  # expect() waits as long as actions do
     problems: list[str] = []
     # Script errors and CSP refusals ("Refused to ...") fail the test; an API's 4xx answer,
     # which Chromium also logs, is part of what the tests exercise.

@@ -37,15 +37,17 @@ def user(runtime: dict[str, Any], role: str) -> dict[str, str]:
 
 def sign_in(page: Page, runtime: dict[str, Any], role: str = "admin") -> dict[str, str]:
     """Password, then the authenticator code, through the real sign-in screens."""
+    from playwright.sync_api import expect  # conftest skips the browser tests without it
+
     account = user(runtime, role)
     page.goto(runtime["base_url"] + "/")
-    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
     page.locator("#email").fill(account["email"])
     page.locator("#password").fill(account["password"])
     page.get_by_role("button", name="Continue").click()
     page.locator("#mfa-code").fill(totp(account["totp_secret"]))
     page.get_by_role("button", name="Verify").click()
-    page.get_by_role("heading", name="Conversations").wait_for()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
     return account
 
 

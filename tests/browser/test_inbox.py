@@ -8,7 +8,6 @@ Synthetic data only: 555-01xx numbers and made-up text.
 from __future__ import annotations
 
 import re
-import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+expect = pytest.importorskip("playwright.sync_api").expect
 
 FIRST_CLIENT = "+12065550111"
 SECURE_CLIENT = "+12065550112"
@@ -39,40 +39,49 @@ HELLO = "Hi, this is a demo text from the phone simulator."
 REPLY = "Thanks for writing. See you at our usual time."
 SECURE_BODY = "Here is the worksheet we talked about: breathing exercise, page two."
 CLIENT_REPLY = "Got it, thank you. I will try the exercise."
+# The text a one-time code arrives in: "... is 123456 ...".
+CODE_TEXT = re.compile(r"\bis (\d{6})\b")
 
 
 def _open_conversation_with(page: Page, body: str) -> None:
     """Open the conversation whose thread shows `body` (newest activity is listed first)."""
-    page.locator("#conversation-list button").first.wait_for()
-    for button in page.locator("#conversation-list button").all():
-        button.click()
-        page.locator("#messages li").first.wait_for()
-        if page.locator("#messages .message-body", has_text=body).count():
+    buttons = page.locator("#conversation-list button")
+    expect(buttons.first).to_be_visible()
+    for button in buttons.all():
+        # Which thread holds the text is decided by the page's own answer for that
+        # thread, so a previous thread still on screen cannot be mistaken for it.
+        with page.expect_response(
+            lambda response: response.request.method == "GET" and "/messages?" in response.url
+        ) as thread:
+            button.click()
+        if any(message["body"] == body for message in thread.value.json()["items"]):
+            expect(page.locator("#messages .message-body", has_text=body)).to_be_visible()
             return
     pytest.fail("no conversation shows the text that was sent")
+
+
+def _ready(page: Page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
 
 def _phone(context: BrowserContext, runtime: dict[str, Any], number: str) -> Page:
     """The phone simulator, switched to `number`."""
     phone = context.new_page()
     phone.goto(runtime["base_url"] + "/phone")
-    phone.wait_for_selector("body[data-ready=true]")
+    _ready(phone)
     phone.locator("#client-number").fill(number)
     phone.get_by_role("button", name="Use this number").click()
-    phone.get_by_text("Number set.").wait_for()
+    expect(phone.get_by_text("Number set.")).to_be_visible()
     return phone
 
 
 def _code_on(phone: Page, after: int = 0) -> str:
     """The newest one-time code the phone received (from bubble `after` on)."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        texts = phone.locator("#bubbles li").all_text_contents()[after:]
-        codes = [m.group(1) for t in texts if (m := re.search(r"\bis (\d{6})\b", t))]
-        if codes:
-            return codes[-1]
-        time.sleep(0.2)
-    pytest.fail("no code reached the phone")
+    codes = phone.locator(f"#bubbles li:nth-child(n+{after + 1})").filter(has_text=CODE_TEXT)
+    expect(codes).not_to_have_count(0, timeout=15_000)
+    found = CODE_TEXT.search(codes.last.inner_text())
+    assert found, "the code text changed while it was read"
+    return found.group(1)
 
 
 def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
@@ -83,66 +92,64 @@ def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
 
     # The first screen: sign-in, and the local demo panel for newcomers.
     page.goto(runtime["base_url"] + "/")
-    page.wait_for_selector("body[data-ready=true]")
-    page.get_by_role("heading", name="Local demo").wait_for()
-    assert page.get_by_role("link", name="phone simulator").get_attribute("href") == "/phone"
+    _ready(page)
+    expect(page.get_by_role("heading", name="Local demo")).to_be_visible()
+    expect(page.get_by_role("link", name="phone simulator")).to_have_attribute("href", "/phone")
     page.get_by_role("button", name="Use the demo admin").click()
-    page.get_by_text("Current code for").wait_for()
+    expect(page.get_by_text("Current code for")).to_be_visible()
     assert_contrast(page)
     screenshot(page, "sign-in")
 
     # Keyboard only, in focus order: skip link, email, password; Enter submits each step.
     page.reload()
-    page.wait_for_selector("body[data-ready=true]")
+    _ready(page)
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "skip-link"
+    expect(page.locator("#skip-link")).to_be_focused()
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "email"
+    expect(page.locator("#email")).to_be_focused()
     page.keyboard.type(admin["email"])
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "password"
+    expect(page.locator("#password")).to_be_focused()
     page.keyboard.type(admin["password"])
     page.keyboard.press("Enter")
-    page.locator("#mfa-code").wait_for()
-    assert page.evaluate("document.activeElement.id") == "mfa-code"
+    expect(page.locator("#mfa-code")).to_be_focused()
     page.keyboard.type(totp(admin["totp_secret"]))
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Conversations").wait_for()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
 
     # The new conversation is listed with an unread badge; opening it reads it.
-    first = page.locator("#conversation-list button").first
-    first.locator(".badge").wait_for()
-    assert "unread" in first.locator(".badge").inner_text()
+    expect(page.locator("#conversation-list button").first.locator(".badge")).to_contain_text(
+        "unread"
+    )
     _open_conversation_with(page, HELLO)
-    page.locator("#conversation-list button[aria-current] .badge").wait_for(state="detached")
-    assert page.evaluate("document.activeElement.id") == "thread-title"
+    expect(page.locator("#conversation-list button[aria-current] .badge")).to_have_count(0)
+    expect(page.locator("#thread-title")).to_be_focused()
 
     # The live segment counter follows what is typed.
+    counter = page.locator("#segment-counter")
     page.locator("#compose-body").fill("Emoji switch the encoding 😀")
-    assert "UCS-2" in page.locator("#segment-counter").inner_text()
+    expect(counter).to_contain_text("UCS-2")
     page.locator("#compose-body").fill("a" * 161)
-    assert "2 segments · GSM-7" in page.locator("#segment-counter").inner_text()
+    expect(counter).to_contain_text("2 segments · GSM-7")
 
     # Without plain-SMS consent the server refuses a plain text: its words are shown.
     page.locator("#compose-body").fill(REPLY)
     page.locator("#compose input[name=mode][value=plain]").check()
     page.get_by_role("button", name="Send", exact=True).click()
-    error = page.locator("#compose-error")
-    error.wait_for()
-    assert "consent" in error.inner_text()
+    expect(page.locator("#compose-error")).to_contain_text("consent")
 
     # Capture consent in the client panel, then the same reply goes out.
-    assert page.locator("#contact-phone").inner_text() == FIRST_CLIENT
+    expect(page.locator("#contact-phone")).to_have_text(FIRST_CLIENT)
     page.locator("#contact-name-input").fill("Sam Demo")
     page.locator("#contact-form input[name=consent][value=plain_sms]").check()
     page.locator("#consent-confirm").check()
     page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_text("Saved.").wait_for()
-    assert page.locator("#thread-title").inner_text() == "Sam Demo"
-    assert page.locator("#compose input[name=mode][value=plain]").is_checked()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.locator("#thread-title")).to_have_text("Sam Demo")
+    expect(page.locator("#compose input[name=mode][value=plain]")).to_be_checked()
     page.get_by_role("button", name="Send", exact=True).click()
-    page.get_by_text("Message queued.").wait_for()
-    page.locator("#messages .message.outbound", has_text=REPLY).wait_for()
+    expect(page.get_by_text("Message queued.")).to_be_visible()
+    expect(page.locator("#messages .message.outbound", has_text=REPLY)).to_be_visible()
     assert_contrast(page)
     screenshot(page, "inbox")
     assert_nothing_kept(page, FIRST_CLIENT, "Sam Demo", HELLO, REPLY)
@@ -150,18 +157,18 @@ def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
 
     # The client's phone shows the reply.
     phone = _phone(context, runtime, FIRST_CLIENT)
-    phone.locator("#bubbles .from-practice", has_text=REPLY).wait_for()
+    expect(phone.locator("#bubbles .from-practice", has_text=REPLY)).to_be_visible()
     assert_nothing_kept(phone, FIRST_CLIENT, REPLY)
 
     # And the client's next text arrives in the open thread.
     phone.locator("#sms-body").fill("Perfect, thanks!")
     phone.get_by_role("button", name="Send", exact=True).click()
-    phone.locator("#bubbles .from-client", has_text="Perfect, thanks!").wait_for()
+    expect(phone.locator("#bubbles .from-client", has_text="Perfect, thanks!")).to_be_visible()
     assert_contrast(phone)
     screenshot(phone, "phone")
     page.bring_to_front()
     page.get_by_role("button", name="Refresh").click()
-    page.locator("#messages .message.inbound", has_text="Perfect, thanks!").wait_for()
+    expect(page.locator("#messages .message.inbound", has_text="Perfect, thanks!")).to_be_visible()
 
 
 def test_a_secure_link_opens_with_a_texted_code_and_the_clients_reply_reaches_the_inbox(
@@ -172,21 +179,22 @@ def test_a_secure_link_opens_with_a_texted_code_and_the_clients_reply_reaches_th
     _open_conversation_with(page, "Could you send me the worksheet?")
     page.locator("#compose input[name=mode][value=secure_link]").check()
     page.locator("#compose-body").fill(SECURE_BODY)
-    assert "secure link" in page.locator("#segment-counter").inner_text()
+    expect(page.locator("#segment-counter")).to_contain_text("secure link")
     page.get_by_role("button", name="Send", exact=True).click()
-    page.get_by_text("Secure link queued.").wait_for()
+    expect(page.get_by_text("Secure link queued.")).to_be_visible()
 
     phone = _phone(context, runtime, SECURE_CLIENT)
     link = phone.locator("#bubbles a[href*='/s#']").last
-    link.wait_for()
-    assert SECURE_BODY not in phone.locator("#bubbles").inner_text()  # only the link is texted
-    # The token is in the fragment: never in a request line, so in no server or CDN log.
-    href = link.get_attribute("href") or ""
-    assert re.fullmatch(re.escape(runtime["base_url"]) + r"/s#[A-Za-z0-9_-]{32}", href)
+    # Only the link is texted, never the message; the token is in the fragment: never in
+    # a request line, so in no server or CDN log.
+    expect(link).to_have_attribute(
+        "href", re.compile("^" + re.escape(runtime["base_url"]) + r"/s#[A-Za-z0-9_-]{32}$")
+    )
+    expect(phone.locator("#bubbles")).not_to_contain_text(SECURE_BODY)
     with context.expect_page() as opened:
         link.click()
     secure = opened.value
-    secure.wait_for_selector("body[data-ready=true]")
+    _ready(secure)
     # ...and the page takes it out of the address bar and the history at once.
     assert secure.url == runtime["base_url"] + "/s"
 
@@ -194,19 +202,19 @@ def test_a_secure_link_opens_with_a_texted_code_and_the_clients_reply_reaches_th
     secure.get_by_role("button", name="Text me a code").click()
     secure.locator("#code").fill(_code_on(phone, after=seen))
     secure.get_by_role("button", name="Open the message").click()
-    secure.locator("#message-body", has_text=SECURE_BODY).wait_for()
+    expect(secure.locator("#message-body")).to_contain_text(SECURE_BODY)
     assert_contrast(secure)
     screenshot(secure, "secure")
     secure.locator("#reply-body").fill(CLIENT_REPLY)
     secure.get_by_role("button", name="Send reply").click()
-    secure.get_by_text("Reply sent.").wait_for()
+    expect(secure.get_by_text("Reply sent.")).to_be_visible()
     assert_nothing_kept(secure, SECURE_CLIENT, SECURE_BODY, CLIENT_REPLY)
     secure.get_by_role("button", name="I'm done").click()
-    assert secure.locator("#message-body").inner_text() == ""
+    expect(secure.locator("#message-body")).to_have_text("")
 
     page.bring_to_front()
     page.get_by_role("button", name="Refresh").click()
-    page.locator("#messages .message.inbound", has_text=CLIENT_REPLY).wait_for()
+    expect(page.locator("#messages .message.inbound", has_text=CLIENT_REPLY)).to_be_visible()
 
 
 def test_wrong_codes_lock_a_secure_link(
@@ -222,13 +230,11 @@ def test_wrong_codes_lock_a_secure_link(
     page.locator("#compose input[name=mode][value=secure_link]").check()
     page.locator("#compose-body").fill("A second demo secure message.")
     page.get_by_role("button", name="Send", exact=True).click()
-    page.get_by_text("Secure link queued.").wait_for()
+    expect(page.get_by_text("Secure link queued.")).to_be_visible()
 
     phone = _phone(context, runtime, SECURE_CLIENT)
     links = phone.locator("#bubbles a[href*='/s#']")
-    phone.wait_for_function(
-        "(before) => document.querySelectorAll('#bubbles a').length > before", arg=before
-    )
+    expect(links).to_have_count(before + 1)
     secure = context.new_page()
     href = links.last.get_attribute("href") or ""
     secure.goto(href)
@@ -236,16 +242,15 @@ def test_wrong_codes_lock_a_secure_link(
     secure.get_by_role("button", name="Text me a code").click()
     right = _code_on(phone, after=seen)
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
-    error = secure.locator("#secure-error")
     for left in (4, 3, 2, 1):
         secure.locator("#code").fill(wrong)
         secure.get_by_role("button", name="Open the message").click()
-        secure.get_by_text(f"{left} attempt{'s' if left > 1 else ''} left").wait_for()
+        expect(secure.get_by_text(f"{left} attempt{'s' if left > 1 else ''} left")).to_be_visible()
     secure.locator("#code").fill(wrong)
     secure.get_by_role("button", name="Open the message").click()
-    secure.get_by_text("This link is locked").wait_for()
-    assert error.is_visible()
-    assert secure.locator("#step-code").is_hidden()
+    expect(secure.get_by_text("This link is locked")).to_be_visible()
+    expect(secure.locator("#secure-error")).to_be_visible()
+    expect(secure.locator("#step-code")).to_be_hidden()
 
     # Even the right code no longer opens it.
     status, body = http("POST", href.replace("/s#", "/secure/") + "/verify", {"code": right})
@@ -262,22 +267,24 @@ def test_idle_logoff_warns_then_signs_out_and_clears_the_page(
 
     page.clock.fast_forward("14:01")
     warning = page.get_by_role("alertdialog")
-    warning.wait_for()
-    assert page.evaluate("document.activeElement.id") == "idle-stay"
+    expect(warning).to_be_visible()
+    expect(page.locator("#idle-stay")).to_be_focused()
     page.get_by_role("button", name="Stay signed in").click()
-    warning.wait_for(state="hidden")
-    page.locator("#messages li").first.wait_for()
+    expect(warning).to_be_hidden()
+    expect(page.locator("#messages li").first).to_be_visible()
 
     page.clock.fast_forward("14:01")
-    warning.wait_for()
+    expect(warning).to_be_visible()
     page.clock.fast_forward("01:00")
-    page.get_by_text("You were signed out after 15 minutes without activity.").wait_for()
-    assert page.locator("#signin-view").is_visible()
-    assert page.locator("#inbox-view").is_hidden()
+    expect(
+        page.get_by_text("You were signed out after 15 minutes without activity.")
+    ).to_be_visible()
+    expect(page.locator("#signin-view")).to_be_visible()
+    expect(page.locator("#inbox-view")).to_be_hidden()
     # Nothing about the client is left in the page.
     for selector in ("#conversation-list li", "#messages li"):
-        assert page.locator(selector).count() == 0
-    assert page.locator("#contact-phone").inner_text() == ""
+        expect(page.locator(selector)).to_have_count(0)
+    expect(page.locator("#contact-phone")).to_have_text("")
     assert IDLE_CLIENT not in page.content()
     assert_nothing_kept(page, IDLE_CLIENT)
 
@@ -293,9 +300,9 @@ def test_a_401_from_the_api_ends_the_session(page: Page, runtime: dict[str, Any]
 
     page.get_by_role("button", name="Refresh").click()
 
-    page.get_by_text("Your session ended. Please sign in again.").wait_for()
-    assert page.locator("#inbox-view").is_hidden()
-    assert page.locator("#conversation-list li").count() == 0
+    expect(page.get_by_text("Your session ended. Please sign in again.")).to_be_visible()
+    expect(page.locator("#inbox-view")).to_be_hidden()
+    expect(page.locator("#conversation-list li")).to_have_count(0)
     assert_nothing_kept(page)
 
 
@@ -325,22 +332,23 @@ def test_first_sign_in_sets_a_password_and_enrolls_an_authenticator(
     )
 
     page.goto(runtime["base_url"] + "/")
-    page.wait_for_selector("body[data-ready=true]")
+    _ready(page)
     page.locator("#email").fill(email)
     page.locator("#password").fill(temporary)
     page.get_by_role("button", name="Continue").click()
     page.locator("#new-password").fill(chosen)
     page.locator("#new-password-again").fill(chosen)
     page.get_by_role("button", name="Set password").click()
-    page.get_by_role("heading", name="Set up your authenticator app").wait_for()
-    secret = page.locator("#mfa-secret").inner_text().replace(" ", "")
-    assert secret  # moto hands out a fixed secret; Cognito a 32-character one
-    page.locator("#mfa-setup-code").fill(totp(secret))
+    expect(page.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
+    # moto hands out a fixed secret, Cognito a 32-character one: base32 in groups of four.
+    secret_text = page.locator("#mfa-secret")
+    expect(secret_text).to_have_text(re.compile(r"^[A-Za-z2-7]{1,4}( [A-Za-z2-7]{1,4})*$"))
+    page.locator("#mfa-setup-code").fill(totp(secret_text.inner_text().replace(" ", "")))
     page.get_by_role("button", name="Finish setup").click()
 
-    page.get_by_role("heading", name="Conversations").wait_for()
-    assert page.locator("#account-label").inner_text() == f"{email} (clinician)"
-    assert page.locator("#nav-admin").is_hidden()  # clinicians get no admin pages
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+    expect(page.locator("#account-label")).to_have_text(f"{email} (clinician)")
+    expect(page.locator("#nav-admin")).to_be_hidden()  # clinicians get no admin pages
     assert_nothing_kept(page)
 
 
@@ -349,34 +357,34 @@ def test_admin_pages_templates_settings_audit_new_contact_and_wipe(
 ) -> None:
     sign_in(page, runtime)
     page.get_by_role("button", name="Admin").click()
-    page.get_by_role("heading", name="Administration").wait_for()
-    page.locator("#users-body td", has_text=user(runtime, "clinician")["email"]).wait_for()
+    expect(page.get_by_role("heading", name="Administration")).to_be_visible()
+    expect(
+        page.locator("#users-body td", has_text=user(runtime, "clinician")["email"])
+    ).to_be_visible()
     assert_contrast(page)
 
     page.get_by_role("button", name="Templates").click()
     page.locator("#template-name").fill("Reminder")
     page.locator("#template-body").fill("A reminder of your appointment tomorrow at 10.")
     page.get_by_role("button", name="Add template").click()
-    page.get_by_text("Template added.").wait_for()
-    page.locator("#templates-list", has_text="Reminder").wait_for()
+    expect(page.get_by_text("Template added.")).to_be_visible()
+    expect(page.locator("#templates-list")).to_contain_text("Reminder")
 
+    help_reply = "Harbor Counseling demo: reply STOP to opt out."
     page.get_by_role("button", name="Settings").click()
-    page.locator("#settings-form[data-loaded]").wait_for()
-    page.locator("#help-reply").fill("Harbor Counseling demo: reply STOP to opt out.")
+    expect(page.locator("#settings-form[data-loaded]")).to_be_visible()
+    page.locator("#help-reply").fill(help_reply)
     page.get_by_role("button", name="Save settings").click()
-    page.get_by_text("Settings saved.").wait_for()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
     page.get_by_role("button", name="Staff").click()
     page.get_by_role("button", name="Settings").click()
-    page.locator("#settings-form[data-loaded]").wait_for()
-    assert page.locator("#help-reply").input_value() == (
-        "Harbor Counseling demo: reply STOP to opt out."
-    )
+    expect(page.locator("#settings-form[data-loaded]")).to_be_visible()
+    expect(page.locator("#help-reply")).to_have_value(help_reply)
 
     page.get_by_role("button", name="Audit export").click()
     page.get_by_role("button", name="Show events").click()
-    page.locator("#audit-body tr").first.wait_for()
-    assert "settings.update" in page.locator("#audit-body").inner_text()
-    assert page.get_by_role("button", name="Download JSON").is_enabled()
+    expect(page.locator("#audit-body")).to_contain_text("settings.update")
+    expect(page.get_by_role("button", name="Download JSON")).to_be_enabled()
 
     # A new contact with consent captured, a template inserted, then the thread wiped.
     page.get_by_role("button", name="Inbox").click()
@@ -386,19 +394,19 @@ def test_admin_pages_templates_settings_audit_new_contact_and_wipe(
     page.locator("#new-contact-form input[value=plain_sms]").check()
     page.locator("#new-confirm").check()
     page.get_by_role("button", name="Create").click()
-    page.get_by_role("heading", name="Wipe Demo").wait_for()
+    expect(page.get_by_role("heading", name="Wipe Demo")).to_be_visible()
     page.locator("#template-picker").select_option(label="Reminder")
-    assert page.locator("#compose-body").input_value().startswith("A reminder of your")
-    assert "1 segment · GSM-7" in page.locator("#segment-counter").inner_text()
+    expect(page.locator("#compose-body")).to_have_value(re.compile("^A reminder of your"))
+    expect(page.locator("#segment-counter")).to_contain_text("1 segment · GSM-7")
 
     clinician = user(runtime, "clinician")["email"]
     page.locator("#assign-to").select_option(label=clinician)
     page.get_by_role("button", name="Assign", exact=True).click()
-    page.get_by_text("Assignment saved.").wait_for()
-    assert page.locator("#contact-assigned").inner_text() == f"Assigned to {clinician}"
+    expect(page.get_by_text("Assignment saved.")).to_be_visible()
+    expect(page.locator("#contact-assigned")).to_have_text(f"Assigned to {clinician}")
 
     page.get_by_role("button", name="Wipe thread…").click()
     page.get_by_role("button", name="Yes, delete it").click()
-    page.get_by_text("Conversation wiped").wait_for()
-    assert page.locator("#conversation-list", has_text="Wipe Demo").count() == 0
+    expect(page.get_by_text("Conversation wiped")).to_be_visible()
+    expect(page.locator("#conversation-list", has_text="Wipe Demo")).to_have_count(0)
     assert_nothing_kept(page, NEW_CLIENT, "Wipe Demo")

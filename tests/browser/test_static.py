@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from infra.config import REPO_ROOT
 from local import static
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def test_no_path_reaches_a_file_outside_web(runtime: dict[str, Any], path: str) 
 
 
 def test_asset_names_resolve_only_inside_web_app() -> None:
-    assert static.resolve_asset("main.js") == (static.APP_DIR / "main.js").resolve()
+    assert static.resolve_asset("main.js") == (REPO_ROOT / "web" / "app" / "main.js").resolve()
     for name in ("../main.js", "..", ".", "", "a/b.js", "..\\x.js", "main.js\x00", "x.py"):
         assert static.resolve_asset(name) is None
 
@@ -193,25 +194,30 @@ def test_the_browser_enforces_the_policy(chromium: Browser, runtime: dict[str, A
     page.goto(runtime["base_url"] + "/")
     page.wait_for_selector("body[data-ready=true]")
 
-    outcome = page.evaluate(
-        """async () => {
-            const refused = [];
-            document.addEventListener("securitypolicyviolation", (e) =>
-                refused.push(e.effectiveDirective));
-            const attempt = (work) => { try { work(); return "allowed"; }
-                                        catch (e) { return e.name; } };
-            const html = attempt(() => { document.body.innerHTML += "<b>x</b>"; });
-            const style = document.createElement("p");
-            style.setAttribute("style", "color: red");
-            document.body.append(style);
-            let fetched = "allowed";
-            try { await fetch("https://example.org/"); } catch (e) { fetched = e.name; }
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            return { html, fetched, refused };
-        }"""
-    )
-    context.close()
+    try:
+        outcome = page.evaluate(
+            """async () => {
+                window.refused = [];
+                document.addEventListener("securitypolicyviolation", (e) =>
+                    window.refused.push(e.effectiveDirective));
+                const attempt = (work) => { try { work(); return "allowed"; }
+                                            catch (e) { return e.name; } };
+                const html = attempt(() => { document.body.innerHTML += "<b>x</b>"; });
+                const style = document.createElement("p");
+                style.setAttribute("style", "color: red");
+                document.body.append(style);
+                let fetched = "allowed";
+                try { await fetch("https://example.org/"); } catch (e) { fetched = e.name; }
+                return { html, fetched };
+            }"""
+        )
+        # The violation reports are events, dispatched after the refusals themselves.
+        page.wait_for_function(
+            "(wanted) => wanted.every((directive) => window.refused.includes(directive))",
+            arg=["style-src-attr", "connect-src"],
+        )
+    finally:
+        context.close()
 
     assert outcome["html"] == "TypeError"  # Trusted Types: innerHTML refuses strings
     assert outcome["fetched"] == "TypeError"
-    assert {"style-src-attr", "connect-src"} <= set(outcome["refused"])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Capture, Template
 from constructs import IConstruct
 
 from infra.app_factory import build_app, cdk_json_context, create_app, resolve_environment
@@ -24,6 +25,8 @@ from infra.config import ConfigError, QuietlineConfig, parse_config
 from infra.nag import RULE_PACKS
 from infra.stack import QuietlineStack
 from tests.infra.function_stack import FunctionTestStack
+
+T = TypeVar("T")
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -98,9 +101,13 @@ class Synthesized:
     outdir: Path
     stacks: dict[str, cdk.Stack]  # stack name -> stack
     templates: dict[str, dict[str, Any]]  # stack name -> template JSON
+    _assertions: dict[str, Template] = field(default_factory=dict, repr=False, compare=False)
 
     def template(self, stack_name: str) -> Template:
-        return Template.from_json(self.templates[stack_name])
+        """The stack's template for aws_cdk.assertions, parsed once per session."""
+        if stack_name not in self._assertions:
+            self._assertions[stack_name] = Template.from_json(self.templates[stack_name])
+        return self._assertions[stack_name]
 
     @property
     def report(self) -> dict[str, Any]:
@@ -150,7 +157,20 @@ def stack(quietline: Synthesized) -> QuietlineStack:
 
 @pytest.fixture(scope="session")
 def template(quietline: Synthesized) -> dict[str, Any]:
+    """The default app's template as JSON (for text scans and test_audit.py)."""
     return quietline.templates["Quietline"]
+
+
+@pytest.fixture(scope="session")
+def app_template(quietline: Synthesized) -> Template:
+    """The default app's template for aws_cdk.assertions."""
+    return quietline.template("Quietline")
+
+
+@pytest.fixture(scope="session")
+def twilio_template(twilio: Synthesized) -> Template:
+    """The Twilio variant's template for aws_cdk.assertions."""
+    return twilio.template("Quietline")
 
 
 @pytest.fixture(scope="session")
@@ -199,6 +219,17 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def resource_types(synthesized: Synthesized) -> list[str]:
+    """Every resource type in the synthesized templates, sorted."""
+    return sorted(
+        {
+            resource["Type"]
+            for template in synthesized.templates.values()
+            for resource in template["Resources"].values()
+        }
+    )
+
+
 def quietline_stack(synthesized: Synthesized) -> QuietlineStack:
     (found,) = synthesized.stacks.values()
     assert isinstance(found, QuietlineStack)
@@ -207,6 +238,115 @@ def quietline_stack(synthesized: Synthesized) -> QuietlineStack:
 
 def only_template(synthesized: Synthesized) -> dict[str, Any]:
     (found,) = synthesized.templates.values()
+    return found
+
+
+# --- aws_cdk.assertions on one resource ---------------------------------------------------
+@dataclass(frozen=True)
+class Resource:
+    """One resource of a synthesized template, matched with aws_cdk.assertions.
+
+    `template` holds this resource only, so `has_properties` names the construct's own
+    resource (not "some resource of the type") and a Capture sees this resource's values.
+    """
+
+    logical_id: str
+    type: str
+    template: Template
+
+    def has(self, definition: Any) -> None:
+        """The whole resource (Properties, DeletionPolicy, DependsOn, ...) matches."""
+        self.template.has_resource(self.type, definition)
+
+    def has_properties(self, properties: Any) -> None:
+        self.template.has_resource_properties(self.type, properties)
+
+    def lacks(self, properties: Any) -> None:
+        """The resource's properties do not match (e.g. {"CacheClusterEnabled": True})."""
+        self.template.resource_properties_count_is(self.type, properties, 0)
+
+    def statements(self, document: str = "PolicyDocument") -> list[dict[str, Any]]:
+        """The statements of the resource's policy document (a key's: "KeyPolicy")."""
+        captured = Capture()
+        self.has_properties({document: {"Statement": captured}})
+        found: list[dict[str, Any]] = captured.as_array()
+        return found
+
+
+def _cfn_resource(construct: IConstruct) -> cdk.CfnResource:
+    element = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+    assert isinstance(element, cdk.CfnResource), construct.node.path
+    return element
+
+
+def _alone(resource_type: str, found_id: str, definition: Any) -> Resource:
+    alone = Template.from_json(
+        {"Resources": {found_id: definition}}, skip_cyclical_dependencies_check=True
+    )
+    return Resource(logical_id=found_id, type=resource_type, template=alone)
+
+
+def resource_by_id(template: Template, resource_type: str, found_id: str) -> Resource:
+    """The resource with this logical id (and type)."""
+    found = template.find_resources(resource_type)
+    assert found_id in found, f"no {resource_type} {found_id} in the template"
+    return _alone(resource_type, found_id, found[found_id])
+
+
+def every_resource(template: Template, resource_type: str, properties: Any) -> list[Resource]:
+    """Each resource of the type whose properties match (fails if there is none), to
+    assert more of each: `for r in every_resource(...): r.has_properties(...)`."""
+    found = template.find_resources(resource_type, {"Properties": properties})
+    assert found, f"no {resource_type} matches {properties}"
+    return [_alone(resource_type, found_id, definition) for found_id, definition in found.items()]
+
+
+def resource(template: Template, construct: IConstruct) -> Resource:
+    """The construct's own resource (an L1, or an L2's default resource)."""
+    return resource_by_id(
+        template, _cfn_resource(construct).cfn_resource_type, logical_id(construct)
+    )
+
+
+def single(template: Template, resource_type: str, properties: Any) -> Resource:
+    """The one resource of the type whose properties match (fails unless exactly one)."""
+    return resource_by_id(
+        template, resource_type, template.get_resource_id(resource_type, {"Properties": properties})
+    )
+
+
+def api_paths(template: Template, api: IConstruct) -> dict[str, dict[str, Any]]:
+    """URL path -> the ResourceId its methods name, for every path of the REST API ("/"
+    is the API's root resource)."""
+    found = template.find_resources(
+        "AWS::ApiGateway::Resource", {"Properties": {"RestApiId": ref(api)}}
+    )
+
+    def path(resource_id: str) -> str:
+        properties = found[resource_id]["Properties"]
+        parent = properties["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent else path(parent["Ref"])
+        return f"{prefix}/{properties['PathPart']}"
+
+    root = {"Fn::GetAtt": [logical_id(api), "RootResourceId"]}
+    return {"/": root, **{path(resource_id): {"Ref": resource_id} for resource_id in found}}
+
+
+def ref(construct: IConstruct) -> dict[str, Any]:
+    return {"Ref": logical_id(construct)}
+
+
+def arn(construct: IConstruct) -> dict[str, Any]:
+    """The template's GetAtt of the construct's resource ARN."""
+    return get_att_arn(logical_id(construct))
+
+
+def every_capture(capture: Capture, read: Callable[[Capture], T]) -> list[T]:
+    """Every value a Capture took, in template order (one per matching resource), read
+    with e.g. Capture.as_array."""
+    found = [read(capture)]
+    while capture.next():
+        found.append(read(capture))
     return found
 
 

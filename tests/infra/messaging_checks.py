@@ -9,11 +9,21 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from aws_cdk.assertions import Capture, Match, Template
+
 from functions.core import settings
 from functions.handlers._entry import EntryPoint
 from infra.constructs.function import QuietlineFunction
 from infra.stack import QuietlineStack
-from tests.infra.conftest import as_list, get_att_arn, logical_id, resources, statements
+from tests.infra.conftest import (
+    arn,
+    as_list,
+    every_capture,
+    ref,
+    resource,
+    resource_by_id,
+    single,
+)
 
 # Every ENV_* name functions/core/settings.py reads: the CDK <-> code contract.
 SETTINGS_ENV_NAMES = frozenset(
@@ -36,21 +46,46 @@ def messaging_functions(stack: QuietlineStack) -> dict[str, QuietlineFunction]:
     return {name: fn for name, fn in candidates.items() if fn is not None}
 
 
-def function_statements(template: dict[str, Any], fn: QuietlineFunction) -> list[dict[str, Any]]:
-    policy = template["Resources"][logical_id(fn.role.policy)]
-    return statements(policy["Properties"]["PolicyDocument"])
+def function_statements(template: Template, fn: QuietlineFunction) -> list[dict[str, Any]]:
+    return resource(template, fn.role.policy).statements()
 
 
-def all_policy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+def function_variables(template: Template, fn: QuietlineFunction) -> dict[str, Any]:
+    """The function's environment variables."""
+    variables = Capture()
+    resource(template, fn.function).has_properties({"Environment": {"Variables": variables}})
+    found: dict[str, Any] = dict(variables.as_object())
+    return found
+
+
+def managed_policies(template: Template) -> list[tuple[list[Any], list[dict[str, Any]]]]:
+    """(Roles, statements) of every customer-managed policy."""
+    roles, statements = Capture(), Capture()
+    template.all_resources_properties(
+        "AWS::IAM::ManagedPolicy", {"Roles": roles, "PolicyDocument": {"Statement": statements}}
+    )
+    return list(
+        zip(
+            every_capture(roles, Capture.as_array),
+            every_capture(statements, Capture.as_array),
+            strict=True,
+        )
+    )
+
+
+def all_policy_statements(template: Template) -> list[dict[str, Any]]:
     """Statements of every identity policy in the template (managed, inline, role)."""
-    found: list[dict[str, Any]] = []
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        if resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
-            found += statements(props["PolicyDocument"])
-        elif resource["Type"] == "AWS::IAM::Role":
-            for inline in props.get("Policies", []):
-                found += statements(inline["PolicyDocument"])
+    found: list[dict[str, Any]] = [
+        s for _, statements in managed_policies(template) for s in statements
+    ]
+    inline, documents = Capture(), Capture()
+    if template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"PolicyDocument": {"Statement": inline}}}
+    ):
+        found += [s for statements in every_capture(inline, Capture.as_array) for s in statements]
+    if template.find_resources("AWS::IAM::Role", {"Properties": {"Policies": documents}}):
+        for policies in every_capture(documents, Capture.as_array):
+            found += [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
     return found
 
 
@@ -64,9 +99,7 @@ def granted(statements_: list[dict[str, Any]], action: str) -> list[dict[str, An
 
 def tenant_key_arns(stack: QuietlineStack) -> dict[str, dict[str, Any]]:
     """tenant id -> the template's GetAtt of its key ARN."""
-    return {
-        tenant_id: get_att_arn(logical_id(key)) for tenant_id, key in stack.tenant_keys.keys.items()
-    }
+    return {tenant_id: arn(key) for tenant_id, key in stack.tenant_keys.keys.items()}
 
 
 def tenant_key_statements(
@@ -77,21 +110,28 @@ def tenant_key_statements(
 
 
 # --- checks -------------------------------------------------------------------------
-def check_one_role_per_function(template: dict[str, Any]) -> None:
-    functions = resources(template, "AWS::Lambda::Function")
-    roles = [str(fn["Properties"]["Role"]) for fn in functions.values()]
-    assert len(set(roles)) == len(roles), "two functions share a role"
-    role_ids = {fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()}
+def check_one_role_per_function(template: Template) -> None:
+    role = Capture()
+    template.all_resources_properties(
+        "AWS::Lambda::Function", {"Role": {"Fn::GetAtt": [role, "Arn"]}}
+    )
+    role_ids = every_capture(role, Capture.as_string)
+    assert len(set(role_ids)) == len(role_ids), "two functions share a role"
     for role_id in role_ids:
-        role = template["Resources"][role_id]["Properties"]
-        assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-            "Service": "lambda.amazonaws.com"
-        }
-        assert "ManagedPolicyArns" not in role
-        assert "Policies" not in role
+        resource_by_id(template, "AWS::IAM::Role", role_id).has_properties(
+            {
+                "AssumeRolePolicyDocument": {
+                    "Statement": [
+                        {"Principal": Match.object_equals({"Service": "lambda.amazonaws.com"})}
+                    ]
+                },
+                "ManagedPolicyArns": Match.absent(),
+                "Policies": Match.absent(),
+            }
+        )
 
 
-def check_no_scan_and_no_wildcard_action(template: dict[str, Any]) -> None:
+def check_no_scan_and_no_wildcard_action(template: Template) -> None:
     every = all_policy_statements(template)
     assert every
     for statement in every:
@@ -100,9 +140,7 @@ def check_no_scan_and_no_wildcard_action(template: dict[str, Any]) -> None:
             assert action != "dynamodb:Scan", statement
 
 
-def check_tenant_key_grants_name_their_tenant(
-    stack: QuietlineStack, template: dict[str, Any]
-) -> None:
+def check_tenant_key_grants_name_their_tenant(stack: QuietlineStack, template: Template) -> None:
     arns = tenant_key_arns(stack)
     grants = tenant_key_statements(stack, all_policy_statements(template))
     assert grants
@@ -115,7 +153,7 @@ def check_tenant_key_grants_name_their_tenant(
 
 
 def check_tenant_key_actions(
-    stack: QuietlineStack, template: dict[str, Any], expected: dict[str, set[str]]
+    stack: QuietlineStack, template: Template, expected: dict[str, set[str]]
 ) -> None:
     """Each function's tenant-key actions, for every tenant alike."""
     for name, fn in messaging_functions(stack).items():
@@ -130,11 +168,9 @@ def check_tenant_key_actions(
             assert by_key == {}, name
 
 
-def check_platform_key_only_through_services(
-    stack: QuietlineStack, template: dict[str, Any]
-) -> None:
+def check_platform_key_only_through_services(stack: QuietlineStack, template: Template) -> None:
     """No function may call KMS on the platform key directly, only via an AWS service."""
-    platform = get_att_arn(logical_id(stack.platform_key.key))
+    platform = arn(stack.platform_key.key)
     for name, fn in messaging_functions(stack).items():
         for statement in function_statements(template, fn):
             if statement["Resource"] == platform:
@@ -143,172 +179,195 @@ def check_platform_key_only_through_services(
 
 
 def check_exclusive_action(
-    template: dict[str, Any], action: str, allowed_roles: set[str]
+    template: Template, action: str, allowed_roles: set[str]
 ) -> list[dict[str, Any]]:
     """Only the given roles' policies (by Roles of the managed policy) grant `action`."""
-    holders = set()
+    holders: set[str] = set()
     found = []
-    for policy in resources(template, "AWS::IAM::ManagedPolicy").values():
-        grants = granted(statements(policy["Properties"]["PolicyDocument"]), action)
+    for roles, statements in managed_policies(template):
+        grants = granted(statements, action)
         if grants:
-            holders.update(role["Ref"] for role in policy["Properties"]["Roles"])
+            holders.update(role["Ref"] for role in roles)
             found += grants
     assert holders == allowed_roles, (action, holders)
     return found
 
 
 def check_environment(
-    stack: QuietlineStack, template: dict[str, Any], expected: dict[str, set[str]]
+    stack: QuietlineStack, template: Template, expected: dict[str, set[str]]
 ) -> None:
     """Each function gets exactly the settings names its code path reads, nothing else."""
     functions = messaging_functions(stack)
     assert set(functions) == set(expected)
     for name, fn in functions.items():
-        variables = template["Resources"][logical_id(fn.function)]["Properties"]["Environment"][
-            "Variables"
-        ]
+        variables = function_variables(template, fn)
         ours = {key for key in variables if not key.startswith(POWERTOOLS_PREFIX)}
         assert ours <= SETTINGS_ENV_NAMES, (name, ours - SETTINGS_ENV_NAMES)
         assert ours == expected[name], (name, ours ^ expected[name])
-        if settings.ENV_TABLE_NAME in ours:
-            assert variables[settings.ENV_TABLE_NAME] == {
-                "Ref": logical_id(stack.message_store.table)
+        references = {
+            settings.ENV_TABLE_NAME: ref(stack.message_store.table),
+            settings.ENV_OUTBOUND_QUEUE_URL: ref(stack.queues.outbound.queue),
+            settings.ENV_RETRY_QUEUE_URL: ref(stack.queues.retry.queue),
+            settings.ENV_STAFF_TOPIC_ARN: ref(stack.messaging.staff.topic),
+            settings.ENV_CARRIER: stack.config.carrier,
+        }
+        resource(template, fn.function).has_properties(
+            {
+                "Environment": {
+                    "Variables": {env: value for env, value in references.items() if env in ours}
+                }
             }
-        for env, queue in (
-            (settings.ENV_OUTBOUND_QUEUE_URL, stack.queues.outbound.queue),
-            (settings.ENV_RETRY_QUEUE_URL, stack.queues.retry.queue),
-        ):
-            if env in ours:
-                assert variables[env] == {"Ref": logical_id(queue)}, (name, env)
-        if settings.ENV_STAFF_TOPIC_ARN in ours:
-            assert variables[settings.ENV_STAFF_TOPIC_ARN] == {
-                "Ref": logical_id(stack.messaging.staff.topic)
-            }
-        if settings.ENV_CARRIER in ours:
-            assert variables[settings.ENV_CARRIER] == stack.config.carrier
+        )
 
 
-def dead_letter_queue_ids(template: dict[str, Any]) -> set[str]:
+def dead_letter_queue_ids(template: Template) -> set[str]:
     """Every queue something sends its failures to: SQS redrive, Lambda, EventBridge."""
+    redrive, function_dlq, rule_targets = Capture(), Capture(), Capture()
     found: set[str] = set()
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        if resource["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in props:
-            found.add(props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0])
-        elif resource["Type"] == "AWS::Lambda::Function" and "DeadLetterConfig" in props:
-            found.add(props["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0])
-        elif resource["Type"] == "AWS::Events::Rule":
-            for target in props.get("Targets", []):
-                found.add(target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
+    if template.find_resources(
+        "AWS::SQS::Queue",
+        {
+            "Properties": {
+                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [redrive, "Arn"]}}
+            }
+        },
+    ):
+        found.update(every_capture(redrive, Capture.as_string))
+    if template.find_resources(
+        "AWS::Lambda::Function",
+        {"Properties": {"DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": [function_dlq, "Arn"]}}}},
+    ):
+        found.update(every_capture(function_dlq, Capture.as_string))
+    if template.find_resources("AWS::Events::Rule", {"Properties": {"Targets": rule_targets}}):
+        for targets in every_capture(rule_targets, Capture.as_array):
+            found.update(target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] for target in targets)
     return found
 
 
 def check_every_dead_letter_queue_alarms_the_alarm_topic(
-    stack: QuietlineStack, template: dict[str, Any]
+    stack: QuietlineStack, template: Template
 ) -> None:
-    topic = {"Ref": logical_id(stack.alarms.topic)}
-    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    topic = ref(stack.alarms.topic)
     queues = dead_letter_queue_ids(template)
     assert queues
     for queue_id in queues:
         dimension = [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
-        matching = [
-            a["Properties"] for a in alarms if a["Properties"].get("Dimensions") == dimension
-        ]
-        assert len(matching) == 1, queue_id
-        (alarm,) = matching
-        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-        assert alarm["Namespace"] == "AWS/SQS"
-        assert alarm["EvaluationPeriods"] == 1
-        assert 60 <= alarm["Period"] <= 300
-        assert alarm["TreatMissingData"] == "notBreaching"
+        alarm = single(template, "AWS::CloudWatch::Alarm", {"Dimensions": Match.exact(dimension)})
+        alarm.has_properties(
+            {
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Namespace": "AWS/SQS",
+                "EvaluationPeriods": 1,
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": Match.array_with([topic]),
+            }
+        )
+        period, comparison, threshold = Capture(), Capture(), Capture()
+        alarm.has_properties(
+            {"Period": period, "ComparisonOperator": comparison, "Threshold": threshold}
+        )
+        assert 60 <= period.as_number() <= 300
         # Fires on the first message: "> 0" and ">= 1" are the same for a count.
-        assert (alarm["ComparisonOperator"], alarm["Threshold"]) in {
+        assert (comparison.as_string(), threshold.as_number()) in {
             ("GreaterThanThreshold", 0),
             ("GreaterThanOrEqualToThreshold", 1),
         }
-        assert topic in alarm["AlarmActions"]
 
 
-def check_topics_and_queues_use_customer_managed_keys(template: dict[str, Any]) -> None:
-    keys = set(resources(template, "AWS::KMS::Key"))
-    encrypted = [
-        *(
-            t["Properties"]["KmsMasterKeyId"]
-            for t in resources(template, "AWS::SNS::Topic").values()
-        ),
-        *(
-            q["Properties"]["KmsMasterKeyId"]
-            for q in resources(template, "AWS::SQS::Queue").values()
-        ),
-    ]
-    assert encrypted
-    for key_ref in encrypted:
-        assert key_ref["Fn::GetAtt"][0] in keys, key_ref
-        assert key_ref["Fn::GetAtt"][1] == "Arn"
+def check_topics_and_queues_use_customer_managed_keys(template: Template) -> None:
+    keys = set(template.find_resources("AWS::KMS::Key"))
+    key_id = Capture()
+    # Every topic and queue names a key of this template by its ARN.
+    for resource_type in ("AWS::SNS::Topic", "AWS::SQS::Queue"):
+        template.all_resources_properties(
+            resource_type, {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
+        )
+    assert set(every_capture(key_id, Capture.as_string)) <= keys
 
 
-def check_queues_and_topics_deny_plain_http(template: dict[str, Any]) -> None:
+def check_queues_and_topics_deny_plain_http(template: Template) -> None:
+    deny_plain_http = {
+        "PolicyDocument": {
+            "Statement": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "Effect": "Deny",
+                            "Condition": Match.object_equals(
+                                {"Bool": {"aws:SecureTransport": "false"}}
+                            ),
+                        }
+                    )
+                ]
+            )
+        }
+    }
     denied: set[str] = set()
     for policy_type, key in (
         ("AWS::SQS::QueuePolicy", "Queues"),
         ("AWS::SNS::TopicPolicy", "Topics"),
     ):
-        for policy in resources(template, policy_type).values():
-            denies = [
-                s
-                for s in statements(policy["Properties"]["PolicyDocument"])
-                if s["Effect"] == "Deny"
-                and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-            ]
-            if denies:
-                denied.update(ref["Ref"] for ref in policy["Properties"][key])
-    expected = set(resources(template, "AWS::SQS::Queue")) | set(
-        resources(template, "AWS::SNS::Topic")
+        targets = Capture()
+        if template.find_resources(policy_type, {"Properties": {**deny_plain_http, key: targets}}):
+            for refs in every_capture(targets, Capture.as_array):
+                denied.update(target["Ref"] for target in refs)
+    expected = set(template.find_resources("AWS::SQS::Queue")) | set(
+        template.find_resources("AWS::SNS::Topic")
     )
     assert denied == expected, expected - denied
 
 
-def check_event_source_mappings(stack: QuietlineStack, template: dict[str, Any]) -> None:
-    # The queue consumers' (the audit sealer's stream mapping: tests/infra/test_audit.py).
-    queues = set(resources(template, "AWS::SQS::Queue"))
-    mappings = [
-        m
-        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
-        if m["Properties"]["EventSourceArn"].get("Fn::GetAtt", [None])[0] in queues
-    ]
-    sources = {
-        logical_id(stack.messaging.sender.function): stack.queues.outbound,
-        logical_id(stack.messaging.retry_worker.function): stack.queues.retry,
+def check_event_source_mappings(stack: QuietlineStack, template: Template) -> None:
+    consumers = {
+        stack.messaging.sender: stack.queues.outbound,
+        stack.messaging.retry_worker: stack.queues.retry,
     }
-    assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == set(sources)
-    for mapping in mappings:
-        props = mapping["Properties"]
-        function_id = props["FunctionName"]["Ref"]
-        queue = sources[function_id]
-        function = template["Resources"][function_id]["Properties"]
-        assert props["EventSourceArn"] == get_att_arn(logical_id(queue.queue))
-        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert props["BatchSize"] == 10
-        assert props["MaximumBatchingWindowInSeconds"] == 0
-        # AWS: visibility timeout >= 6x the function timeout; polling never throttled.
-        assert function["Timeout"] * 6 <= queue.spec.visibility_seconds
-        assert (
-            props["ScalingConfig"]["MaximumConcurrency"] <= function["ReservedConcurrentExecutions"]
+    queue_mappings = template.find_resources(
+        "AWS::Lambda::EventSourceMapping",
+        {"Properties": {"EventSourceArn": {"Fn::GetAtt": [Match.any_value(), "Arn"]}}},
+    )
+    # The queue consumers' (the audit sealer's stream mapping: tests/infra/test_audit.py).
+    assert len(
+        [m for m in queue_mappings.values() if "StartingPosition" not in m["Properties"]]
+    ) == len(consumers)
+    for fn, queue in consumers.items():
+        timeout, reserved, maximum = Capture(), Capture(), Capture()
+        resource(template, fn.function).has_properties(
+            {"Timeout": timeout, "ReservedConcurrentExecutions": reserved}
         )
+        single(
+            template, "AWS::Lambda::EventSourceMapping", {"FunctionName": ref(fn.function)}
+        ).has_properties(
+            {
+                "EventSourceArn": arn(queue.queue),
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "BatchSize": 10,
+                "MaximumBatchingWindowInSeconds": 0,
+                "ScalingConfig": {"MaximumConcurrency": maximum},
+            }
+        )
+        # AWS: visibility timeout >= 6x the function timeout; polling never throttled.
+        visibility = Capture()
+        resource(template, queue.queue).has_properties({"VisibilityTimeout": visibility})
+        assert timeout.as_number() * 6 <= visibility.as_number()
+        assert maximum.as_number() <= reserved.as_number()
 
 
-def deployed_settings(function: dict[str, Any]) -> settings.Settings:
+def deployed_settings(variables: dict[str, Any], handler: str) -> settings.Settings:
     """A function's variables (tokens as placeholders) parsed as its entry point parses them
     at its first invocation: every setting its code requires is there and valid."""
-    variables = function["Properties"]["Environment"]["Variables"]
     environ = {k: v if isinstance(v, str) else f"resolved-{k}" for k, v in variables.items()}
-    module = importlib.import_module(function["Properties"]["Handler"].rsplit(".", 1)[0])
-    entry: EntryPoint = module.handler
+    entry: EntryPoint = importlib.import_module(handler.rsplit(".", 1)[0]).handler
     return settings.Settings.from_environ(environ, required=entry.required)
 
 
-def check_settings_load(stack: QuietlineStack, template: dict[str, Any], name: str) -> None:
+def function_handler(template: Template, fn: QuietlineFunction) -> str:
+    handler = Capture()
+    resource(template, fn.function).has_properties({"Handler": handler})
+    return handler.as_string()
+
+
+def check_settings_load(stack: QuietlineStack, template: Template, name: str) -> None:
     fn = messaging_functions(stack)[name]
-    parsed = deployed_settings(template["Resources"][logical_id(fn.function)])
+    parsed = deployed_settings(function_variables(template, fn), function_handler(template, fn))
     assert parsed.table_name == "resolved-" + settings.ENV_TABLE_NAME

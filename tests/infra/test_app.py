@@ -13,6 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Match, Template
 
 from infra.app_factory import CDK_JSON, build_app, cdk_json_context, resolve_environment
 from infra.config import REPO_ROOT, ConfigError, parse_config
@@ -23,12 +24,11 @@ from tests.infra.conftest import (
     ALARM_EMAIL,
     TEST_CONFIG,
     Synthesized,
-    get_att_arn,
-    logical_id,
+    arn,
     make_config,
-    only,
-    resources,
-    statements,
+    ref,
+    resource,
+    single,
 )
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
@@ -128,19 +128,13 @@ def test_stack_has_explicit_environment_and_termination_protection(stack: Quietl
 
 
 def test_outputs_name_table_tenant_keys_and_alarm_topic(
-    stack: QuietlineStack, template: dict[str, Any]
+    stack: QuietlineStack, app_template: Template
 ) -> None:
-    outputs = template["Outputs"]
-
-    assert outputs["MessageTableName"]["Value"] == {"Ref": logical_id(stack.message_store.table)}
-    assert outputs["TenantKeyHarborArn"]["Value"] == get_att_arn(
-        logical_id(stack.tenant_keys.key("harbor"))
-    )
-    assert outputs["TenantKeyCedarArn"]["Value"] == get_att_arn(
-        logical_id(stack.tenant_keys.key("cedar"))
-    )
-    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": logical_id(stack.alarms.topic)}
-    for output_id in outputs:
+    app_template.has_output("MessageTableName", {"Value": ref(stack.message_store.table)})
+    app_template.has_output("TenantKeyHarborArn", {"Value": arn(stack.tenant_keys.key("harbor"))})
+    app_template.has_output("TenantKeyCedarArn", {"Value": arn(stack.tenant_keys.key("cedar"))})
+    app_template.has_output("AlarmTopicArn", {"Value": ref(stack.alarms.topic)})
+    for output_id in app_template.find_outputs("*"):
         assert re.fullmatch(r"[A-Za-z0-9]+", output_id)
 
 
@@ -153,71 +147,59 @@ def test_template_carries_no_business_number(template: dict[str, Any]) -> None:
 
 # --- alarms --------------------------------------------------------------------------
 def test_alarm_topic_is_encrypted_ssl_only_and_emails_the_practice(
-    stack: QuietlineStack, template: dict[str, Any]
+    stack: QuietlineStack, app_template: Template
 ) -> None:
-    topic_id = logical_id(stack.alarms.topic)
-    topic = template["Resources"][topic_id]["Properties"]
-    assert topic["KmsMasterKeyId"] == get_att_arn(logical_id(stack.platform_key.key))
-
-    _, subscription = only(
-        {
-            k: v
-            for k, v in resources(template, "AWS::SNS::Subscription").items()
-            if v["Properties"]["TopicArn"] == {"Ref": topic_id}
-        }
+    topic = ref(stack.alarms.topic)
+    resource(app_template, stack.alarms.topic).has_properties(
+        {"KmsMasterKeyId": arn(stack.platform_key.key)}
     )
-    assert subscription["Properties"] == {
-        "Endpoint": ALARM_EMAIL,
-        "Protocol": "email",
-        "TopicArn": {"Ref": topic_id},
-    }
 
-    _, policy = only(
-        {
-            k: v
-            for k, v in resources(template, "AWS::SNS::TopicPolicy").items()
-            if v["Properties"]["Topics"] == [{"Ref": topic_id}]
-        }
+    single(app_template, "AWS::SNS::Subscription", {"TopicArn": topic}).has_properties(
+        Match.object_equals({"Endpoint": ALARM_EMAIL, "Protocol": "email", "TopicArn": topic})
     )
-    denies = [
-        s for s in statements(policy["Properties"]["PolicyDocument"]) if s["Effect"] == "Deny"
-    ]
+
+    policy = single(app_template, "AWS::SNS::TopicPolicy", {"Topics": [topic]})
+    denies = [s for s in policy.statements() if s["Effect"] == "Deny"]
     assert denies and all(
         d["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for d in denies
     )
 
 
 def test_cloudwatch_may_publish_to_the_encrypted_topic(
-    stack: QuietlineStack, template: dict[str, Any]
+    stack: QuietlineStack, app_template: Template
 ) -> None:
-    key_policy = template["Resources"][logical_id(stack.platform_key.key)]["Properties"][
-        "KeyPolicy"
-    ]
-    services = [
-        s["Principal"]["Service"]
-        for s in key_policy["Statement"]
-        if "Service" in s.get("Principal", {}) and "kms:GenerateDataKey*" in s["Action"]
-    ]
-    assert any("cloudwatch.amazonaws.com" in str(service) for service in services)
+    resource(app_template, stack.platform_key.key).has_properties(
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["kms:GenerateDataKey*"]),
+                                "Principal": {
+                                    "Service": Match.array_with(["cloudwatch.amazonaws.com"])
+                                },
+                            }
+                        )
+                    ]
+                )
+            }
+        }
+    )
 
 
-def test_every_alarm_has_an_action(synthesized_templates: list[dict[str, Any]]) -> None:
-    alarms = [
-        alarm
-        for template in synthesized_templates
-        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
-    ]
-    assert alarms
-    for alarm in alarms:
-        assert alarm["Properties"]["AlarmActions"]
-        assert alarm["Properties"].get("ActionsEnabled", True) is True
-
-
-@pytest.fixture
-def synthesized_templates(
-    quietline: Synthesized, function_stacks: Synthesized
-) -> list[dict[str, Any]]:
-    return [*quietline.templates.values(), *function_stacks.templates.values()]
+@pytest.mark.parametrize("synthesized", ["quietline", "function_stacks"])
+def test_every_alarm_has_an_action(synthesized: str, request: pytest.FixtureRequest) -> None:
+    found: Synthesized = request.getfixturevalue(synthesized)
+    for stack_name in found.templates:
+        template = found.template(stack_name)
+        template.all_resources_properties(
+            "AWS::CloudWatch::Alarm", {"AlarmActions": Match.not_([])}
+        )
+        # Absent, ActionsEnabled means enabled.
+        template.resource_properties_count_is(
+            "AWS::CloudWatch::Alarm", {"ActionsEnabled": Match.not_(True)}, 0
+        )
 
 
 # --- retention -------------------------------------------------------------------------

@@ -5,21 +5,13 @@ from __future__ import annotations
 import pytest
 
 from infra.eligibility import Category, IneligibleResourceError, classify
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import Synthesized, resource_types
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
 
 
-def _resource_types(synthesized: Synthesized) -> set[str]:
-    return {
-        resource["Type"]
-        for template in synthesized.templates.values()
-        for resource in template["Resources"].values()
-    }
-
-
 def test_every_resource_type_of_the_app_is_on_the_allow_list(quietline: Synthesized) -> None:
-    for resource_type in sorted(_resource_types(quietline)):
+    for resource_type in resource_types(quietline):
         assert classify(resource_type).reason
 
 
@@ -27,7 +19,7 @@ def test_every_resource_type_of_the_function_stacks_is_on_the_allow_list(
     function_stacks: Synthesized,
 ) -> None:
     # Includes the VPC (AWS::EC2::*) and the default-security-group custom resource.
-    for resource_type in sorted(_resource_types(function_stacks)):
+    for resource_type in resource_types(function_stacks):
         assert classify(resource_type).reason
 
 

@@ -7,19 +7,20 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Capture, Match, Template
 
-from functions.dal import schema
 from infra.bundling import FUNCTIONS_DIR
 from infra.constructs.function import QuietlineFunction
 from tests.infra.conftest import (
     REGION,
     Synthesized,
+    arn,
     as_list,
-    get_att_arn,
     logical_id,
     make_config,
-    resources,
-    statements,
+    ref,
+    resource,
+    single,
 )
 from tests.infra.function_stack import (
     INBOUND_HANDLER,
@@ -44,15 +45,8 @@ def _functions(function_stacks: Synthesized, name: str) -> dict[str, QuietlineFu
     return {"inbound": stack.inbound, "sender": stack.sender}
 
 
-def _props(template: dict[str, Any], construct: Any) -> dict[str, Any]:
-    props: dict[str, Any] = template["Resources"][logical_id(construct)]["Properties"]
-    return props
-
-
-def _managed_policy_statements(
-    template: dict[str, Any], function: QuietlineFunction
-) -> list[dict[str, Any]]:
-    return statements(_props(template, function.role.policy)["PolicyDocument"])
+def _policy_statements(template: Template, function: QuietlineFunction) -> list[dict[str, Any]]:
+    return resource(template, function.role.policy).statements()
 
 
 @pytest.fixture(scope="module", params=STACKS)
@@ -62,118 +56,130 @@ def stack_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def template(function_stacks: Synthesized, stack_name: str) -> dict[str, Any]:
-    return function_stacks.templates[stack_name]
+def template(function_stacks: Synthesized, stack_name: str) -> Template:
+    return function_stacks.template(stack_name)
 
 
 def test_each_function_has_its_own_role(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     functions = _functions(function_stacks, stack_name)
 
-    roles = {name: _props(template, fn.function)["Role"] for name, fn in functions.items()}
-
-    assert roles == {name: get_att_arn(logical_id(fn.role)) for name, fn in functions.items()}
-    assert len({str(role) for role in roles.values()}) == len(functions)
+    for fn in functions.values():
+        resource(template, fn.function).has_properties({"Role": arn(fn.role)})
+    assert len({logical_id(fn.role) for fn in functions.values()}) == len(functions)
 
 
 def test_roles_have_no_managed_aws_policies_and_no_inline_policies(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     for fn in _functions(function_stacks, stack_name).values():
-        role = _props(template, fn.role)
-        assert "ManagedPolicyArns" not in role
-        assert "Policies" not in role
-        assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-            "Service": "lambda.amazonaws.com"
-        }
+        resource(template, fn.role).has_properties(
+            {
+                "ManagedPolicyArns": Match.absent(),
+                "Policies": Match.absent(),
+                "AssumeRolePolicyDocument": {
+                    "Statement": [
+                        {"Principal": Match.object_equals({"Service": "lambda.amazonaws.com"})}
+                    ]
+                },
+            }
+        )
     # Every grant went to the role's own customer-managed policy.
-    assert resources(template, "AWS::IAM::Policy") == {}
+    template.resource_count_is("AWS::IAM::Policy", 0)
 
 
 def test_a_role_may_write_only_to_its_own_log_group(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     for fn in _functions(function_stacks, stack_name).values():
         log_statements = [
             s
-            for s in _managed_policy_statements(template, fn)
+            for s in _policy_statements(template, fn)
             if any(action.startswith("logs:") for action in as_list(s["Action"]))
         ]
         assert log_statements == [
             {
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Effect": "Allow",
-                "Resource": get_att_arn(logical_id(fn.log_group)),
+                "Resource": arn(fn.log_group),
             }
         ]
 
 
 def test_managed_policy_is_attached_to_its_role_only(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     for fn in _functions(function_stacks, stack_name).values():
-        assert _props(template, fn.role.policy)["Roles"] == [{"Ref": logical_id(fn.role)}]
+        resource(template, fn.role.policy).has_properties({"Roles": [ref(fn.role)]})
 
 
 def test_log_groups_are_encrypted_retained_six_years(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
-    platform_key = get_att_arn(logical_id(_stack(function_stacks, stack_name).platform_key))
+    platform_key = arn(_stack(function_stacks, stack_name).platform_key)
     for fn in _functions(function_stacks, stack_name).values():
-        resource = template["Resources"][logical_id(fn.log_group)]
-        assert resource["Properties"]["KmsKeyId"] == platform_key
-        assert resource["Properties"]["RetentionInDays"] == 2192
-        assert resource["DeletionPolicy"] == "Retain"
-        assert _props(template, fn.function)["LoggingConfig"] == {
-            "LogGroup": {"Ref": logical_id(fn.log_group)}
-        }
+        resource(template, fn.log_group).has(
+            {
+                "Properties": {"KmsKeyId": platform_key, "RetentionInDays": 2192},
+                "DeletionPolicy": "Retain",
+            }
+        )
+        resource(template, fn.function).has_properties(
+            {"LoggingConfig": Match.object_equals({"LogGroup": ref(fn.log_group)})}
+        )
 
 
-def test_every_log_group_in_the_stack_is_encrypted_with_retention(
-    template: dict[str, Any],
-) -> None:
-    for resource in resources(template, "AWS::Logs::LogGroup").values():
-        assert "KmsKeyId" in resource["Properties"]
-        assert resource["Properties"]["RetentionInDays"] >= 2190
+def test_every_log_group_in_the_stack_is_encrypted_with_retention(template: Template) -> None:
+    retention = Capture()
+    template.all_resources_properties(
+        "AWS::Logs::LogGroup", {"KmsKeyId": Match.any_value(), "RetentionInDays": retention}
+    )
+
+    assert retention.as_number() >= 2190
+    while retention.next():
+        assert retention.as_number() >= 2190
 
 
 def test_functions_run_python_312_on_arm_with_active_tracing(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     handlers = {"inbound": INBOUND_HANDLER, "sender": SENDER_HANDLER}
     for name, fn in _functions(function_stacks, stack_name).items():
-        props = _props(template, fn.function)
-        assert props["Runtime"] == "python3.12"
-        assert props["Architectures"] == ["arm64"]
-        assert props["Handler"] == handlers[name]
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        resource(template, fn.function).has_properties(
+            {
+                "Runtime": "python3.12",
+                "Architectures": ["arm64"],
+                "Handler": handlers[name],
+                "TracingConfig": Match.object_equals({"Mode": "Active"}),
+            }
+        )
 
 
 def test_reserved_concurrency_comes_from_config_unless_overridden(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     functions = _functions(function_stacks, stack_name)
 
-    assert (
-        _props(template, functions["inbound"].function)["ReservedConcurrentExecutions"]
-        == make_config().lambda_reserved_concurrency
+    # lambda_reserved_concurrency defaults to 5 (docs/configuration.md).
+    resource(template, functions["inbound"].function).has_properties(
+        {"ReservedConcurrentExecutions": 5}
     )
-    assert (
-        _props(template, functions["sender"].function)["ReservedConcurrentExecutions"]
-        == SENDER_CONCURRENCY
+    resource(template, functions["sender"].function).has_properties(
+        {"ReservedConcurrentExecutions": SENDER_CONCURRENCY}
     )
 
 
 def test_functions_share_one_code_asset_of_the_functions_package(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
-    codes = [
-        _props(template, fn.function)["Code"]
-        for fn in _functions(function_stacks, stack_name).values()
-    ]
+    inbound, sender = _functions(function_stacks, stack_name).values()
+    code = Capture()
+    resource(template, inbound.function).has_properties({"Code": code})
 
-    assert codes[0] == codes[1]
+    resource(template, sender.function).has_properties(
+        {"Code": Match.object_equals(code.as_object())}
+    )
     manifest = function_stacks.outdir / f"{stack_name}.assets.json"
     sources = [
         entry["source"]["path"]
@@ -184,51 +190,68 @@ def test_functions_share_one_code_asset_of_the_functions_package(
 
 
 def test_powertools_never_logs_events(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     for name, fn in _functions(function_stacks, stack_name).items():
-        variables = _props(template, fn.function)["Environment"]["Variables"]
-        assert variables["POWERTOOLS_SERVICE_NAME"] == name.capitalize()
-        assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
-        assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
+        resource(template, fn.function).has_properties(
+            {
+                "Environment": {
+                    "Variables": {
+                        "POWERTOOLS_SERVICE_NAME": name.capitalize(),
+                        "POWERTOOLS_LOG_LEVEL": "INFO",
+                        "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+                    }
+                }
+            }
+        )
 
 
 def test_environment_passed_in_reaches_the_function(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     stack = _stack(function_stacks, stack_name)
 
-    variables = _props(template, stack.inbound.function)["Environment"]["Variables"]
-
-    assert variables["TABLE_NAME"] == {"Ref": logical_id(stack.store.table)}
+    resource(template, stack.inbound.function).has_properties(
+        {"Environment": {"Variables": {"TABLE_NAME": ref(stack.store.table)}}}
+    )
 
 
 def test_dead_letter_queue_is_encrypted_ssl_only_and_the_functions_dlq(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
-    platform_key = get_att_arn(logical_id(_stack(function_stacks, stack_name).platform_key))
-    queue_policies = resources(template, "AWS::SQS::QueuePolicy").values()
+    platform_key = arn(_stack(function_stacks, stack_name).platform_key)
     for fn in _functions(function_stacks, stack_name).values():
-        queue_id = logical_id(fn.dead_letter_queue)
-        assert _props(template, fn.dead_letter_queue)["KmsMasterKeyId"] == platform_key
-        assert _props(template, fn.function)["DeadLetterConfig"] == {
-            "TargetArn": get_att_arn(queue_id)
-        }
-        (policy,) = [p for p in queue_policies if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
-        (deny,) = statements(policy["Properties"]["PolicyDocument"])
-        assert deny["Effect"] == "Deny"
-        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        resource(template, fn.dead_letter_queue).has_properties({"KmsMasterKeyId": platform_key})
+        resource(template, fn.function).has_properties(
+            {"DeadLetterConfig": Match.object_equals({"TargetArn": arn(fn.dead_letter_queue)})}
+        )
+        single(
+            template, "AWS::SQS::QueuePolicy", {"Queues": [ref(fn.dead_letter_queue)]}
+        ).has_properties(
+            {
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Condition": Match.object_equals(
+                                {"Bool": {"aws:SecureTransport": "false"}}
+                            ),
+                        }
+                    ]
+                }
+            }
+        )
 
 
 def test_role_may_send_to_its_dlq_and_use_the_key_only_through_sqs(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     for fn in _functions(function_stacks, stack_name).values():
-        policy = _managed_policy_statements(template, fn)
+        policy = _policy_statements(template, fn)
         assert {
             "Action": "sqs:SendMessage",
             "Effect": "Allow",
-            "Resource": get_att_arn(logical_id(fn.dead_letter_queue)),
+            "Resource": arn(fn.dead_letter_queue),
         } in policy
         (kms,) = [s for s in policy if "sqs." in str(s.get("Condition"))]
         assert kms["Condition"] == {
@@ -237,33 +260,32 @@ def test_role_may_send_to_its_dlq_and_use_the_key_only_through_sqs(
 
 
 def test_dead_letter_alarm_fires_on_one_message_and_notifies_the_topic(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
-    topic = {"Ref": logical_id(_stack(function_stacks, stack_name).alarms.topic)}
+    topic = ref(_stack(function_stacks, stack_name).alarms.topic)
     for fn in _functions(function_stacks, stack_name).values():
         queue_name = {"Fn::GetAtt": [logical_id(fn.dead_letter_queue), "QueueName"]}
-        (alarm,) = [
-            a["Properties"]
-            for a in resources(template, "AWS::CloudWatch::Alarm").values()
-            if a["Properties"].get("Dimensions") == [{"Name": "QueueName", "Value": queue_name}]
-        ]
-        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-        assert alarm["Threshold"] == 0
-        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-        assert alarm["AlarmActions"] == [topic]
+        single(
+            template,
+            "AWS::CloudWatch::Alarm",
+            {"Dimensions": [{"Name": "QueueName", "Value": queue_name}]},
+        ).has_properties(
+            {
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "AlarmActions": [topic],
+            }
+        )
 
 
 def test_envelope_grants_are_exact_actions_under_the_tenant_context(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
-    harbor_key = get_att_arn(
-        logical_id(_stack(function_stacks, stack_name).tenant_keys.key("harbor"))
-    )
+    harbor_key = arn(_stack(function_stacks, stack_name).tenant_keys.key("harbor"))
     expected = {"inbound": "kms:GenerateDataKey", "sender": "kms:Decrypt"}
     for name, fn in _functions(function_stacks, stack_name).items():
-        grants = [
-            s for s in _managed_policy_statements(template, fn) if s["Resource"] == harbor_key
-        ]
+        grants = [s for s in _policy_statements(template, fn) if s["Resource"] == harbor_key]
         assert grants == [
             {
                 "Action": expected[name],
@@ -275,20 +297,25 @@ def test_envelope_grants_are_exact_actions_under_the_tenant_context(
 
 
 def test_function_is_outside_a_vpc_only_when_vpc_is_disabled(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     network = _stack(function_stacks, stack_name).network
     for fn in _functions(function_stacks, stack_name).values():
-        vpc_config = _props(template, fn.function).get("VpcConfig")
+        function = resource(template, fn.function)
         if network is None:
-            assert vpc_config is None
+            function.has_properties({"VpcConfig": Match.absent()})
         else:
-            assert vpc_config is not None
             security_group = logical_id(network.function_security_group)
-            assert vpc_config["SecurityGroupIds"] == [{"Fn::GetAtt": [security_group, "GroupId"]}]
-            assert vpc_config["SubnetIds"] == [
-                {"Ref": logical_id(subnet)} for subnet in network.vpc.isolated_subnets
-            ]
+            function.has_properties(
+                {
+                    "VpcConfig": Match.object_equals(
+                        {
+                            "SecurityGroupIds": [{"Fn::GetAtt": [security_group, "GroupId"]}],
+                            "SubnetIds": [ref(subnet) for subnet in network.vpc.isolated_subnets],
+                        }
+                    )
+                }
+            )
 
 
 def test_environment_cannot_turn_event_logging_back_on() -> None:
@@ -314,15 +341,15 @@ def test_environment_cannot_turn_event_logging_back_on() -> None:
 
 
 def test_table_grants_are_exact_actions_on_the_table_and_each_index(
-    function_stacks: Synthesized, stack_name: str, template: dict[str, Any]
+    function_stacks: Synthesized, stack_name: str, template: Template
 ) -> None:
     stack = _stack(function_stacks, stack_name)
-    table = logical_id(stack.store.table)
+    table = arn(stack.store.table)
     table_resources = [
-        get_att_arn(table),
+        table,
         *(
-            {"Fn::Join": ["", [get_att_arn(table), f"/index/{index.name}"]]}
-            for index in schema.GLOBAL_INDEXES
+            {"Fn::Join": ["", [table, f"/index/{index}"]]}
+            for index in ("by_activity", "by_pending")
         ),
     ]
     expected = {
@@ -337,19 +364,14 @@ def test_table_grants_are_exact_actions_on_the_table_and_each_index(
         "sender": {"dynamodb:GetItem", "dynamodb:Query"},
     }
     for name, fn in _functions(function_stacks, stack_name).items():
+        statements = _policy_statements(template, fn)
         (grant,) = [
-            s
-            for s in _managed_policy_statements(template, fn)
-            if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+            s for s in statements if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
         ]
         assert set(as_list(grant["Action"])) == expected[name]
         assert grant["Resource"] == table_resources
-        (key_grant,) = [
-            s
-            for s in _managed_policy_statements(template, fn)
-            if "dynamodb." in str(s.get("Condition"))
-        ]
-        assert key_grant["Resource"] == get_att_arn(logical_id(stack.platform_key))
+        (key_grant,) = [s for s in statements if "dynamodb." in str(s.get("Condition"))]
+        assert key_grant["Resource"] == arn(stack.platform_key)
         assert not any("*" in action for action in as_list(key_grant["Action"]))
 
 

@@ -2,65 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from aws_cdk.assertions import Capture, Template
 
-from functions.dal.schema import tenant_key_alias
 from infra.stack import QuietlineStack
-from tests.infra.conftest import ACCOUNT, REGION, TENANT_IDS, as_list, logical_id, resources
+from tests.infra.conftest import (
+    ACCOUNT,
+    REGION,
+    TENANT_IDS,
+    Resource,
+    as_list,
+    logical_id,
+    resource,
+    resource_by_id,
+    single,
+)
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
 
 DATA_PLANE_ACTIONS = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
 
 
-def _key(template: dict[str, Any], key_logical_id: str) -> dict[str, Any]:
-    key: dict[str, Any] = template["Resources"][key_logical_id]
-    assert key["Type"] == "AWS::KMS::Key"
-    return key
+def _tenant_key_id(template: Template, tenant_id: str) -> str:
+    """Follow the tenant's alias (the name the data layer looks the key up by) to its key."""
+    target = Capture()
+    single(
+        template,
+        "AWS::KMS::Alias",
+        {
+            "AliasName": f"alias/quietline/{tenant_id}",
+            "TargetKeyId": {"Fn::GetAtt": [target, "Arn"]},
+        },
+    )
+    return target.as_string()
 
 
-def _tenant_key_id(template: dict[str, Any], tenant_id: str) -> str:
-    """Follow the tenant's alias (from the shared schema) to the key it targets."""
-    targets = [
-        alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
-        for alias in resources(template, "AWS::KMS::Alias").values()
-        if alias["Properties"]["AliasName"] == tenant_key_alias(tenant_id)
-    ]
-    assert len(targets) == 1, f"one alias {tenant_key_alias(tenant_id)}"
-    return str(targets[0])
+def _tenant_key(template: Template, tenant_id: str) -> Resource:
+    return resource_by_id(template, "AWS::KMS::Key", _tenant_key_id(template, tenant_id))
 
 
 @pytest.mark.parametrize("tenant_id", TENANT_IDS)
 def test_each_tenant_has_its_own_rotating_retained_key(
-    template: dict[str, Any], tenant_id: str
+    app_template: Template, tenant_id: str
 ) -> None:
     # Given the synthesized stack, when following the tenant's alias
-    key = _key(template, _tenant_key_id(template, tenant_id))
+    key = _tenant_key(app_template, tenant_id)
 
     # Then the key rotates, survives stack deletion, and waits 30 days before deletion
-    assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
-    assert key["UpdateReplacePolicy"] == "Retain"
-    assert key["Properties"]["PendingWindowInDays"] == 30
+    key.has(
+        {
+            "Properties": {"EnableKeyRotation": True, "PendingWindowInDays": 30},
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        }
+    )
 
 
-def test_tenants_do_not_share_a_key(template: dict[str, Any]) -> None:
-    keys = {_tenant_key_id(template, tenant_id) for tenant_id in TENANT_IDS}
+def test_tenants_do_not_share_a_key(app_template: Template) -> None:
+    keys = {_tenant_key_id(app_template, tenant_id) for tenant_id in TENANT_IDS}
     assert len(keys) == len(TENANT_IDS)
 
 
 @pytest.mark.parametrize("tenant_id", TENANT_IDS)
 def test_tenant_key_refuses_data_use_unless_context_names_that_tenant(
-    template: dict[str, Any], tenant_id: str
+    app_template: Template, tenant_id: str
 ) -> None:
-    policy = _key(template, _tenant_key_id(template, tenant_id))["Properties"]["KeyPolicy"]
+    statements = _tenant_key(app_template, tenant_id).statements("KeyPolicy")
 
-    denies = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
 
-    assert len(denies) == 1
-    deny = denies[0]
     assert deny["Principal"] == {"AWS": "*"}
     assert set(as_list(deny["Action"])) == DATA_PLANE_ACTIONS
     assert deny["Condition"] == {"StringNotEquals": {"kms:EncryptionContext:tenant_id": tenant_id}}
@@ -68,11 +78,11 @@ def test_tenant_key_refuses_data_use_unless_context_names_that_tenant(
 
 @pytest.mark.parametrize("tenant_id", TENANT_IDS)
 def test_tenant_key_keeps_iam_delegation_so_admins_can_crypto_shred(
-    template: dict[str, Any], tenant_id: str
+    app_template: Template, tenant_id: str
 ) -> None:
-    policy = _key(template, _tenant_key_id(template, tenant_id))["Properties"]["KeyPolicy"]
+    statements = _tenant_key(app_template, tenant_id).statements("KeyPolicy")
 
-    allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
 
     assert allows == [
         {
@@ -86,24 +96,24 @@ def test_tenant_key_keeps_iam_delegation_so_admins_can_crypto_shred(
 
 @pytest.mark.parametrize("tenant_id", TENANT_IDS)
 def test_tenant_key_description_names_only_the_tenant_id(
-    template: dict[str, Any], tenant_id: str
+    app_template: Template, tenant_id: str
 ) -> None:
-    description = _key(template, _tenant_key_id(template, tenant_id))["Properties"]["Description"]
+    description = Capture()
+    _tenant_key(app_template, tenant_id).has_properties({"Description": description})
 
-    assert tenant_id in description
-    assert "+1" not in description  # no business numbers, nothing about clients
+    assert tenant_id in description.as_string()
+    assert "+1" not in description.as_string()  # no business numbers, nothing about clients
 
 
 def test_platform_key_rotates_is_retained_and_lets_only_this_accounts_logs_use_it(
-    stack: QuietlineStack, template: dict[str, Any]
+    stack: QuietlineStack, app_template: Template
 ) -> None:
-    key = _key(template, logical_id(stack.platform_key.key))
+    key = resource(app_template, stack.platform_key.key)
 
-    assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+    key.has({"Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "Retain"})
     logs_statements = [
         s
-        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        for s in key.statements("KeyPolicy")
         if s.get("Principal") == {"Service": f"logs.{REGION}.amazonaws.com"}
     ]
     assert len(logs_statements) == 1
@@ -114,7 +124,7 @@ def test_platform_key_rotates_is_retained_and_lets_only_this_accounts_logs_use_i
     }
 
 
-def test_platform_key_is_not_a_tenant_key(stack: QuietlineStack, template: dict[str, Any]) -> None:
+def test_platform_key_is_not_a_tenant_key(stack: QuietlineStack, app_template: Template) -> None:
     platform = logical_id(stack.platform_key.key)
 
-    assert platform not in {_tenant_key_id(template, tenant_id) for tenant_id in TENANT_IDS}
+    assert platform not in {_tenant_key_id(app_template, tenant_id) for tenant_id in TENANT_IDS}

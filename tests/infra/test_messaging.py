@@ -10,29 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Capture, Match, Template
 
 from functions.core import settings
-from functions.core.observability import METRICS_NAMESPACE, SERVICE
-from functions.dal import schema
 from infra.bundling import FUNCTIONS_DIR
-from infra.constructs.end_user_messaging import (
-    DELIVERY_STATUS_DETAIL_TYPE,
-    SMS_VOICE_EVENT_SOURCE,
-)
-from infra.constructs.messaging import PIPELINE_ALARMS
-from infra.constructs.staff_api import UNUSUAL_READ_METRIC
+from infra.constructs.function import QuietlineFunction
 from infra.stack import QuietlineStack
 from tests.infra import messaging_checks as checks
 from tests.infra.conftest import (
     ACCOUNT,
     REGION,
     Synthesized,
+    arn,
     as_list,
-    get_att_arn,
+    every_capture,
     logical_id,
-    only,
-    resources,
-    statements,
+    ref,
+    resource,
+    single,
 )
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth")]
@@ -77,80 +73,94 @@ def aws_stack(stack: QuietlineStack) -> QuietlineStack:
     return stack
 
 
-def _props(template: dict[str, Any], construct: Any) -> dict[str, Any]:
-    found: dict[str, Any] = template["Resources"][logical_id(construct)]["Properties"]
-    return found
+def _inbound(stack: QuietlineStack) -> tuple[QuietlineFunction, sns.Topic]:
+    inbound, topic = stack.messaging.inbound, stack.messaging.inbound_topic
+    assert inbound is not None and topic is not None, "the aws carrier receives through SNS"
+    return inbound, topic
 
 
-# --- queues (functions/dal/schema.py QUEUES) --------------------------------------------
-@pytest.mark.parametrize("spec", schema.QUEUES, ids=lambda spec: spec.name)
-def test_each_queue_spec_becomes_a_queue_with_its_redrive_and_visibility(
-    aws_stack: QuietlineStack, template: dict[str, Any], spec: schema.QueueSpec
+# --- queues ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "max_receives", "visibility_seconds"), [("outbound", 5, 120), ("retry", 8, 180)]
+)
+def test_each_queue_has_its_redrive_and_visibility(
+    aws_stack: QuietlineStack,
+    app_template: Template,
+    name: str,
+    max_receives: int,
+    visibility_seconds: int,
 ) -> None:
-    built = aws_stack.queues[spec]
+    (built,) = [queue for queue in aws_stack.queues.all if queue.spec.name == name]
+    platform_key = arn(aws_stack.platform_key.key)
 
-    queue = template["Resources"][logical_id(built.queue)]
-    dead_letters = template["Resources"][logical_id(built.dead_letter_queue)]
+    resource(app_template, built.queue).has(
+        {
+            "Properties": {
+                "VisibilityTimeout": visibility_seconds,
+                "RedrivePolicy": Match.object_equals(
+                    {
+                        "deadLetterTargetArn": arn(built.dead_letter_queue),
+                        "maxReceiveCount": max_receives,
+                    }
+                ),
+                "KmsMasterKeyId": platform_key,
+            },
+            # Transit buffers, not records: removed with the stack (module docstring).
+            "DeletionPolicy": "Delete",
+        }
+    )
+    resource(app_template, built.dead_letter_queue).has(
+        {
+            "Properties": {
+                "MessageRetentionPeriod": 14 * 24 * 3600,
+                "KmsMasterKeyId": platform_key,
+            },
+            "DeletionPolicy": "Delete",
+        }
+    )
 
-    assert queue["Properties"]["VisibilityTimeout"] == spec.visibility_seconds
-    assert queue["Properties"]["RedrivePolicy"] == {
-        "deadLetterTargetArn": get_att_arn(logical_id(built.dead_letter_queue)),
-        "maxReceiveCount": spec.max_receives,
-    }
-    assert dead_letters["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
-    platform_key = get_att_arn(logical_id(aws_stack.platform_key.key))
-    for resource in (queue, dead_letters):
-        assert resource["Properties"]["KmsMasterKeyId"] == platform_key
-        # Transit buffers, not records: removed with the stack (module docstring).
-        assert resource["DeletionPolicy"] == "Delete"
 
-
-def test_queues_are_exactly_the_schema_specs(aws_stack: QuietlineStack) -> None:
-    assert [queue.spec for queue in aws_stack.queues.all] == list(schema.QUEUES)
+def test_the_queues_are_outbound_and_retry(aws_stack: QuietlineStack) -> None:
+    assert [queue.spec.name for queue in aws_stack.queues.all] == ["outbound", "retry"]
 
 
 def test_topics_and_queues_are_encrypted_with_customer_managed_keys(
-    template: dict[str, Any],
+    app_template: Template,
 ) -> None:
-    checks.check_topics_and_queues_use_customer_managed_keys(template)
+    checks.check_topics_and_queues_use_customer_managed_keys(app_template)
 
 
-def test_every_queue_and_topic_refuses_plain_http(template: dict[str, Any]) -> None:
-    checks.check_queues_and_topics_deny_plain_http(template)
+def test_every_queue_and_topic_refuses_plain_http(app_template: Template) -> None:
+    checks.check_queues_and_topics_deny_plain_http(app_template)
 
 
 def test_every_dead_letter_queue_alarms_the_alarm_topic(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    checks.check_every_dead_letter_queue_alarms_the_alarm_topic(aws_stack, template)
+    checks.check_every_dead_letter_queue_alarms_the_alarm_topic(aws_stack, app_template)
 
 
 def test_queue_dead_letter_alarms_fire_on_the_first_message(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
     for queue in aws_stack.queues.all:
-        alarm = _props(template, queue.dead_letter_alarm)
-        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == (
-            "GreaterThanOrEqualToThreshold",
-            1,
+        resource(app_template, queue.dead_letter_alarm).has_properties(
+            {
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "Threshold": 1,
+                "Period": 60,
+            }
         )
-        assert alarm["Period"] == 60
 
 
 # --- the inbound path: End User Messaging -> SNS -> Lambda ------------------------------
 def test_inbound_topic_admits_only_end_user_messaging_of_this_account(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    topic = aws_stack.messaging.inbound_topic
-    assert topic is not None
-    (policy,) = [
-        p
-        for p in resources(template, "AWS::SNS::TopicPolicy").values()
-        if p["Properties"]["Topics"] == [{"Ref": logical_id(topic)}]
-    ]
-    allows = [
-        s for s in statements(policy["Properties"]["PolicyDocument"]) if s["Effect"] == "Allow"
-    ]
+    _, topic = _inbound(aws_stack)
+    policy = single(app_template, "AWS::SNS::TopicPolicy", {"Topics": [ref(topic)]})
+
+    allows = [s for s in policy.statements() if s["Effect"] == "Allow"]
 
     assert allows == [
         {
@@ -158,26 +168,24 @@ def test_inbound_topic_admits_only_end_user_messaging_of_this_account(
             "Condition": BOTH_CONDITIONS,
             "Effect": "Allow",
             "Principal": {"Service": "sms-voice.amazonaws.com"},
-            "Resource": {"Ref": logical_id(topic)},
+            "Resource": ref(topic),
             "Sid": "AllowEndUserMessagingOfThisAccount",
         }
     ]
 
 
 def test_inbound_topic_key_lets_end_user_messaging_encrypt_for_this_account_only(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    topic = aws_stack.messaging.inbound_topic
-    assert topic is not None
-    key_id = _props(template, topic)["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    _, topic = _inbound(aws_stack)
     # The platform key, not a fourth key ($1 a month): one scoped statement admits sms-voice.
-    assert key_id == logical_id(aws_stack.platform_key.key)
-    key = template["Resources"][key_id]
+    resource(app_template, topic).has_properties(
+        {"KmsMasterKeyId": arn(aws_stack.platform_key.key)}
+    )
+    key = resource(app_template, aws_stack.platform_key.key)
 
     sms_voice = [
-        s
-        for s in key["Properties"]["KeyPolicy"]["Statement"]
-        if "sms-voice" in json.dumps(s.get("Principal"))
+        s for s in key.statements("KeyPolicy") if "sms-voice" in json.dumps(s.get("Principal"))
     ]
 
     assert sms_voice == [
@@ -190,127 +198,132 @@ def test_inbound_topic_key_lets_end_user_messaging_encrypt_for_this_account_only
             "Sid": "AllowEndUserMessagingOfThisAccount",
         }
     ]
-    assert key["Properties"]["EnableKeyRotation"] is True
+    key.has_properties({"EnableKeyRotation": True})
 
 
 def test_inbound_function_is_subscribed_to_the_inbound_topic(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    inbound, topic = aws_stack.messaging.inbound, aws_stack.messaging.inbound_topic
-    assert inbound is not None and topic is not None
-    function_arn = get_att_arn(logical_id(inbound.function))
+    inbound, topic = _inbound(aws_stack)
+    function_arn = arn(inbound.function)
 
-    (subscription,) = [
-        s["Properties"]
-        for s in resources(template, "AWS::SNS::Subscription").values()
-        if s["Properties"]["TopicArn"] == {"Ref": logical_id(topic)}
-    ]
-    assert subscription == {
-        "Endpoint": function_arn,
-        "Protocol": "lambda",
-        "TopicArn": {"Ref": logical_id(topic)},
-    }
-    (permission,) = [
-        p["Properties"]
-        for p in resources(template, "AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] == function_arn
-    ]
-    assert permission["Principal"] == "sns.amazonaws.com"
-    assert permission["SourceArn"] == {"Ref": logical_id(topic)}
+    single(app_template, "AWS::SNS::Subscription", {"TopicArn": ref(topic)}).has_properties(
+        Match.object_equals(
+            {"Endpoint": function_arn, "Protocol": "lambda", "TopicArn": ref(topic)}
+        )
+    )
+    single(app_template, "AWS::Lambda::Permission", {"FunctionName": function_arn}).has_properties(
+        {"Principal": "sns.amazonaws.com", "SourceArn": ref(topic)}
+    )
 
 
 def test_inbound_async_failures_retry_twice_then_land_in_its_alarmed_dlq(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    inbound = aws_stack.messaging.inbound
-    assert inbound is not None
+    inbound, _ = _inbound(aws_stack)
 
-    (config,) = [
-        c["Properties"]
-        for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
-        if c["Properties"]["FunctionName"] == {"Ref": logical_id(inbound.function)}
-    ]
-
-    assert config["MaximumRetryAttempts"] == 2
-    assert _props(template, inbound.function)["DeadLetterConfig"] == {
-        "TargetArn": get_att_arn(logical_id(inbound.dead_letter_queue))
-    }
-    assert logical_id(inbound.dead_letter_queue) in checks.dead_letter_queue_ids(template)
+    single(
+        app_template, "AWS::Lambda::EventInvokeConfig", {"FunctionName": ref(inbound.function)}
+    ).has_properties({"MaximumRetryAttempts": 2})
+    resource(app_template, inbound.function).has_properties(
+        {"DeadLetterConfig": Match.object_equals({"TargetArn": arn(inbound.dead_letter_queue)})}
+    )
+    assert logical_id(inbound.dead_letter_queue) in checks.dead_letter_queue_ids(app_template)
 
 
 def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template, template: dict[str, Any]
 ) -> None:
-    types = {resource["Type"] for resource in template["Resources"].values()}
-
     # The one REST API is the staff API (Cognito-authorized); no webhook API, no WAF.
-    (api_id,) = resources(template, "AWS::ApiGateway::RestApi")
-    assert api_id == logical_id(aws_stack.staff_api.api)
-    assert not any(t.startswith("AWS::WAFv2") for t in types)
-    assert "AWS::Lambda::Url" not in types
-    assert "AWS::SecretsManager::Secret" not in types
-    secure_links = aws_stack.staff_api.secure_links
-    assert secure_links is not None
-    staff_functions = [
-        get_att_arn(logical_id(function.function))
-        for function in (aws_stack.staff_api.function, secure_links)
+    assert list(app_template.find_resources("AWS::ApiGateway::RestApi")) == [
+        logical_id(aws_stack.staff_api.api)
     ]
+    assert "AWS::WAFv2" not in json.dumps(template["Resources"])
+    app_template.resource_count_is("AWS::Lambda::Url", 0)
+    app_template.resource_count_is("AWS::SecretsManager::Secret", 0)
+    secure_links = aws_stack.staff_api.secure_links
+    assert secure_links is not None, "the default app hosts the inbox and its secure page"
+    staff_functions = [
+        arn(function.function) for function in (aws_stack.staff_api.function, secure_links)
+    ]
+    # Every permission names its source; besides the staff API's, only SNS and EventBridge.
+    function_name, principal = Capture(), Capture()
+    app_template.all_resources_properties(
+        "AWS::Lambda::Permission",
+        {"FunctionName": function_name, "Principal": principal, "SourceArn": Match.any_value()},
+    )
     principals = {
-        p["Properties"]["Principal"]
-        for p in resources(template, "AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] not in staff_functions
+        p
+        for f, p in zip(
+            every_capture(function_name, Capture.as_object),
+            every_capture(principal, Capture.as_string),
+            strict=True,
+        )
+        if f not in staff_functions
     }
     assert principals == {"sns.amazonaws.com", "events.amazonaws.com"}
-    for permission in resources(template, "AWS::Lambda::Permission").values():
-        assert "SourceArn" in permission["Properties"]
 
 
 # --- delivery status events and the sweeper (EventBridge) -------------------------------
 def test_delivery_status_events_reach_the_delivery_function_with_retries_and_a_dlq(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
     fn = aws_stack.messaging.delivery_events
-    assert fn is not None
-    (rule,) = [
-        r["Properties"]
-        for r in resources(template, "AWS::Events::Rule").values()
-        if "EventPattern" in r["Properties"]
-    ]
+    assert fn is not None, "the aws carrier reports delivery through EventBridge"
+    retries = Capture()
 
-    assert rule["EventPattern"] == {
-        "source": [SMS_VOICE_EVENT_SOURCE],
-        "detail-type": [DELIVERY_STATUS_DETAIL_TYPE],
-    }
-    assert "EventBusName" not in rule  # the default bus
-    (target,) = rule["Targets"]
-    assert target["Arn"] == get_att_arn(logical_id(fn.function))
-    assert target["DeadLetterConfig"] == {"Arn": get_att_arn(logical_id(fn.dead_letter_queue))}
-    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    single(app_template, "AWS::Events::Rule", {"EventPattern": Match.any_value()}).has_properties(
+        {
+            "EventPattern": Match.object_equals(
+                {
+                    "source": ["aws.sms-voice"],
+                    "detail-type": ["Text Message Delivery Status Updated"],
+                }
+            ),
+            "EventBusName": Match.absent(),  # the default bus
+            "Targets": [
+                {
+                    "Arn": arn(fn.function),
+                    "DeadLetterConfig": Match.object_equals({"Arn": arn(fn.dead_letter_queue)}),
+                    "RetryPolicy": {"MaximumRetryAttempts": retries},
+                }
+            ],
+        }
+    )
+    assert retries.as_number() >= 1
 
 
 def test_sweeper_runs_every_five_minutes_with_retries_and_a_dlq(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
     sweeper = aws_stack.messaging.sweeper
-    (rule,) = [
-        r["Properties"]
-        for r in resources(template, "AWS::Events::Rule").values()
-        if "ScheduleExpression" in r["Properties"]
-    ]
+    retries = Capture()
 
-    assert rule["ScheduleExpression"] == "rate(5 minutes)"
-    (target,) = rule["Targets"]
-    assert target["Arn"] == get_att_arn(logical_id(sweeper.function))
-    assert target["DeadLetterConfig"] == {"Arn": get_att_arn(logical_id(sweeper.dead_letter_queue))}
-    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    single(
+        app_template, "AWS::Events::Rule", {"ScheduleExpression": Match.any_value()}
+    ).has_properties(
+        {
+            "ScheduleExpression": "rate(5 minutes)",
+            "Targets": [
+                {
+                    "Arn": arn(sweeper.function),
+                    "DeadLetterConfig": Match.object_equals(
+                        {"Arn": arn(sweeper.dead_letter_queue)}
+                    ),
+                    "RetryPolicy": {"MaximumRetryAttempts": retries},
+                }
+            ],
+        }
+    )
+    assert retries.as_number() >= 1
 
 
 def test_eventbridge_may_write_to_dead_letter_queues_of_this_accounts_rules_only(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    policy = _props(template, aws_stack.platform_key.key)["KeyPolicy"]
+    statements = resource(app_template, aws_stack.platform_key.key).statements("KeyPolicy")
     (events_statement,) = [
-        s for s in policy["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}
+        s for s in statements if s["Principal"] == {"Service": "events.amazonaws.com"}
     ]
 
     assert events_statement["Condition"] == {
@@ -322,44 +335,42 @@ def test_eventbridge_may_write_to_dead_letter_queues_of_this_accounts_rules_only
 
 # --- SQS consumers -----------------------------------------------------------------------
 def test_queue_consumers_report_partial_batch_failures(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    checks.check_event_source_mappings(aws_stack, template)
+    checks.check_event_source_mappings(aws_stack, app_template)
 
 
 # --- functions: roles, least privilege, environment ----------------------------------------
-def test_each_function_has_its_own_role(template: dict[str, Any]) -> None:
-    checks.check_one_role_per_function(template)
+def test_each_function_has_its_own_role(app_template: Template) -> None:
+    checks.check_one_role_per_function(app_template)
 
 
-def test_no_role_may_scan_or_use_a_wildcard_action(template: dict[str, Any]) -> None:
-    checks.check_no_scan_and_no_wildcard_action(template)
+def test_no_role_may_scan_or_use_a_wildcard_action(app_template: Template) -> None:
+    checks.check_no_scan_and_no_wildcard_action(app_template)
 
 
 def test_tenant_key_grants_carry_the_tenant_context(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    checks.check_tenant_key_grants_name_their_tenant(aws_stack, template)
+    checks.check_tenant_key_grants_name_their_tenant(aws_stack, app_template)
 
 
-def test_tenant_key_actions_per_function(
-    aws_stack: QuietlineStack, template: dict[str, Any]
-) -> None:
+def test_tenant_key_actions_per_function(aws_stack: QuietlineStack, app_template: Template) -> None:
     # The sender only decrypts, the sweeper and delivery function touch no tenant key.
-    checks.check_tenant_key_actions(aws_stack, template, TENANT_KEY_ACTIONS)
+    checks.check_tenant_key_actions(aws_stack, app_template, TENANT_KEY_ACTIONS)
 
 
 def test_platform_key_is_used_only_through_aws_services(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    checks.check_platform_key_only_through_services(aws_stack, template)
+    checks.check_platform_key_only_through_services(aws_stack, app_template)
 
 
 def test_only_the_sender_may_send_texts_from_this_accounts_numbers_and_pools(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
     (grant,) = checks.check_exclusive_action(
-        template,
+        app_template,
         "sms-voice:SendTextMessage",
         {logical_id(aws_stack.messaging.sender.role)},
     )
@@ -371,13 +382,11 @@ def test_only_the_sender_may_send_texts_from_this_accounts_numbers_and_pools(
     ]
 
 
-def test_nobody_reads_secrets_on_the_aws_carrier(template: dict[str, Any]) -> None:
-    checks.check_exclusive_action(template, "secretsmanager:GetSecretValue", set())
+def test_nobody_reads_secrets_on_the_aws_carrier(app_template: Template) -> None:
+    checks.check_exclusive_action(app_template, "secretsmanager:GetSecretValue", set())
 
 
-def _queue_actions(
-    stack: QuietlineStack, template: dict[str, Any], name: str
-) -> dict[str, set[str]]:
+def _queue_actions(stack: QuietlineStack, template: Template, name: str) -> dict[str, set[str]]:
     """Queue -> SQS actions of one function; every SQS action is on one of these queues."""
     fn = checks.messaging_functions(stack)[name]
     queues = {
@@ -390,8 +399,8 @@ def _queue_actions(
         sqs_actions = {a for a in checks.actions(statement) if a.startswith("sqs:")}
         if not sqs_actions:
             continue
-        for resource in as_list(statement["Resource"]):
-            found.setdefault(queues[resource["Fn::GetAtt"][0]], set()).update(sqs_actions)
+        for queue in as_list(statement["Resource"]):
+            found.setdefault(queues[queue["Fn::GetAtt"][0]], set()).update(sqs_actions)
     return found
 
 
@@ -410,127 +419,145 @@ SEND = {"sqs:SendMessage"}
     ],
 )
 def test_queue_actions_per_function(
-    aws_stack: QuietlineStack, template: dict[str, Any], name: str, expected: dict[str, set[str]]
+    aws_stack: QuietlineStack, app_template: Template, name: str, expected: dict[str, set[str]]
 ) -> None:
-    assert _queue_actions(aws_stack, template, name) == expected
+    assert _queue_actions(aws_stack, app_template, name) == expected
 
 
 def test_only_the_receiving_functions_publish_staff_notices(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
     messaging = aws_stack.messaging
-    assert messaging.inbound is not None and aws_stack.staff_api.secure_links is not None
-    (grant, *others) = checks.check_exclusive_action(
-        template,
+    inbound, _ = _inbound(aws_stack)
+    secure_links = aws_stack.staff_api.secure_links
+    assert secure_links is not None, "the default app hosts the secure-message page"
+    grants = checks.check_exclusive_action(
+        app_template,
         "sns:Publish",
         {
-            logical_id(messaging.inbound.role),
+            logical_id(inbound.role),
             logical_id(messaging.retry_worker.role),
             # A client's reply from a secure-message page is an inbound message too.
-            logical_id(aws_stack.staff_api.secure_links.role),
+            logical_id(secure_links.role),
         },
     )
-    for statement in (grant, *others):
-        assert statement["Resource"] == {"Ref": logical_id(messaging.staff.topic)}
+    for statement in grants:
+        assert statement["Resource"] == ref(messaging.staff.topic)
 
 
 def test_staff_topic_is_encrypted_with_the_platform_key(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    topic = _props(template, aws_stack.messaging.staff.topic)
-    assert topic["KmsMasterKeyId"] == get_att_arn(logical_id(aws_stack.platform_key.key))
+    resource(app_template, aws_stack.messaging.staff.topic).has_properties(
+        {"KmsMasterKeyId": arn(aws_stack.platform_key.key)}
+    )
 
 
 def test_each_function_gets_exactly_the_settings_its_code_reads(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    checks.check_environment(aws_stack, template, EXPECTED_ENVIRONMENT)
+    checks.check_environment(aws_stack, app_template, EXPECTED_ENVIRONMENT)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ENVIRONMENT))
 def test_the_deployed_environment_satisfies_the_settings_code(
     aws_stack: QuietlineStack,
-    template: dict[str, Any],
+    app_template: Template,
     name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    checks.check_settings_load(aws_stack, template, name)
+    checks.check_settings_load(aws_stack, app_template, name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ENVIRONMENT))
 def test_handler_strings_name_real_handlers(
-    aws_stack: QuietlineStack, template: dict[str, Any], name: str
+    aws_stack: QuietlineStack, app_template: Template, name: str
 ) -> None:
+    handler = Capture()
     fn = checks.messaging_functions(aws_stack)[name]
-    module, attribute = _props(template, fn.function)["Handler"].rsplit(".", 1)
+    resource(app_template, fn.function).has_properties({"Handler": handler})
+
+    module, attribute = handler.as_string().rsplit(".", 1)
 
     assert callable(getattr(importlib.import_module(module), attribute))
 
 
 # --- alarms on the pipeline's own metrics ----------------------------------------------------
-def _metric_alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        a["Properties"]["MetricName"]: a["Properties"]
-        for a in resources(template, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"].get("Namespace") == METRICS_NAMESPACE
-    }
+PIPELINE_METRICS = {
+    "SweeperExpired",
+    "StaffNotificationFailed",
+    "OutboundEnqueueFailed",
+    "SendDecryptFailed",
+    "InboundDeferred",
+}
 
 
 def test_pipeline_metric_alarms_match_what_powertools_emits(
-    aws_stack: QuietlineStack, template: dict[str, Any]
+    aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    alarms = _metric_alarms(template)
-    topic = {"Ref": logical_id(aws_stack.alarms.topic)}
+    # Powertools EMF: every metric carries the dimension service=<Metrics(service=)>.
+    emitted = {"Namespace": "Quietline", "Dimensions": [{"Name": "service", "Value": "quietline"}]}
+    metric = Capture()
+    app_template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "Quietline", "MetricName": metric}}
+    )
 
     # The pipeline's alarms, and the staff API's breach early warning built the same way.
-    assert set(alarms) == {spec.metric_name for spec in PIPELINE_ALARMS} | {UNUSUAL_READ_METRIC}
-    for alarm in alarms.values():
-        # Powertools EMF: every metric carries the dimension service=<Metrics(service=)>.
-        assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
-        assert alarm["Statistic"] == "Sum"
-        assert alarm["Period"] == 300
-        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-        assert alarm["TreatMissingData"] == "notBreaching"
-        assert alarm["AlarmActions"] == [topic]
-    assert alarms["InboundDeferred"]["Threshold"] == 1
+    assert set(every_capture(metric, Capture.as_string)) == PIPELINE_METRICS | {"UnusualReadVolume"}
+    for name in PIPELINE_METRICS | {"UnusualReadVolume"}:
+        single(
+            app_template, "AWS::CloudWatch::Alarm", {**emitted, "MetricName": name}
+        ).has_properties(
+            {
+                "Statistic": "Sum",
+                "Period": 300,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [ref(aws_stack.alarms.topic)],
+            }
+        )
+    app_template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {**emitted, "MetricName": "InboundDeferred", "Threshold": 1}
+    )
 
 
 def test_every_alarmed_metric_is_emitted_by_the_code() -> None:
     source = "\n".join(
         path.read_text(encoding="utf-8") for path in Path(FUNCTIONS_DIR).rglob("*.py")
     )
-    from infra.constructs.messaging import WEBHOOK_ALARMS
+    from infra.constructs.messaging import PIPELINE_ALARMS, WEBHOOK_ALARMS
 
     for spec in (*PIPELINE_ALARMS, *WEBHOOK_ALARMS):
         assert re.search(rf'count\(\s*"{spec.metric_name}"', source), spec.metric_name
 
 
 # --- outputs ---------------------------------------------------------------------------------
-def test_outputs_of_the_aws_carrier(aws_stack: QuietlineStack, template: dict[str, Any]) -> None:
-    outputs = template["Outputs"]
+def test_outputs_of_the_aws_carrier(aws_stack: QuietlineStack, app_template: Template) -> None:
     messaging = aws_stack.messaging
-    assert messaging.inbound is not None and messaging.inbound_topic is not None
+    inbound, topic = _inbound(aws_stack)
 
     expected = {
-        "OutboundQueueUrl": {"Ref": logical_id(aws_stack.queues.outbound.queue)},
-        "OutboundDlqUrl": {"Ref": logical_id(aws_stack.queues.outbound.dead_letter_queue)},
-        "RetryQueueUrl": {"Ref": logical_id(aws_stack.queues.retry.queue)},
-        "RetryDlqUrl": {"Ref": logical_id(aws_stack.queues.retry.dead_letter_queue)},
-        "SenderFunctionName": {"Ref": logical_id(messaging.sender.function)},
-        "InboundFunctionName": {"Ref": logical_id(messaging.inbound.function)},
-        "InboundFunctionDlqUrl": {"Ref": logical_id(messaging.inbound.dead_letter_queue)},
-        "InboundSmsTopicArn": {"Ref": logical_id(messaging.inbound_topic)},
-        "StaffTopicArn": {"Ref": logical_id(messaging.staff.topic)},
+        "OutboundQueueUrl": ref(aws_stack.queues.outbound.queue),
+        "OutboundDlqUrl": ref(aws_stack.queues.outbound.dead_letter_queue),
+        "RetryQueueUrl": ref(aws_stack.queues.retry.queue),
+        "RetryDlqUrl": ref(aws_stack.queues.retry.dead_letter_queue),
+        "SenderFunctionName": ref(messaging.sender.function),
+        "InboundFunctionName": ref(inbound.function),
+        "InboundFunctionDlqUrl": ref(inbound.dead_letter_queue),
+        "InboundSmsTopicArn": ref(topic),
+        "StaffTopicArn": ref(messaging.staff.topic),
     }
-    assert {key: outputs[key]["Value"] for key in expected} == expected
-    assert not any(key.startswith("Twilio") for key in outputs)
-    description = outputs["InboundSmsTopicArn"]["Description"]
-    assert "quietline numbers two-way" in description
-    assert "update-phone-number" in description
-    assert "--two-way-channel-arn" in description
+    for output_id, value in expected.items():
+        app_template.has_output(output_id, {"Value": Match.exact(value)})
+    assert not any(key.startswith("Twilio") for key in app_template.find_outputs("*"))
+    description = Capture()
+    app_template.has_output("InboundSmsTopicArn", {"Description": description})
+    assert "quietline numbers two-way" in description.as_string()
+    assert "update-phone-number" in description.as_string()
+    assert "--two-way-channel-arn" in description.as_string()
 
 
-def test_outputs_the_cli_reads_exist(template: dict[str, Any]) -> None:
+def test_outputs_the_cli_reads_exist(app_template: Template) -> None:
     from cli.main import REPLAYABLE
 
     needed = {name for pair in REPLAYABLE.values() for name in pair} | {
@@ -539,7 +566,7 @@ def test_outputs_the_cli_reads_exist(template: dict[str, Any]) -> None:
         "InboundSmsTopicArn",
         "MessageTableName",
     }
-    assert needed <= set(template["Outputs"])
+    assert needed <= set(app_template.find_outputs("*"))
 
 
 def test_outputs_carry_no_business_number(template: dict[str, Any]) -> None:
@@ -551,19 +578,37 @@ def test_outputs_carry_no_business_number(template: dict[str, Any]) -> None:
 def test_vpc_has_an_end_user_messaging_endpoint_for_the_aws_carrier(
     function_stacks: Synthesized,
 ) -> None:
-    endpoints = resources(function_stacks.templates["FunctionsInVpc"], "AWS::EC2::VPCEndpoint")
-    services = [str(e["Properties"]["ServiceName"]) for e in endpoints.values()]
-    assert any("sms-voice" in service for service in services)
-
-
-def test_one_alarm_topic_receives_every_alarm(template: dict[str, Any]) -> None:
-    _, topic_policy = only(
-        {
-            k: v
-            for k, v in resources(template, "AWS::SNS::TopicPolicy").items()
-            if "cloudwatch.amazonaws.com" in str(v)
-        }
+    function_stacks.template("FunctionsInVpc").has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {"ServiceName": Match.string_like_regexp(r"sms-voice")},
     )
-    (topic_ref,) = topic_policy["Properties"]["Topics"]
-    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
-        assert topic_ref in alarm["Properties"]["AlarmActions"]
+
+
+def test_one_alarm_topic_receives_every_alarm(app_template: Template) -> None:
+    # The topic CloudWatch may publish to (its key and policy admit cloudwatch.amazonaws.com).
+    topic = Capture()
+    single(
+        app_template,
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Allow",
+                                "Action": "sns:Publish",
+                                "Principal": {
+                                    "Service": Match.array_with(["cloudwatch.amazonaws.com"])
+                                },
+                            }
+                        )
+                    ]
+                )
+            },
+            "Topics": [topic],
+        },
+    )
+    app_template.all_resources_properties(
+        "AWS::CloudWatch::Alarm", {"AlarmActions": Match.array_with([topic.as_object()])}
+    )

@@ -8,20 +8,16 @@ the default app's synth on the other worker.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.assertions import Capture, Match, Template
 
-from functions.carriers.twilio import SIGNATURE_HEADER
 from functions.core import settings
-from infra.constructs.messaging import PIPELINE_ALARMS, WEBHOOK_ALARMS
-from infra.constructs.staff_api import UNUSUAL_READ_METRIC
-from infra.constructs.twilio_webhooks import STAGE_NAME, TWILIO_SMS_PATH, TWILIO_STATUS_PATH
-from infra.constructs.waf import WAF_LOG_GROUP_PREFIX
+from infra.constructs.function import QuietlineFunction
+from infra.constructs.twilio_webhooks import TwilioWebhookApi
 from infra.eligibility import classify
-from infra.nag import MIN_REASON_LENGTH
 from infra.stack import QuietlineStack
 from tests.infra import messaging_checks as checks
 from tests.infra.conftest import (
@@ -32,15 +28,19 @@ from tests.infra.conftest import (
     TWILIO_OVERRIDES,
     Synthesized,
     acknowledgements,
+    api_paths,
+    arn,
     as_list,
-    get_att_arn,
+    every_capture,
     logical_id,
     make_config,
-    only,
     only_template,
     plain_app,
     quietline_stack,
-    resources,
+    ref,
+    resource,
+    resource_types,
+    single,
     suppressed_violations,
 )
 from tests.infra.shared_acknowledgements import (
@@ -122,20 +122,22 @@ def tw_stack(twilio: Synthesized) -> QuietlineStack:
     return found
 
 
-@pytest.fixture(scope="module")
-def tw_template(twilio: Synthesized) -> dict[str, Any]:
-    return only_template(twilio)
-
-
-def _props(template: dict[str, Any], construct: Any) -> dict[str, Any]:
-    found: dict[str, Any] = template["Resources"][logical_id(construct)]["Properties"]
-    return found
-
-
-def _api(stack: QuietlineStack) -> Any:
+def _api(stack: QuietlineStack) -> TwilioWebhookApi:
     api = stack.messaging.webhook_api
-    assert api is not None
+    assert api is not None, "the twilio carrier receives through its webhook API"
     return api
+
+
+def _webhook(stack: QuietlineStack) -> QuietlineFunction:
+    webhook = stack.messaging.webhook
+    assert webhook is not None, "the twilio carrier receives through its webhook function"
+    return webhook
+
+
+def _auth_token(stack: QuietlineStack) -> secretsmanager.Secret:
+    secret = stack.messaging.twilio_auth_token
+    assert secret is not None, "the twilio carrier keeps its auth token in Secrets Manager"
+    return secret
 
 
 # --- nag -------------------------------------------------------------------------------------
@@ -150,7 +152,7 @@ def test_acknowledgements_are_the_reviewed_list_with_specific_reasons(twilio: Sy
 
     assert {(rule, path) for rule, path, _ in acknowledged} == EXPECTED_ACKNOWLEDGEMENTS
     for rule, path, reason in acknowledged:
-        assert len(reason) >= MIN_REASON_LENGTH, (rule, path)
+        assert len(reason) >= 40, (rule, path)  # a sentence, not "not needed"
     suppressed = {
         (v["acknowledgedId"].split("::", 1)[1], v["acknowledgedAt"])
         for v in suppressed_violations(twilio.report)
@@ -158,91 +160,103 @@ def test_acknowledgements_are_the_reviewed_list_with_specific_reasons(twilio: Sy
     assert {(rule, path) for rule, path, _ in acknowledged} <= suppressed
 
 
-def test_every_resource_type_is_on_the_allow_list(tw_template: dict[str, Any]) -> None:
-    for resource in tw_template["Resources"].values():
-        assert classify(resource["Type"]).reason
+def test_every_resource_type_is_on_the_allow_list(twilio: Synthesized) -> None:
+    for resource_type in resource_types(twilio):
+        assert classify(resource_type).reason
 
 
 # --- the REST API and its stage ------------------------------------------------------------
 def test_api_is_regional_and_serves_exactly_the_two_signed_webhooks(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     api = _api(tw_stack)
-    webhook = tw_stack.messaging.webhook
-    assert webhook is not None
-    assert _props(tw_template, api.api)["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
-    api_ref = {"Ref": logical_id(api.api)}
-    (validator_id, validator) = only(_of_api(tw_template, "AWS::ApiGateway::RequestValidator", api))
-    assert validator["Properties"]["ValidateRequestParameters"] is True
+    api_ref = ref(api.api)
+    resource(twilio_template, api.api).has_properties(
+        {"EndpointConfiguration": Match.object_equals({"Types": ["REGIONAL"]})}
+    )
+    validator = single(twilio_template, "AWS::ApiGateway::RequestValidator", {"RestApiId": api_ref})
+    validator.has_properties({"ValidateRequestParameters": True})
 
-    methods = _of_api(tw_template, "AWS::ApiGateway::Method", api).values()
-    assert len(methods) == 2
-    assert all(m["Properties"]["RestApiId"] == api_ref for m in methods)
-    paths = set()
-    for method in methods:
-        props = method["Properties"]
-        assert props["HttpMethod"] == "POST"
-        assert props["AuthorizationType"] == "NONE"  # Twilio signs; see the acknowledgement
-        assert props["RequestValidatorId"] == {"Ref": validator_id}
-        assert props["RequestParameters"] == {f"method.request.header.{SIGNATURE_HEADER}": True}
-        assert props["Integration"]["Type"] == "AWS_PROXY"
-        assert (
-            get_att_arn(logical_id(webhook.function)) in props["Integration"]["Uri"]["Fn::Join"][1]
-        )
-        paths.add(_resource_path(tw_template, props["ResourceId"]["Ref"]))
-    assert paths == {TWILIO_SMS_PATH, TWILIO_STATUS_PATH}
-
-
-def _of_api(template: dict[str, Any], resource_type: str, api: Any) -> dict[str, dict[str, Any]]:
-    """Resources of one type that belong to the given REST API."""
-    api_ref = {"Ref": logical_id(api.api)}
-    return {
-        key: resource
-        for key, resource in resources(template, resource_type).items()
-        if resource["Properties"].get("RestApiId") == api_ref
+    twilio_template.resource_properties_count_is(
+        "AWS::ApiGateway::Method", {"RestApiId": api_ref}, 2
+    )
+    path = Capture()
+    signed_posts = twilio_template.find_resources(
+        "AWS::ApiGateway::Method",
+        {
+            "Properties": {
+                "RestApiId": api_ref,
+                "HttpMethod": "POST",
+                "AuthorizationType": "NONE",  # Twilio signs; see the acknowledgement
+                "RequestValidatorId": {"Ref": validator.logical_id},
+                "RequestParameters": Match.object_equals(
+                    {"method.request.header.X-Twilio-Signature": True}
+                ),
+                "Integration": {
+                    "Type": "AWS_PROXY",
+                    "Uri": {"Fn::Join": ["", Match.array_with([arn(_webhook(tw_stack).function)])]},
+                },
+                "ResourceId": {"Ref": path},
+            },
+        },
+    )
+    assert len(signed_posts) == 2
+    paths = api_paths(twilio_template, api.api)
+    by_id = {target["Ref"]: url for url, target in paths.items() if "Ref" in target}
+    assert {by_id[found] for found in every_capture(path, Capture.as_string)} == {
+        "/webhooks/twilio/sms",
+        "/webhooks/twilio/status",
     }
-
-
-def _resource_path(template: dict[str, Any], resource_id: str) -> str:
-    props = template["Resources"][resource_id]["Properties"]
-    parent = props["ParentId"]
-    prefix = "" if "Fn::GetAtt" in parent else _resource_path(template, parent["Ref"])
-    return f"{prefix}/{props['PathPart']}"
 
 
 def test_webhook_paths_are_the_ones_local_mode_serves() -> None:
     from local.routes import TWILIO_SMS_PATH as LOCAL_SMS
     from local.routes import TWILIO_STATUS_PATH as LOCAL_STATUS
 
-    assert (TWILIO_SMS_PATH, TWILIO_STATUS_PATH) == (LOCAL_SMS, LOCAL_STATUS)
+    assert (LOCAL_SMS, LOCAL_STATUS) == ("/webhooks/twilio/sms", "/webhooks/twilio/status")
 
 
 def test_stage_logs_traces_throttles_and_never_caches_or_logs_bodies(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    stage = _props(tw_template, _api(tw_stack).stage)
-
-    assert stage["StageName"] == STAGE_NAME
-    assert stage["TracingEnabled"] is True
-    (settings_,) = stage["MethodSettings"]
-    assert (settings_["HttpMethod"], settings_["ResourcePath"]) == ("*", "/*")
-    assert settings_["DataTraceEnabled"] is False
-    assert settings_["CachingEnabled"] is False
-    assert settings_["LoggingLevel"] == "INFO"
-    assert settings_["ThrottlingRateLimit"] > 0
-    assert settings_["ThrottlingBurstLimit"] >= settings_["ThrottlingRateLimit"]
-    assert stage.get("CacheClusterEnabled") in (None, False)
+    rate, burst = Capture(), Capture()
+    stage = resource(twilio_template, _api(tw_stack).stage)
+    stage.has_properties(
+        {
+            "StageName": "prod",
+            "TracingEnabled": True,
+            "MethodSettings": [
+                {
+                    "HttpMethod": "*",
+                    "ResourcePath": "/*",
+                    "DataTraceEnabled": False,
+                    "CachingEnabled": False,
+                    "LoggingLevel": "INFO",
+                    "ThrottlingRateLimit": rate,
+                    "ThrottlingBurstLimit": burst,
+                }
+            ],
+        }
+    )
+    assert 0 < rate.as_number() <= burst.as_number()
+    stage.lacks({"CacheClusterEnabled": True})
 
 
 def test_access_log_names_requests_never_their_content(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     api = _api(tw_stack)
-    access = _props(tw_template, api.stage)["AccessLogSetting"]
+    log_format = Capture()
+    resource(twilio_template, api.stage).has_properties(
+        {
+            "AccessLogSetting": {
+                "DestinationArn": arn(api.access_logs),
+                "Format": log_format,
+            }
+        }
+    )
 
-    assert access["DestinationArn"] == get_att_arn(logical_id(api.access_logs))
-    fields = json.loads(access["Format"])
-    assert set(fields) == {
+    assert set(json.loads(log_format.as_string())) == {
         "requestId",
         "ip",
         "requestTime",
@@ -252,278 +266,340 @@ def test_access_log_names_requests_never_their_content(
         "responseLength",
     }
     for forbidden in ("$input", "body", "querystring", "queryString", "$context.path"):
-        assert forbidden not in access["Format"]
+        assert forbidden not in log_format.as_string()
 
 
 def test_api_log_groups_are_encrypted_and_retained(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    platform_key = get_att_arn(logical_id(tw_stack.platform_key.key))
-    groups = resources(tw_template, "AWS::Logs::LogGroup")
-    api_ref = {"Ref": logical_id(_api(tw_stack).api)}
-    execution = [
-        g
-        for g in groups.values()
-        if "API-Gateway-Execution-Logs_" in str(g["Properties"])
-        and api_ref in g["Properties"]["LogGroupName"]["Fn::Join"][1]
-    ]
-    assert len(execution) == 1
-    for group in groups.values():
-        assert group["Properties"]["KmsKeyId"] == platform_key
-        assert group["Properties"]["RetentionInDays"] >= 2190
-        assert group["DeletionPolicy"] == "Retain"
+    api = _api(tw_stack)
+    retention = Capture()
+    twilio_template.all_resources(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {
+                "KmsKeyId": arn(tw_stack.platform_key.key),
+                "RetentionInDays": retention,
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+    assert min(every_capture(retention, Capture.as_number)) >= 2190
     # The stage waits for the execution log group, so API Gateway never creates its own.
-    stage_id = logical_id(_api(tw_stack).stage)
-    (execution_id,) = [k for k, g in groups.items() if g is execution[0]]
-    assert execution_id in tw_template["Resources"][stage_id]["DependsOn"]
+    execution = single(
+        twilio_template,
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": {
+                "Fn::Join": ["", Match.array_with(["API-Gateway-Execution-Logs_", ref(api.api)])]
+            }
+        },
+    )
+    assert execution.logical_id == logical_id(api.execution_logs)
+    resource(twilio_template, api.stage).has(
+        {"DependsOn": Match.array_with([execution.logical_id])}
+    )
 
 
 def test_only_the_stage_may_invoke_the_webhook(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    webhook = tw_stack.messaging.webhook
-    assert webhook is not None
-    permissions = [
-        p["Properties"]
-        for p in resources(tw_template, "AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] == get_att_arn(logical_id(webhook.function))
-    ]
-    assert len(permissions) == 2
-    for permission in permissions:
-        assert permission["Principal"] == "apigateway.amazonaws.com"
-        source = json.dumps(permission["SourceArn"])
-        assert logical_id(_api(tw_stack).stage) in source  # not the test-invoke-stage "*"
-    assert not resources(tw_template, "AWS::Lambda::Url")
+    webhook = arn(_webhook(tw_stack).function)
+    stage = logical_id(_api(tw_stack).stage)
+    twilio_template.resource_properties_count_is(
+        "AWS::Lambda::Permission", {"FunctionName": webhook}, 2
+    )
+    source = Capture()
+    twilio_template.find_resources(
+        "AWS::Lambda::Permission",
+        {
+            "Properties": {
+                "FunctionName": webhook,
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": source,
+            }
+        },
+    )
+    sources = every_capture(source, Capture.as_object)
+    assert len(sources) == 2
+    for found in sources:
+        assert stage in json.dumps(found)  # not the test-invoke-stage "*"
+    twilio_template.resource_count_is("AWS::Lambda::Url", 0)
 
 
 # --- WAF ----------------------------------------------------------------------------------------
 def test_web_acl_rate_limits_per_ip_and_counts_common_rules(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     firewall = _api(tw_stack).firewall
-    assert firewall is not None
-    props = _props(tw_template, firewall.web_acl)
+    assert firewall is not None, "the twilio variant turns WAF on"
 
-    assert props["Scope"] == "REGIONAL"
-    rules = {rule["Name"]: rule for rule in props["Rules"]}
-    rate = rules["RateLimitPerIp"]
-    assert rate["Action"] == {"Block": {}}
-    assert (
-        rate["Statement"]["RateBasedStatement"]["Limit"]
-        == (TWILIO_OVERRIDES["waf"]["requests_per_5_minutes_per_ip"])
+    resource(twilio_template, firewall.web_acl).has_properties(
+        {
+            "Scope": "REGIONAL",
+            "Rules": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "Name": "RateLimitPerIp",
+                            "Action": Match.object_equals({"Block": {}}),
+                            "Statement": {
+                                "RateBasedStatement": {
+                                    "Limit": TWILIO_OVERRIDES["waf"][
+                                        "requests_per_5_minutes_per_ip"
+                                    ],
+                                    "AggregateKeyType": "IP",
+                                }
+                            },
+                        }
+                    )
+                ]
+            ),
+        }
     )
-    assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
-    common = rules["AwsCommonRules"]
-    assert common["Statement"]["ManagedRuleGroupStatement"] == {
-        "Name": "AWSManagedRulesCommonRuleSet",
-        "VendorName": "AWS",
-    }
-    assert common["OverrideAction"] == {"Count": {}}
+    resource(twilio_template, firewall.web_acl).has_properties(
+        {
+            "Rules": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "Name": "AwsCommonRules",
+                            "Statement": {
+                                "ManagedRuleGroupStatement": Match.object_equals(
+                                    {"Name": "AWSManagedRulesCommonRuleSet", "VendorName": "AWS"}
+                                )
+                            },
+                            "OverrideAction": Match.object_equals({"Count": {}}),
+                        }
+                    )
+                ]
+            )
+        }
+    )
 
 
 def test_web_acl_protects_the_stage_and_logs_to_an_encrypted_group(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     api = _api(tw_stack)
-    assert api.firewall is not None
-    acl_arn = get_att_arn(logical_id(api.firewall.web_acl))
+    assert api.firewall is not None, "the twilio variant turns WAF on"
+    acl_arn = arn(api.firewall.web_acl)
 
-    _, association = only(
+    association = Capture()
+    single(
+        twilio_template,
+        "AWS::WAFv2::WebACLAssociation",
+        {"WebACLArn": acl_arn, "ResourceArn": association},
+    )
+    assert logical_id(api.stage) in json.dumps(association.as_object())
+
+    # AWS requires WAF log groups to be named aws-waf-logs-*.
+    name, retention = Capture(Match.string_like_regexp(r"^aws-waf-logs-")), Capture()
+    resource(twilio_template, api.firewall.log_group).has_properties(
         {
-            k: a
-            for k, a in resources(tw_template, "AWS::WAFv2::WebACLAssociation").items()
-            if a["Properties"]["WebACLArn"] == acl_arn
+            "LogGroupName": name,
+            "KmsKeyId": arn(tw_stack.platform_key.key),
+            "RetentionInDays": retention,
         }
     )
-    assert logical_id(api.stage) in json.dumps(association["Properties"]["ResourceArn"])
-
-    _, logging = only(
-        {
-            k: c
-            for k, c in resources(tw_template, "AWS::WAFv2::LoggingConfiguration").items()
-            if c["Properties"]["ResourceArn"] == acl_arn
-        }
+    assert retention.as_number() >= 2190
+    single(
+        twilio_template, "AWS::WAFv2::LoggingConfiguration", {"ResourceArn": acl_arn}
+    ).has_properties(
+        {"LogDestinationConfigs": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name.as_string()}"]}
     )
-    group = _props(tw_template, api.firewall.log_group)
-    assert group["LogGroupName"].startswith(WAF_LOG_GROUP_PREFIX)
-    assert logging["Properties"]["LogDestinationConfigs"] == [
-        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group['LogGroupName']}"
-    ]
-    assert group["KmsKeyId"] == get_att_arn(logical_id(tw_stack.platform_key.key))
-    assert group["RetentionInDays"] >= 2190
 
 
 # --- the auth token secret -----------------------------------------------------------------------
 def test_auth_token_secret_is_encrypted_with_our_key_and_starts_as_a_placeholder(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    secret = tw_stack.messaging.twilio_auth_token
-    assert secret is not None
-    props = _props(tw_template, secret)
-
-    assert props["KmsKeyId"] == get_att_arn(logical_id(tw_stack.platform_key.key))
-    assert "GenerateSecretString" in props
-    assert "SecretString" not in props
+    resource(twilio_template, _auth_token(tw_stack)).has_properties(
+        {
+            "KmsKeyId": arn(tw_stack.platform_key.key),
+            "GenerateSecretString": Match.any_value(),
+            "SecretString": Match.absent(),
+        }
+    )
 
 
 def test_only_the_twilio_functions_read_the_auth_token_and_only_that_secret(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     messaging = tw_stack.messaging
-    assert messaging.webhook is not None and messaging.twilio_auth_token is not None
 
     grants = checks.check_exclusive_action(
-        tw_template,
+        twilio_template,
         "secretsmanager:GetSecretValue",
-        {logical_id(messaging.sender.role), logical_id(messaging.webhook.role)},
+        {logical_id(messaging.sender.role), logical_id(_webhook(tw_stack).role)},
     )
 
     for grant in grants:
-        assert grant["Resource"] == {"Ref": logical_id(messaging.twilio_auth_token)}
+        assert grant["Resource"] == ref(_auth_token(tw_stack))
         assert checks.actions(grant) == {"secretsmanager:GetSecretValue"}
 
 
-def test_nobody_may_send_through_end_user_messaging_on_twilio(tw_template: dict[str, Any]) -> None:
-    checks.check_exclusive_action(tw_template, "sms-voice:SendTextMessage", set())
-    assert "sms-voice" not in json.dumps(tw_template["Resources"])
+def test_nobody_may_send_through_end_user_messaging_on_twilio(
+    twilio_template: Template, twilio: Synthesized
+) -> None:
+    checks.check_exclusive_action(twilio_template, "sms-voice:SendTextMessage", set())
+    assert "sms-voice" not in json.dumps(only_template(twilio)["Resources"])
 
 
 # --- pipeline rules, as for the default carrier ------------------------------------------------
-def test_each_function_has_its_own_role(tw_template: dict[str, Any]) -> None:
-    checks.check_one_role_per_function(tw_template)
+def test_each_function_has_its_own_role(twilio_template: Template) -> None:
+    checks.check_one_role_per_function(twilio_template)
 
 
-def test_no_role_may_scan_or_use_a_wildcard_action(tw_template: dict[str, Any]) -> None:
-    checks.check_no_scan_and_no_wildcard_action(tw_template)
+def test_no_role_may_scan_or_use_a_wildcard_action(twilio_template: Template) -> None:
+    checks.check_no_scan_and_no_wildcard_action(twilio_template)
 
 
 def test_tenant_key_grants_carry_the_tenant_context(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    checks.check_tenant_key_grants_name_their_tenant(tw_stack, tw_template)
-    checks.check_tenant_key_actions(tw_stack, tw_template, TENANT_KEY_ACTIONS)
+    checks.check_tenant_key_grants_name_their_tenant(tw_stack, twilio_template)
+    checks.check_tenant_key_actions(tw_stack, twilio_template, TENANT_KEY_ACTIONS)
 
 
 def test_platform_key_is_used_only_through_aws_services(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    checks.check_platform_key_only_through_services(tw_stack, tw_template)
+    checks.check_platform_key_only_through_services(tw_stack, twilio_template)
 
 
 def test_topics_and_queues_are_encrypted_ssl_only_and_dlqs_alarmed(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    checks.check_topics_and_queues_use_customer_managed_keys(tw_template)
-    checks.check_queues_and_topics_deny_plain_http(tw_template)
-    checks.check_every_dead_letter_queue_alarms_the_alarm_topic(tw_stack, tw_template)
+    checks.check_topics_and_queues_use_customer_managed_keys(twilio_template)
+    checks.check_queues_and_topics_deny_plain_http(twilio_template)
+    checks.check_every_dead_letter_queue_alarms_the_alarm_topic(tw_stack, twilio_template)
 
 
 def test_queue_consumers_report_partial_batch_failures(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    checks.check_event_source_mappings(tw_stack, tw_template)
+    checks.check_event_source_mappings(tw_stack, twilio_template)
 
 
 def test_each_function_gets_exactly_the_settings_its_code_reads(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    checks.check_environment(tw_stack, tw_template, EXPECTED_ENVIRONMENT)
+    checks.check_environment(tw_stack, twilio_template, EXPECTED_ENVIRONMENT)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ENVIRONMENT))
 def test_the_deployed_environment_satisfies_the_settings_code(
     tw_stack: QuietlineStack,
-    tw_template: dict[str, Any],
+    twilio_template: Template,
     name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    checks.check_settings_load(tw_stack, tw_template, name)
+    checks.check_settings_load(tw_stack, twilio_template, name)
 
 
 def test_twilio_settings_point_at_the_secret_and_the_stage(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     messaging = tw_stack.messaging
-    assert messaging.webhook is not None and messaging.twilio_auth_token is not None
-    for fn in (messaging.sender, messaging.webhook):
-        variables = _props(tw_template, fn.function)["Environment"]["Variables"]
-        assert variables[E.ENV_TWILIO_ACCOUNT_SID] == TWILIO_ACCOUNT_SID
-        assert variables[E.ENV_TWILIO_AUTH_TOKEN_SECRET] == {
-            "Ref": logical_id(messaging.twilio_auth_token)
-        }
-    base = _props(tw_template, messaging.sender.function)["Environment"]["Variables"][
-        E.ENV_PUBLIC_BASE_URL
-    ]
-    assert {"Ref": logical_id(_api(tw_stack).api)} in base["Fn::Join"][1]
-    assert base["Fn::Join"][1][-1].endswith(f"/{STAGE_NAME}")
+    for fn in (messaging.sender, _webhook(tw_stack)):
+        resource(twilio_template, fn.function).has_properties(
+            {
+                "Environment": {
+                    "Variables": {
+                        E.ENV_TWILIO_ACCOUNT_SID: TWILIO_ACCOUNT_SID,
+                        E.ENV_TWILIO_AUTH_TOKEN_SECRET: ref(_auth_token(tw_stack)),
+                    }
+                }
+            }
+        )
+    base = Capture()
+    resource(twilio_template, messaging.sender.function).has_properties(
+        {"Environment": {"Variables": {E.ENV_PUBLIC_BASE_URL: {"Fn::Join": ["", base]}}}}
+    )
+    assert ref(_api(tw_stack).api) in base.as_array()
+    assert base.as_array()[-1].endswith("/prod")
 
 
 def test_webhook_signature_alarm_fires_on_a_burst_of_forgeries(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    alarms = {
-        a["Properties"]["MetricName"]: a["Properties"]
-        for a in resources(tw_template, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"].get("Namespace") == "Quietline"
+    metric = Capture()
+    twilio_template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "Quietline", "MetricName": metric}}
+    )
+    assert set(every_capture(metric, Capture.as_string)) == {
+        "SweeperExpired",
+        "StaffNotificationFailed",
+        "OutboundEnqueueFailed",
+        "SendDecryptFailed",
+        "InboundDeferred",
+        "WebhookSignatureRejected",
+        "UnusualReadVolume",
     }
 
-    assert set(alarms) == {
-        *(s.metric_name for s in (*PIPELINE_ALARMS, *WEBHOOK_ALARMS)),
-        UNUSUAL_READ_METRIC,
-    }
-    rejected = alarms["WebhookSignatureRejected"]
-    assert rejected["Threshold"] >= 10
-    assert rejected["Period"] == 300
-    assert rejected["AlarmActions"] == [{"Ref": logical_id(tw_stack.alarms.topic)}]
+    threshold = Capture()
+    single(
+        twilio_template,
+        "AWS::CloudWatch::Alarm",
+        {"Namespace": "Quietline", "MetricName": "WebhookSignatureRejected"},
+    ).has_properties(
+        {
+            "Threshold": threshold,
+            "Period": 300,
+            "AlarmActions": [ref(tw_stack.alarms.topic)],
+        }
+    )
+    assert threshold.as_number() >= 10
 
 
 def test_staff_notices_are_emailed_to_the_configured_addresses(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    topic = {"Ref": logical_id(tw_stack.messaging.staff.topic)}
-    subscriptions = [
-        s["Properties"]
-        for s in resources(tw_template, "AWS::SNS::Subscription").values()
-        if s["Properties"]["TopicArn"] == topic
-    ]
-    assert subscriptions == [{"Endpoint": STAFF_EMAIL, "Protocol": "email", "TopicArn": topic}]
+    topic = ref(tw_stack.messaging.staff.topic)
+    single(twilio_template, "AWS::SNS::Subscription", {"TopicArn": topic}).has_properties(
+        Match.object_equals({"Endpoint": STAFF_EMAIL, "Protocol": "email", "TopicArn": topic})
+    )
 
 
 def test_only_the_receiving_functions_publish_staff_notices(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     messaging = tw_stack.messaging
-    assert messaging.webhook is not None
+    secure_links = tw_stack.staff_api.secure_links
+    assert secure_links is not None, "the inbox (hosted elsewhere) has its secure-message path"
     checks.check_exclusive_action(
-        tw_template,
+        twilio_template,
         "sns:Publish",
         {
-            logical_id(messaging.webhook.role),
+            logical_id(_webhook(tw_stack).role),
             logical_id(messaging.retry_worker.role),
             # A client's reply from a secure-message page is an inbound message too.
-            logical_id(tw_stack.staff_api.secure_links.role),  # type: ignore[union-attr]
+            logical_id(secure_links.role),
         },
     )
 
 
 # --- outputs --------------------------------------------------------------------------------------
 def test_outputs_give_twilio_its_webhook_urls_and_the_admin_the_secret(
-    tw_stack: QuietlineStack, tw_template: dict[str, Any]
+    tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    outputs = tw_template["Outputs"]
-    messaging = tw_stack.messaging
-    assert messaging.twilio_auth_token is not None
-
     for output_id, path in (
-        ("TwilioSmsWebhookUrl", TWILIO_SMS_PATH),
-        ("TwilioStatusWebhookUrl", TWILIO_STATUS_PATH),
+        ("TwilioSmsWebhookUrl", "/webhooks/twilio/sms"),
+        ("TwilioStatusWebhookUrl", "/webhooks/twilio/status"),
     ):
-        parts = outputs[output_id]["Value"]["Fn::Join"][1]
-        assert parts[-1] == f"/{STAGE_NAME}{path}"
-        assert {"Ref": logical_id(_api(tw_stack).api)} in parts
-    secret = outputs["TwilioAuthTokenSecretArn"]
-    assert secret["Value"] == {"Ref": logical_id(messaging.twilio_auth_token)}
-    assert "aws secretsmanager put-secret-value" in secret["Description"]
+        parts = Capture()
+        twilio_template.has_output(output_id, {"Value": {"Fn::Join": ["", parts]}})
+        assert parts.as_array()[-1] == f"/prod{path}"
+        assert ref(_api(tw_stack).api) in parts.as_array()
+    twilio_template.has_output(
+        "TwilioAuthTokenSecretArn",
+        {
+            "Value": ref(_auth_token(tw_stack)),
+            "Description": Match.string_like_regexp("aws secretsmanager put-secret-value"),
+        },
+    )
+    outputs = twilio_template.find_outputs("*")
     assert not any(key.startswith("Inbound") for key in outputs)
     # Only our outputs: CDK's generic "<api>Endpoint" output is removed.
     assert all(not key.startswith("Messaging") for key in outputs)
@@ -545,15 +621,14 @@ def test_a_custom_domain_becomes_the_signed_url_everywhere() -> None:
         config=config,
         env=cdk.Environment(account=ACCOUNT, region=REGION),
     )
-    template = Template.from_stack(stack).to_json()
+    template = Template.from_stack(stack)
 
-    messaging = stack.messaging
-    assert messaging.webhook is not None
-    for fn in (messaging.sender, messaging.webhook):
-        variables = _props(template, fn.function)["Environment"]["Variables"]
-        assert variables[E.ENV_PUBLIC_BASE_URL] == base
-    assert template["Outputs"]["TwilioSmsWebhookUrl"]["Value"] == base + TWILIO_SMS_PATH
-    assert template["Outputs"]["TwilioStatusWebhookUrl"]["Value"] == base + TWILIO_STATUS_PATH
+    for fn in (stack.messaging.sender, _webhook(stack)):
+        resource(template, fn.function).has_properties(
+            {"Environment": {"Variables": {E.ENV_PUBLIC_BASE_URL: base}}}
+        )
+    template.has_output("TwilioSmsWebhookUrl", {"Value": base + "/webhooks/twilio/sms"})
+    template.has_output("TwilioStatusWebhookUrl", {"Value": base + "/webhooks/twilio/status"})
     # Without WAF the APIG3 finding is acknowledged on the stage, with its reason.
     assert (
         "AwsSolutions-APIG3",
@@ -569,11 +644,12 @@ def test_a_configuration_set_is_sent_with_and_granted_exactly() -> None:
         config=config,
         env=cdk.Environment(account=ACCOUNT, region=REGION),
     )
-    template = Template.from_stack(stack).to_json()
+    template = Template.from_stack(stack)
 
     sender = stack.messaging.sender
-    variables = _props(template, sender.function)["Environment"]["Variables"]
-    assert variables[E.ENV_SMS_CONFIGURATION_SET] == "quietline-events"
+    resource(template, sender.function).has_properties(
+        {"Environment": {"Variables": {E.ENV_SMS_CONFIGURATION_SET: "quietline-events"}}}
+    )
     (grant,) = checks.granted(
         checks.function_statements(template, sender), "sms-voice:SendTextMessage"
     )

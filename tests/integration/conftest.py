@@ -30,13 +30,18 @@ from functions.handlers import api
 from functions.handlers._entry import EntryPoint, Handler
 from functions.logic.audit import AuditEvent
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
-from infra.config import load_config
 from local import kms_key_state
-from local.identity import create_pool
+from local.identity import LocalPool
 from local.sim_carrier import SimulatedCarrier
 from local.streams import StreamPoller
 from local.workers import sqs_event
 from tests.integration.api_harness import Caller, call, claims_for
+
+# --- h-tests: one staff user pool per session (tests/integration/cognito_pool.py) -------
+from tests.integration.cognito_pool import (  # noqa: F401 - fixtures for every test here
+    fixture_staff_pool,
+    fixture_staff_pool_snapshot,
+)
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
 TABLE_NAME = "quietline-test"
@@ -325,26 +330,14 @@ class StaffApi:
 
 
 @pytest.fixture
-def staff_api(messaging: Messaging) -> StaffApi:
-    return build_staff_api(messaging)
+def staff_api(messaging: Messaging, staff_pool: LocalPool) -> StaffApi:
+    return build_staff_api(messaging, staff_pool)
 
 
-def build_staff_api(messaging: Messaging, **settings: Any) -> StaffApi:
-    """The API on the messaging harness, plus a pool, the audit table and `settings`."""
-    config = load_config()
-    multi = config.model_copy(
-        update={
-            "tenants": [
-                *config.tenants,
-                config.tenants[0].model_copy(
-                    update={"id": "cedar", "business_numbers": [OTHER_BUSINESS_NUMBER]}
-                ),
-            ]
-        }
-    )
+def build_staff_api(messaging: Messaging, pool: LocalPool, **settings: Any) -> StaffApi:
+    """The API on the messaging harness, the pool, the audit table and `settings`."""
     clients = messaging.runtime.clients
     cognito = clients.client("cognito-idp")
-    pool = create_pool(cognito, multi)
     dynamodb = clients.client("dynamodb")
     if AUDIT_TABLE_NAME not in dynamodb.list_tables()["TableNames"]:
         dynamodb.create_table(**create_audit_table_kwargs(AUDIT_TABLE_NAME))
@@ -379,16 +372,10 @@ def build_staff_api(messaging: Messaging, **settings: Any) -> StaffApi:
         )
 
     # A second clinician in harbor, to prove clinicians cannot see each other's work.
-    cognito.admin_create_user(
-        UserPoolId=pool.user_pool_id,
-        Username="clinician2@harbor.quietline.local",
-        MessageAction="SUPPRESS",
-        UserAttributes=[
-            {"Name": "email", "Value": "clinician2@harbor.quietline.local"},
-            {"Name": "custom:tenant_id", "Value": "harbor"},
-            {"Name": "custom:role", "Value": "clinician"},
-        ],
-    )
+    second = "clinician2@harbor.quietline.local"
+    existing = cognito.list_users(UserPoolId=pool.user_pool_id, Filter=f'email = "{second}"')
+    if not existing["Users"]:
+        _invite_second_clinician(cognito, pool)
     return StaffApi(
         messaging=messaging,
         admin=caller("admin@harbor.quietline.local", "admin"),
@@ -399,4 +386,17 @@ def build_staff_api(messaging: Messaging, **settings: Any) -> StaffApi:
         audit=audit,
         pool=pool,
         runtime=runtime,
+    )
+
+
+def _invite_second_clinician(cognito: Any, pool: LocalPool) -> None:
+    cognito.admin_create_user(
+        UserPoolId=pool.user_pool_id,
+        Username="clinician2@harbor.quietline.local",
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": "clinician2@harbor.quietline.local"},
+            {"Name": "custom:tenant_id", "Value": "harbor"},
+            {"Name": "custom:role", "Value": "clinician"},
+        ],
     )

@@ -50,6 +50,33 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("POST", "/users/{user_id}/sign-out"): (204, 403),
 }
 
+# The one route anyone may call, signed in or not.
+PUBLIC = {("GET", "/openapi.json")}
+# The audit event each PHI read or change and each admin action records (docs/audit.md).
+AUDITED: dict[tuple[str, str], str] = {
+    ("POST", "/me/sign-out"): "session.sign_out",
+    ("GET", "/conversations"): "conversation.list",
+    ("GET", "/conversations/{conversation_id}"): "conversation.read",
+    ("GET", "/conversations/{conversation_id}/messages"): "message.read",
+    ("POST", "/conversations/{conversation_id}/messages"): "message.send",
+    ("POST", "/conversations/{conversation_id}/read"): "conversation.mark_read",
+    ("PUT", "/conversations/{conversation_id}/assignment"): "conversation.assign",
+    ("POST", "/contacts"): "contact.create",
+    ("GET", "/contacts/{contact_id}"): "contact.read",
+    ("PATCH", "/contacts/{contact_id}"): "contact.update",
+    ("DELETE", "/contacts/{contact_id}"): "contact.delete",
+    ("POST", "/templates"): "template.create",
+    ("PUT", "/templates/{template_id}"): "template.update",
+    ("DELETE", "/templates/{template_id}"): "template.delete",
+    ("PUT", "/settings"): "settings.update",
+    ("GET", "/users"): "user.list",
+    ("POST", "/users"): "user.invite",
+    ("POST", "/users/{user_id}/disable"): "user.disable",
+    ("POST", "/users/{user_id}/enable"): "user.enable",
+    ("POST", "/users/{user_id}/sign-out"): "user.sign_out",
+    ("GET", "/audit/events"): "audit.export",
+}
+
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/conversations/{conversation_id}/messages"): {"body": "See you at 3."},
     ("PUT", "/conversations/{conversation_id}/assignment"): {"user_id": None},
@@ -81,6 +108,9 @@ def _operations() -> list[tuple[str, str]]:
 def test_every_route_has_a_decision() -> None:
     assert set(_operations()) == set(EXPECTED)
     assert {(r.method, r.path) for r in ROUTES} == set(EXPECTED)
+    # ... and its audit and public decisions are the ones tested below.
+    assert {(r.method, r.path) for r in ROUTES if r.audit} == set(AUDITED)
+    assert {(r.method, r.path) for r in ROUTES if r.public} == PUBLIC
 
 
 def _path_params(staff: StaffApi, path: str) -> dict[str, str]:
@@ -112,7 +142,7 @@ def _request(staff: StaffApi, caller: Caller, method: str, path: str) -> int:
 
 
 def _is_public(method: str, path: str) -> bool:
-    return next(r.public for r in ROUTES if (r.method, r.path) == (method, path))
+    return (method, path) in PUBLIC
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
@@ -201,7 +231,7 @@ def test_a_clinician_cannot_assign_a_conversation_to_someone_else(staff_api: Sta
 # --- audit hooks -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("method", "path"),
-    sorted(k for k in EXPECTED if next(r.audit for r in ROUTES if (r.method, r.path) == k)),
+    sorted(AUDITED),
 )
 def test_every_phi_route_emits_exactly_its_audit_event(
     staff_api: StaffApi, method: str, path: str
@@ -216,9 +246,8 @@ def test_every_phi_route_emits_exactly_its_audit_event(
         body=BODIES.get((method, path)),
         query=QUERIES.get((method, path)),
     )
-    expected_action = next(r.audit for r in ROUTES if (r.method, r.path) == (method, path))
     (event,) = staff_api.audit.events
-    assert event.action == expected_action
+    assert event.action == AUDITED[(method, path)]
     assert event.outcome is Outcome.SUCCESS and response.status < 400
     assert event.actor == staff_api.admin.user_id and event.tenant_id == "harbor"
     assert event.request_id and event.source_ip == "198.51.100.7"

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from local.identity import LocalPool
 from tests.integration.api_harness import Caller, call, claims_for
 from tests.integration.conftest import Messaging, StaffApi, build_staff_api
 from tests.phi_samples import BODY, CLIENT_PHONE
@@ -165,9 +166,9 @@ def test_the_openapi_document_is_public_and_lists_the_security_scheme(staff_api:
 
 
 def test_unusual_read_volume_raises_the_alarm_metric_once_per_window(
-    messaging: Messaging,
+    messaging: Messaging, staff_pool: LocalPool
 ) -> None:
-    staff_api = build_staff_api(messaging, unusual_reads_per_15_minutes=3)
+    staff_api = build_staff_api(messaging, staff_pool, unusual_reads_per_15_minutes=3)
     contact = staff_api.contact(staff_api.admin, CLIENT_PHONE)
     staff_api.audit.clear()
     thread = {"conversation_id": contact}
@@ -196,10 +197,12 @@ def test_unusual_read_volume_raises_the_alarm_metric_once_per_window(
     assert metrics["UnusualReadVolume"] == 1
 
 
-def test_only_the_configured_inbox_origin_may_read_responses(messaging: Messaging) -> None:
-    same_origin = build_staff_api(messaging)
+def test_only_the_configured_inbox_origin_may_read_responses(
+    messaging: Messaging, staff_pool: LocalPool
+) -> None:
+    same_origin = build_staff_api(messaging, staff_pool)
     assert "Access-Control-Allow-Origin" not in call(same_origin.admin, "GET", "/me").headers
-    staff_api = build_staff_api(messaging, inbox_origin="https://inbox.harbor.example")
+    staff_api = build_staff_api(messaging, staff_pool, inbox_origin="https://inbox.harbor.example")
     headers = call(staff_api.admin, "GET", "/me").headers
     assert headers["Access-Control-Allow-Origin"] == "https://inbox.harbor.example"
     assert headers["Vary"] == "Origin"

@@ -248,7 +248,8 @@ def test_a_message_claimed_by_another_sender_is_retried_later_not_sent_twice(
     ]
     ref = MessageRef("harbor", queued["conversation_id"], queued["message_id"])
     now = iso(messaging.clock.now())
-    assert messaging.store.claim_for_sending(ref, now=now, lease_until="9999") is not None
+    claimed = messaging.store.claim_for_sending(ref, now=now, lease_until="9999")
+    assert claimed is not None and claimed.message_id == queued["message_id"]
     with pytest.raises(SendInProgressError):
         messaging.runtime.sender_service().send(ref)
     assert messaging.carrier.outbox() == []

@@ -11,6 +11,7 @@ import pytest
 
 from functions.handlers import secure_link, sender
 from local.apigw import LambdaContext
+from local.identity import LocalPool
 from tests.integration.api_harness import call
 from tests.integration.conftest import Messaging, StaffApi, build_staff_api
 from tests.phi_samples import BODY, CLIENT_PHONE, OTHER_BODY
@@ -21,8 +22,10 @@ CONTEXT = LambdaContext("secure")
 
 
 @pytest.fixture
-def staff(messaging: Messaging) -> StaffApi:
-    return build_staff_api(messaging, secure_link_base_url="https://inbox.harbor.example")
+def staff(messaging: Messaging, staff_pool: LocalPool) -> StaffApi:
+    return build_staff_api(
+        messaging, staff_pool, secure_link_base_url="https://inbox.harbor.example"
+    )
 
 
 def _send_all(staff: StaffApi) -> None:

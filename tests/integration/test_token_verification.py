@@ -14,17 +14,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infra.config import load_config
-from local.identity import CognitoAuthorizer, LocalPool, create_pool, sign_in
+from local.identity import CognitoAuthorizer, LocalPool, sign_in
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def pool_and_authorizer(
-    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+    staff_pool: LocalPool, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[LocalPool, CognitoAuthorizer]:
-    pool = create_pool(boto3.client("cognito-idp"), load_config())
+    pool = staff_pool
     authorizer = CognitoAuthorizer("http://moto.invalid", "us-east-1", pool)
     public = json.loads(
         gzip.decompress(
@@ -98,7 +97,9 @@ def test_bad_tokens_are_refused(
         "custom:role": "admin",
         "auth_time": now,
     }
-    assert authorizer.claims(_forge(claims)) is not None  # the control: a well-formed token passes
+    # The control: a well-formed token passes with its claims (as strings, as API Gateway
+    # hands them over).
+    assert authorizer.claims(_forge(claims)) == {name: str(value) for name, value in claims.items()}
     if problem == "expired":
         token = _forge({**claims, "iat": now - 7200, "exp": now - 3600})
     elif problem == "wrong-audience":

@@ -26,7 +26,8 @@ def test_given_calls_when_run_then_results_come_back_in_argument_order() -> None
 def test_given_several_calls_when_run_then_they_all_overlap() -> None:
     # Each call waits for all the others: a serial run would break the barrier.
     barrier = threading.Barrier(4, timeout=_GUARD_S)
-    assert run_concurrently(*(barrier.wait for _ in range(4))) is not None
+    # Each waiter gets its own arrival index: four distinct ones mean all four were waiting.
+    assert sorted(run_concurrently(*(barrier.wait for _ in range(4)))) == [0, 1, 2, 3]
 
 
 def test_given_failures_when_run_then_the_first_in_argument_order_is_raised_unchanged() -> None:
