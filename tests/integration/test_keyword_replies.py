@@ -20,12 +20,12 @@ CONTEXT = LambdaContext("test")
 
 def _text_and_send(messaging: Messaging, body: str) -> list[str]:
     """The client texts `body`; returns what the sender then texted back."""
-    inbound_sns.handler(
+    messaging.bound(inbound_sns)(
         sns_inbound(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=body), CONTEXT
     )
     event: dict[str, Any] = messaging.sqs_event(messaging.outbound_url)
     if event["Records"]:
-        sender.handler(event, CONTEXT)
+        messaging.bound(sender)(event, CONTEXT)
     return [sms.body for sms in messaging.carrier.outbox(CLIENT_PHONE)]
 
 
