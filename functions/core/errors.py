@@ -46,6 +46,10 @@ class DuplicateError(ConflictError):
     """The same carrier message was already stored (idempotent replay)."""
 
 
+class NotOutboundError(QuietlineError):
+    """A delivery status was reported for an inbound message: only outbound ones have one."""
+
+
 class ThrottledError(QuietlineError):
     """AWS throttled the call; retry with backoff."""
 
