@@ -52,6 +52,7 @@ EXPECTED_ENVIRONMENT = {
     E.ENV_UNUSUAL_READS_THRESHOLD,
     E.ENV_AUDIT_TABLE_NAME,
     E.ENV_AUDIT_RETENTION_DAYS,
+    E.ENV_PHONE_REGION,  # numbers staff type without a country code (POST /contacts)
     # The inbox is hosted here by default: CORS for its origin, the base of secure links.
     E.ENV_INBOX_ORIGIN,
     E.ENV_SECURE_LINK_BASE_URL,
@@ -378,6 +379,7 @@ def test_api_function_gets_exactly_the_settings_its_code_reads(
         stack.config.unusual_reads_per_15_minutes
     )
     assert variables[E.ENV_AUDIT_RETENTION_DAYS] == str(stack.config.audit_retention_days)
+    assert variables[E.ENV_PHONE_REGION] == stack.config.phone_region
     assert variables[E.ENV_INBOX_ORIGIN] == _hosted_origin(stack)
     assert variables[E.ENV_SECURE_LINK_BASE_URL] == _hosted_origin(stack)
 

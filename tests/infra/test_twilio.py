@@ -532,11 +532,17 @@ def test_outputs_give_twilio_its_webhook_urls_and_the_admin_the_secret(
 def test_a_custom_domain_becomes_the_signed_url_everywhere() -> None:
     # Construction and a plain synth (no nag): only what public_base_url changes.
     base = "https://sms.harbor-counseling.example"
+    # With the URLs exactly as the Twilio console has them, queries included.
+    console_urls = [f"{base}{TWILIO_SMS_PATH}?next=/a&at=09:30", f"{base}{TWILIO_SMS_PATH}?t=1"]
     config = make_config(
         **{
             **TWILIO_OVERRIDES,
             "waf": {"enabled": False},
-            "twilio": {"account_sid": TWILIO_ACCOUNT_SID, "public_base_url": base},
+            "twilio": {
+                "account_sid": TWILIO_ACCOUNT_SID,
+                "public_base_url": base,
+                "webhook_urls": console_urls,
+            },
         }
     )
     stack = QuietlineStack(
@@ -552,6 +558,11 @@ def test_a_custom_domain_becomes_the_signed_url_everywhere() -> None:
     for fn in (messaging.sender, messaging.webhook):
         variables = _props(template, fn.function)["Environment"]["Variables"]
         assert variables[E.ENV_PUBLIC_BASE_URL] == base
+    webhook_variables = _props(template, messaging.webhook.function)["Environment"]["Variables"]
+    urls = {E.ENV_TWILIO_WEBHOOK_URLS: webhook_variables[E.ENV_TWILIO_WEBHOOK_URLS]}
+    assert settings.Settings.from_environ(urls).twilio_webhook_urls == tuple(console_urls)
+    sender_variables = _props(template, messaging.sender.function)["Environment"]["Variables"]
+    assert E.ENV_TWILIO_WEBHOOK_URLS not in sender_variables
     assert template["Outputs"]["TwilioSmsWebhookUrl"]["Value"] == base + TWILIO_SMS_PATH
     assert template["Outputs"]["TwilioStatusWebhookUrl"]["Value"] == base + TWILIO_STATUS_PATH
     # Without WAF the APIG3 finding is acknowledged on the stage, with its reason.

@@ -1,17 +1,21 @@
 """Hostile or malformed carrier input: a clear 4xx (or, on SNS, a refused record) and
-nothing changed. Status events naming an inbound message."""
+nothing changed. Status events naming an inbound message, numbers that are not exactly
+E.164, and Twilio webhook URLs whose query the signature covers verbatim."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from functions.core.errors import NotOutboundError
+from functions.container import Container
+from functions.core.errors import InvalidPhoneNumberError, NotOutboundError
 from functions.core.models import Direction, MessageRef, MessageStatus
 from functions.handlers import delivery_events, inbound_sns, twilio_webhook
 from local.apigw import LambdaContext
 from tests.builders import (
+    PUBLIC_BASE_URL,
     aws_delivery,
     sns_inbound,
     twilio_inbound_form,
@@ -19,11 +23,15 @@ from tests.builders import (
 )
 from tests.integration.conftest import TWILIO_AUTH_TOKEN, Messaging
 from tests.phi_samples import BODY, BUSINESS_NUMBER, CLIENT_PHONE
+from tests.phone_samples import NOT_E164_FROM_A_CARRIER
 
 pytestmark = pytest.mark.integration
 
 CONTEXT = LambdaContext("test")
 SMS_PATH, STATUS_PATH = "/webhooks/twilio/sms", "/webhooks/twilio/status"
+NOT_E164 = pytest.mark.parametrize(
+    "number", NOT_E164_FROM_A_CARRIER.values(), ids=NOT_E164_FROM_A_CARRIER.keys()
+)
 
 
 def _items(messaging: Messaging) -> list[dict[str, Any]]:
@@ -109,3 +117,90 @@ def test_given_an_aws_delivery_event_for_an_inbound_message_then_it_is_acked_and
         assert messaging.bound(delivery_events)(delivery, CONTEXT) == {"outcome": "inbound"}
     assert _items(messaging) == before
     assert messaging.metrics.counts["StatusForInboundMessage"] == 2
+
+
+# --- strict E.164 at the carrier boundary ----------------------------------------------------
+@NOT_E164
+@pytest.mark.parametrize(("param", "field"), [("From", "from"), ("To", "to")])
+def test_given_a_twilio_inbound_number_not_in_exact_e164_then_400_names_the_field(
+    messaging: Messaging, number: str, param: str, field: str
+) -> None:
+    form = twilio_inbound_form(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=BODY)
+    form[param] = number
+    before = _items(messaging)
+
+    response = messaging.bound(twilio_webhook)(
+        twilio_post(SMS_PATH, form, TWILIO_AUTH_TOKEN), CONTEXT
+    )
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"error": f"malformed webhook: {field}"}
+    assert _items(messaging) == before
+
+
+@NOT_E164
+def test_given_a_twilio_status_recipient_not_in_exact_e164_then_400_names_the_field(
+    messaging: Messaging, number: str
+) -> None:
+    response = messaging.bound(twilio_webhook)(
+        _twilio_status("SMout1", "delivered", To=number), CONTEXT
+    )
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"error": "malformed webhook: to"}
+
+
+@NOT_E164
+def test_given_an_sns_inbound_number_not_in_exact_e164_then_the_record_is_refused(
+    messaging: Messaging, number: str
+) -> None:
+    # Raised, so Lambda's async retries end in the function's DLQ (local mode answers 400).
+    event = sns_inbound(from_number=number, to_number=BUSINESS_NUMBER, body=BODY)
+    before = _items(messaging)
+
+    with pytest.raises(InvalidPhoneNumberError) as caught:
+        messaging.bound(inbound_sns)(event, CONTEXT)
+
+    assert caught.value.field == "from"
+    assert _items(messaging) == before
+
+
+# --- the signed URL is the one configured in Twilio ---------------------------------------
+CONSOLE_QUERY = "tenant=harbor&next=/inbox/new&label=front%20desk&at=09:30&tag=a+b&tenant=x"
+
+
+def _webhook_with(messaging: Messaging, *webhook_urls: str) -> Any:
+    settings = messaging.runtime.settings.model_copy(update={"twilio_webhook_urls": webhook_urls})
+    runtime = Container(settings, clients=messaging.runtime.clients, ports=messaging.runtime.ports)
+    return twilio_webhook.handler.bound(runtime)
+
+
+def _signed_inbound(query: str) -> dict[str, Any]:
+    form = twilio_inbound_form(from_number=CLIENT_PHONE, to_number=BUSINESS_NUMBER, body=BODY)
+    return twilio_post(SMS_PATH, form, TWILIO_AUTH_TOKEN, query=query)
+
+
+def test_given_a_console_url_with_an_awkward_query_when_twilio_calls_then_it_is_stored(
+    messaging: Messaging,
+) -> None:
+    webhook = _webhook_with(messaging, f"{PUBLIC_BASE_URL}{SMS_PATH}?{CONSOLE_QUERY}")
+    event = _signed_inbound(CONSOLE_QUERY)
+    # API Gateway does not keep the parameters' order.
+    multi = event["multiValueQueryStringParameters"]
+    event["multiValueQueryStringParameters"] = dict(reversed(multi.items()))
+
+    assert webhook(event, CONTEXT)["statusCode"] == 200
+    _, item = _only_message(messaging)
+    assert item["direction"] == Direction.INBOUND
+
+
+def test_given_a_console_url_when_the_query_is_altered_in_flight_then_403_and_nothing_stored(
+    messaging: Messaging,
+) -> None:
+    webhook = _webhook_with(messaging, f"{PUBLIC_BASE_URL}{SMS_PATH}?{CONSOLE_QUERY}")
+    event = _signed_inbound(CONSOLE_QUERY)
+    event["multiValueQueryStringParameters"]["next"] = ["/elsewhere"]
+    event["queryStringParameters"]["next"] = "/elsewhere"
+
+    assert webhook(event, CONTEXT)["statusCode"] == 403
+    assert not [i for i in _items(messaging) if str(i["sk"]).startswith("MSG#")]
