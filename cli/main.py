@@ -172,8 +172,10 @@ def numbers_assign(ctx: click.Context, tenant: str, number: str) -> None:
     """
     from functions.core.phone import to_e164  # noqa: PLC0415
 
-    e164 = to_e164(number, field="number")
-    store = _target(ctx).container(load_config()).store()
+    config = load_config()
+    # As an operator types it: a national number is read in the practice's phone_region.
+    e164 = to_e164(number, field="number", default_region=config.phone_region)
+    store = _target(ctx).container(config).store()
     store.get_tenant(tenant)  # NotFoundError names an unknown tenant
     store.assign_business_number(e164, tenant)
     click.echo(f"{e164} now belongs to tenant {tenant}")

@@ -58,7 +58,11 @@ class Target:
                 for output, setting in _SETTINGS_FROM_OUTPUTS.items()
                 if output in self.outputs
             }
-            settings = Settings(audit_retention_days=config.audit_retention_days, **values)
+            settings = Settings(
+                audit_retention_days=config.audit_retention_days,
+                phone_region=config.phone_region,
+                **values,
+            )
             self._container = Container(settings, clients=self.clients)
         return self._container
 

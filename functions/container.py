@@ -290,6 +290,7 @@ class Container:
                 self.outbound_service(),
                 self.clock(),
                 links,
+                phone_region=self.settings.phone_region,
             )
 
         return self._once("inbox_service", build)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,8 +24,9 @@ from pydantic import (
     model_validator,
 )
 
+from functions.carriers.twilio import SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH
 from functions.core.errors import InvalidPhoneNumberError
-from functions.core.phone import to_e164
+from functions.core.phone import is_region, require_e164
 from functions.logic.tenants import TenantSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +60,7 @@ class TenantConfig(_Strict):
     def _e164(cls, numbers: list[str]) -> list[str]:
         for number in numbers:
             try:
-                if to_e164(number) != number:
-                    raise InvalidPhoneNumberError()
+                require_e164(number, field="business_numbers")
             except InvalidPhoneNumberError:
                 raise ValueError("must be E.164 numbers (+, country code, number)") from None
         if len(set(numbers)) != len(numbers):
@@ -92,6 +93,33 @@ class TwilioConfig(_Strict):
     public_base_url: str | None = Field(
         default=None, pattern=r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~-]+)*$"
     )
+    # Only for a webhook URL with a query string: each such URL exactly as it is entered in
+    # the Twilio console. Twilio signs that exact text, and API Gateway passes the query
+    # on only decoded and unordered, so the webhook cannot rebuild it (docs/carriers.md).
+    webhook_urls: list[Annotated[str, Field(max_length=400)]] = Field(
+        default_factory=list, max_length=8
+    )
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _console_urls(cls, urls: list[str], info: ValidationInfo) -> list[str]:
+        base = info.data.get("public_base_url")
+        routes = {f"{base}{path}" for path in (SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH)}
+        for url in urls:
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname or parts.username is not None:
+                raise ValueError("must be https URLs without credentials")
+            if parts.fragment or any(c.isspace() for c in url):
+                raise ValueError("must be URLs without a fragment or spaces (%20 instead)")
+            if not parts.path.endswith((SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH)):
+                raise ValueError(
+                    f"must end in {SMS_WEBHOOK_PATH} or {STATUS_WEBHOOK_PATH} (before any query)"
+                )
+            if base and url.split("?", 1)[0] not in routes:
+                raise ValueError("must be public_base_url followed by a webhook path")
+        if len(set(urls)) != len(urls):
+            raise ValueError("must not repeat a URL")
+        return urls
 
 
 class WebConfig(_Strict):
@@ -147,6 +175,9 @@ class QuietlineConfig(_Strict):
     account: str | None = Field(default=None, pattern=r"^\d{12}$")
     region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     tenants: list[TenantConfig] = Field(min_length=1)
+    # Where staff type client numbers without a country code (inbox, contact import, CLI):
+    # read as national numbers of this region (ISO 3166-1 alpha-2). Not the AWS `region`.
+    phone_region: str = "US"
     carrier: Literal["aws", "twilio"] = "aws"
     message_retention_days: int = Field(default=2555, ge=1, le=3650)
     audit_retention_days: int = Field(
@@ -193,6 +224,13 @@ class QuietlineConfig(_Strict):
                 " the CloudFront distribution's (or web.domain_name): remove one of them"
             )
         return origin
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_phone_region(cls, region: str) -> str:
+        if not is_region(region):
+            raise ValueError("must be a two-letter region code such as US, CA or GB")
+        return region
 
     @field_validator("twilio")
     @classmethod

@@ -60,9 +60,15 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _multi(
-    pairs: dict[str, list[str]],
+def query_parameters(
+    raw_query: str,
 ) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    """queryStringParameters and multiValueQueryStringParameters, as API Gateway (REST)
+    fills them: decoded ('+' read as a space), the last value of a repeated name in the
+    first. The raw query text itself is not in the event, as in AWS: code that needs the
+    exact text (Twilio's signature) cannot count on it there either.
+    """
+    pairs = parse_qs(raw_query, keep_blank_values=True)
     if not pairs:
         return None, None
     return {k: v[-1] for k, v in pairs.items()}, pairs
@@ -80,7 +86,7 @@ def build_event(
     host: str,
 ) -> dict[str, Any]:
     parts = urlsplit(raw_path)
-    query, multi_query = _multi(parse_qs(parts.query, keep_blank_values=True))
+    query, multi_query = query_parameters(parts.query)
     text: str | None
     try:
         text, is_base64 = body.decode("utf-8"), False

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from functions.carriers.twilio import compute_signature
 from functions.core.models import MessageRef
+from local.apigw import query_parameters
 
 EVENTS = Path(__file__).parent / "events"
 PUBLIC_BASE_URL = "https://quietline.example"
@@ -55,19 +56,21 @@ def aws_delivery(
 
 
 def apigw_post(
-    path: str, form: dict[str, str], *, signature: str | None, query: dict[str, str] | None = None
+    path: str, form: dict[str, str], *, signature: str | None, query: str | None = None
 ) -> dict[str, Any]:
+    """A POST to `path` as API Gateway's Lambda proxy event; `query` is the raw query text."""
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": "quietline.example"}
     if signature is not None:
         headers["X-Twilio-Signature"] = signature
+    single, multi = query_parameters(query or "")
     return {
         "resource": path,
         "path": path,
         "httpMethod": "POST",
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "queryStringParameters": single,
+        "multiValueQueryStringParameters": multi,
         "pathParameters": None,
         "requestContext": {
             "path": f"/prod{path}",
@@ -86,11 +89,13 @@ def twilio_post(
     form: dict[str, str],
     auth_token: str,
     *,
-    query: dict[str, str] | None = None,
+    query: str | None = None,
     sign_with: str | None = None,
+    base_url: str = PUBLIC_BASE_URL,
 ) -> dict[str, Any]:
-    """A webhook signed as Twilio signs it: the full public URL plus the sorted form fields."""
-    url = PUBLIC_BASE_URL + path + (f"?{urlencode(query)}" if query else "")
+    """A webhook signed as Twilio signs it: the URL text exactly as configured (`query` is
+    its raw query string) plus the sorted form fields."""
+    url = base_url + path + (f"?{query}" if query else "")
     signature = compute_signature(sign_with or auth_token, url, form)
     return apigw_post(path, form, signature=signature, query=query)
 

@@ -19,6 +19,7 @@ from functions.carriers.models import (
     InboundSms,
     OutboundSms,
     SendResult,
+    require_phone,
     require_text,
 )
 from functions.carriers.timestamps import from_epoch_ms, normalize_iso, utc_now
@@ -144,6 +145,10 @@ def parse_delivery_event(event: Mapping[str, Any]) -> DeliveryEvent:
     is_final = detail.get("isFinal")
     if not isinstance(is_final, bool):
         raise ValidationError("isFinal", "must be true or false")
+    if detail.get("destinationPhoneNumber") is not None:
+        # The client's number: E.164 like every number a carrier gives us. The origination
+        # side may be a sender id or pool, so it is not held to that.
+        require_phone(detail["destinationPhoneNumber"], "destinationPhoneNumber")
     context = detail.get("context")
     message_id = context.get(CONTEXT_MESSAGE_ID) if isinstance(context, Mapping) else None
 

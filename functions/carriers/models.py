@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from functions.core.errors import ValidationError
 from functions.core.models import MessageStatus
-from functions.core.phone import to_e164
+from functions.core.phone import require_e164
 
 # Carrier message ids are short (Twilio SM + 32 hex, AWS UUIDs); a bound keeps keys sane.
 _MAX_ID_LENGTH = 128
@@ -31,13 +31,14 @@ def require_id(value: Any, field: str) -> str:
     return text
 
 
-def _require_phone(value: Any, field: str) -> str:
-    return to_e164(require_text(value, field), field=field)
+def require_phone(value: Any, field: str) -> str:
+    """A number exactly in E.164, as carriers send them; anything else names `field`."""
+    return require_e164(require_text(value, field), field=field)
 
 
 @dataclass(frozen=True)
 class InboundSms:
-    """A text a client sent to a business number; numbers are normalized to E.164."""
+    """A text a client sent to a business number; both numbers exactly E.164."""
 
     carrier: str
     carrier_message_id: str
@@ -50,8 +51,8 @@ class InboundSms:
         # Parsers pass raw payload values straight in, so this is where malformed input stops.
         require_text(self.carrier, "carrier")
         require_id(self.carrier_message_id, "carrier_message_id")
-        object.__setattr__(self, "from_number", _require_phone(self.from_number, "from"))
-        object.__setattr__(self, "to_number", _require_phone(self.to_number, "to"))
+        object.__setattr__(self, "from_number", require_phone(self.from_number, "from"))
+        object.__setattr__(self, "to_number", require_phone(self.to_number, "to"))
         require_text(self.body, "body", allow_empty=True)  # media-only texts have no body
         require_text(self.received_at, "received_at")
 
@@ -68,9 +69,7 @@ class OutboundSms:
 
     def __post_init__(self) -> None:
         require_text(self.origination_number, "origination_number")
-        object.__setattr__(
-            self, "destination_number", _require_phone(self.destination_number, "to")
-        )
+        object.__setattr__(self, "destination_number", require_phone(self.destination_number, "to"))
         require_text(self.body, "body")
         require_text(self.message_id, "message_id")
         require_text(self.tenant_id, "tenant_id")

@@ -17,7 +17,14 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from functions.carriers.models import Carrier, DeliveryEvent, InboundSms, OutboundSms, SendResult
+from functions.carriers.models import (
+    Carrier,
+    DeliveryEvent,
+    InboundSms,
+    OutboundSms,
+    SendResult,
+    require_phone,
+)
 from functions.carriers.timestamps import normalize_iso, utc_now
 from functions.core.errors import (
     PermanentCarrierError,
@@ -100,8 +107,11 @@ def _url_variants(url: str) -> list[str]:
     return variants
 
 
-def validate_signature(auth_token: str, url: str, params: Params, signature: str | None) -> None:
-    """Raise SignatureError unless `signature` is Twilio's for this URL and these params."""
+def validate_signature(
+    auth_token: str, url: str | Sequence[str], params: Params, signature: str | None
+) -> None:
+    """Raise SignatureError unless `signature` is Twilio's for these params and the URL
+    (or one of the URLs) Twilio may have signed."""
     if not auth_token:
         # An empty key would let anyone compute valid signatures.
         raise SignatureError("no auth token configured")
@@ -109,12 +119,62 @@ def validate_signature(auth_token: str, url: str, params: Params, signature: str
         raise SignatureError("signature missing")
     given = signature.strip().encode()
     matched = False
-    for candidate in _url_variants(url):
-        expected = compute_signature(auth_token, candidate, params).encode()
-        # Constant time, and every variant checked, so timing reveals nothing.
-        matched |= hmac.compare_digest(expected, given)
+    for signed in [url] if isinstance(url, str) else url:
+        for candidate in _url_variants(signed):
+            expected = compute_signature(auth_token, candidate, params).encode()
+            # Constant time, and every candidate checked, so timing reveals nothing.
+            matched |= hmac.compare_digest(expected, given)
     if not matched:
         raise SignatureError("signature does not match")
+
+
+# --- the URL Twilio signed ------------------------------------------------------------
+# Twilio signs the webhook URL exactly as configured in its console (or as we passed it as
+# StatusCallback). API Gateway REST events carry the query only decoded and unordered
+# (multiValueQueryStringParameters), so that exact text cannot be read back from the
+# event: a configured URL that matches the request is used verbatim, and only without
+# one is the query rebuilt.
+# RFC 3986 lets these stand unencoded in a query, and a URL typed into the console keeps
+# them as typed; '&', '=', '+', '#', '%' and spaces are encoded (a space as %20).
+_QUERY_SAFE = "/?:@!$'()*,;"
+
+
+def rebuild_query(params: Mapping[str, str | Sequence[str]]) -> str:
+    """A query string for decoded params, in the order given, encoding only what must be.
+
+    Exact for queries written that way (e.g. ?next=/a/b&at=12:30&name=a%20b) when the
+    order survives; anything else needs the URL configured (`matches_request`).
+    """
+
+    def encode(text: str) -> str:
+        return urllib.parse.quote(text, safe=_QUERY_SAFE)
+
+    return "&".join(
+        f"{encode(name)}={encode(value)}" for name, vs in params.items() for value in _values(vs)
+    )
+
+
+def _query_pairs(query: str, *, plus_is_space: bool) -> list[tuple[str, str]]:
+    text = query if plus_is_space else query.replace("+", "%2B")
+    return sorted(urllib.parse.parse_qsl(text, keep_blank_values=True))
+
+
+def matches_request(url: str, resource: str, params: Mapping[str, str | Sequence[str]]) -> bool:
+    """Whether `url`, as configured in Twilio, is the one this request was made to: its
+    path ends with the route's `resource` and its query decodes to exactly `params`.
+
+    Whether API Gateway reads a '+' in the query as a space is not documented (reports
+    differ), so either reading of the configured URL's '+' counts as a match; nothing we
+    act on from a query can contain either.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return False
+    if not resource or not parts.path.endswith(resource):
+        return False
+    received = sorted((name, value) for name, vs in params.items() for value in _values(vs))
+    return any(_query_pairs(parts.query, plus_is_space=plus) == received for plus in (True, False))
 
 
 def validate_json_signature(
@@ -191,7 +251,13 @@ def parse_status(params: Params, *, received_at: str | None = None) -> DeliveryE
     """A status callback; occurred_at is when we got it (callbacks carry no timestamp).
 
     Unknown statuses are ignored (None) like intermediate ones: Twilio adds values too.
+    The recipient (To), when sent, must be E.164 like every number a carrier gives us;
+    From may be a sender id (a Messaging Service can send from one), so it is not held
+    to that.
     """
+    recipient = _single(params, "To", "to")
+    if recipient is not None:
+        require_phone(recipient, "to")
     status_name = _required(params, "MessageStatus", "MessageStatus").strip().lower()
     status = _STATUS_MAP.get(status_name)
     reason = None

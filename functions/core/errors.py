@@ -22,10 +22,12 @@ class ValidationError(QuietlineError):
 
 
 class InvalidPhoneNumberError(ValidationError):
-    def __init__(self, field: str = "phone_number") -> None:
-        super().__init__(
-            field, "must be a valid phone number in E.164 form (+, country code, number)"
-        )
+    def __init__(
+        self,
+        field: str = "phone_number",
+        problem: str = "must be a valid phone number in E.164 form (+, country code, number)",
+    ) -> None:
+        super().__init__(field, problem)
 
 
 class InvalidCursorError(ValidationError):
@@ -44,6 +46,10 @@ class ConflictError(QuietlineError):
 
 class DuplicateError(ConflictError):
     """The same carrier message was already stored (idempotent replay)."""
+
+
+class NotOutboundError(QuietlineError):
+    """A delivery status was reported for an inbound message: only outbound ones have one."""
 
 
 class ThrottledError(QuietlineError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from functions.core.errors import QuietlineError
 
@@ -40,6 +40,9 @@ class Settings(BaseModel):
     twilio_api_base_url: str = "https://api.twilio.com"
     # The URL Twilio calls, when the API Gateway event can't tell it (custom domain, local).
     public_base_url: str | None = None
+    # The webhook URLs exactly as configured in Twilio, queries included: the text Twilio
+    # signs, which API Gateway's decoded query can't reproduce. Whitespace-separated.
+    twilio_webhook_urls: tuple[str, ...] = ()
     user_pool_id: str | None = None
     audit_table_name: str | None = None
     # HIPAA 164.316(b)(2): documentation (the audit trail) kept six years.
@@ -49,6 +52,23 @@ class Settings(BaseModel):
     unusual_reads_per_15_minutes: int = Field(default=300, ge=1)  # breach early warning
     secure_link_base_url: str | None = None  # where clients open secure messages
     inbox_origin: str | None = None  # the one browser origin allowed to call the API (CORS)
+    # Where staff type numbers without a country code: read as national numbers of this
+    # region (ISO 3166-1 alpha-2, e.g. US). Carriers' numbers are always full E.164.
+    # Only its shape is checked here, so parsing settings never loads phonenumbers (cold
+    # start); infra/config.py checks it is a region phonenumbers knows.
+    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+
+    @field_validator("twilio_webhook_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        return tuple(value.split()) if isinstance(value, str) else value
+
+    @field_validator("twilio_webhook_urls")
+    @classmethod
+    def _https_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not url.startswith("https://") for url in urls):
+            raise ValueError("each URL must start with https://")
+        return urls
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, required: Iterable[str] = ()) -> Settings:
@@ -92,6 +112,7 @@ ENV_TWILIO_ACCOUNT_SID = env_name("twilio_account_sid")
 ENV_TWILIO_AUTH_TOKEN_SECRET = env_name("twilio_auth_token_secret")
 ENV_TWILIO_API_BASE_URL = env_name("twilio_api_base_url")
 ENV_PUBLIC_BASE_URL = env_name("public_base_url")
+ENV_TWILIO_WEBHOOK_URLS = env_name("twilio_webhook_urls")
 ENV_USER_POOL_ID = env_name("user_pool_id")
 ENV_AUDIT_TABLE_NAME = env_name("audit_table_name")
 ENV_AUDIT_RETENTION_DAYS = env_name("audit_retention_days")
@@ -99,3 +120,4 @@ ENV_IDLE_TIMEOUT_MINUTES = env_name("idle_timeout_minutes")
 ENV_UNUSUAL_READS_THRESHOLD = env_name("unusual_reads_per_15_minutes")
 ENV_SECURE_LINK_BASE_URL = env_name("secure_link_base_url")
 ENV_INBOX_ORIGIN = env_name("inbox_origin")
+ENV_PHONE_REGION = env_name("phone_region")

@@ -1,8 +1,9 @@
 """Twilio webhooks behind API Gateway: POST /webhooks/twilio/sms and /webhooks/twilio/status.
 
-Every request's X-Twilio-Signature is checked against the URL Twilio called before any
-field is acted on: forged or unsigned -> 403, nothing stored; malformed -> 400; too
-large -> 413. A 200 means the message is stored or durably parked for retry.
+Every request's X-Twilio-Signature is checked against the URL Twilio signed before any
+field or query parameter is acted on: forged or unsigned -> 403, nothing stored;
+malformed -> 400 naming the field; too large -> 413. A 200 means the message is stored,
+durably parked for retry, or (a status for a message that isn't ours to update) counted.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ import base64
 import json
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 from functions.carriers.twilio import (
     SIGNATURE_HEADER,
+    matches_request,
     parse_form,
     parse_inbound,
     parse_status,
+    rebuild_query,
     validate_signature,
 )
 from functions.container import Container
 from functions.core.errors import SignatureError, ValidationError
 from functions.core.observability import logger
+from functions.core.settings import Settings
 from functions.dal import secrets  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint
 from functions.logic.delivery import apply_or_defer
@@ -60,19 +63,27 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
 
 
-def signed_url(event: dict[str, Any], public_base_url: str | None) -> str:
-    """The URL Twilio requested: configured public base (custom domain, local mode) or the
-    API Gateway stage URL, plus the query string."""
-    base = public_base_url
+def signed_urls(event: dict[str, Any], settings: Settings) -> list[str]:
+    """Every URL Twilio may have signed for this request; the signature must match one.
+
+    Twilio signs the exact URL it was given. API Gateway hands us the query decoded and
+    unordered, so a configured webhook URL (twilio.webhook_urls) whose path and decoded
+    query match this request is taken verbatim. Otherwise the URL is rebuilt: the
+    configured public base (custom domain, local mode) or the stage URL, the route, and
+    the query encoded minimally in the order received, which is exact for the URLs the
+    stack hands out (no query) and for simple queries.
+    """
+    resource = str(event.get("resource", ""))
+    query = event.get("multiValueQueryStringParameters") or {}
     context = event.get("requestContext") or {}
-    if base:
+    if settings.public_base_url:
         # The resource path, not the request path: behind a custom domain the latter
         # carries the base-path mapping, which the configured base URL already holds.
-        url = base.rstrip("/") + str(event.get("resource", ""))
+        url = settings.public_base_url.rstrip("/") + resource
     else:
         url = f"https://{context.get('domainName', '')}{context.get('path', '')}"
-    query = event.get("multiValueQueryStringParameters") or {}
-    return f"{url}?{urlencode(query, doseq=True)}" if query else url
+    configured = [u for u in settings.twilio_webhook_urls if matches_request(u, resource, query)]
+    return [*configured, f"{url}?{rebuild_query(query)}" if query else url]
 
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
@@ -84,7 +95,7 @@ def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str,
         params = parse_form(body)
         validate_signature(
             runtime.twilio_auth_token(),
-            signed_url(event, runtime.settings.public_base_url),
+            signed_urls(event, runtime.settings),
             params,
             _header(event, SIGNATURE_HEADER),
         )

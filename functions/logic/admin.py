@@ -172,7 +172,7 @@ class AdminService:
         valid: list[tuple[int, dict[str, str]]] = []
         seen: set[str] = set()
         for line, row in enumerate(reader, start=2):
-            problem = _row_problem(row, seen)
+            problem = _row_problem(row, seen, self.inbox.phone_region)
             if problem:
                 report.rejected.append(RejectedRow(line, *problem))
             else:
@@ -203,9 +203,10 @@ class AdminService:
         return report
 
 
-def _row_problem(row: dict[str, str], seen: set[str]) -> tuple[str, str] | None:
+def _row_problem(row: dict[str, str], seen: set[str], region: str) -> tuple[str, str] | None:
     try:
-        phone = to_e164(row.get("phone_number") or "", field="phone_number")
+        # As typed in a spreadsheet: national numbers are read in the practice's region.
+        phone = to_e164(row.get("phone_number") or "", field="phone_number", default_region=region)
     except ValidationError as error:
         return error.field, error.problem
     if phone in seen:

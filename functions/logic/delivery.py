@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from functions.carriers.models import DeliveryEvent
 from functions.core.clock import Clock, iso
-from functions.core.errors import NotFoundError, ValidationError
+from functions.core.errors import NotFoundError, NotOutboundError, ValidationError
 from functions.core.models import MessageRef, MessageStatus
 from functions.logic.outbound import enqueue_or_leave_for_sweeper
 from functions.logic.ports import (
@@ -25,6 +25,7 @@ class StatusOutcome(StrEnum):
     UPDATED = "updated"
     IGNORED = "ignored"  # intermediate, repeated or out-of-order: nothing to change
     UNKNOWN = "unknown"  # no such message: answered 2xx (no carrier retries), counted
+    INBOUND = "inbound"  # names an inbound message, which has no delivery status: counted
     DEFERRED = "deferred"  # a dependency failed: parked on the retry queue
 
 
@@ -72,6 +73,10 @@ def apply_delivery_event(
     except NotFoundError:
         metrics.count("StatusForUnknownMessage")
         return StatusOutcome.UNKNOWN
+    except NotOutboundError:
+        # A carrier's id for a text a client sent: acknowledged, never applied to it.
+        metrics.count("StatusForInboundMessage")
+        return StatusOutcome.INBOUND
     if changed:
         metrics.count(f"Outbound{event.status.value.title()}")
     return StatusOutcome.UPDATED if changed else StatusOutcome.IGNORED

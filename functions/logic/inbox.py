@@ -142,6 +142,8 @@ class InboxService:
     clock: Clock
     # Built on first secure-link send only (it needs the public base URL).
     secure_links: Callable[[], SecureLinkIssuer] | None = None
+    # Numbers staff type without a country code are national numbers of this region.
+    phone_region: str = "US"
 
     # --- conversations ---------------------------------------------------------------
     def _visible(self, principal: Principal, conversation_id: str) -> Conversation:
@@ -287,7 +289,7 @@ class InboxService:
         wording_version: str,
     ) -> ContactView:
         tenant = self.directory.active_tenant(principal.tenant_id)
-        phone = to_e164(phone_number, field="phone_number")
+        phone = to_e164(phone_number, field="phone_number", default_region=self.phone_region)
         conversation_id = self.directory.conversation_id_for(tenant, phone)
         consent = ConsentRecord(
             consent_mode, principal.user_id, iso(self.clock.now()), wording_version

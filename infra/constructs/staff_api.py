@@ -23,6 +23,7 @@ from functions.core.settings import (
     ENV_IDLE_TIMEOUT_MINUTES,
     ENV_INBOX_ORIGIN,
     ENV_OUTBOUND_QUEUE_URL,
+    ENV_PHONE_REGION,
     ENV_SECURE_LINK_BASE_URL,
     ENV_STAFF_TOPIC_ARN,
     ENV_TABLE_NAME,
@@ -134,6 +135,8 @@ class StaffApi(Construct):
                 ENV_UNUSUAL_READS_THRESHOLD: str(config.unusual_reads_per_15_minutes),
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
                 ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
+                # Staff type national numbers (POST /contacts): read in this region.
+                ENV_PHONE_REGION: config.phone_region,
                 **self._inbox_environment(),
             },
             network=network,

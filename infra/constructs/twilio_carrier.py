@@ -16,6 +16,7 @@ from functions.core.settings import (
     ENV_STAFF_TOPIC_ARN,
     ENV_TWILIO_ACCOUNT_SID,
     ENV_TWILIO_AUTH_TOKEN_SECRET,
+    ENV_TWILIO_WEBHOOK_URLS,
 )
 from infra.constructs.pipeline import HANDLERS, PipelineParts
 from infra.constructs.rest_api import ApiGatewayAccount
@@ -62,6 +63,9 @@ class TwilioCarrier:
         if self._twilio.public_base_url:
             # A custom domain: the URL Twilio signs is not the one API Gateway sees.
             environment[ENV_PUBLIC_BASE_URL] = self._twilio.public_base_url
+        if self._twilio.webhook_urls:
+            # Queries as the console has them: the text Twilio signs (docs/carriers.md).
+            environment[ENV_TWILIO_WEBHOOK_URLS] = " ".join(self._twilio.webhook_urls)
         self.webhook = webhook = parts.function(
             "TwilioWebhook",
             HANDLERS["twilio_webhook"],

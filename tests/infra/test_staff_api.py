@@ -53,6 +53,7 @@ EXPECTED_ENVIRONMENT = {
     E.ENV_UNUSUAL_READS_THRESHOLD,
     E.ENV_AUDIT_TABLE_NAME,
     E.ENV_AUDIT_RETENTION_DAYS,
+    E.ENV_PHONE_REGION,  # numbers staff type without a country code (POST /contacts)
     # The inbox is hosted here by default: CORS for its origin, the base of secure links.
     E.ENV_INBOX_ORIGIN,
     E.ENV_SECURE_LINK_BASE_URL,
@@ -472,6 +473,7 @@ def test_api_function_gets_exactly_the_settings_its_code_reads(
                     E.ENV_IDLE_TIMEOUT_MINUTES: "15",
                     E.ENV_UNUSUAL_READS_THRESHOLD: "300",
                     E.ENV_AUDIT_RETENTION_DAYS: "2190",
+                    E.ENV_PHONE_REGION: "US",  # national numbers typed by staff read as US
                     E.ENV_INBOX_ORIGIN: Match.exact(_hosted_origin(stack)),
                     E.ENV_SECURE_LINK_BASE_URL: Match.exact(_hosted_origin(stack)),
                 }

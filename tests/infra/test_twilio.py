@@ -608,11 +608,18 @@ def test_outputs_give_twilio_its_webhook_urls_and_the_admin_the_secret(
 def test_a_custom_domain_becomes_the_signed_url_everywhere() -> None:
     # Construction and a plain synth (no nag): only what public_base_url changes.
     base = "https://sms.harbor-counseling.example"
+    # With the URLs exactly as the Twilio console has them, queries included.
+    sms = "/webhooks/twilio/sms"
+    console_urls = [f"{base}{sms}?next=/a&at=09:30", f"{base}{sms}?t=1"]
     config = make_config(
         **{
             **TWILIO_OVERRIDES,
             "waf": {"enabled": False},
-            "twilio": {"account_sid": TWILIO_ACCOUNT_SID, "public_base_url": base},
+            "twilio": {
+                "account_sid": TWILIO_ACCOUNT_SID,
+                "public_base_url": base,
+                "webhook_urls": console_urls,
+            },
         }
     )
     stack = QuietlineStack(
@@ -629,6 +636,16 @@ def test_a_custom_domain_becomes_the_signed_url_everywhere() -> None:
         )
     template.has_output("TwilioSmsWebhookUrl", {"Value": base + "/webhooks/twilio/sms"})
     template.has_output("TwilioStatusWebhookUrl", {"Value": base + "/webhooks/twilio/status"})
+    webhook = _webhook(stack)
+    urls = Capture()
+    resource(template, webhook.function).has_properties(
+        {"Environment": {"Variables": {E.ENV_TWILIO_WEBHOOK_URLS: urls}}}
+    )
+    parsed = settings.Settings.from_environ({E.ENV_TWILIO_WEBHOOK_URLS: urls.as_string()})
+    assert parsed.twilio_webhook_urls == tuple(console_urls)
+    resource(template, stack.messaging.sender.function).has_properties(
+        {"Environment": {"Variables": {E.ENV_TWILIO_WEBHOOK_URLS: Match.absent()}}}
+    )
     # Without WAF the APIG3 finding is acknowledged on the stage, with its reason.
     assert (
         "AwsSolutions-APIG3",

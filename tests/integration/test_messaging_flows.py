@@ -371,7 +371,7 @@ def test_twilio_status_callbacks_advance_the_message_and_tolerate_unknown_ones(
         "ApiVersion": "2010-04-01",
     }
     event = twilio_post(
-        "/webhooks/twilio/status", status, TWILIO_AUTH_TOKEN, query={"ref": ref.token()}
+        "/webhooks/twilio/status", status, TWILIO_AUTH_TOKEN, query=f"ref={ref.token()}"
     )
     assert messaging.bound(twilio_webhook)(event, CONTEXT)["statusCode"] == 200
     assert messaging.store.get_message(ref).status is MessageStatus.DELIVERED

@@ -18,6 +18,11 @@ from functions.carriers.models import InboundSms, OutboundSms
 from functions.core.errors import InvalidPhoneNumberError, ValidationError
 from functions.core.models import MessageStatus
 from tests.phi_samples import BODY, BUSINESS_NUMBER, CLIENT_PHONE
+from tests.phone_samples import NOT_E164_FROM_A_CARRIER
+
+NOT_E164 = pytest.mark.parametrize(
+    "number", NOT_E164_FROM_A_CARRIER.values(), ids=NOT_E164_FROM_A_CARRIER.keys()
+)
 
 pytestmark = pytest.mark.unit
 
@@ -146,6 +151,20 @@ def test_given_a_malformed_sender_when_parsed_then_the_error_names_from_without_
     assert malformed not in str(caught.value)
 
 
+@NOT_E164
+@pytest.mark.parametrize(
+    ("payload_field", "field"), [("originationNumber", "from"), ("destinationNumber", "to")]
+)
+def test_given_a_number_not_in_exact_e164_when_an_sns_inbound_is_parsed_then_the_field_is_named(
+    number: str, payload_field: str, field: str
+) -> None:
+    with pytest.raises(InvalidPhoneNumberError) as caught:
+        aws_sms.parse_sns_inbound(sns_message(**{payload_field: number}))
+
+    assert caught.value.field == field
+    assert number not in str(caught.value)
+
+
 def test_given_an_empty_body_when_parsed_then_it_is_kept_as_empty_text() -> None:
     assert aws_sms.parse_sns_inbound(sns_message(messageBody="")).body == ""
 
@@ -249,11 +268,39 @@ def test_given_a_malformed_detail_when_parsed_then_validation_names_the_field(
     assert caught.value.field == field
 
 
-# --- carrier-neutral records -----------------------------------------------------------
-def test_given_a_formatted_number_when_an_inbound_record_is_built_then_it_is_e164() -> None:
-    sms = InboundSms("aws", "id-1", " +1 (206) 555-0142 ", BUSINESS_NUMBER, "", "t")
+@NOT_E164
+def test_given_a_recipient_not_in_exact_e164_when_a_delivery_event_is_parsed_then_refused(
+    number: str,
+) -> None:
+    with pytest.raises(InvalidPhoneNumberError) as caught:
+        aws_sms.parse_delivery_event(delivery_event(destinationPhoneNumber=number))
 
-    assert sms.from_number == CLIENT_PHONE
+    assert caught.value.field == "destinationPhoneNumber"
+
+
+def test_given_a_sender_id_as_origination_when_a_delivery_event_is_parsed_then_it_is_read() -> None:
+    # Outside North America a text can go out under an alphanumeric sender id.
+    event = aws_sms.parse_delivery_event(delivery_event(originationPhoneNumber="HARBOR"))
+
+    assert event.status is MessageStatus.DELIVERED
+
+
+# --- carrier-neutral records -----------------------------------------------------------
+def test_given_e164_numbers_when_an_inbound_record_is_built_then_they_are_kept() -> None:
+    sms = InboundSms("aws", "id-1", CLIENT_PHONE, BUSINESS_NUMBER, "", "t")
+
+    assert (sms.from_number, sms.to_number) == (CLIENT_PHONE, BUSINESS_NUMBER)
+
+
+@NOT_E164
+def test_given_a_number_not_in_exact_e164_when_an_inbound_record_is_built_then_refused(
+    number: str,
+) -> None:
+    # Carriers send E.164 exactly; a formatted or disguised number is refused, not repaired.
+    with pytest.raises(InvalidPhoneNumberError) as caught:
+        InboundSms("aws", "id-1", number, BUSINESS_NUMBER, "", "t")
+
+    assert caught.value.field == "from"
 
 
 def test_given_an_inbound_record_when_changed_then_it_refuses() -> None:
@@ -442,6 +489,37 @@ def test_given_a_failure_without_a_numeric_code_when_parsed_then_the_status_is_t
         params["ErrorCode"] = error_code
 
     assert twilio.parse_status(params).reason == "twilio:failed"
+
+
+@NOT_E164
+@pytest.mark.parametrize(("param", "field"), [("From", "from"), ("To", "to")])
+def test_given_a_number_not_in_exact_e164_when_a_twilio_inbound_is_parsed_then_the_field_is_named(
+    number: str, param: str, field: str
+) -> None:
+    params = twilio.parse_form(twilio_form("twilio_inbound.json", **{param: number}))
+
+    with pytest.raises(InvalidPhoneNumberError) as caught:
+        twilio.parse_inbound(params)
+
+    assert caught.value.field == field
+
+
+@NOT_E164
+def test_given_a_recipient_not_in_exact_e164_when_a_status_callback_is_parsed_then_refused(
+    number: str,
+) -> None:
+    params = twilio.parse_form(twilio_form("twilio_status.json", To=number))
+
+    with pytest.raises(InvalidPhoneNumberError) as caught:
+        twilio.parse_status(params)
+
+    assert caught.value.field == "to"
+
+
+def test_given_a_sender_id_as_from_when_a_status_callback_is_parsed_then_it_is_read() -> None:
+    params = twilio.parse_form(twilio_form("twilio_status.json", From="HARBOR"))
+
+    assert twilio.parse_status(params).status is MessageStatus.DELIVERED
 
 
 @pytest.mark.parametrize("missing", ["MessageSid", "MessageStatus"])

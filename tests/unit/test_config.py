@@ -84,6 +84,8 @@ def test_defaults_are_the_documented_ones() -> None:
         ("account", "12345", "account: String should match pattern"),
         ("tenants", [], "tenants: List should have at least 1 item"),
         ("surprise", True, "surprise: Extra inputs are not permitted"),
+        ("phone_region", "XX", "phone_region: must be a two-letter region code"),
+        ("phone_region", "us", "phone_region: must be a two-letter region code"),
     ],
 )
 def test_a_bad_value_fails_in_one_line_naming_the_field(
@@ -94,6 +96,52 @@ def test_a_bad_value_fails_in_one_line_naming_the_field(
     message = str(caught.value)
     assert "\n" not in message
     assert expected in message
+
+
+def test_the_phone_region_for_typed_numbers_defaults_to_us_and_is_not_the_aws_region() -> None:
+    assert parse_config(VALID).phone_region == "US"
+    config = parse_config({**VALID, "phone_region": "CA", "region": "ca-central-1"})
+    assert (config.phone_region, config.region) == ("CA", "ca-central-1")
+
+
+TWILIO_SID = "AC" + "0" * 32
+BASE = "https://sms.harbor.example"
+
+
+def _twilio(**twilio: Any) -> dict[str, Any]:
+    return {**VALID, "carrier": "twilio", "twilio": {"account_sid": TWILIO_SID, **twilio}}
+
+
+def test_webhook_urls_are_kept_exactly_as_written_in_the_twilio_console() -> None:
+    urls = [
+        f"{BASE}/webhooks/twilio/sms?next=/inbox&label=front%20desk&at=09:30&tag=a+b",
+        f"{BASE}/webhooks/twilio/status?b=2&a=1&b=1",
+    ]
+
+    config = parse_config(_twilio(public_base_url=BASE, webhook_urls=urls))
+
+    assert config.twilio is not None and config.twilio.webhook_urls == urls
+
+
+@pytest.mark.parametrize(
+    ("urls", "expected"),
+    [
+        (["http://sms.harbor.example/webhooks/twilio/sms?a=1"], "must be https URLs"),
+        (["https://user:pw@sms.harbor.example/webhooks/twilio/sms"], "without credentials"),
+        ([f"{BASE}/webhooks/twilio/sms?a=1#frag"], "without a fragment or spaces"),
+        ([f"{BASE}/webhooks/twilio/sms?a=front desk"], "without a fragment or spaces"),
+        ([f"{BASE}/other?a=1"], "must end in /webhooks/twilio/sms or /webhooks/twilio/status"),
+        (["https://elsewhere.example/webhooks/twilio/sms?a=1"], "must be public_base_url"),
+        ([f"{BASE}/webhooks/twilio/sms?a=1"] * 2, "must not repeat a URL"),
+    ],
+)
+def test_a_webhook_url_twilio_could_not_be_calling_us_at_fails_in_one_line(
+    urls: list[str], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_twilio(public_base_url=BASE, webhook_urls=urls))
+
+    assert "twilio.webhook_urls: " in str(caught.value) and expected in str(caught.value)
 
 
 def test_a_number_cannot_belong_to_two_tenants() -> None:

@@ -37,6 +37,22 @@ def test_settings_are_read_from_quietline_variables_and_blank_counts_as_unset() 
     assert settings.audit_retention_days == 2190  # six years unless configured
 
 
+def test_webhook_urls_are_read_whitespace_separated_and_kept_verbatim() -> None:
+    sms = "https://sms.harbor.example/webhooks/twilio/sms?next=/a&label=front%20desk"
+    status = "https://sms.harbor.example/webhooks/twilio/status?tag=a+b"
+
+    settings = Settings.from_environ(
+        {**PLACES, "QUIETLINE_TWILIO_WEBHOOK_URLS": f" {sms}\n{status} "}
+    )
+
+    assert settings.twilio_webhook_urls == (sms, status)
+
+
+def test_the_phone_region_defaults_to_us_and_is_read_from_its_variable() -> None:
+    assert Settings.from_environ(PLACES).phone_region == "US"
+    assert Settings.from_environ({**PLACES, "QUIETLINE_PHONE_REGION": "GB"}).phone_region == "GB"
+
+
 def test_a_missing_required_setting_is_one_line_naming_the_variable() -> None:
     with pytest.raises(SettingsError) as raised:
         Settings.from_environ(PLACES, required=("table_name", "retry_queue_url"))
@@ -53,6 +69,8 @@ def test_a_missing_required_setting_is_one_line_naming_the_variable() -> None:
         ("QUIETLINE_UNUSUAL_READS_PER_15_MINUTES", "0"),
         ("QUIETLINE_CARRIER", "pigeon"),
         ("QUIETLINE_STAGE", "prod"),
+        ("QUIETLINE_PHONE_REGION", "usa"),
+        ("QUIETLINE_TWILIO_WEBHOOK_URLS", "http://sms.harbor.example/webhooks/twilio/sms"),
     ],
 )
 def test_an_invalid_setting_names_the_variable_never_its_value(variable: str, value: str) -> None:

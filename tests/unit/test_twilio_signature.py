@@ -6,11 +6,15 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 
 from functions.carriers import twilio
 from functions.core.errors import SignatureError
+from functions.core.settings import Settings
+from functions.handlers import twilio_webhook
+from tests.builders import PUBLIC_BASE_URL, twilio_post
 from tests.phi_samples import BUSINESS_NUMBER, CLIENT_PHONE
 
 pytestmark = pytest.mark.unit
@@ -264,3 +268,134 @@ def test_given_a_body_hash_given_twice_one_blank_when_validated_then_it_is_refus
 
     with pytest.raises(SignatureError):
         twilio.validate_json_signature(TOKEN, url, JSON_BODY, hand_signature(TOKEN, url))
+
+
+# --- the URL Twilio signed, from an API Gateway event -----------------------------------
+# Twilio signs the webhook URL exactly as written in its console; API Gateway's event
+# carries that URL's query only decoded and unordered (tests.builders builds the event
+# the way local/apigw.py does, which mirrors API Gateway).
+SMS_PATH = twilio.SMS_WEBHOOK_PATH
+AWKWARD_QUERIES = {
+    "slash": "next=/inbox/new",
+    "percent-20": "label=front%20desk",
+    "colon": "at=09:30",
+    "plus": "tag=a+b",
+    "repeated names": "t=2&a=1&t=1",
+    "unsorted names": "zeta=1&alpha=2",
+    "everything": "tenant=harbor&next=/inbox/new&label=front%20desk&at=09:30&tag=a+b&tenant=x",
+}
+QUERY_CASES = pytest.mark.parametrize("query", AWKWARD_QUERIES.values(), ids=AWKWARD_QUERIES.keys())
+
+
+def _settings(*webhook_urls: str) -> Settings:
+    return Settings(public_base_url=PUBLIC_BASE_URL, twilio_webhook_urls=webhook_urls)
+
+
+def _check(event: dict[str, Any], settings: Settings) -> None:
+    params = twilio.parse_form(event["body"].encode())
+    signature = event["headers"]["X-Twilio-Signature"]
+    twilio.validate_signature(TOKEN, twilio_webhook.signed_urls(event, settings), params, signature)
+
+
+def _reordered(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as API Gateway may deliver it: its parameter order is not kept."""
+    multi = event["multiValueQueryStringParameters"]
+    event["multiValueQueryStringParameters"] = dict(reversed(multi.items()))
+    return event
+
+
+@QUERY_CASES
+def test_given_a_configured_url_with_an_awkward_query_when_twilio_signs_it_then_it_validates(
+    query: str,
+) -> None:
+    event = _reordered(twilio_post(SMS_PATH, PARAMS, TOKEN, query=query))
+
+    _check(event, _settings(f"{PUBLIC_BASE_URL}{SMS_PATH}?{query}"))
+
+
+@QUERY_CASES
+def test_given_a_configured_url_when_the_query_is_tampered_with_then_it_is_refused(
+    query: str,
+) -> None:
+    event = twilio_post(SMS_PATH, PARAMS, TOKEN, query=query)
+    first = next(iter(event["multiValueQueryStringParameters"]))
+    event["multiValueQueryStringParameters"][first] = ["tampered"]
+
+    with pytest.raises(SignatureError):
+        _check(event, _settings(f"{PUBLIC_BASE_URL}{SMS_PATH}?{query}"))
+
+
+@QUERY_CASES
+def test_given_a_configured_url_when_the_form_is_tampered_with_then_it_is_refused(
+    query: str,
+) -> None:
+    event = twilio_post(SMS_PATH, PARAMS, TOKEN, query=query)
+    event["body"] = event["body"].replace("Hi+there", "Hi+there%21")
+
+    with pytest.raises(SignatureError):
+        _check(event, _settings(f"{PUBLIC_BASE_URL}{SMS_PATH}?{query}"))
+
+
+def test_given_a_query_signed_for_another_configured_url_when_checked_then_it_is_refused() -> None:
+    # Signed for ?tenant=harbor, delivered with ?tenant=cedar: no configured URL matches
+    # the query received, and no rebuilt one carries the signature.
+    event = twilio_post(SMS_PATH, PARAMS, TOKEN, query="tenant=harbor")
+    event["multiValueQueryStringParameters"] = {"tenant": ["cedar"]}
+    configured = [f"{PUBLIC_BASE_URL}{SMS_PATH}?tenant={t}" for t in ("harbor", "cedar")]
+
+    with pytest.raises(SignatureError):
+        _check(event, _settings(*configured))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["next=/inbox/new", "label=front%20desk", "at=09:30", "ref=harbor/01CONV/01MSG", "a=1&b=2"],
+)
+def test_given_a_simple_query_written_minimally_when_not_configured_then_it_still_validates(
+    query: str,
+) -> None:
+    # The rebuilt query leaves '/', ':' alone and writes a space as %20, as people type it.
+    _check(twilio_post(SMS_PATH, PARAMS, TOKEN, query=query), _settings())
+
+
+def test_given_no_query_when_checked_then_the_base_url_and_route_are_what_is_signed() -> None:
+    event = twilio_post(SMS_PATH, PARAMS, TOKEN)
+
+    assert twilio_webhook.signed_urls(event, _settings()) == [PUBLIC_BASE_URL + SMS_PATH]
+
+
+def test_given_no_public_base_url_when_checked_then_the_stage_url_is_what_is_signed() -> None:
+    event = twilio_post(SMS_PATH, PARAMS, TOKEN)
+    context = event["requestContext"]
+
+    assert twilio_webhook.signed_urls(event, Settings()) == [
+        f"https://{context['domainName']}{context['path']}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("configured", "resource", "query", "matches"),
+    [
+        ("https://q.example/webhooks/twilio/sms?a=1&b=2", SMS_PATH, {"b": ["2"], "a": ["1"]}, True),
+        ("https://q.example/webhooks/twilio/sms?a=1", SMS_PATH, {"a": ["1"], "b": ["2"]}, False),
+        ("https://q.example/webhooks/twilio/sms?a=1&a=1", SMS_PATH, {"a": ["1"]}, False),
+        ("https://q.example/webhooks/twilio/sms?a=x+y", SMS_PATH, {"a": ["x y"]}, True),
+        ("https://q.example/webhooks/twilio/sms?a=x+y", SMS_PATH, {"a": ["x+y"]}, True),
+        ("https://q.example/webhooks/twilio/sms?a=x%2By", SMS_PATH, {"a": ["x y"]}, False),
+        ("https://q.example/webhooks/twilio/sms?flag", SMS_PATH, {"flag": [""]}, True),
+        ("https://q.example/webhooks/twilio/status?a=1", SMS_PATH, {"a": ["1"]}, False),
+        ("https://q.example/webhooks/twilio/sms", SMS_PATH, {}, True),
+    ],
+)
+def test_given_a_configured_url_when_matched_then_path_and_decoded_query_must_agree(
+    configured: str, resource: str, query: dict[str, list[str]], matches: bool
+) -> None:
+    assert twilio.matches_request(configured, resource, query) is matches
+
+
+def test_given_decoded_params_when_a_query_is_rebuilt_then_only_what_must_be_is_encoded() -> None:
+    params = {"next": ["/a/b"], "at": ["09:30"], "label": ["front desk"], "q": ["a+b&c=d#e%"]}
+
+    assert twilio.rebuild_query(params) == (
+        "next=/a/b&at=09:30&label=front%20desk&q=a%2Bb%26c%3Dd%23e%25"
+    )

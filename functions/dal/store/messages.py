@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.core.errors import ConflictError, DuplicateError, NotFoundError
+from functions.core.errors import ConflictError, DuplicateError, NotFoundError, NotOutboundError
 from functions.core.models import (
     STATUS_RANK,
     ConversationChange,
@@ -213,14 +213,20 @@ class MessageRecords(TableRecords):
         carrier_message_id: str | None = None,
         failure_reason: str | None = None,
     ) -> bool:
-        """Move a message forward (queued -> sent -> delivered | failed), never back.
+        """Move an outbound message forward (queued -> sent -> delivered | failed), never back.
 
         Returns False, changing nothing, when the message is already at or past `status`:
-        repeated and out-of-order carrier events are expected and harmless.
+        repeated and out-of-order carrier events are expected and harmless. An inbound
+        message has no delivery status: asking to change one raises NotOutboundError and
+        changes nothing (its carrier id is a valid key, so a status event can name it).
         """
         lower_ranks = [s.value for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
-        names = {"#status": "status"}
-        values: dict[str, Any] = {":new": status.value, ":at": at}
+        names = {"#status": "status", "#direction": "direction"}
+        values: dict[str, Any] = {
+            ":new": status.value,
+            ":at": at,
+            ":outbound": Direction.OUTBOUND.value,
+        }
         placeholders = []
         for i, value in enumerate(lower_ranks):
             values[f":s{i}"] = value
@@ -245,7 +251,8 @@ class MessageRecords(TableRecords):
             + ", ".join(sets)
             + f" REMOVE {pending.partition_key}, {pending.sort_key}, send_lease",
             "ConditionExpression": (
-                f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})"
+                "attribute_exists(pk) AND #direction = :outbound"
+                f" AND #status IN ({', '.join(placeholders)})"
             ),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -263,7 +270,9 @@ class MessageRecords(TableRecords):
                     raise
                 reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
-                    self.get_message(ref)  # NotFoundError if it never existed
+                    # NotFoundError if it never existed
+                    if self.get_message(ref).direction is not Direction.OUTBOUND:
+                        raise NotOutboundError("status change for an inbound message") from None
                     return False
                 raise
         return True
