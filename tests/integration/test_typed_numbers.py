@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from cli import main as cli_main
 from functions.core.errors import NotFoundError
 from functions.dal.store import MessageStore
+from local.identity import LocalPool
 from tests.integration.api_harness import ApiResponse, Caller, call
 from tests.integration.conftest import TABLE_NAME, Messaging, StaffApi, build_staff_api
 from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
@@ -51,10 +52,10 @@ def test_given_a_us_national_number_when_staff_add_a_contact_then_it_is_stored_a
 
 
 def test_given_another_practice_region_when_staff_type_a_national_number_then_it_is_read_there(
-    messaging: Messaging,
+    messaging: Messaging, staff_pool: LocalPool
 ) -> None:
     london_national, london_e164 = "020 7946 0018", "+442079460018"
-    in_london = build_staff_api(messaging, phone_region="GB")
+    in_london = build_staff_api(messaging, staff_pool, phone_region="GB")
 
     created = _create(in_london.admin, london_national)
 
