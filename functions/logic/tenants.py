@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -10,6 +11,7 @@ from functions.core.errors import NotFoundError, TenantUnavailableError
 from functions.core.models import Tenant, TenantStatus
 from functions.crypto.blind_index import INDEX_KEY_BYTES, blind_index
 from functions.crypto.envelope import EnvelopeCipher, FieldLocation
+from functions.logic.ports import Outcome
 
 
 class TenantRepository(Protocol):
@@ -18,6 +20,16 @@ class TenantRepository(Protocol):
     def update_tenant_profile(self, tenant: Tenant) -> None: ...
     def assign_business_number(self, number: str, tenant_id: str) -> None: ...
     def tenant_id_for_number(self, number: str) -> str: ...
+
+
+class _Read:
+    """A read made when asked for (an `Outcome` of a single call)."""
+
+    def __init__(self, read: Callable[[], Tenant]) -> None:
+        self._read = read
+
+    def get(self) -> Tenant:
+        return self._read()
 
 
 def _index_key_location(tenant_id: str) -> FieldLocation:
@@ -87,12 +99,17 @@ class TenantDirectory:
         return self._tenant_by_number[business_number]
 
     def active_tenant(self, tenant_id: str) -> Tenant:
+        return self.admit(_Read(lambda: self._repo.get_tenant(tenant_id)))
+
+    def admit(self, read: Outcome[Tenant]) -> Tenant:
+        """The profile a read returned, if the tenant may be served; TenantUnavailableError
+        if it is unknown or wiped (the read's other errors as they are)."""
         try:
-            tenant = self._repo.get_tenant(tenant_id)
+            tenant = read.get()
         except NotFoundError:
             raise TenantUnavailableError("tenant not found") from None
         if tenant.status is not TenantStatus.ACTIVE:
-            self.forget(tenant_id)
+            self.forget(tenant.tenant_id)
             raise TenantUnavailableError("tenant was wiped")
         return tenant
 

@@ -17,8 +17,11 @@ from infra.config import QuietlineConfig
 from infra.tables import protected_table, string_attribute
 
 # Exactly the item actions the DAL uses (TransactWriteItems is authorized per item
-# action). No Scan; the one batch action has its own grant (grant_batch_delete).
+# action). No Scan; BatchWriteItem has its own grant (grant_batch_delete).
 _READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+# A tenant profile and a conversation in one read (functions/dal/store/waves.py): on the
+# table alone, since a batch read never goes to an index.
+_BATCH_READ_ACTIONS = ("dynamodb:BatchGetItem",)
 _WRITE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -67,7 +70,7 @@ class MessageStore(Construct):
         )
 
     def grant_read_data(self, grantee: iam.IGrantable) -> None:
-        """Get and query items (table and each index), decrypt through DynamoDB."""
+        """Get, batch-get and query items (table and each index), decrypt through DynamoDB."""
         self._grant(grantee, _READ_ACTIONS, _KEY_READ_ACTIONS)
 
     def grant_read_write_data(self, grantee: iam.IGrantable) -> None:
@@ -95,6 +98,11 @@ class MessageStore(Construct):
             grantee=grantee,
             actions=list(table_actions),
             resource_arns=[self.table.table_arn, *index_arns],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(_BATCH_READ_ACTIONS),
+            resource_arns=[self.table.table_arn],
         )
         # The table key only through DynamoDB: a function cannot use it directly.
         iam.Grant.add_to_principal(

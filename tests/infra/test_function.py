@@ -337,13 +337,16 @@ def test_table_grants_are_exact_actions_on_the_table_and_each_index(
         "sender": {"dynamodb:GetItem", "dynamodb:Query"},
     }
     for name, fn in _functions(function_stacks, stack_name).items():
-        (grant,) = [
+        grant, batch_grant = [
             s
             for s in _managed_policy_statements(template, fn)
             if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
         ]
         assert set(as_list(grant["Action"])) == expected[name]
         assert grant["Resource"] == table_resources
+        # A batch read never goes to an index: granted on the table alone.
+        assert as_list(batch_grant["Action"]) == ["dynamodb:BatchGetItem"]
+        assert batch_grant["Resource"] == get_att_arn(table)
         (key_grant,) = [
             s
             for s in _managed_policy_statements(template, fn)

@@ -1,6 +1,7 @@
-"""Hot paths that run their independent AWS calls at once keep every guarantee of a serial run:
-nothing is decrypted before the session and visibility checks pass, failed checks are
-audited, a fault in any branch ends where it did before, and no data key is spent early."""
+"""Hot paths that make their independent AWS calls together (one batch read, a data-layer
+wave, a KMS wave) keep every guarantee of a serial run: nothing is decrypted before the
+session and visibility checks pass, failed checks are audited, a fault in any call ends
+where it did before, and no data key is spent early."""
 
 from __future__ import annotations
 
@@ -161,16 +162,16 @@ def test_a_warm_instance_spends_one_data_key_per_text_and_one_more_only_for_a_ne
 @pytest.mark.parametrize(
     ("service", "operation", "code"),
     [
-        ("dynamodb", "GetItem", "InternalServerError"),  # the tenant or the conversation read
-        ("kms", "GenerateDataKey", "KMSInternalException"),  # the body's key, alongside them
+        ("dynamodb", "BatchGetItem", "InternalServerError"),  # the tenant and conversation
+        ("kms", "GenerateDataKey", "KMSInternalException"),  # the body's key, in its wave
     ],
 )
-def test_a_fault_in_one_concurrent_branch_of_a_warm_inbound_parks_the_text(
+def test_a_fault_in_any_read_of_a_warm_inbound_parks_the_text(
     messaging: Messaging, service: str, operation: str, code: str
 ) -> None:
     _text_in(messaging)  # warms the instance: number and index key cached, conversation exists
     client = messaging.table.meta.client if service == "dynamodb" else messaging.kms
-    fault = Fault(client, operation, code, times=1)  # one branch fails, the others succeed
+    fault = Fault(client, operation, code, times=1)  # one call fails, the others succeed
 
     _text_in(messaging, body=OTHER_BODY)
 
@@ -181,9 +182,9 @@ def test_a_fault_in_one_concurrent_branch_of_a_warm_inbound_parks_the_text(
     assert _stored_inbound(messaging) == 2
 
 
-def test_a_concurrent_branch_fault_surfaces_as_its_typed_error(messaging: Messaging) -> None:
+def test_a_read_fault_surfaces_as_its_typed_error(messaging: Messaging) -> None:
     _text_in(messaging)
-    Fault(messaging.table.meta.client, "GetItem", "InternalServerError", times=1)
+    Fault(messaging.table.meta.client, "BatchGetItem", "InternalServerError", times=1)
     sms = InboundSms("aws", "dup-1", CLIENT_PHONE, BUSINESS_NUMBER, OTHER_BODY, "2026-11-30")
     with pytest.raises(DependencyError):
         messaging.runtime.inbound_service().receive(sms)
