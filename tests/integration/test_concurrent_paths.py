@@ -5,6 +5,7 @@ where it did before, and no data key is spent early."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -13,7 +14,7 @@ import pytest
 from functions.carriers.models import InboundSms
 from functions.core.clock import iso
 from functions.core.errors import DependencyError
-from functions.core.models import MessageRef, MessageStatus
+from functions.core.models import MessageRef, MessageStatus, TenantStatus
 from functions.dal.audit_log import DynamoDbAuditLog
 from functions.dal.schema import create_audit_table_kwargs
 from functions.handlers import inbound_sns, retry_worker
@@ -38,6 +39,14 @@ def _text_in(on: Messaging | StaffApi, from_number: str = CLIENT_PHONE, body: st
     messaging = on if isinstance(on, Messaging) else on.messaging
     event = sns_inbound(from_number=from_number, to_number=BUSINESS_NUMBER, body=body)
     messaging.bound(inbound_sns)(event, CONTEXT)
+
+
+def _stored_outbound(messaging: Messaging) -> int:
+    items = messaging.table.scan(
+        FilterExpression="direction = :d AND sent_by <> :system",
+        ExpressionAttributeValues={":d": "outbound", ":system": "system"},
+    )["Items"]
+    return len(items)
 
 
 def _stored_inbound(messaging: Messaging) -> int:
@@ -138,6 +147,67 @@ def test_a_thread_read_appends_its_audit_event_and_counts_the_read(staff_api: St
         FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": "READS#"}
     )["Items"]
     assert [int(r["reads"]) for r in reads] == [1]
+
+
+# --- outbound accept: every check that can refuse comes before the first data key ----------
+def _send(caller: Caller, conversation_id: str) -> Any:
+    return call(
+        caller,
+        "POST",
+        THREAD,
+        path_params={"conversation_id": conversation_id},
+        body={"body": OTHER_BODY},
+    )
+
+
+def _no_consent(staff_api: StaffApi) -> tuple[Caller, str]:
+    _text_in(staff_api)  # the client texted first: a conversation without consent
+    tenant = staff_api.messaging.directory.active_tenant("harbor")
+    return staff_api.admin, staff_api.messaging.directory.conversation_id_for(tenant, CLIENT_PHONE)
+
+
+def _opted_out(staff_api: StaffApi) -> tuple[Caller, str]:
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)  # plain_sms consent
+    _text_in(staff_api, body="STOP")
+    return staff_api.admin, conversation_id
+
+
+def _someone_elses(staff_api: StaffApi) -> tuple[Caller, str]:
+    return staff_api.clinician, _thread_of_someone_else(staff_api)
+
+
+def _wiped_tenant(staff_api: StaffApi) -> tuple[Caller, str]:
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    staff_api.messaging.store.set_tenant_status("harbor", TenantStatus.WIPED)
+    return staff_api.admin, conversation_id
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [(_no_consent, 409), (_opted_out, 409), (_someone_elses, 404), (_wiped_tenant, 403)],
+)
+def test_a_refused_send_generates_no_data_key(
+    staff_api: StaffApi, refusal: Callable[[StaffApi], tuple[Caller, str]], status: int
+) -> None:
+    # Given a send that one of accept's checks refuses
+    caller, conversation_id = refusal(staff_api)
+    kms_calls = record_operations(staff_api.messaging.kms)
+
+    # When it is attempted
+    response = _send(caller, conversation_id)
+
+    # Then it is refused, and KMS (so CloudTrail) never saw a GenerateDataKey for it
+    assert response.status == status
+    assert "GenerateDataKey" not in kms_calls
+    assert _stored_outbound(staff_api.messaging) == 0
+
+
+def test_an_accepted_send_generates_its_data_key_after_the_checks(staff_api: StaffApi) -> None:
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    kms_calls = record_operations(staff_api.messaging.kms)
+    assert _send(staff_api.admin, conversation_id).status == 202
+    assert kms_calls == ["GenerateDataKey"]
+    assert _stored_outbound(staff_api.messaging) == 1
 
 
 # --- inbound: three round trips, same outcomes ---------------------------------------------
