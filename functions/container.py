@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
     from functions.logic.secure_links import SecureLinkService
+    from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
 
 T = TypeVar("T")
@@ -197,6 +198,14 @@ class Container:
         return self.ports.audit_sink or self.audit_log()
 
     # --- services -----------------------------------------------------------------
+    def staff_alerts(self) -> StaffAlerts:
+        def build() -> StaffAlerts:
+            from functions.logic.staff_alerts import StaffAlerts  # noqa: PLC0415
+
+            return StaffAlerts(self.directory(), self.notifier(), self.metrics())
+
+        return self._once("staff_alerts", build)
+
     def inbound_service(self) -> InboundService:
         def build() -> InboundService:
             from functions.logic.inbound import InboundService  # noqa: PLC0415
@@ -206,7 +215,6 @@ class Container:
                 self.store(),
                 self.cipher(),
                 self.outbound_queue(),
-                self.notifier(),
                 self.clock(),
                 self.metrics(),
             )

@@ -15,10 +15,16 @@ def string_attribute(name: str) -> dynamodb.Attribute:
 
 
 def protected_table(
-    scope: Construct, *, platform_key: kms.IKey, partition_key: str, sort_key: str
+    scope: Construct,
+    *,
+    platform_key: kms.IKey,
+    partition_key: str,
+    sort_key: str,
+    stream: dynamodb.StreamViewType | None = None,
 ) -> dynamodb.Table:
     """aws_dynamodb.Table (a CfnTable) rather than TableV2: cdk-nag's DynamoDBPITREnabled /
-    DynamoDBInBackupPlan rules only inspect CfnTable."""
+    DynamoDBInBackupPlan rules only inspect CfnTable. `stream`: a change stream, encrypted
+    with the table's key like the table (kept 24 hours by DynamoDB)."""
     return dynamodb.Table(
         scope,
         "Table",
@@ -38,6 +44,7 @@ def protected_table(
         # Items expire at the retention date their writer sets (messages, audit events);
         # shredding a tenant happens by key deletion.
         time_to_live_attribute=schema.TTL_ATTRIBUTE,
+        stream=stream,
         # Contributor Insights stays off (default): its top-key reports would show
         # partition keys, and it is not needed to operate the table.
     )

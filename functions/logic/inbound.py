@@ -1,5 +1,8 @@
-"""Inbound texts: tenant by number -> keywords -> encrypt -> idempotent store -> replies
--> notify staff."""
+"""Inbound texts: tenant by number -> keywords -> encrypt -> idempotent store -> replies.
+
+Staff are told of a stored text off the request path (functions/logic/staff_alerts.py,
+fed by the table's stream): the carrier's answer never waits for the notification.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from functions.core.errors import (
     DuplicateError,
     KeyUnavailableError,
     NotFoundError,
-    QuietlineError,
     TenantUnavailableError,
 )
 from functions.core.ids import new_id
@@ -45,7 +47,6 @@ from functions.logic.ports import (
     OutboundQueue,
     RecordingStore,
     RetryQueue,
-    StaffNotifier,
 )
 from functions.logic.tenants import TenantDirectory
 
@@ -78,7 +79,6 @@ class InboundService:
     store: RecordingStore
     cipher: EnvelopeCipher
     queue: OutboundQueue
-    notifier: StaffNotifier
     clock: Clock
     metrics: MetricsSink
 
@@ -121,8 +121,8 @@ class InboundService:
     def _store(self, tenant_id: str, sms: InboundSms) -> InboundResult:
         # Three round trips on a warm instance, top to bottom: the tenant profile and the
         # conversation (one BatchGetItem), the data keys the write needs (one KMS wave: the
-        # body, and a first contact's number and any reply with it), the transaction; then
-        # the staff notification.
+        # body, and a first contact's number and any reply with it), the transaction.
+        # Staff hear of the text off this path, from the table's stream (staff_alerts.py).
         now = self.clock.now()
         message_id = new_id(epoch_ms(now))
         tenant, conversation_id, conversation = self._tenant_and_conversation(
@@ -159,7 +159,6 @@ class InboundService:
         for ref in reply_refs:
             # Swallows its own fault: the message is stored, the carrier must not retry.
             enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
-        self._notify(tenant)
         self.metrics.count("InboundStored")
         if keyword:
             self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
@@ -277,14 +276,6 @@ class InboundService:
         if should_auto_reply(settings.after_hours, now, last):
             return settings.after_hours.text, True
         return "", False
-
-    def _notify(self, tenant: Tenant) -> None:
-        # The message is stored; a failed notification must not make the carrier retry.
-        try:
-            self.notifier.new_inbound_message(tenant.tenant_id, tenant.display_name)
-        except QuietlineError as error:
-            self.metrics.count("StaffNotificationFailed")
-            logger.warning("staff notification failed", extra={"error": type(error).__name__})
 
 
 def _unless_absent(read: Callable[[], Conversation]) -> Conversation | None:

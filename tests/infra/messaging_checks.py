@@ -7,9 +7,11 @@ their own synthesized template, so both variants are held to the same rules.
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from functions.core import settings
+from functions.dal import schema
 from functions.handlers._entry import EntryPoint
 from infra.constructs.function import QuietlineFunction
 from infra.stack import QuietlineStack
@@ -29,6 +31,7 @@ def messaging_functions(stack: QuietlineStack) -> dict[str, QuietlineFunction]:
         "sender": messaging.sender,
         "retry_worker": messaging.retry_worker,
         "sweeper": messaging.sweeper,
+        "staff_notifier": messaging.staff_notifier,
         "inbound": messaging.inbound,
         "delivery_events": messaging.delivery_events,
         "webhook": messaging.webhook,
@@ -269,15 +272,22 @@ def check_queues_and_topics_deny_plain_http(template: dict[str, Any]) -> None:
     assert denied == expected, expected - denied
 
 
+def _mappings(template: dict[str, Any], *, of_streams: bool) -> list[dict[str, Any]]:
+    return [
+        m["Properties"]
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if ("StartingPosition" in m["Properties"]) == of_streams
+    ]
+
+
 def check_event_source_mappings(stack: QuietlineStack, template: dict[str, Any]) -> None:
-    mappings = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    mappings = _mappings(template, of_streams=False)
     sources = {
         logical_id(stack.messaging.sender.function): stack.queues.outbound,
         logical_id(stack.messaging.retry_worker.function): stack.queues.retry,
     }
-    assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == set(sources)
-    for mapping in mappings:
-        props = mapping["Properties"]
+    assert {m["FunctionName"]["Ref"] for m in mappings} == set(sources)
+    for props in mappings:
         function_id = props["FunctionName"]["Ref"]
         queue = sources[function_id]
         function = template["Resources"][function_id]["Properties"]
@@ -290,6 +300,76 @@ def check_event_source_mappings(stack: QuietlineStack, template: dict[str, Any])
         assert (
             props["ScalingConfig"]["MaximumConcurrency"] <= function["ReservedConcurrentExecutions"]
         )
+
+
+def check_staff_notifier_reads_the_message_stream(
+    stack: QuietlineStack, template: dict[str, Any]
+) -> None:
+    """The only stream consumer: inbound message inserts only, resumable, bounded, and what
+    it gives up on lands in its own alarmed, platform-key DLQ."""
+    notifier = stack.messaging.staff_notifier
+    table = logical_id(stack.message_store.table)
+    (props,) = _mappings(template, of_streams=True)
+    assert props["FunctionName"] == {"Ref": logical_id(notifier.function)}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
+    assert template["Resources"][table]["Properties"]["StreamSpecification"] == {
+        "StreamViewType": schema.MESSAGE_STREAM_VIEW
+    }
+    (criteria,) = props["FilterCriteria"]["Filters"]
+    assert json.loads(criteria["Pattern"]) == schema.NEW_INBOUND_MESSAGE_FILTER
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 0 < props["MaximumRetryAttempts"] <= 5
+    assert 60 <= props["MaximumRecordAgeInSeconds"] <= 6 * 3600
+    dlq = logical_id(notifier.dead_letter_queue)
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": get_att_arn(dlq)}}
+    assert dlq in dead_letter_queue_ids(template)
+    queue = template["Resources"][dlq]["Properties"]
+    assert queue["KmsMasterKeyId"] == get_att_arn(logical_id(stack.platform_key.key))
+
+
+def check_staff_notifier_role(stack: QuietlineStack, template: dict[str, Any]) -> None:
+    """Exactly: read the stream, get tenant profiles, publish to the staff topic, send to
+    its DLQ; the platform key only through DynamoDB, SNS and SQS; no tenant key."""
+    notifier = stack.messaging.staff_notifier
+    table = logical_id(stack.message_store.table)
+    stream = {"Fn::GetAtt": [table, "StreamArn"]}
+    found: dict[str, set[str]] = {}
+    for statement in function_statements(template, notifier):
+        assert statement["Effect"] == "Allow"
+        for resource in as_list(statement["Resource"]):
+            found.setdefault(json.dumps(resource, sort_keys=True), set()).update(actions(statement))
+        if "dynamodb:GetItem" in actions(statement):
+            assert statement["Condition"] == {
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": [f"{schema.TENANT_PARTITION_PREFIX}*"]
+                }
+            }
+
+    def key(resource: Any) -> str:
+        return json.dumps(resource, sort_keys=True)
+
+    assert found.pop(key(stream)) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    assert found.pop(key(get_att_arn(table))) == {"dynamodb:GetItem"}
+    assert found.pop(key({"Ref": logical_id(stack.messaging.staff.topic)})) == {"sns:Publish"}
+    assert found.pop(key(get_att_arn(logical_id(notifier.dead_letter_queue)))) == {
+        "sqs:SendMessage"
+    }
+    assert found.pop(key(get_att_arn(logical_id(stack.platform_key.key)))) == {
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKey",
+    }
+    assert found.pop(key(get_att_arn(logical_id(notifier.log_group)))) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    assert found == {key("*"): {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}}
 
 
 def deployed_settings(function: dict[str, Any]) -> settings.Settings:

@@ -52,6 +52,9 @@ def test_table_matches_what_local_mode_creates(table: dict[str, Any]) -> None:
     props = table["Properties"]
 
     assert props["BillingMode"] == local["BillingMode"]
+    assert props["StreamSpecification"] == {
+        "StreamViewType": local["StreamSpecification"]["StreamViewType"]
+    }
     assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
         local["AttributeDefinitions"], key=lambda a: a["AttributeName"]
     )

@@ -21,16 +21,18 @@ from functions.dal.aws import AwsClients
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.schema import create_audit_table_kwargs, create_table_kwargs, tenant_key_alias
 from functions.dal.store import MessageStore
-from functions.handlers import api
+from functions.handlers import api, staff_notifier
 from functions.handlers._entry import EntryPoint, Handler
 from functions.logic.audit import AuditEvent
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
 from infra.config import load_config
 from local import kms_key_state
+from local.apigw import LambdaContext
 from local.identity import create_pool
 from local.sim_carrier import SimulatedCarrier
 from local.workers import sqs_event
 from tests.integration.api_harness import Caller, call, claims_for
+from tests.integration.streams import TableStream
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
 TABLE_NAME = "quietline-test"
@@ -149,6 +151,7 @@ class Messaging:
     retry_url: str
     retry_dlq_url: str
     staff_inbox_url: str
+    stream: TableStream  # the message table's stream, read from its start
 
     def bound(self, module: Any) -> Handler:
         """`module.handler` as Lambda would run it, on this harness's container."""
@@ -179,6 +182,15 @@ class Messaging:
                 self.sqs.change_message_visibility(
                     QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
                 )
+
+    def run_staff_notifier(self) -> dict[str, Any]:
+        """What Lambda's stream event source does next: the records written since the last
+        run, filtered as the deployed mapping filters them, handed to the staff notifier."""
+        event = self.stream.event()
+        if not event["Records"]:
+            return {"batchItemFailures": []}  # Lambda never invokes with an empty batch
+        result: dict[str, Any] = self.bound(staff_notifier)(event, LambdaContext("test"))
+        return result
 
     def staff_notifications(self) -> list[str]:
         return [json.loads(m["Body"])["Message"] for m in self.receive(self.staff_inbox_url)]
@@ -257,6 +269,7 @@ def messaging(
         retry_url=retry_url,
         retry_dlq_url=retry_dlq,
         staff_inbox_url=inbox_url,
+        stream=TableStream(clients, TABLE_NAME),
     )
 
 
