@@ -379,7 +379,8 @@ def _modeled_note(modeled: Sequence[str]) -> str:
 
 
 def analysis_round_trips(ops: Sequence[Mapping[str, Any]]) -> list[str]:
-    """How each hot path overlaps its calls (functions/core/concurrency.py), and what is left."""
+    """How each hot path overlaps its calls (the cipher's KMS waves and the data layer's
+    combined reads, docs/architecture.md "Concurrency"), and what is left."""
     by_key = {op["key"]: op for op in ops}
     lines = ["**Where the round trips go.**", ""]
     inbound = by_key.get("inbound_sns")
@@ -387,16 +388,14 @@ def analysis_round_trips(ops: Sequence[Mapping[str, Any]]) -> list[str]:
         verdict = "met" if inbound["target_met"] else "not met"
         lines += [
             f"- *Inbound ({inbound['sequential_depth']} sequential, target {INBOUND_TARGET}, "
-            f"{verdict})*: the tenant profile, the conversation and the body's data key "
-            "(GenerateDataKey) are requested together — the conversation id comes from the "
-            "cached blind-index key and the message id from the clock, so the body's "
-            "encryption context is known before any read returns — then one "
-            "TransactWriteItems, then the staff notification (SNS Publish) alongside any "
-            "reply's enqueue. A first contact adds one GenerateDataKey for the number, only "
-            "then (a data key is never generated ahead of need: KMS requests per text are "
-            "unchanged). A new instance first looks up the number's tenant and unwraps the "
-            "tenant's blind-index key, in order (the key lives in the tenant profile), once "
-            "per instance.",
+            f"{verdict})*: the tenant profile and the conversation in one BatchGetItem (the "
+            "conversation id comes from the cached blind-index key), then the data keys the "
+            "write needs in one KMS wave (the body; a first contact's number and any reply "
+            "with it, never a key ahead of need), then one TransactWriteItems, then any "
+            "reply's enqueue. Staff are told off the request path, from the table's stream "
+            "(no SNS Publish here). A new instance first looks up the number's tenant and "
+            "unwraps the tenant's blind-index key, in order (the key lives in the tenant "
+            "profile), once per instance.",
         ]
     thread = by_key.get("thread_read_50")
     if thread:
@@ -404,8 +403,9 @@ def analysis_round_trips(ops: Sequence[Mapping[str, Any]]) -> list[str]:
         kms = thread["calls_by_service"].get("kms", 0)
         lines += [
             f"- *Thread read ({thread['sequential_depth']} sequential, target {THREAD_TARGET}, "
-            f"{verdict})*: the session touch (idle logoff), the tenant and conversation reads "
-            "and the page's Query run together; the page is decrypted only after the session "
+            f"{verdict})*: the session touch (idle logoff), the tenant and conversation "
+            "(one BatchGetItem) and the page's Query are one data-layer wave; the page is "
+            "decrypted only after the session "
             f"and visibility checks pass, its {kms} Decrypts in one wave on a thread pool that "
             "outlives the request; then the audit append (its chain head read at the start of "
             "the request) and the read counter together. On a busy two-CPU machine a wave's "
@@ -416,16 +416,18 @@ def analysis_round_trips(ops: Sequence[Mapping[str, Any]]) -> list[str]:
     if accept:
         lines += [
             f"- *Outbound accept ({accept['sequential_depth']} sequential, no target)*: the "
-            "conversation is read once (the visibility check hands it to "
-            "`OutboundService.accept`), together with the tenant and the body's data key; "
-            "then the transaction, the enqueue and the audit append.",
+            "session touch, the tenant and the conversation in one wave; every check that can "
+            "refuse the send (session, visibility, tenant, length, consent, opt-out) before "
+            "the body's data key, so a refused send spends none; then the transaction, the "
+            "enqueue and the audit append.",
         ]
     send = by_key.get("send")
     if send:
         lines += [
             f"- *Send ({send['sequential_depth']} sequential, no target)*: the claim returns "
             "the message (`ReturnValues=ALL_NEW`), the tenant and conversation are read "
-            "alongside it, the body and number are decrypted together, then the carrier call "
+            "alongside it (one BatchGetItem), the body and number are decrypted together, "
+            "then the carrier call "
             "and the status transaction.",
         ]
     return lines
@@ -1035,8 +1037,8 @@ def section_recommendations(results: Mapping[str, Any]) -> list[str]:
     items = []
     if "inbound_sns" in ops and not ops["inbound_sns"]["target_met"]:
         items.append(
-            "Inbound: read the tenant profile and the conversation together while "
-            "GenerateDataKey runs, then write, then notify (`InboundService._store`): "
+            "Inbound: read the tenant profile and the conversation in one batch, then the "
+            "data keys in one wave, then write; notify off the request path: "
             f"{ops['inbound_sns']['sequential_depth']} → 3 sequential round trips."
         )
     if "thread_read_50" in ops and not ops["thread_read_50"]["target_met"]:
