@@ -178,13 +178,9 @@ class InboundService:
         if conversation_id is None:
             # A new instance unwraps the tenant's index key first (once per instance).
             tenant = self.directory.active_tenant(tenant_id)
-            conversation_id = self.directory.conversation_id_for(tenant, number)
-            known = conversation_id
-            return (
-                tenant,
-                known,
-                _unless_absent(lambda: self.store.get_conversation(tenant_id, known)),
-            )
+            derived = self.directory.conversation_id_for(tenant, number)
+            conversation = _unless_absent(lambda: self.store.get_conversation(tenant_id, derived))
+            return tenant, derived, conversation
         read = self.store.tenant_and_conversation(tenant_id, conversation_id)
         tenant = self.directory.admit(read.tenant)
         return tenant, conversation_id, _unless_absent(read.conversation.get)
@@ -208,6 +204,7 @@ class InboundService:
         fields = [(body_location(tenant_id, conversation_id, message_id), body)]
         if new_number is not None:
             fields.append((phone_location(tenant_id, conversation_id), new_number))
+        # The reply's id is fixed first: its encryption context names it.
         reply_at = self.clock.now()
         reply_id = new_id(epoch_ms(reply_at))
         if reply_text:
@@ -215,18 +212,20 @@ class InboundService:
         records = iter(self.cipher.encrypt_many(fields))
         body_record = next(records)
         phone_record = next(records).to_bytes() if new_number is not None else None
-        replies = [
-            queued_message(
-                self.cipher,
-                self.clock,
-                tenant=tenant,
-                conversation_id=conversation_id,
-                body=text,
-                sent_by=SYSTEM_SENDER,
-                sealed=SealedBody(reply_id, reply_at, next(records).to_bytes()),
+        replies: list[Message] = []
+        if reply_text:
+            sealed = SealedBody(reply_id, reply_at, next(records).to_bytes())
+            replies.append(
+                queued_message(
+                    self.cipher,
+                    self.clock,
+                    tenant=tenant,
+                    conversation_id=conversation_id,
+                    body=reply_text,
+                    sent_by=SYSTEM_SENDER,
+                    sealed=sealed,
+                )
             )
-            for text in ((reply_text,) if reply_text else ())
-        ]
         return body_record, phone_record, replies
 
     def _inbound_message(

@@ -202,6 +202,26 @@ def test_a_refused_send_generates_no_data_key(
     assert _stored_outbound(staff_api.messaging) == 0
 
 
+def test_an_idled_out_send_is_refused_before_any_key_although_its_reads_carried_the_touch(
+    staff_api: StaffApi,
+) -> None:
+    # Given a clinician's session idled out, and a thread they could otherwise text
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    assert call(staff_api.clinician, "GET", "/me").status == 200
+    staff_api.messaging.clock.advance(minutes=15, seconds=1)
+    kms_calls = record_operations(staff_api.messaging.kms)
+    staff_api.audit.clear()
+
+    # When they send
+    response = _send(staff_api.clinician, conversation_id)
+
+    # Then they are signed out, audited as denied, and nothing was keyed or stored
+    assert response.status == 401 and response.json == {"error": "sign in again"}
+    assert kms_calls == []
+    assert [e.outcome for e in staff_api.audit.events] == [Outcome.DENIED]
+    assert _stored_outbound(staff_api.messaging) == 0
+
+
 def test_an_accepted_send_generates_its_data_key_after_the_checks(staff_api: StaffApi) -> None:
     conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
     kms_calls = record_operations(staff_api.messaging.kms)
