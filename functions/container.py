@@ -24,7 +24,7 @@ from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
 from functions.dal.kms_keys import KmsDataKeyProvider
 from functions.dal.queue import SqsQueue
-from functions.dal.store import MessageStore
+from functions.dal.store import MessageStore, StaffReads
 from functions.logic.tenants import TenantDirectory
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
     from functions.logic.secure_links import SecureLinkService
+    from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
 
 T = TypeVar("T")
@@ -197,6 +198,14 @@ class Container:
         return self.ports.audit_sink or self.audit_log()
 
     # --- services -----------------------------------------------------------------
+    def staff_alerts(self) -> StaffAlerts:
+        def build() -> StaffAlerts:
+            from functions.logic.staff_alerts import StaffAlerts  # noqa: PLC0415
+
+            return StaffAlerts(self.directory(), self.notifier(), self.metrics())
+
+        return self._once("staff_alerts", build)
+
     def inbound_service(self) -> InboundService:
         def build() -> InboundService:
             from functions.logic.inbound import InboundService  # noqa: PLC0415
@@ -206,7 +215,6 @@ class Container:
                 self.store(),
                 self.cipher(),
                 self.outbound_queue(),
-                self.notifier(),
                 self.clock(),
                 self.metrics(),
             )
@@ -251,16 +259,26 @@ class Container:
 
         return self._once("sweeper", build)
 
+    def sessions(self) -> Any:
+        def build() -> Any:
+            from functions.dal.sessions import SessionStore  # noqa: PLC0415 - API path only
+
+            return self.ports.sessions or SessionStore(self.store().table)
+
+        return self._once("sessions", build)
+
     def session_guard(self) -> SessionGuard:
         def build() -> SessionGuard:
-            from functions.dal.sessions import SessionStore  # noqa: PLC0415 - API path only
             from functions.logic.access import SessionGuard  # noqa: PLC0415
 
-            sessions = self.ports.sessions or SessionStore(self.store().table)
             idle = timedelta(minutes=self.settings.idle_timeout_minutes)
-            return SessionGuard(sessions, self.clock(), idle)
+            return SessionGuard(self.sessions(), self.clock(), idle)
 
         return self._once("session_guard", build)
+
+    def staff_reads(self) -> StaffReads:
+        """The staff API's first reads, sent with the session touch (one round trip)."""
+        return self._once("staff_reads", lambda: StaffReads(self.store(), self.sessions()))
 
     def read_watch(self) -> ReadVolumeWatch:
         def build() -> ReadVolumeWatch:
@@ -284,12 +302,13 @@ class Container:
             # Without a public page for clients (the inbox), secure-link sends are refused.
             links = self.secure_links if self.settings.secure_link_base_url else None
             return InboxService(
-                self.directory(),
-                self.store(),
-                self.cipher(),
-                self.outbound_service(),
-                self.clock(),
-                links,
+                directory=self.directory(),
+                store=self.store(),
+                reads=self.staff_reads(),
+                cipher=self.cipher(),
+                outbound=self.outbound_service(),
+                clock=self.clock(),
+                secure_links=links,
                 phone_region=self.settings.phone_region,
             )
 

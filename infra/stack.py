@@ -113,7 +113,6 @@ class QuietlineStack(cdk.Stack):
             identity=self.identity,
             api_account=self.api_account,
             network=self.network,
-            staff_notifications=self.messaging.staff,
             inbox_origin=(
                 cdk.Lazy.string(hosted_origin) if config.web.enabled else config.inbox_origin
             ),

@@ -222,6 +222,10 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     threads.append(
         threading.Thread(target=workers.run_every, args=(60, sweeper, stop), daemon=True)
     )
+    # The staff notifier (functions.handlers.staff_notifier) is fed by the message table's
+    # stream in AWS; until it is polled here, local mode sends no "new message" e-mails
+    # (the table has its stream: functions/dal/schema.py).
+    # TODO(lead): poll the message table's stream with local/streams.py
     return threads
 
 

@@ -1,8 +1,12 @@
 """Independent AWS calls at once: one round trip for several, with the errors of a serial run.
 
 Every call waits ~10 ms on the network and almost nothing on the CPU, so a few threads
-turn N sequential round trips into one. The branches share boto3 *clients*, which are
-thread-safe; see functions/dal/aws.py for why the DAL never builds condition objects.
+turn N sequential round trips into one. Only named places use this (tests/unit/
+test_layering.py holds them to it): the cipher's KMS waves (functions/crypto/envelope.py)
+and the data layer's combined calls (functions/dal/store/waves.py, the audit log's head
+read-ahead); logic and handlers read top to bottom. The branches share boto3 *clients*,
+which are thread-safe; see functions/dal/aws.py for why the DAL never builds condition
+objects.
 """
 
 from __future__ import annotations
@@ -84,12 +88,26 @@ def run_concurrently(*calls: Callable[[], Any]) -> tuple[Any, ...]:
     met first. So list the calls in the order their errors should take precedence. The
     first call runs on the calling thread.
     """
+    return tuple(result.get() for result in settle_all(*calls))
+
+
+@overload
+def settle_all(a: Callable[[], A], b: Callable[[], B], /) -> tuple[Captured[A], Captured[B]]: ...
+@overload
+def settle_all(
+    a: Callable[[], A], b: Callable[[], B], c: Callable[[], C], /
+) -> tuple[Captured[A], Captured[B], Captured[C]]: ...
+@overload
+def settle_all(*calls: Callable[[], Any]) -> tuple[Captured[Any], ...]: ...
+def settle_all(*calls: Callable[[], Any]) -> tuple[Captured[Any], ...]:
+    """Run every call at once; return each one's value or exception, in argument order,
+    raising none: the caller `get()`s them in the order its checks must fail in (a dead
+    session before a missing thread, a missing thread before a bad cursor). The first
+    call runs on the calling thread."""
     if not calls:
         return ()
     pending = [_submit(call) for call in calls[1:]]
-    first: Captured[Any] = capture(calls[0])()
-    results = [first, *(_settle(future) for future in pending)]
-    return tuple(result.get() for result in results)
+    return (_captured(calls[0]), *(_settle(future) for future in pending))
 
 
 def start(call: Callable[[], T]) -> Future[T]:
@@ -110,20 +128,11 @@ class Captured(Generic[T]):
         return self.value  # type: ignore[return-value]
 
 
-def capture(call: Callable[[], T]) -> Callable[[], Captured[T]]:
-    """Wrap a branch so its error waits for `get()`: for checks that must come first.
-
-    E.g. a thread's messages are read alongside the conversation, but an invalid cursor
-    must not answer before the visibility check does.
-    """
-
-    def captured() -> Captured[T]:
-        try:
-            return Captured(call())
-        except Exception as error:  # re-raised unchanged by get()
-            return Captured(error=error)
-
-    return captured
+def _captured(call: Callable[[], T]) -> Captured[T]:
+    try:
+        return Captured(call())
+    except Exception as error:  # re-raised unchanged by get()
+        return Captured(error=error)
 
 
 def _settle(future: Future[T]) -> Captured[T]:

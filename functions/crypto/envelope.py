@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -104,6 +104,7 @@ class DataKeyProvider(Protocol):
 
 
 _Fields = tuple[int, str, bytes, bytes, bytes]
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,19 +219,31 @@ class EnvelopeCipher:
             raise DecryptionError("ciphertext failed authentication") from None
         return plaintext.decode()
 
+    def encrypt_many(self, items: Sequence[tuple[FieldLocation, str]]) -> list[EncryptedRecord]:
+        """Encrypt several fields in one KMS round trip: a GenerateDataKey each, all at once.
+
+        For a write that needs several new fields together (an inbound text's body, a
+        first contact's number, the reply): still a data key per field, never one ahead
+        of need. The first failing item (in order) raises its typed error.
+        """
+        return self._waves([partial(self.encrypt, loc, text) for loc, text in items])
+
     def decrypt_many(self, items: list[tuple[FieldLocation, EncryptedRecord | bytes]]) -> list[str]:
         """Decrypt in parallel: one KMS round trip per wave of `max_parallel_decrypts`.
 
-        On the process-wide pool (functions/core/concurrency.py): its threads outlive the
-        request, so a wave's calls start together instead of one thread start at a time.
         The first failing item (in order) raises its typed error, as a serial loop would.
         """
-        if len(items) <= 1:
-            return [self.decrypt(loc, rec) for loc, rec in items]
-        plaintexts: list[str] = []
-        for start in range(0, len(items), self._max_parallel):
-            wave = items[start : start + self._max_parallel]
-            plaintexts.extend(
-                run_concurrently(*(partial(self.decrypt, loc, rec) for loc, rec in wave))
-            )
-        return plaintexts
+        return self._waves([partial(self.decrypt, loc, rec) for loc, rec in items])
+
+    def _waves(self, calls: list[Callable[[], _R]]) -> list[_R]:
+        """The cipher's one place of parallel I/O: KMS calls in waves of `max_parallel`.
+
+        On the process-wide pool (functions/core/concurrency.py): its threads outlive the
+        request, so a wave's calls start together instead of one thread start at a time.
+        """
+        if len(calls) <= 1:
+            return [call() for call in calls]
+        results: list[_R] = []
+        for start in range(0, len(calls), self._max_parallel):
+            results.extend(run_concurrently(*calls[start : start + self._max_parallel]))
+        return results

@@ -4,8 +4,8 @@ A container gets its own `AwsClients`: a deployed function the default chain (it
 its region); local mode, the CLI and the bench an explicit endpoint and credentials, so
 nothing points boto3 somewhere by rewriting the process environment.
 
-Thread safety: boto3 clients are thread-safe, resources are not promised to be. Logic
-runs independent calls at once (functions/core/concurrency.py), so the DAL calls a
+Thread safety: boto3 clients are thread-safe, resources are not promised to be. The DAL
+runs independent calls at once (functions/dal/store/waves.py), so it calls a
 table through `TableClient` (the Table resource's own client, which keeps the resource's
 Python-type (de)serialization) and passes expressions as strings with explicit
 placeholders. Never pass `Key(...)`/`Attr(...)` condition objects: boto3 builds them with
@@ -120,6 +120,9 @@ class TableClient:
 
     def query(self, **request: Any) -> Any:
         return self._client.query(TableName=self.name, **request)
+
+    def batch_get_item(self, **request: Any) -> Any:
+        return self._client.batch_get_item(**request)  # RequestItems are keyed by self.name
 
     def transact_write_items(self, **request: Any) -> Any:
         return self._client.transact_write_items(**request)

@@ -32,6 +32,29 @@ PENDING_OUTBOUND = GlobalIndex("by_pending", "gsi2pk", "gsi2sk")
 
 GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (CONVERSATIONS_BY_ACTIVITY, PENDING_OUTBOUND)
 
+# The table's change stream: staff hear of a new inbound text from it, off the request
+# path (functions/handlers/staff_notifier.py). NEW_IMAGE rather than KEYS_ONLY: only an
+# image lets Lambda's event filter (below) drop every record but an inbound message's
+# insert, so the notifier is invoked for nothing else and never reads the item back; an
+# image carries no plaintext PHI (bodies, numbers and names are envelope-encrypted under
+# the tenant's key, conversation ids are blind indexes) and the stream is encrypted with
+# the table's key. KEYS_ONLY would carry less, but could not tell an inbound message
+# from an outbound one: every message write would invoke the notifier and cost a read.
+MESSAGE_STREAM_VIEW = "NEW_IMAGE"
+MESSAGE_SORT_KEY_PREFIX = "MSG#"  # a message item (functions/dal/store/_common.py)
+TENANT_PARTITION_PREFIX = "TENANT#"  # a tenant's profile and conversations
+# Lambda event filter (FilterCriteria pattern) of the staff notifier: a message item's
+# insert, inbound. The notifier checks the same itself (functions/dal/store/stream.py).
+NEW_INBOUND_MESSAGE_FILTER: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {
+        "NewImage": {
+            SORT_KEY: {"S": [{"prefix": MESSAGE_SORT_KEY_PREFIX}]},
+            "direction": {"S": ["inbound"]},
+        }
+    },
+}
+
 
 def create_table_kwargs(table_name: str) -> dict[str, Any]:
     """Arguments for boto3 `create_table` equal to what the CDK construct deploys."""
@@ -48,6 +71,7 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
             {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
             {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
         ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": MESSAGE_STREAM_VIEW},
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": index.name,

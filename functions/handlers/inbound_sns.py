@@ -12,12 +12,11 @@ from typing import Any
 from functions.carriers.aws_sms import parse_sns_record
 from functions.container import Container
 from functions.core import phone
-from functions.dal import notifier  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint
 from functions.logic import inbound  # noqa: F401 - see below
 
-# Every request parses two numbers, runs the inbound service and notifies staff: loaded at
-# init (the container imports them only when asked), so the first request does not pay for them.
+# Every request parses two numbers and runs the inbound service: loaded at init (the
+# container imports it only when asked), so the first request does not pay for them.
 phone.preload()
 
 

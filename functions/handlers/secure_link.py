@@ -25,13 +25,13 @@ from functions.core.errors import (
     ValidationError,
 )
 from functions.core.observability import logger
-from functions.dal import audit_log, notifier, secure_links  # noqa: F401 - see below
+from functions.dal import audit_log, secure_links  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.logic.secure_links import SecureLinkService
 
-# Every request runs the secure-link service (built with the inbound service and its staff
-# notifier) and is audited: the container builds these on demand, so their modules are imported
-# here, at init. Only a reply's number parser loads on first use.
+# Every request runs the secure-link service (built with the inbound service) and is audited:
+# the container builds these on demand, so their modules are imported here, at init. Only a
+# reply's number parser loads on first use.
 
 SESSION_HEADER = "X-Secure-Session"
 

@@ -7,8 +7,7 @@ never from an id in the request.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -16,9 +15,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from functions.core.clock import Clock, iso
-from functions.core.concurrency import start
 from functions.core.errors import ForbiddenError, SessionExpiredError, UnauthorizedError
 from functions.core.models import Conversation
+from functions.logic.ports import Outcome, SessionTouch
 
 TENANT_CLAIM = "custom:tenant_id"
 ROLE_CLAIM = "custom:role"
@@ -29,14 +28,44 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class SessionCheck:
-    """A session touch in flight: `confirm` waits for it and raises if the session is dead."""
+class _Alive:
+    """The answer of a touch sent on its own (an `Outcome` like the DAL's)."""
 
-    def __init__(self, touched: Future[bool]) -> None:
-        self._touched = touched
+    def __init__(self, alive: bool) -> None:
+        self._alive = alive
+
+    def get(self) -> bool:
+        return self._alive
+
+
+class PendingSession:
+    """A request's idle-logoff touch, left for the service to send with its first reads.
+
+    The service takes the touch (`to_send`), sends it in its data layer's read wave and
+    hands the answer back (`settle`) before it decrypts, returns or changes anything. If
+    it never does (it failed first, or the route's service reads nothing), `confirm`
+    sends the touch on its own. One request, one thread: no locking.
+    """
+
+    def __init__(self, touch: SessionTouch, send: Callable[[SessionTouch], bool]) -> None:
+        self._touch = touch
+        self._send = send
+        self._answer: Outcome[bool] | None = None
+
+    def to_send(self) -> SessionTouch | None:
+        """The touch to send with the first reads; None once it has been answered."""
+        return self._touch if self._answer is None else None
+
+    def settle(self, answer: Outcome[bool]) -> None:
+        """Record the touch's answer; raise its error, or SessionExpiredError if dead."""
+        self._answer = answer
+        self.confirm()
 
     def confirm(self) -> None:
-        if not self._touched.result():
+        """Send the touch now unless it was answered; raise if the session is dead."""
+        if self._answer is None:
+            self._answer = _Alive(self._send(self._touch))
+        if not self._answer.get():
             raise SessionExpiredError("session ended: sign in again")
 
 
@@ -47,21 +76,29 @@ class Principal:
     role: Role
     session_id: str  # stable across token refreshes of one sign-in
     auth_time: int  # epoch seconds of the sign-in (kept by refreshed tokens)
-    # Set while the idle-logoff touch is still in flight (SessionGuard.session_for).
-    session: SessionCheck | None = field(default=None, compare=False, repr=False)
+    # Set while the idle-logoff touch is left to the request's service (session_for).
+    session: PendingSession | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
-    def confirm_session(self) -> None:
-        """Wait for the session touch if it is still in flight; raise if the session is dead.
+    def session_to_send(self) -> SessionTouch | None:
+        """The idle-logoff touch for the service's first reads, if one is still due."""
+        return self.session.to_send() if self.session is not None else None
 
-        Call it before anything is decrypted, returned or changed (a no-op once the touch
-        has been confirmed, and for a principal whose session was confirmed up front).
+    def settle_session(self, answer: Outcome[bool] | None) -> None:
+        """Check the session before anything is decrypted, returned or changed.
+
+        `answer` is the touch's answer from the read wave (None if none was sent: then
+        the touch, if still due, is sent now). Raises if the session is dead.
         """
-        if self.session is not None:
+        if self.session is None:
+            return
+        if answer is None:
             self.session.confirm()
+        else:
+            self.session.settle(answer)
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
@@ -121,7 +158,7 @@ class SessionGuard:
     idle: timedelta = timedelta(minutes=15)
 
     def touch(self, principal: Principal) -> None:
-        if not self._touch(principal):
+        if not self._send(self._touch_of(principal)):
             raise SessionExpiredError("session ended: sign in again")
 
     @contextmanager
@@ -129,27 +166,27 @@ class SessionGuard:
         """Touch the session around one request; yields the principal to act as.
 
         By default the touch completes before the request runs. With `overlap` (for
-        read-only requests whose service confirms the session itself, see
-        `Principal.confirm_session`) it runs alongside the request's first reads, so
-        it costs no round trip of its own. Either way the session is confirmed before
-        the request's result is handed back, and a dead session outranks any error the
-        request raised: the caller is answered and audited as signed out, as before.
+        requests whose service settles the session itself, see `Principal.settle_session`)
+        the touch is left to the service, which sends it with its first reads in one
+        round trip (functions/dal/store/waves.py). Either way the session is confirmed
+        before the request's result is handed back, and a dead session outranks any
+        error the request raised: the caller is answered and audited as signed out.
         """
         if not overlap:
             self.touch(principal)
             yield principal
             return
-        check = SessionCheck(start(lambda: self._touch(principal)))
+        pending = PendingSession(self._touch_of(principal), self._send)
         try:
-            yield replace(principal, session=check)
+            yield replace(principal, session=pending)
         except Exception:
-            check.confirm()
+            pending.confirm()
             raise
-        check.confirm()
+        pending.confirm()
 
-    def _touch(self, principal: Principal) -> bool:
+    def _touch_of(self, principal: Principal) -> SessionTouch:
         now = self.clock.now()
-        return self.sessions.touch_session(
+        return SessionTouch(
             principal.tenant_id,
             principal.user_id,
             principal.session_id,
@@ -157,6 +194,17 @@ class SessionGuard:
             now=iso(now),
             idle_cutoff=iso(now - self.idle),
             expires_at=int((now + timedelta(days=2)).timestamp()),
+        )
+
+    def _send(self, touch: SessionTouch) -> bool:
+        return self.sessions.touch_session(
+            touch.tenant_id,
+            touch.user_id,
+            touch.session_id,
+            auth_time=touch.auth_time,
+            now=touch.now,
+            idle_cutoff=touch.idle_cutoff,
+            expires_at=touch.expires_at,
         )
 
     def sign_out_everywhere(self, tenant_id: str, user_id: str) -> None:

@@ -1,8 +1,11 @@
-"""Inbound texts: tenant by number -> idempotent store -> keywords -> replies -> notify staff."""
+"""Inbound texts: tenant by number -> keywords -> encrypt -> idempotent store -> replies.
+
+Staff are told of a stored text off the request path (functions/logic/staff_alerts.py,
+fed by the table's stream): the carrier's answer never waits for the notification.
+"""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -10,12 +13,10 @@ from enum import StrEnum
 
 from functions.carriers.models import InboundSms
 from functions.core.clock import Clock, epoch_ms, expiry, iso
-from functions.core.concurrency import run_concurrently
 from functions.core.errors import (
     DuplicateError,
     KeyUnavailableError,
     NotFoundError,
-    QuietlineError,
     TenantUnavailableError,
 )
 from functions.core.ids import new_id
@@ -35,6 +36,7 @@ from functions.logic.after_hours import should_auto_reply
 from functions.logic.keywords import Keyword, classify, default_reply
 from functions.logic.outbound import (
     SYSTEM_SENDER,
+    SealedBody,
     enqueue_or_leave_for_sweeper,
     queued_message,
 )
@@ -44,7 +46,6 @@ from functions.logic.ports import (
     OutboundQueue,
     RecordingStore,
     RetryQueue,
-    StaffNotifier,
 )
 from functions.logic.tenants import TenantDirectory
 
@@ -77,7 +78,6 @@ class InboundService:
     store: RecordingStore
     cipher: EnvelopeCipher
     queue: OutboundQueue
-    notifier: StaffNotifier
     clock: Clock
     metrics: MetricsSink
 
@@ -105,7 +105,7 @@ class InboundService:
             return self._unknown_number()
         try:
             return self._store(tenant_id, sms)
-        except TenantUnavailableError:  # unknown or wiped profile (read alongside the rest)
+        except TenantUnavailableError:  # unknown or wiped profile
             return self._unknown_number()
         except KeyUnavailableError:
             # The tenant's key is disabled or pending deletion: it is being wiped.
@@ -118,38 +118,27 @@ class InboundService:
         return InboundResult(InboundOutcome.UNKNOWN_NUMBER)
 
     def _store(self, tenant_id: str, sms: InboundSms) -> InboundResult:
-        # Three round trips on a warm instance: (tenant profile, conversation, the body's
-        # data key) at once, then the transaction, then the staff notification. The
-        # conversation id is the number's blind index and the message id comes from the
-        # clock, so the body's encryption context is known before any read returns.
+        # Three round trips on a warm instance, top to bottom: the tenant profile and the
+        # conversation (one BatchGetItem), the data keys the write needs (one KMS wave: the
+        # body, and a first contact's number and any reply with it), the transaction.
+        # Staff hear of the text off this path, from the table's stream (staff_alerts.py).
         now = self.clock.now()
         message_id = new_id(epoch_ms(now))
-        conversation_id = self.directory.known_conversation_id(tenant_id, sms.from_number)
-        if conversation_id is None:
-            # A new instance unwraps the tenant's index key first (once per instance).
-            tenant = self.directory.active_tenant(tenant_id)
-            conversation_id = self.directory.conversation_id_for(tenant, sms.from_number)
-            conversation, body = run_concurrently(
-                self._conversation_read(tenant_id, conversation_id),
-                self._body_encryption(tenant_id, conversation_id, message_id, sms.body),
-            )
-        else:
-            # Errors in the order a serial run meets them: tenant, conversation, key.
-            tenant, conversation, body = run_concurrently(
-                lambda: self.directory.active_tenant(tenant_id),
-                self._conversation_read(tenant_id, conversation_id),
-                self._body_encryption(tenant_id, conversation_id, message_id, sms.body),
-            )
-        message = self._inbound_message(tenant, conversation_id, message_id, body, sms, now)
-
+        tenant, conversation_id, conversation = self._tenant_and_conversation(
+            tenant_id, sms.from_number
+        )
         keyword = classify(sms.body)
         opted_out = {Keyword.OPT_OUT: True, Keyword.OPT_IN: False}.get(keyword) if keyword else None
         reply_text, auto_reply = self._reply_for(tenant, conversation, keyword, now)
-        # A first contact's number (and any reply) need data keys of their own: one more
-        # round trip, only then. Never generated speculatively: a key per field costs KMS.
-        phone_record, replies = self._first_contact_and_replies(
-            tenant, conversation_id, sms.from_number if conversation is None else None, reply_text
+        body, phone_record, replies = self._sealed(
+            tenant,
+            conversation_id,
+            message_id,
+            sms.body,
+            new_number=sms.from_number if conversation is None else None,
+            reply_text=reply_text,
         )
+        message = self._inbound_message(tenant, conversation_id, message_id, body, sms, now)
         change = ConversationChange(
             business_number=sms.to_number,
             opted_out=opted_out,
@@ -166,14 +155,9 @@ class InboundService:
         reply_refs = tuple(
             MessageRef(r.tenant_id, r.conversation_id, r.message_id) for r in replies
         )
-        # Each swallows its own fault: the message is stored, the carrier must not retry.
-        run_concurrently(
-            lambda: self._notify(tenant),
-            *(
-                functools.partial(enqueue_or_leave_for_sweeper, self.queue, self.metrics, ref)
-                for ref in reply_refs
-            ),
-        )
+        for ref in reply_refs:
+            # Swallows its own fault: the message is stored, the carrier must not retry.
+            enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
         self.metrics.count("InboundStored")
         if keyword:
             self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
@@ -184,50 +168,64 @@ class InboundService:
             reply_refs,
         )
 
-    def _conversation_read(
-        self, tenant_id: str, conversation_id: str
-    ) -> Callable[[], Conversation | None]:
-        def read() -> Conversation | None:
-            try:
-                return self.store.get_conversation(tenant_id, conversation_id)
-            except NotFoundError:
-                return None  # a first contact
+    def _tenant_and_conversation(
+        self, tenant_id: str, number: str
+    ) -> tuple[Tenant, str, Conversation | None]:
+        """The tenant, the number's conversation id, and the conversation (None: a first
+        contact). The conversation id is the number's blind index under the tenant's key."""
+        conversation_id = self.directory.known_conversation_id(tenant_id, number)
+        if conversation_id is None:
+            # A new instance unwraps the tenant's index key first (once per instance).
+            tenant = self.directory.active_tenant(tenant_id)
+            derived = self.directory.conversation_id_for(tenant, number)
+            conversation = _unless_absent(lambda: self.store.get_conversation(tenant_id, derived))
+            return tenant, derived, conversation
+        read = self.store.tenant_and_conversation(tenant_id, conversation_id)
+        tenant = self.directory.admit(read.tenant)
+        return tenant, conversation_id, _unless_absent(read.conversation.get)
 
-        return read
+    def _sealed(
+        self,
+        tenant: Tenant,
+        conversation_id: str,
+        message_id: str,
+        body: str,
+        *,
+        new_number: str | None,
+        reply_text: str,
+    ) -> tuple[EncryptedRecord, bytes | None, list[Message]]:
+        """The body, a first contact's number and the reply, encrypted in one KMS wave.
 
-    def _body_encryption(
-        self, tenant_id: str, conversation_id: str, message_id: str, body: str
-    ) -> Callable[[], EncryptedRecord]:
-        location = body_location(tenant_id, conversation_id, message_id)
-        return lambda: self.cipher.encrypt(location, body)
-
-    def _first_contact_and_replies(
-        self, tenant: Tenant, conversation_id: str, new_number: str | None, reply_text: str
-    ) -> tuple[bytes | None, list[Message]]:
-        """The new conversation's encrypted number and the reply, encrypted side by side."""
-        number_location = phone_location(tenant.tenant_id, conversation_id)
-
-        def encrypt_number() -> bytes | None:
-            if new_number is None:
-                return None
-            return self.cipher.encrypt(number_location, new_number).to_bytes()
-
-        def build_replies() -> list[Message]:
-            if not reply_text:
-                return []
-            reply = queued_message(
-                self.cipher,
-                self.clock,
-                tenant=tenant,
-                conversation_id=conversation_id,
-                body=reply_text,
-                sent_by=SYSTEM_SENDER,
+        A data key per field, and only for the fields this text needs: never generated
+        speculatively (a key per field costs KMS).
+        """
+        tenant_id = tenant.tenant_id
+        fields = [(body_location(tenant_id, conversation_id, message_id), body)]
+        if new_number is not None:
+            fields.append((phone_location(tenant_id, conversation_id), new_number))
+        # The reply's id is fixed first: its encryption context names it.
+        reply_at = self.clock.now()
+        reply_id = new_id(epoch_ms(reply_at))
+        if reply_text:
+            fields.append((body_location(tenant_id, conversation_id, reply_id), reply_text))
+        records = iter(self.cipher.encrypt_many(fields))
+        body_record = next(records)
+        phone_record = next(records).to_bytes() if new_number is not None else None
+        replies: list[Message] = []
+        if reply_text:
+            sealed = SealedBody(reply_id, reply_at, next(records).to_bytes())
+            replies.append(
+                queued_message(
+                    self.cipher,
+                    self.clock,
+                    tenant=tenant,
+                    conversation_id=conversation_id,
+                    body=reply_text,
+                    sent_by=SYSTEM_SENDER,
+                    sealed=sealed,
+                )
             )
-            return [reply]
-
-        if new_number is None or not reply_text:
-            return encrypt_number(), build_replies()  # at most one of them calls KMS
-        return run_concurrently(encrypt_number, build_replies)
+        return body_record, phone_record, replies
 
     def _inbound_message(
         self,
@@ -277,10 +275,9 @@ class InboundService:
             return settings.after_hours.text, True
         return "", False
 
-    def _notify(self, tenant: Tenant) -> None:
-        # The message is stored; a failed notification must not make the carrier retry.
-        try:
-            self.notifier.new_inbound_message(tenant.tenant_id, tenant.display_name)
-        except QuietlineError as error:
-            self.metrics.count("StaffNotificationFailed")
-            logger.warning("staff notification failed", extra={"error": type(error).__name__})
+
+def _unless_absent(read: Callable[[], Conversation]) -> Conversation | None:
+    try:
+        return read()
+    except NotFoundError:
+        return None  # a first contact

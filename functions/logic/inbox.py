@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from functions.core.clock import Clock, iso
-from functions.core.concurrency import capture, run_concurrently
 from functions.core.errors import ConflictError, NotFoundError, ValidationError
 from functions.core.ids import new_id
 from functions.core.models import (
@@ -30,15 +29,56 @@ from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.after_hours import validate_after_hours
 from functions.logic.outbound import OutboundService, SecureLinkIssuer
-from functions.logic.ports import ConversationReader
+from functions.logic.ports import (
+    ConversationRead,
+    ConversationReader,
+    ListingRead,
+    SessionTouch,
+    ThreadRead,
+)
 from functions.logic.tenants import TenantDirectory
 
 ConversationFilter = Literal["all", "unread", "mine", "unassigned"]
 
-# Audit actions of the staff API routes whose service here confirms the caller's session
-# (`Principal.confirm_session`) alongside its first reads and before it decrypts anything:
-# only these may overlap the idle-logoff touch (`SessionGuard.session_for`).
-SESSION_CONFIRMED_HERE = frozenset({"conversation.list", "conversation.read", "message.read"})
+# Audit actions of the staff API routes whose service here sends the idle-logoff touch
+# with its first reads (`StaffReads`) and settles the session (`Principal.settle_session`)
+# before it decrypts, returns or changes anything: only these may leave the touch to the
+# service (`SessionGuard.session_for(overlap=True)`).
+SESSION_CONFIRMED_HERE = frozenset(
+    {"conversation.list", "conversation.read", "message.read", "message.send"}
+)
+
+
+class StaffReads(Protocol):
+    """A staff request's first reads, with its session touch, in one round trip
+    (functions/dal/store/waves.py); every part's error waits for `get()`."""
+
+    def conversation(
+        self, tenant_id: str, conversation_id: str, *, session: SessionTouch | None
+    ) -> ConversationRead: ...
+
+    def thread(
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        session: SessionTouch | None,
+    ) -> ThreadRead: ...
+
+    def listing(
+        self,
+        tenant_id: str,
+        *,
+        session: SessionTouch | None,
+        limit: int,
+        cursor: str | None,
+        visible_to: str | None,
+        unread_only: bool,
+        assigned_to: str | None,
+        unassigned_only: bool,
+    ) -> ListingRead: ...
 
 
 class InboxStore(ConversationReader, Protocol):
@@ -137,6 +177,7 @@ class ContactView:
 class InboxService:
     directory: TenantDirectory
     store: InboxStore
+    reads: StaffReads
     cipher: EnvelopeCipher
     outbound: OutboundService
     clock: Clock
@@ -176,19 +217,19 @@ class InboxService:
         view: ConversationFilter = "all",
     ) -> Page[ConversationView]:
         # Session, tenant and the page in one round trip; names decrypted only after.
-        _, _, page = run_concurrently(
-            principal.confirm_session,
-            lambda: self.directory.active_tenant(principal.tenant_id),
-            lambda: self.store.list_conversations(
-                principal.tenant_id,
-                limit=limit,
-                cursor=cursor,
-                visible_to=None if principal.is_admin else principal.user_id,
-                unread_only=view == "unread",
-                assigned_to=principal.user_id if view == "mine" else None,
-                unassigned_only=view == "unassigned",
-            ),
+        read = self.reads.listing(
+            principal.tenant_id,
+            session=principal.session_to_send(),
+            limit=limit,
+            cursor=cursor,
+            visible_to=None if principal.is_admin else principal.user_id,
+            unread_only=view == "unread",
+            assigned_to=principal.user_id if view == "mine" else None,
+            unassigned_only=view == "unassigned",
         )
+        principal.settle_session(read.session)
+        self.directory.admit(read.tenant)
+        page = read.conversations.get()
         named = [(c, c.name_record) for c in page.items]
         names = self.cipher.decrypt_many(
             [(name_location(c.tenant_id, c.conversation_id), r) for c, r in named if r is not None]
@@ -199,12 +240,7 @@ class InboxService:
         return Page([self._view(c, by_id.get(c.conversation_id)) for c in page.items], page.cursor)
 
     def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationView:
-        _, _, conversation = run_concurrently(
-            principal.confirm_session,
-            lambda: self.directory.active_tenant(principal.tenant_id),
-            lambda: self.store.get_conversation(principal.tenant_id, conversation_id),
-        )
-        conversation = _visible_to(principal, conversation)
+        conversation = self._first_read(principal, conversation_id)
         return self._view(conversation, self._name(conversation))
 
     def read_thread(
@@ -212,23 +248,20 @@ class InboxService:
     ) -> Page[MessageView]:
         """A page of a thread, newest first.
 
-        The session touch, the tenant and conversation reads and the messages Query run
-        at once; nothing is decrypted until the session and the visibility check have
-        passed, and the page's errors (a bad cursor) wait for that check too, so a thread
-        the caller may not see answers exactly like one that does not exist.
+        The session touch, the tenant and conversation reads and the messages Query are
+        one round trip; nothing is decrypted until the session and the visibility check
+        have passed, and the page's errors (a bad cursor) wait for that check too, so a
+        thread the caller may not see answers exactly like one that does not exist.
         """
-        _, _, conversation, messages = run_concurrently(
-            principal.confirm_session,
-            lambda: self.directory.active_tenant(principal.tenant_id),
-            lambda: self.store.get_conversation(principal.tenant_id, conversation_id),
-            capture(
-                lambda: self.store.list_messages(
-                    principal.tenant_id, conversation_id, limit=limit, cursor=cursor
-                )
-            ),
+        read = self.reads.thread(
+            principal.tenant_id,
+            conversation_id,
+            limit=limit,
+            cursor=cursor,
+            session=principal.session_to_send(),
         )
-        _visible_to(principal, conversation)
-        page = messages.get()
+        self._checked(principal, read.conversation)
+        page = read.messages.get()
         # One KMS wave for the whole page (the cipher's parallelism is the page size).
         bodies = self.cipher.decrypt_many(
             [
@@ -249,16 +282,32 @@ class InboxService:
             if secure_link and self.secure_links is None:
                 raise ValidationError("mode", "secure links are not configured")
 
-        # The conversation is read once, by accept, and checked here before anything else.
-        message = self.outbound.accept(
-            tenant_id=principal.tenant_id,
-            conversation_id=conversation_id,
+        # The session touch rides with the tenant and conversation read; the session is
+        # settled first, then accept checks the rest before any data key is generated.
+        read = self.reads.conversation(
+            principal.tenant_id, conversation_id, session=principal.session_to_send()
+        )
+        principal.settle_session(read.session)
+        message = self.outbound.accept_read(
+            read,
             body=body,
             sent_by=principal.user_id,
             secure_link=self.secure_links() if secure_link and self.secure_links else None,
             authorize=authorize,
         )
         return _message_view(message, body)
+
+    def _first_read(self, principal: Principal, conversation_id: str) -> Conversation:
+        """Session, tenant and conversation in one round trip, checked in that order."""
+        read = self.reads.conversation(
+            principal.tenant_id, conversation_id, session=principal.session_to_send()
+        )
+        return self._checked(principal, read)
+
+    def _checked(self, principal: Principal, read: ConversationRead) -> Conversation:
+        principal.settle_session(read.session)
+        self.directory.admit(read.tenant)
+        return _visible_to(principal, read.conversation.get())
 
     def mark_read(self, principal: Principal, conversation_id: str) -> None:
         self._visible(principal, conversation_id)

@@ -10,7 +10,6 @@ from typing import Protocol
 
 from functions.carriers.models import Carrier, OutboundSms
 from functions.core.clock import Clock, epoch_ms, expiry, iso
-from functions.core.concurrency import capture, run_concurrently
 from functions.core.errors import (
     CryptoError,
     NotFoundError,
@@ -31,7 +30,13 @@ from functions.core.observability import logger
 from functions.crypto.contexts import body_location, phone_location, sms_text_location
 from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.consent import check_can_send_plain_sms, check_can_send_secure_link
-from functions.logic.ports import MetricsSink, OutboundQueue, RecordingStore, SendingStore
+from functions.logic.ports import (
+    ConversationRead,
+    MetricsSink,
+    OutboundQueue,
+    RecordingStore,
+    SendingStore,
+)
 from functions.logic.segments import count_segments, validate_body_length
 from functions.logic.tenants import TenantDirectory
 
@@ -47,21 +52,12 @@ SYSTEM_SENDER = "system"  # keyword and after-hours replies: fixed practice word
 
 @dataclass(frozen=True)
 class SealedBody:
-    """An outbound body encrypted before the message is built: its id and time are fixed
-    first, since the encryption context names the message."""
+    """An outbound body encrypted before the message is built (with other fields in one
+    KMS wave): its id and time are fixed first, since the encryption context names it."""
 
     message_id: str
     created: datetime
     record: bytes
-
-
-def seal_body(
-    cipher: EnvelopeCipher, clock: Clock, tenant_id: str, conversation_id: str, body: str
-) -> SealedBody:
-    now = clock.now()
-    message_id = new_id(epoch_ms(now))
-    record = cipher.encrypt(body_location(tenant_id, conversation_id, message_id), body)
-    return SealedBody(message_id, now, record.to_bytes())
 
 
 def queued_message(
@@ -78,34 +74,38 @@ def queued_message(
     """An encrypted outbound message in `queued`, with its segment count recorded.
 
     `sms_text(message_id)`, when given, is what gets texted instead of the body (a
-    secure-link notice); segments are counted on what is actually sent. `sealed` is the
-    body already encrypted (e.g. alongside the reads that decide whether it may be sent).
+    secure-link notice); segments are counted on what is actually sent. The body and
+    the notice are encrypted in one KMS wave, after the message's id is fixed (the
+    encryption context names it). `sealed` is the body already encrypted (e.g. in the
+    wave of the inbound text it answers).
     """
-    sealed = sealed or seal_body(cipher, clock, tenant.tenant_id, conversation_id, body)
-    message_id, now = sealed.message_id, sealed.created
+    tenant_id = tenant.tenant_id
+    if sealed is None:
+        now = clock.now()
+        message_id = new_id(epoch_ms(now))
+    else:
+        message_id, now = sealed.message_id, sealed.created
     texted = sms_text(message_id) if sms_text else body
+    fields = [] if sealed else [(body_location(tenant_id, conversation_id, message_id), body)]
+    if sms_text:
+        fields.append((sms_text_location(tenant_id, conversation_id, message_id), texted))
+    records = [record.to_bytes() for record in cipher.encrypt_many(fields)]
+    body_record = sealed.record if sealed else records.pop(0)
     segments = count_segments(texted)
-    sms_record = (
-        cipher.encrypt(
-            sms_text_location(tenant.tenant_id, conversation_id, message_id), texted
-        ).to_bytes()
-        if sms_text
-        else None
-    )
     return Message(
-        tenant_id=tenant.tenant_id,
+        tenant_id=tenant_id,
         conversation_id=conversation_id,
         message_id=message_id,
         direction=Direction.OUTBOUND,
         status=MessageStatus.QUEUED,
-        body_record=sealed.record,
+        body_record=body_record,
         created_at=iso(now),
         updated_at=iso(now),
         expires_at=expiry(now, tenant.retention_days),
         segments=segments.segments,
         encoding=segments.encoding,
         sent_by=sent_by,
-        sms_text_record=sms_record,
+        sms_text_record=records[0] if sms_text else None,
     )
 
 
@@ -139,30 +139,39 @@ class OutboundService:
         body: str,
         sent_by: str,
         secure_link: SecureLinkIssuer | None = None,
+    ) -> Message:
+        """Validate, check consent and opt-out, encrypt, store as queued, enqueue."""
+        read = self.store.tenant_and_conversation(tenant_id, conversation_id)
+        return self.accept_read(read, body=body, sent_by=sent_by, secure_link=secure_link)
+
+    def accept_read(
+        self,
+        read: ConversationRead,
+        *,
+        body: str,
+        sent_by: str,
+        secure_link: SecureLinkIssuer | None = None,
         authorize: Callable[[Conversation], object] | None = None,
     ) -> Message:
-        """Validate, check consent and opt-out, encrypt, store as queued, enqueue.
+        """`accept`, on a tenant and conversation the caller has read (with its session).
 
         Plain SMS needs the client's plain_sms consent; with `secure_link` the text says
         only that a secure message is waiting, so only an opt-out stops it. `authorize`
         (the caller's visibility check) sees the conversation before anything else is
-        decided. Raises OptedOutError / ConsentRequiredError before anything is stored.
+        decided. Every check that can refuse the send comes before the first data key:
+        a refused send leaves no GenerateDataKey in CloudTrail. Raises OptedOutError /
+        ConsentRequiredError before anything is stored.
         """
-        # The conversation, the tenant and the body's data key in one round trip; their
-        # errors surface in that order, after `authorize` has had its say.
-        conversation, tenant_read, sealed = run_concurrently(
-            lambda: self.store.get_conversation(tenant_id, conversation_id),
-            capture(lambda: self.directory.active_tenant(tenant_id)),
-            capture(lambda: seal_body(self.cipher, self.clock, tenant_id, conversation_id, body)),
-        )
+        conversation = read.conversation.get()
         if authorize is not None:
             authorize(conversation)
-        tenant = tenant_read.get()
+        tenant = self.directory.admit(read.tenant)
         validate_body_length(body, tenant.settings.max_body_chars)
         if secure_link is None:
             check_can_send_plain_sms(conversation.consent, conversation.opted_out)
         else:
             check_can_send_secure_link(conversation.opted_out)
+        conversation_id = conversation.conversation_id
         message = queued_message(
             self.cipher,
             self.clock,
@@ -175,10 +184,9 @@ class OutboundService:
                 if secure_link
                 else None
             ),
-            sealed=sealed.get(),
         )
         self.store.record_message(message)
-        ref = MessageRef(tenant_id, conversation_id, message.message_id)
+        ref = MessageRef(tenant.tenant_id, conversation_id, message.message_id)
         enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
         self.metrics.count("OutboundAccepted")
         return message
@@ -208,20 +216,15 @@ class SenderService:
         """Send one queued message. TransientCarrierError and AWS faults propagate: retry."""
         now = self.clock.now()
         # The claim returns the message; the tenant and conversation are read alongside it
-        # (their errors count only once the message is ours to send).
-        claimed, tenant_read, conversation_read = run_concurrently(
-            lambda: self.store.claim_for_sending(
-                ref, now=iso(now), lease_until=iso(now + self.lease)
-            ),
-            capture(lambda: self.directory.active_tenant(ref.tenant_id)),
-            capture(lambda: self.store.get_conversation(ref.tenant_id, ref.conversation_id)),
-        )
+        # (one round trip) and count only once the message is ours to send.
+        read = self.store.claim_with_context(ref, now=iso(now), lease_until=iso(now + self.lease))
+        claimed = read.claimed.get()
         if claimed is None:
             return self._not_claimed(ref)
         message = claimed
         try:
-            tenant = tenant_read.get()
-            conversation = conversation_read.get()
+            tenant = self.directory.admit(read.context.tenant)
+            conversation = read.context.conversation.get()
             # An opt-out takes effect before the next send; only the STOP/HELP replies
             # (fixed wording, no PHI) may still go to an opted-out number.
             if conversation.opted_out and message.sent_by != SYSTEM_SENDER:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from functions.core.errors import ConflictError, DecryptionError, DependencyError, ThrottledError
 from functions.core.models import (
@@ -12,8 +13,76 @@ from functions.core.models import (
     Message,
     MessageRef,
     MessageStatus,
+    Page,
     PendingMessage,
+    Tenant,
 )
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+# --- reads made together --------------------------------------------------------------------
+# The data layer answers several reads in one round trip (a BatchGetItem, or calls it runs
+# at once: functions/dal/store/waves.py). Each part holds its value or the error it met,
+# raised only by `get()`: logic asks for them in the order its checks must fail in, so a
+# read made early never answers before the check that should have refused the request.
+
+
+class Outcome(Protocol[T_co]):
+    def get(self) -> T_co:
+        """The value; or the read's error (NotFoundError for an absent item), raised now."""
+        ...
+
+
+@dataclass(frozen=True)
+class SessionTouch:
+    """One request's idle-logoff touch, ready to send (the DAL sends it with the first reads)."""
+
+    tenant_id: str
+    user_id: str
+    session_id: str
+    auth_time: int
+    now: str
+    idle_cutoff: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class ConversationRead:
+    """A tenant profile and one of its conversations (one BatchGetItem), and the session
+    touch sent alongside (None when none was asked for; else False: the session is dead)."""
+
+    tenant: Outcome[Tenant]
+    conversation: Outcome[Conversation]
+    session: Outcome[bool] | None = None
+
+
+@dataclass(frozen=True)
+class ThreadRead:
+    """A conversation read with a page of its messages, newest first (the Query's errors,
+    an invalid cursor among them, wait for `get()`)."""
+
+    conversation: ConversationRead
+    messages: Outcome[Page[Message]]
+
+
+@dataclass(frozen=True)
+class ListingRead:
+    """A tenant profile with a page of its conversations, and the session touch."""
+
+    tenant: Outcome[Tenant]
+    conversations: Outcome[Page[Conversation]]
+    session: Outcome[bool] | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRead:
+    """A send's claim on its message (None: not claimable now) with its tenant and
+    conversation, read while the claim is made."""
+
+    claimed: Outcome[Message | None]
+    context: ConversationRead
+
 
 # --- the message store, one capability at a time -----------------------------------------
 # Each service names exactly what it calls (its *Store protocol below); the DAL's
@@ -52,16 +121,22 @@ class StatusAdvancer(Protocol):
     ) -> bool: ...
 
 
-class RecordingStore(ConversationReader, MessageRecorder, Protocol):
+class TenantConversationReader(Protocol):
+    def tenant_and_conversation(self, tenant_id: str, conversation_id: str) -> ConversationRead:
+        """Both items in one round trip; raises only if the call itself failed."""
+        ...
+
+
+class RecordingStore(ConversationReader, TenantConversationReader, MessageRecorder, Protocol):
     """What taking in a message needs (InboundService, OutboundService)."""
 
 
-class SendingStore(ConversationReader, MessageReader, StatusAdvancer, Protocol):
+class SendingStore(MessageReader, StatusAdvancer, Protocol):
     """What the sender needs: claim a queued message, send it, record the outcome."""
 
-    def claim_for_sending(
-        self, ref: MessageRef, *, now: str, lease_until: str
-    ) -> Message | None: ...
+    def claim_with_context(self, ref: MessageRef, *, now: str, lease_until: str) -> ClaimRead:
+        """The claim, the tenant and the conversation in one round trip; never raises."""
+        ...
 
     def set_opted_out(
         self, tenant_id: str, conversation_id: str, opted_out: bool, at: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -11,6 +12,7 @@ from functions.core.models import Tenant, TenantStatus
 from functions.crypto.blind_index import INDEX_KEY_BYTES, contact_phone_index
 from functions.crypto.contexts import index_key_location
 from functions.crypto.envelope import EnvelopeCipher
+from functions.logic.ports import Outcome
 
 
 class TenantRepository(Protocol):
@@ -19,6 +21,16 @@ class TenantRepository(Protocol):
     def update_tenant_profile(self, tenant: Tenant) -> None: ...
     def assign_business_number(self, number: str, tenant_id: str) -> None: ...
     def tenant_id_for_number(self, number: str) -> str: ...
+
+
+class _Read:
+    """A read made when asked for (an `Outcome` of a single call)."""
+
+    def __init__(self, read: Callable[[], Tenant]) -> None:
+        self._read = read
+
+    def get(self) -> Tenant:
+        return self._read()
 
 
 @dataclass(frozen=True)
@@ -84,12 +96,17 @@ class TenantDirectory:
         return self._tenant_by_number[business_number]
 
     def active_tenant(self, tenant_id: str) -> Tenant:
+        return self.admit(_Read(lambda: self._repo.get_tenant(tenant_id)))
+
+    def admit(self, read: Outcome[Tenant]) -> Tenant:
+        """The profile a read returned, if the tenant may be served; TenantUnavailableError
+        if it is unknown or wiped (the read's other errors as they are)."""
         try:
-            tenant = self._repo.get_tenant(tenant_id)
+            tenant = read.get()
         except NotFoundError:
             raise TenantUnavailableError("tenant not found") from None
         if tenant.status is not TenantStatus.ACTIVE:
-            self.forget(tenant_id)
+            self.forget(tenant.tenant_id)
             raise TenantUnavailableError("tenant was wiped")
         return tenant
 

@@ -17,7 +17,6 @@ from functions.core.settings import (
     ENV_CARRIER,
     ENV_OUTBOUND_QUEUE_URL,
     ENV_RETRY_QUEUE_URL,
-    ENV_STAFF_TOPIC_ARN,
 )
 from infra.constructs.function import QuietlineFunction
 from infra.constructs.keys import sms_voice_arn_pattern
@@ -72,7 +71,6 @@ def inbound_path(parts: PipelineParts) -> tuple[sns.Topic, QuietlineFunction]:
             ENV_CARRIER: parts.config.carrier,
             ENV_OUTBOUND_QUEUE_URL: parts.queues.outbound.queue.queue_url,
             ENV_RETRY_QUEUE_URL: parts.queues.retry.queue.queue_url,
-            ENV_STAFF_TOPIC_ARN: parts.staff.topic.topic_arn,
         },
         timeout=cdk.Duration.seconds(30),
     )

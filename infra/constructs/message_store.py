@@ -17,8 +17,11 @@ from infra.config import QuietlineConfig
 from infra.tables import protected_table, string_attribute
 
 # Exactly the item actions the DAL uses (TransactWriteItems is authorized per item
-# action). No Scan; the one batch action has its own grant (grant_batch_delete).
+# action). No Scan; BatchWriteItem has its own grant (grant_batch_delete).
 _READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+# A tenant profile and a conversation in one read (functions/dal/store/waves.py): on the
+# table alone, since a batch read never goes to an index.
+_BATCH_READ_ACTIONS = ("dynamodb:BatchGetItem",)
 _WRITE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -54,6 +57,9 @@ class MessageStore(Construct):
             platform_key=platform_key,
             partition_key=schema.PARTITION_KEY,
             sort_key=schema.SORT_KEY,
+            # Staff hear of new inbound texts from it, off the request path; why new
+            # images and not keys only: functions/dal/schema.py MESSAGE_STREAM_VIEW.
+            stream=dynamodb.StreamViewType(schema.MESSAGE_STREAM_VIEW),
         )
         for index in schema.GLOBAL_INDEXES:
             self._add_index(index)
@@ -67,12 +73,50 @@ class MessageStore(Construct):
         )
 
     def grant_read_data(self, grantee: iam.IGrantable) -> None:
-        """Get and query items (table and each index), decrypt through DynamoDB."""
+        """Get, batch-get and query items (table and each index), decrypt through DynamoDB."""
         self._grant(grantee, _READ_ACTIONS, _KEY_READ_ACTIONS)
 
     def grant_read_write_data(self, grantee: iam.IGrantable) -> None:
         """Read, put, update, delete and condition-check items; no table management."""
         self._grant(grantee, _READ_ACTIONS + _WRITE_ACTIONS, _KEY_READ_ACTIONS + _KEY_WRITE_ACTIONS)
+
+    @property
+    def stream_arn(self) -> str:
+        arn = self.table.table_stream_arn
+        assert arn is not None, "the table is built with its stream"
+        return arn
+
+    def grant_stream_read(self, grantee: iam.IGrantable) -> None:
+        """What a Lambda event source mapping reads the stream with (the function's role):
+        exactly the four stream actions, on this table's stream only, and the table key
+        (the stream is encrypted with it) through DynamoDB only."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            resource_arns=[self.stream_arn],
+        )
+        self._grant_key(grantee, ("kms:Decrypt",))
+
+    def grant_read_tenant_profiles(self, grantee: iam.IGrantable) -> None:
+        """GetItem on the tenant partitions only (profile: the practice's name), decrypting
+        through DynamoDB. The partitions hold conversations too, whose PHI fields are
+        envelope-encrypted under tenant keys this grant does not include."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:GetItem"],
+            resource_arns=[self.table.table_arn],
+            conditions={
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": [f"{schema.TENANT_PARTITION_PREFIX}*"]
+                }
+            },
+        )
+        self._grant_key(grantee, _KEY_READ_ACTIONS)
 
     def grant_batch_delete(self, grantee: iam.IGrantable) -> None:
         """dynamodb:BatchWriteItem on the table (not its indexes): deleting a client's
@@ -96,6 +140,14 @@ class MessageStore(Construct):
             actions=list(table_actions),
             resource_arns=[self.table.table_arn, *index_arns],
         )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(_BATCH_READ_ACTIONS),
+            resource_arns=[self.table.table_arn],
+        )
+        self._grant_key(grantee, key_actions)
+
+    def _grant_key(self, grantee: iam.IGrantable, key_actions: tuple[str, ...]) -> None:
         # The table key only through DynamoDB: a function cannot use it directly.
         iam.Grant.add_to_principal(
             grantee=grantee,

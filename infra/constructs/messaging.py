@@ -1,5 +1,5 @@
 """Two-way SMS: the sender, retry worker and sweeper, the carrier's inbound path, staff
-notifications and the alarms on the pipeline's own metrics.
+notifications (from the message table's stream) and the alarms on the pipeline's own metrics.
 
 Carrier "aws" (End User Messaging): inbound texts arrive on an encrypted SNS topic that
 only sms-voice may publish to; delivery statuses arrive as EventBridge events
@@ -29,6 +29,7 @@ from functions.core.settings import (
     ENV_SMS_CONFIGURATION_SET,
     ENV_STAFF_TOPIC_ARN,
 )
+from functions.dal.schema import NEW_INBOUND_MESSAGE_FILTER
 from infra.config import QuietlineConfig
 from infra.constructs import end_user_messaging
 from infra.constructs.alarms import Alarms
@@ -66,7 +67,8 @@ PIPELINE_ALARMS: tuple[MetricAlarm, ...] = (
     MetricAlarm(
         "StaffNotificationFailed",
         1,
-        "A new-message e-mail to staff could not be published (the message itself is stored)",
+        "A new-message e-mail to staff could not be published (the message itself is stored;"
+        " the stream delivers it again, then leaves it in the staff notifier's DLQ)",
     ),
     MetricAlarm(
         "OutboundEnqueueFailed",
@@ -143,6 +145,7 @@ class Messaging(Construct):
         self.sender = self._sender()
         self.retry_worker = self._retry_worker()
         self.sweeper = self._sweeper()
+        self.staff_notifier = self._staff_notifier()
         if config.carrier == "aws":
             self.inbound_topic, self.inbound = end_user_messaging.inbound_path(self._parts)
             self.delivery_events = end_user_messaging.delivery_events(self._parts)
@@ -184,7 +187,6 @@ class Messaging(Construct):
             **parts.env_core(),
             ENV_CARRIER: self._config.carrier,
             ENV_OUTBOUND_QUEUE_URL: parts.queues.outbound.queue.queue_url,
-            ENV_STAFF_TOPIC_ARN: self.staff.topic.topic_arn,
         }
         worker = parts.consumer(
             "RetryWorker",
@@ -222,6 +224,22 @@ class Messaging(Construct):
             max_event_age=SWEEP_EVERY,
         )
         return sweeper
+
+    def _staff_notifier(self) -> QuietlineFunction:
+        """One no-PHI e-mail per new inbound text, from the message table's stream: off
+        every request path, so a text never waits for SNS (functions/logic/staff_alerts.py)."""
+        parts = self._parts
+        notifier = parts.stream_consumer(
+            "StaffNotifier",
+            HANDLERS["staff_notifier"],
+            "Tells staff a client texted (no PHI), from the message table's stream",
+            {**parts.env_core(), ENV_STAFF_TOPIC_ARN: self.staff.topic.topic_arn},
+            filter_pattern=NEW_INBOUND_MESSAGE_FILTER,
+        )
+        # The practice's name for the e-mail; no message content, so no tenant key at all.
+        parts.store.grant_read_tenant_profiles(notifier)
+        self.staff.grant_publish(notifier)
+        return notifier
 
     def _env_carrier_for_sending(self) -> dict[str, str]:
         if self._twilio is None:

@@ -1,7 +1,7 @@
 """The building blocks every messaging function is made of, shared by the carrier paths.
 
-A function gets its own role, log group and DLQ (QuietlineFunction); a queue consumer
-its event source mapping; a scheduled or event-driven function its EventBridge rule.
+A function gets its own role, log group and DLQ (QuietlineFunction); a queue or stream
+consumer its event source mapping; a scheduled or event-driven function its EventBridge rule.
 Everything is created in `scope` (the Messaging construct), so construct paths, and
 with them the template's logical ids, do not depend on which module builds a part.
 """
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.core.settings import ENV_TABLE_NAME
@@ -35,9 +38,17 @@ HANDLERS = {
     "inbound_sns": "functions.handlers.inbound_sns.handler",
     "delivery_events": "functions.handlers.delivery_events.handler",
     "twilio_webhook": "functions.handlers.twilio_webhook.handler",
+    "staff_notifier": "functions.handlers.staff_notifier.handler",
 }
 
 SQS_BATCH_SIZE = 10
+# A stream consumer: a small batch (each record is one e-mail), and a bounded number of
+# retries after a failed batch (the handler reports where it failed; a batch that raises
+# is bisected), then the batch's coordinates go to the function's DLQ (alarmed). A record
+# older than an hour is not worth an e-mail any more: it goes to the DLQ too.
+STREAM_BATCH_SIZE = 10
+STREAM_RETRY_ATTEMPTS = 3
+STREAM_MAX_RECORD_AGE = cdk.Duration.hours(1)
 # Lambda's own retries of an asynchronous invocation (SNS, EventBridge) before the DLQ.
 ASYNC_RETRY_ATTEMPTS = 2
 
@@ -63,14 +74,13 @@ class PipelineParts:
     # --- shared grants -------------------------------------------------------------------
     def grant_receiving(self, grantee: QuietlineFunction, *, retry_queue: bool) -> None:
         """What storing an inbound text needs (functions/logic/inbound.py): the table,
-        new data keys and old ones, queueing auto-replies, telling staff, and (first
-        attempts only) parking the text on the retry queue."""
+        new data keys and old ones, queueing auto-replies, and (first attempts only)
+        parking the text on the retry queue. Staff are told from the table's stream."""
         self.store.grant_read_write_data(grantee)
         self.grant_tenant_keys(grantee, decrypt=True, generate=True)
         self.queues.outbound.grant_send(grantee)
         if retry_queue:
             self.queues.retry.grant_send(grantee)
-        self.staff.grant_publish(grantee)
 
     def grant_tenant_keys(self, grantee: iam.IGrantable, *, decrypt: bool, generate: bool) -> None:
         for tenant_id in self.tenant_keys.keys:
@@ -137,6 +147,40 @@ class PipelineParts:
         )
         return fn
 
+    def stream_consumer(
+        self,
+        id: str,
+        handler: str,
+        description: str,
+        environment: Mapping[str, str],
+        *,
+        filter_pattern: Mapping[str, Any],
+    ) -> QuietlineFunction:
+        """A function fed by the message table's stream, only the records `filter_pattern`
+        matches (Lambda event filtering), reporting failures per record."""
+        fn = self.function(id, handler, description, environment)
+        self.store.grant_stream_read(fn)
+        mapping = lambda_.EventSourceMapping(
+            self.scope,
+            f"{id}Source",
+            target=fn.function,
+            event_source_arn=self.store.stream_arn,
+            # The stream is new with the function: nothing before it is left unread.
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=STREAM_BATCH_SIZE,
+            max_batching_window=cdk.Duration.seconds(0),
+            filters=[lambda_.FilterCriteria.filter(dict(filter_pattern))],
+            # The handler returns batchItemFailures: a retry resumes at the failed record.
+            report_batch_item_failures=True,
+            bisect_batch_on_error=True,
+            retry_attempts=STREAM_RETRY_ATTEMPTS,
+            max_record_age=STREAM_MAX_RECORD_AGE,
+            on_failure=_DeadLetters(fn.dead_letter_queue),
+        )
+        # Lambda checks the role's stream permissions when it creates the mapping.
+        mapping.node.add_dependency(fn.role.policy)
+        return fn
+
     def on_event(
         self,
         id: str,
@@ -166,3 +210,21 @@ class PipelineParts:
                 )
             ],
         )
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _DeadLetters:
+    """A stream mapping's on-failure destination: the function's own DLQ (encrypted with the
+    platform key, alarmed), which its role may already send to. Lambda writes a failed
+    batch's stream coordinates there, never the records themselves.
+
+    Not aws_lambda_event_sources.SqsDlq: its grant adds wildcard KMS actions
+    (kms:GenerateDataKey*) the role does not need."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)

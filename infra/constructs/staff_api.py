@@ -25,7 +25,6 @@ from functions.core.settings import (
     ENV_OUTBOUND_QUEUE_URL,
     ENV_PHONE_REGION,
     ENV_SECURE_LINK_BASE_URL,
-    ENV_STAFF_TOPIC_ARN,
     ENV_TABLE_NAME,
     ENV_UNUSUAL_READS_THRESHOLD,
     ENV_USER_POOL_ID,
@@ -46,7 +45,6 @@ from infra.constructs.rest_api import (
     regional_api,
     stage_url,
 )
-from infra.constructs.staff_notifications import StaffNotifications
 from infra.nag import acknowledge
 
 API_HANDLER = "functions.handlers.api.handler"
@@ -108,7 +106,6 @@ class StaffApi(Construct):
         identity: StaffIdentity,
         api_account: ApiGatewayAccount,
         network: Network | None,
-        staff_notifications: StaffNotifications | None = None,
         inbox_origin: str | None = None,
         routes: tuple[RoutePolicy, ...] = tuple(ROUTES),
     ) -> None:
@@ -190,7 +187,6 @@ class StaffApi(Construct):
                 queues,
                 audit_log,
                 network,
-                staff_notifications,
             )
             if inbox_origin
             else None
@@ -226,7 +222,6 @@ class StaffApi(Construct):
         queues: MessageQueues,
         audit_log: AuditLog,
         network: Network | None,
-        staff_notifications: StaffNotifications | None,
     ) -> QuietlineFunction:
         """The client's public side of a secure message: its own function and role."""
         function = QuietlineFunction(
@@ -244,24 +239,17 @@ class StaffApi(Construct):
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
                 ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
                 **self._inbox_environment(),
-                **(
-                    {ENV_STAFF_TOPIC_ARN: staff_notifications.topic.topic_arn}
-                    if staff_notifications
-                    else {}
-                ),
             },
             network=network,
             timeout=cdk.Duration.seconds(10),
         )
         # Codes and replies are texts and messages: the table, new and old data keys, the
-        # outbound queue, the audit chain, and the staff notice for a reply.
+        # outbound queue and the audit chain (staff hear of a reply from the table's stream).
         message_store.grant_read_write_data(function)
         for tenant_id in tenant_keys.keys:
             tenant_keys.grant_envelope(function, tenant_id, decrypt=True, generate=True)
         queues.outbound.grant_send(function)
         audit_log.grant_append_and_read(function)
-        if staff_notifications:
-            staff_notifications.grant_publish(function)
         integration = apigw.LambdaIntegration(
             function.function, proxy=True, allow_test_invoke=False
         )

@@ -13,7 +13,6 @@ from functions.core.settings import (
     ENV_OUTBOUND_QUEUE_URL,
     ENV_PUBLIC_BASE_URL,
     ENV_RETRY_QUEUE_URL,
-    ENV_STAFF_TOPIC_ARN,
     ENV_TWILIO_ACCOUNT_SID,
     ENV_TWILIO_AUTH_TOKEN_SECRET,
     ENV_TWILIO_WEBHOOK_URLS,
@@ -57,7 +56,6 @@ class TwilioCarrier:
             ENV_CARRIER: parts.config.carrier,
             ENV_OUTBOUND_QUEUE_URL: parts.queues.outbound.queue.queue_url,
             ENV_RETRY_QUEUE_URL: parts.queues.retry.queue.queue_url,
-            ENV_STAFF_TOPIC_ARN: parts.staff.topic.topic_arn,
             **self.env(),
         }
         if self._twilio.public_base_url:

@@ -7,11 +7,13 @@ their own synthesized template, so both variants are held to the same rules.
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from aws_cdk.assertions import Capture, Match, Template
 
 from functions.core import settings
+from functions.dal import schema
 from functions.handlers._entry import EntryPoint
 from infra.constructs.function import QuietlineFunction
 from infra.stack import QuietlineStack
@@ -19,6 +21,8 @@ from tests.infra.conftest import (
     arn,
     as_list,
     every_capture,
+    get_att_arn,
+    logical_id,
     ref,
     resource,
     resource_by_id,
@@ -39,6 +43,7 @@ def messaging_functions(stack: QuietlineStack) -> dict[str, QuietlineFunction]:
         "sender": messaging.sender,
         "retry_worker": messaging.retry_worker,
         "sweeper": messaging.sweeper,
+        "staff_notifier": messaging.staff_notifier,
         "inbound": messaging.inbound,
         "delivery_events": messaging.delivery_events,
         "webhook": messaging.webhook,
@@ -317,6 +322,15 @@ def check_queues_and_topics_deny_plain_http(template: Template) -> None:
     assert denied == expected, expected - denied
 
 
+def _mappings(template: dict[str, Any], *, of_streams: bool) -> list[dict[str, Any]]:
+    return [
+        m["Properties"]
+        for m in template["Resources"].values()
+        if m["Type"] == "AWS::Lambda::EventSourceMapping"
+        and ("StartingPosition" in m["Properties"]) == of_streams
+    ]
+
+
 def check_event_source_mappings(stack: QuietlineStack, template: Template) -> None:
     consumers = {
         stack.messaging.sender: stack.queues.outbound,
@@ -351,6 +365,81 @@ def check_event_source_mappings(stack: QuietlineStack, template: Template) -> No
         resource(template, queue.queue).has_properties({"VisibilityTimeout": visibility})
         assert timeout.as_number() * 6 <= visibility.as_number()
         assert maximum.as_number() <= reserved.as_number()
+
+
+def check_staff_notifier_reads_the_message_stream(
+    stack: QuietlineStack, assertions: Template
+) -> None:
+    """The message table's stream consumer: inbound message inserts only, resumable,
+    bounded, and what it gives up on lands in its own alarmed, platform-key DLQ."""
+    template = assertions.to_json()
+    notifier = stack.messaging.staff_notifier
+    table = logical_id(stack.message_store.table)
+    (props,) = [
+        m
+        for m in _mappings(template, of_streams=True)
+        if m["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
+    ]
+    assert props["FunctionName"] == {"Ref": logical_id(notifier.function)}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
+    assert template["Resources"][table]["Properties"]["StreamSpecification"] == {
+        "StreamViewType": schema.MESSAGE_STREAM_VIEW
+    }
+    (criteria,) = props["FilterCriteria"]["Filters"]
+    assert json.loads(criteria["Pattern"]) == schema.NEW_INBOUND_MESSAGE_FILTER
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 0 < props["MaximumRetryAttempts"] <= 5
+    assert 60 <= props["MaximumRecordAgeInSeconds"] <= 6 * 3600
+    dlq = logical_id(notifier.dead_letter_queue)
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": get_att_arn(dlq)}}
+    assert dlq in dead_letter_queue_ids(assertions)
+    queue = template["Resources"][dlq]["Properties"]
+    assert queue["KmsMasterKeyId"] == get_att_arn(logical_id(stack.platform_key.key))
+
+
+def check_staff_notifier_role(stack: QuietlineStack, assertions: Template) -> None:
+    """Exactly: read the stream, get tenant profiles, publish to the staff topic, send to
+    its DLQ; the platform key only through DynamoDB, SNS and SQS; no tenant key."""
+    notifier = stack.messaging.staff_notifier
+    table = logical_id(stack.message_store.table)
+    stream = {"Fn::GetAtt": [table, "StreamArn"]}
+    found: dict[str, set[str]] = {}
+    for statement in function_statements(assertions, notifier):
+        assert statement["Effect"] == "Allow"
+        for target in as_list(statement["Resource"]):
+            found.setdefault(json.dumps(target, sort_keys=True), set()).update(actions(statement))
+        if "dynamodb:GetItem" in actions(statement):
+            assert statement["Condition"] == {
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": [f"{schema.TENANT_PARTITION_PREFIX}*"]
+                }
+            }
+
+    def key(resource: Any) -> str:
+        return json.dumps(resource, sort_keys=True)
+
+    assert found.pop(key(stream)) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    assert found.pop(key(get_att_arn(table))) == {"dynamodb:GetItem"}
+    assert found.pop(key({"Ref": logical_id(stack.messaging.staff.topic)})) == {"sns:Publish"}
+    assert found.pop(key(get_att_arn(logical_id(notifier.dead_letter_queue)))) == {
+        "sqs:SendMessage"
+    }
+    assert found.pop(key(get_att_arn(logical_id(stack.platform_key.key)))) == {
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKey",
+    }
+    assert found.pop(key(get_att_arn(logical_id(notifier.log_group)))) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    assert found == {key("*"): {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}}
 
 
 def deployed_settings(variables: dict[str, Any], handler: str) -> settings.Settings:

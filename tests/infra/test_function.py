@@ -365,11 +365,14 @@ def test_table_grants_are_exact_actions_on_the_table_and_each_index(
     }
     for name, fn in _functions(function_stacks, stack_name).items():
         statements = _policy_statements(template, fn)
-        (grant,) = [
+        grant, batch_grant = [
             s for s in statements if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
         ]
         assert set(as_list(grant["Action"])) == expected[name]
         assert grant["Resource"] == table_resources
+        # A batch read never goes to an index: granted on the table alone.
+        assert as_list(batch_grant["Action"]) == ["dynamodb:BatchGetItem"]
+        assert batch_grant["Resource"] == table
         (key_grant,) = [s for s in statements if "dynamodb." in str(s.get("Condition"))]
         assert key_grant["Resource"] == arn(stack.platform_key)
         assert not any("*" in action for action in as_list(key_grant["Action"]))

@@ -182,3 +182,8 @@ def test_failed_backup_jobs_notify_the_alarm_topic(
             }
         }
     )
+
+
+def test_table_streams_new_images_for_the_staff_notifier(table: Resource) -> None:
+    # Images hold ciphertext and blind-index ids only; the stream keeps the table's key.
+    table.has_properties({"StreamSpecification": {"StreamViewType": "NEW_IMAGE"}})

@@ -46,15 +46,14 @@ EXPECTED_ENVIRONMENT = {
         E.ENV_TABLE_NAME,
         E.ENV_CARRIER,
         E.ENV_OUTBOUND_QUEUE_URL,
-        E.ENV_STAFF_TOPIC_ARN,
     },
     "sweeper": {E.ENV_TABLE_NAME, E.ENV_CARRIER, E.ENV_OUTBOUND_QUEUE_URL},
+    "staff_notifier": {E.ENV_TABLE_NAME, E.ENV_STAFF_TOPIC_ARN},
     "inbound": {
         E.ENV_TABLE_NAME,
         E.ENV_CARRIER,
         E.ENV_OUTBOUND_QUEUE_URL,
         E.ENV_RETRY_QUEUE_URL,
-        E.ENV_STAFF_TOPIC_ARN,
     },
     "delivery_events": {E.ENV_TABLE_NAME, E.ENV_RETRY_QUEUE_URL},
 }
@@ -62,6 +61,7 @@ TENANT_KEY_ACTIONS = {
     "sender": {"kms:Decrypt"},
     "retry_worker": {"kms:Decrypt", "kms:GenerateDataKey"},
     "sweeper": set(),
+    "staff_notifier": set(),
     "inbound": {"kms:Decrypt", "kms:GenerateDataKey"},
     "delivery_events": set(),
 }
@@ -414,6 +414,7 @@ SEND = {"sqs:SendMessage"}
         ("sender", {"outbound": CONSUME | {"sqs:ChangeMessageVisibility"}, "own-dlq": SEND}),
         ("retry_worker", {"retry": CONSUME, "outbound": SEND, "own-dlq": SEND}),
         ("sweeper", {"outbound": SEND, "own-dlq": SEND}),
+        ("staff_notifier", {"own-dlq": SEND}),
         ("inbound", {"outbound": SEND, "retry": SEND, "own-dlq": SEND}),
         ("delivery_events", {"retry": SEND, "own-dlq": SEND}),
     ],
@@ -424,25 +425,28 @@ def test_queue_actions_per_function(
     assert _queue_actions(aws_stack, app_template, name) == expected
 
 
-def test_only_the_receiving_functions_publish_staff_notices(
+def test_only_the_staff_notifier_publishes_staff_notices(
     aws_stack: QuietlineStack, app_template: Template
 ) -> None:
+    # Inbound functions (and a secure-message reply) only store: the stream tells staff.
     messaging = aws_stack.messaging
-    inbound, _ = _inbound(aws_stack)
-    secure_links = aws_stack.staff_api.secure_links
-    assert secure_links is not None, "the default app hosts the secure-message page"
     grants = checks.check_exclusive_action(
-        app_template,
-        "sns:Publish",
-        {
-            logical_id(inbound.role),
-            logical_id(messaging.retry_worker.role),
-            # A client's reply from a secure-message page is an inbound message too.
-            logical_id(secure_links.role),
-        },
+        app_template, "sns:Publish", {logical_id(messaging.staff_notifier.role)}
     )
     for statement in grants:
         assert statement["Resource"] == ref(messaging.staff.topic)
+
+
+def test_the_staff_notifier_reads_only_inbound_message_inserts_from_the_stream(
+    aws_stack: QuietlineStack, app_template: Template
+) -> None:
+    checks.check_staff_notifier_reads_the_message_stream(aws_stack, app_template)
+
+
+def test_the_staff_notifier_role_has_exactly_its_actions(
+    aws_stack: QuietlineStack, app_template: Template
+) -> None:
+    checks.check_staff_notifier_role(aws_stack, app_template)
 
 
 def test_staff_topic_is_encrypted_with_the_platform_key(

@@ -45,7 +45,14 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
     # the pinned runtime.
     *(
         ack
-        for function in ("Sender", "RetryWorker", "Sweeper", "Inbound", "DeliveryEvents")
+        for function in (
+            "Sender",
+            "RetryWorker",
+            "Sweeper",
+            "StaffNotifier",
+            "Inbound",
+            "DeliveryEvents",
+        )
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
     # Staff API, user pool, audit table and trail (shared_acknowledgements.py).

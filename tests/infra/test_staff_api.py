@@ -60,6 +60,7 @@ EXPECTED_ENVIRONMENT = {
 }
 MESSAGE_TABLE_ACTIONS = {
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",  # a tenant profile and a conversation together
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",

@@ -68,16 +68,15 @@ EXPECTED_ENVIRONMENT = {
         E.ENV_TABLE_NAME,
         E.ENV_CARRIER,
         E.ENV_OUTBOUND_QUEUE_URL,
-        E.ENV_STAFF_TOPIC_ARN,
     },
     "sweeper": {E.ENV_TABLE_NAME, E.ENV_CARRIER, E.ENV_OUTBOUND_QUEUE_URL},
+    "staff_notifier": {E.ENV_TABLE_NAME, E.ENV_STAFF_TOPIC_ARN},
     # No public_base_url configured: the webhook derives the URL from the event.
     "webhook": {
         E.ENV_TABLE_NAME,
         E.ENV_CARRIER,
         E.ENV_OUTBOUND_QUEUE_URL,
         E.ENV_RETRY_QUEUE_URL,
-        E.ENV_STAFF_TOPIC_ARN,
         *TWILIO_ENV,
     },
 }
@@ -85,6 +84,7 @@ TENANT_KEY_ACTIONS = {
     "sender": {"kms:Decrypt"},
     "retry_worker": {"kms:Decrypt", "kms:GenerateDataKey"},
     "sweeper": set(),
+    "staff_notifier": set(),
     "webhook": {"kms:Decrypt", "kms:GenerateDataKey"},
 }
 # Reviewed list of the Twilio variant's acknowledgements beyond the per-function ones.
@@ -105,7 +105,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     (BACKUP_ROLE_RULE, "Quietline/Backups/Plan/MessageTable/Role"),
     *(
         ack
-        for function in ("Sender", "RetryWorker", "Sweeper", "TwilioWebhook")
+        for function in ("Sender", "RetryWorker", "Sweeper", "StaffNotifier", "TwilioWebhook")
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
@@ -562,22 +562,28 @@ def test_staff_notices_are_emailed_to_the_configured_addresses(
     )
 
 
-def test_only_the_receiving_functions_publish_staff_notices(
+def test_only_the_staff_notifier_publishes_staff_notices(
     tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
+    # Inbound functions (and a secure-message reply) only store: the stream tells staff.
     messaging = tw_stack.messaging
-    secure_links = tw_stack.staff_api.secure_links
-    assert secure_links is not None, "the inbox (hosted elsewhere) has its secure-message path"
-    checks.check_exclusive_action(
-        twilio_template,
-        "sns:Publish",
-        {
-            logical_id(_webhook(tw_stack).role),
-            logical_id(messaging.retry_worker.role),
-            # A client's reply from a secure-message page is an inbound message too.
-            logical_id(secure_links.role),
-        },
+    grants = checks.check_exclusive_action(
+        twilio_template, "sns:Publish", {logical_id(messaging.staff_notifier.role)}
     )
+    for statement in grants:
+        assert statement["Resource"] == ref(messaging.staff.topic)
+
+
+def test_the_staff_notifier_reads_only_inbound_message_inserts_from_the_stream(
+    tw_stack: QuietlineStack, twilio_template: Template
+) -> None:
+    checks.check_staff_notifier_reads_the_message_stream(tw_stack, twilio_template)
+
+
+def test_the_staff_notifier_role_has_exactly_its_actions(
+    tw_stack: QuietlineStack, twilio_template: Template
+) -> None:
+    checks.check_staff_notifier_role(tw_stack, twilio_template)
 
 
 # --- outputs --------------------------------------------------------------------------------------

@@ -26,11 +26,12 @@ from functions.dal.schema import (
     tenant_key_alias,
 )
 from functions.dal.store import MessageStore
-from functions.handlers import api
+from functions.handlers import api, staff_notifier
 from functions.handlers._entry import EntryPoint, Handler
 from functions.logic.audit import AuditEvent
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
 from local import kms_key_state
+from local.apigw import LambdaContext
 from local.identity import LocalPool
 from local.sim_carrier import SimulatedCarrier
 from local.streams import StreamPoller
@@ -42,6 +43,7 @@ from tests.integration.cognito_pool import (  # noqa: F401 - fixtures for every 
     fixture_staff_pool,
     fixture_staff_pool_snapshot,
 )
+from tests.integration.streams import TableStream
 from tests.phi_samples import BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER
 
 TABLE_NAME = "quietline-test"
@@ -160,6 +162,7 @@ class Messaging:
     retry_url: str
     retry_dlq_url: str
     staff_inbox_url: str
+    stream: TableStream  # the message table's stream, read from its start
 
     def bound(self, module: Any) -> Handler:
         """`module.handler` as Lambda would run it, on this harness's container."""
@@ -190,6 +193,15 @@ class Messaging:
                 self.sqs.change_message_visibility(
                     QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
                 )
+
+    def run_staff_notifier(self) -> dict[str, Any]:
+        """What Lambda's stream event source does next: the records written since the last
+        run, filtered as the deployed mapping filters them, handed to the staff notifier."""
+        event = self.stream.event()
+        if not event["Records"]:
+            return {"batchItemFailures": []}  # Lambda never invokes with an empty batch
+        result: dict[str, Any] = self.bound(staff_notifier)(event, LambdaContext("test"))
+        return result
 
     def staff_notifications(self) -> list[str]:
         return [json.loads(m["Body"])["Message"] for m in self.receive(self.staff_inbox_url)]
@@ -268,6 +280,7 @@ def messaging(
         retry_url=retry_url,
         retry_dlq_url=retry_dlq,
         staff_inbox_url=inbox_url,
+        stream=TableStream(clients, TABLE_NAME),
     )
 
 

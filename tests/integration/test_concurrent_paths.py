@@ -1,9 +1,11 @@
-"""Hot paths that run their independent AWS calls at once keep every guarantee of a serial run:
-nothing is decrypted before the session and visibility checks pass, failed checks are
-audited, a fault in any branch ends where it did before, and no data key is spent early."""
+"""Hot paths that make their independent AWS calls together (one batch read, a data-layer
+wave, a KMS wave) keep every guarantee of a serial run: nothing is decrypted before the
+session and visibility checks pass, failed checks are audited, a fault in any call ends
+where it did before, and no data key is spent early."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from functions.carriers.models import InboundSms
 from functions.core.clock import iso
 from functions.core.errors import DependencyError
-from functions.core.models import MessageRef, MessageStatus
+from functions.core.models import MessageRef, MessageStatus, TenantStatus
 from functions.handlers import inbound_sns, retry_worker
 from functions.logic.audit import Outcome
 from functions.logic.inbound import InboundOutcome
@@ -33,6 +35,14 @@ def _text_in(on: Messaging | StaffApi, from_number: str = CLIENT_PHONE, body: st
     messaging = on if isinstance(on, Messaging) else on.messaging
     event = sns_inbound(from_number=from_number, to_number=BUSINESS_NUMBER, body=body)
     messaging.bound(inbound_sns)(event, CONTEXT)
+
+
+def _stored_outbound(messaging: Messaging) -> int:
+    items = messaging.table.scan(
+        FilterExpression="direction = :d AND sent_by <> :system",
+        ExpressionAttributeValues={":d": "outbound", ":system": "system"},
+    )["Items"]
+    return len(items)
 
 
 def _stored_inbound(messaging: Messaging) -> int:
@@ -135,6 +145,87 @@ def test_a_thread_read_appends_its_audit_event_and_counts_the_read(staff_api: St
     assert [int(r["reads"]) for r in reads] == [1]
 
 
+# --- outbound accept: every check that can refuse comes before the first data key ----------
+def _send(caller: Caller, conversation_id: str) -> Any:
+    return call(
+        caller,
+        "POST",
+        THREAD,
+        path_params={"conversation_id": conversation_id},
+        body={"body": OTHER_BODY},
+    )
+
+
+def _no_consent(staff_api: StaffApi) -> tuple[Caller, str]:
+    _text_in(staff_api)  # the client texted first: a conversation without consent
+    tenant = staff_api.messaging.directory.active_tenant("harbor")
+    return staff_api.admin, staff_api.messaging.directory.conversation_id_for(tenant, CLIENT_PHONE)
+
+
+def _opted_out(staff_api: StaffApi) -> tuple[Caller, str]:
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)  # plain_sms consent
+    _text_in(staff_api, body="STOP")
+    return staff_api.admin, conversation_id
+
+
+def _someone_elses(staff_api: StaffApi) -> tuple[Caller, str]:
+    return staff_api.clinician, _thread_of_someone_else(staff_api)
+
+
+def _wiped_tenant(staff_api: StaffApi) -> tuple[Caller, str]:
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    staff_api.messaging.store.set_tenant_status("harbor", TenantStatus.WIPED)
+    return staff_api.admin, conversation_id
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [(_no_consent, 409), (_opted_out, 409), (_someone_elses, 404), (_wiped_tenant, 403)],
+)
+def test_a_refused_send_generates_no_data_key(
+    staff_api: StaffApi, refusal: Callable[[StaffApi], tuple[Caller, str]], status: int
+) -> None:
+    # Given a send that one of accept's checks refuses
+    caller, conversation_id = refusal(staff_api)
+    kms_calls = record_operations(staff_api.messaging.kms)
+
+    # When it is attempted
+    response = _send(caller, conversation_id)
+
+    # Then it is refused, and KMS (so CloudTrail) never saw a GenerateDataKey for it
+    assert response.status == status
+    assert "GenerateDataKey" not in kms_calls
+    assert _stored_outbound(staff_api.messaging) == 0
+
+
+def test_an_idled_out_send_is_refused_before_any_key_although_its_reads_carried_the_touch(
+    staff_api: StaffApi,
+) -> None:
+    # Given a clinician's session idled out, and a thread they could otherwise text
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    assert call(staff_api.clinician, "GET", "/me").status == 200
+    staff_api.messaging.clock.advance(minutes=15, seconds=1)
+    kms_calls = record_operations(staff_api.messaging.kms)
+    staff_api.audit.clear()
+
+    # When they send
+    response = _send(staff_api.clinician, conversation_id)
+
+    # Then they are signed out, audited as denied, and nothing was keyed or stored
+    assert response.status == 401 and response.json == {"error": "sign in again"}
+    assert kms_calls == []
+    assert [e.outcome for e in staff_api.audit.events] == [Outcome.DENIED]
+    assert _stored_outbound(staff_api.messaging) == 0
+
+
+def test_an_accepted_send_generates_its_data_key_after_the_checks(staff_api: StaffApi) -> None:
+    conversation_id = staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    kms_calls = record_operations(staff_api.messaging.kms)
+    assert _send(staff_api.admin, conversation_id).status == 202
+    assert kms_calls == ["GenerateDataKey"]
+    assert _stored_outbound(staff_api.messaging) == 1
+
+
 # --- inbound: three round trips, same outcomes ---------------------------------------------
 def test_a_warm_instance_spends_one_data_key_per_text_and_one_more_only_for_a_new_number(
     messaging: Messaging,
@@ -157,16 +248,16 @@ def test_a_warm_instance_spends_one_data_key_per_text_and_one_more_only_for_a_ne
 @pytest.mark.parametrize(
     ("service", "operation", "code"),
     [
-        ("dynamodb", "GetItem", "InternalServerError"),  # the tenant or the conversation read
-        ("kms", "GenerateDataKey", "KMSInternalException"),  # the body's key, alongside them
+        ("dynamodb", "BatchGetItem", "InternalServerError"),  # the tenant and conversation
+        ("kms", "GenerateDataKey", "KMSInternalException"),  # the body's key, in its wave
     ],
 )
-def test_a_fault_in_one_concurrent_branch_of_a_warm_inbound_parks_the_text(
+def test_a_fault_in_any_read_of_a_warm_inbound_parks_the_text(
     messaging: Messaging, service: str, operation: str, code: str
 ) -> None:
     _text_in(messaging)  # warms the instance: number and index key cached, conversation exists
     client = messaging.table.meta.client if service == "dynamodb" else messaging.kms
-    fault = Fault(client, operation, code, times=1)  # one branch fails, the others succeed
+    fault = Fault(client, operation, code, times=1)  # one call fails, the others succeed
 
     _text_in(messaging, body=OTHER_BODY)
 
@@ -177,9 +268,9 @@ def test_a_fault_in_one_concurrent_branch_of_a_warm_inbound_parks_the_text(
     assert _stored_inbound(messaging) == 2
 
 
-def test_a_concurrent_branch_fault_surfaces_as_its_typed_error(messaging: Messaging) -> None:
+def test_a_read_fault_surfaces_as_its_typed_error(messaging: Messaging) -> None:
     _text_in(messaging)
-    Fault(messaging.table.meta.client, "GetItem", "InternalServerError", times=1)
+    Fault(messaging.table.meta.client, "BatchGetItem", "InternalServerError", times=1)
     sms = InboundSms("aws", "dup-1", CLIENT_PHONE, BUSINESS_NUMBER, OTHER_BODY, "2026-11-30")
     with pytest.raises(DependencyError):
         messaging.runtime.inbound_service().receive(sms)

@@ -89,3 +89,43 @@ def test_a_failed_transaction_never_undoes_another_threads_writes(dynamodb: Any)
     kept = dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"]
     # Every write plus the guard; the cancelled transactions' "other" never lands.
     assert kept == WRITERS * WRITES_PER_WRITER + 1
+
+
+def test_a_cancelled_transaction_leaves_nothing_on_the_stream_and_kept_records_stay(
+    moto_aws: None,
+) -> None:
+    # Given a table with a stream holding one record
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="streamed",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    client.put_item(TableName="streamed", Item={"pk": {"S": "guard"}})
+
+    # When a transaction writes one item, then fails on its condition (rolled back)
+    with pytest.raises(ClientError):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "streamed", "Item": {"pk": {"S": "other"}}}},
+                {
+                    "Put": {
+                        "TableName": "streamed",
+                        "Item": {"pk": {"S": "guard"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    # Then the stream holds the first write only, as DynamoDB's would
+    streams = boto3.client("dynamodbstreams")
+    arn = client.describe_table(TableName="streamed")["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["guard"]

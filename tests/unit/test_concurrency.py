@@ -1,4 +1,5 @@
-"""run_concurrently: independent calls at once, results in order, errors as a serial run's."""
+"""run_concurrently / settle_all: independent calls at once, results in order, errors as a
+serial run's (or held for the caller to raise in the order its checks fail in)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 
 import pytest
 
-from functions.core.concurrency import capture, run_concurrently, start
+from functions.core.concurrency import run_concurrently, settle_all, start
 from functions.core.errors import DependencyError, NotFoundError, ThrottledError
 from functions.dal import aws
 from functions.dal.store import MAX_PAGE_SIZE
@@ -60,15 +61,31 @@ def test_given_the_first_call_fails_then_its_error_wins_over_later_ones() -> Non
         run_concurrently(first, later)
 
 
-def test_given_a_captured_branch_then_its_error_waits_for_get() -> None:
+def test_given_settled_calls_then_each_error_waits_for_its_get() -> None:
+    ran: list[str] = []
+
     def bad_cursor() -> list[str]:
+        ran.append("page")
         raise NotFoundError("from the page")
 
-    found, page = run_concurrently(lambda: "conversation", capture(bad_cursor))
-    assert found == "conversation"
+    def dead_session() -> bool:
+        ran.append("touch")
+        raise DependencyError("TransactWriteItems session: InternalServerError")
+
+    touch, conversation, page = settle_all(dead_session, lambda: "conversation", bad_cursor)
+
+    # Nothing was raised, every call ran, and each part answers for itself.
+    assert sorted(ran) == ["page", "touch"]
+    assert conversation.get() == "conversation"
+    with pytest.raises(DependencyError):
+        touch.get()
     with pytest.raises(NotFoundError):
         page.get()
-    assert capture(lambda: 7)().get() == 7
+
+
+def test_given_settled_calls_then_they_all_overlap() -> None:
+    barrier = threading.Barrier(3, timeout=_GUARD_S)
+    assert all(r.error is None for r in settle_all(*(barrier.wait for _ in range(3))))
 
 
 def test_given_a_branch_that_fans_out_again_then_it_runs_inline_and_cannot_deadlock() -> None:

@@ -422,3 +422,33 @@ def test_a_record_that_an_aes_128_or_192_key_would_open_is_refused(size: int) ->
     # when the key provider unwraps that short key, the cipher refuses rather than decrypt.
     with pytest.raises(DecryptionError):
         EnvelopeCipher(SizedKeyProvider(size)).decrypt(HERE, record.to_bytes())
+
+
+def test_encrypt_many_spends_one_data_key_per_field_and_keeps_order(
+    keys: FakeKeyProvider, cipher: EnvelopeCipher
+) -> None:
+    # Given three fields of one write (a body, a number, a reply)
+    locations = [dataclasses.replace(HERE, record_id=f"r{i}") for i in range(3)]
+    texts = [BODY, OTHER_BODY, LONG_BODY]
+
+    # When they are encrypted in one wave
+    records = cipher.encrypt_many(list(zip(locations, texts, strict=True)))
+
+    # Then each decrypts at its own location, under a data key of its own
+    assert [cipher.decrypt(loc, rec) for loc, rec in zip(locations, records, strict=True)] == texts
+    assert keys.generated == 3
+    assert len({record.wrapped_key for record in records}) == 3
+    assert cipher.encrypt_many([]) == []
+
+
+def test_encrypt_many_raises_the_first_failure_in_order(
+    keys: FakeKeyProvider, cipher: EnvelopeCipher
+) -> None:
+    keys.disabled.add("cedar")
+    items = [
+        (HERE, BODY),
+        (dataclasses.replace(HERE, tenant_id="cedar"), OTHER_BODY),
+        (dataclasses.replace(HERE, record_id="other"), LONG_BODY),
+    ]
+    with pytest.raises(KeyUnavailableError):
+        cipher.encrypt_many(items)

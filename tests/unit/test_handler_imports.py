@@ -32,6 +32,7 @@ EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "retry_worker": ("store", "metrics"),
     "secure_link": ("secure_links", "audit_sink", "metrics", "clock"),
     "sender": ("sender_service", "outbound_queue"),
+    "staff_notifier": ("staff_alerts",),
     "sweeper": ("sweeper",),
     "twilio_webhook": ("twilio_auth_token", "store", "metrics", "retry_queue"),
 }

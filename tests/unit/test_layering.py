@@ -20,10 +20,15 @@ FUNCTIONS = REPO_ROOT / "functions"
 AWS_SDK = ("boto3", "botocore")
 # Only the adapters may call AWS; everything else reaches it through them.
 AWS_ADAPTERS = ("dal", "carriers")
+# Parallel I/O lives in named places only: the cipher's KMS waves and the data layer's
+# combined reads. Logic and handlers read top to bottom.
+CONCURRENCY = "functions.core.concurrency"
+CONCURRENT_PLACES = ("crypto", "dal")
 
 # package under functions/ -> module prefixes it must never import
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "logic": ("functions.dal", "functions.handlers", "functions.wiring", *AWS_SDK),
+    "logic": ("functions.dal", "functions.handlers", "functions.wiring", CONCURRENCY, *AWS_SDK),
+    "handlers": (CONCURRENCY,),
     "core": (
         "functions.dal",
         "functions.logic",
@@ -115,6 +120,24 @@ def test_only_the_adapters_import_the_aws_sdk() -> None:
     found = _scan(modules, AWS_SDK)
 
     # Then none imports boto3 or botocore
+    assert found == []
+
+
+def test_only_the_cipher_and_the_data_layer_run_calls_at_once() -> None:
+    # Given every module under functions/ outside the named places (and the helper itself)
+    places = {FUNCTIONS / name for name in CONCURRENT_PLACES}
+    helper = FUNCTIONS / "core" / "concurrency.py"
+    modules = [
+        path
+        for path in sorted(FUNCTIONS.rglob("*.py"))
+        if path != helper and not places.intersection(path.parents)
+    ]
+    assert any(path.parent == FUNCTIONS / "logic" for path in modules)
+
+    # When their imports are read
+    found = _scan(modules, (CONCURRENCY,))
+
+    # Then none reaches for the thread pool
     assert found == []
 
 

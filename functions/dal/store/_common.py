@@ -16,13 +16,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.core.errors import InvalidCursorError, NotFoundError
 from functions.dal import aws
-from functions.dal.schema import PARTITION_KEY, SORT_KEY
+from functions.dal.schema import (
+    MESSAGE_SORT_KEY_PREFIX,
+    PARTITION_KEY,
+    SORT_KEY,
+    TENANT_PARTITION_PREFIX,
+)
 
 MAX_PAGE_SIZE = 100
 
 
 def tenant_pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
+    return f"{TENANT_PARTITION_PREFIX}{tenant_id}"
 
 
 def number_pk(number: str) -> str:
@@ -38,7 +43,7 @@ def messages_pk(tenant_id: str, conversation_id: str) -> str:
 
 
 def message_sk(message_id: str) -> str:
-    return f"MSG#{message_id}"
+    return f"{MESSAGE_SORT_KEY_PREFIX}{message_id}"
 
 
 def carrier_pk(carrier: str, carrier_message_id: str) -> str:

@@ -37,7 +37,7 @@ class ConversationRecords(TableRecords):
             ).get("Item")
         if not item:
             raise NotFoundError("conversation not found")
-        return _conversation_from_item(item)
+        return conversation_from_item(item)
 
     def list_conversations(
         self,
@@ -90,7 +90,7 @@ class ConversationRecords(TableRecords):
         with dynamodb("Query conversations"):
             response = self._db.query(**query)
         return Page(
-            [_conversation_from_item(i) for i in response.get("Items", [])],
+            [conversation_from_item(i) for i in response.get("Items", [])],
             encode_cursor(response.get("LastEvaluatedKey")),
         )
 
@@ -230,7 +230,7 @@ class ConversationRecords(TableRecords):
         )
 
 
-def _conversation_from_item(item: dict[str, Any]) -> Conversation:
+def conversation_from_item(item: dict[str, Any]) -> Conversation:
     return Conversation(
         tenant_id=item["tenant_id"],
         conversation_id=item["conversation_id"],

@@ -58,16 +58,7 @@ class TenantRecords(TableRecords):
             ).get("Item")
         if not item:
             raise NotFoundError("tenant not found")
-        return Tenant(
-            tenant_id=item["tenant_id"],
-            display_name=item["display_name"],
-            support_contact=item["support_contact"],
-            retention_days=int(item["retention_days"]),
-            status=TenantStatus(item["status"]),
-            index_key_record=bytes(item["index_key_record"]) if "index_key_record" in item else b"",
-            business_numbers=tuple(item.get("business_numbers", ())),
-            settings=_settings_from_item(item.get("settings") or {}),
-        )
+        return tenant_from_item(item)
 
     def set_tenant_status(self, tenant_id: str, status: TenantStatus) -> None:
         self._update_existing(
@@ -120,6 +111,19 @@ class TenantRecords(TableRecords):
         if not item:
             raise NotFoundError("business number not assigned")
         return str(item["tenant_id"])
+
+
+def tenant_from_item(item: dict[str, Any]) -> Tenant:
+    return Tenant(
+        tenant_id=item["tenant_id"],
+        display_name=item["display_name"],
+        support_contact=item["support_contact"],
+        retention_days=int(item["retention_days"]),
+        status=TenantStatus(item["status"]),
+        index_key_record=bytes(item["index_key_record"]) if "index_key_record" in item else b"",
+        business_numbers=tuple(item.get("business_numbers", ())),
+        settings=_settings_from_item(item.get("settings") or {}),
+    )
 
 
 def _settings_item(settings: TenantSettings) -> dict[str, Any]:

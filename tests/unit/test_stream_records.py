@@ -1,0 +1,48 @@
+"""Reading the message table's stream records: an inbound message's insert, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from functions.core.errors import ValidationError
+from functions.dal.store.stream import new_inbound_message
+from functions.logic.staff_alerts import NewInboundMessage
+
+pytestmark = pytest.mark.unit
+
+
+def _record(event: str = "INSERT", sk: str = "MSG#01J", **image: Any) -> dict[str, Any]:
+    attributes = {"sk": sk, "direction": "inbound", "tenant_id": "harbor", **image}
+    return {
+        "eventName": event,
+        "dynamodb": {
+            "NewImage": {name: {"S": value} for name, value in attributes.items() if value},
+            "SequenceNumber": "1100000000017454423009",
+        },
+    }
+
+
+def test_an_inbound_message_insert_names_its_tenant_and_stream_position() -> None:
+    assert new_inbound_message(_record()) == NewInboundMessage("harbor", "1100000000017454423009")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        _record(event="MODIFY"),  # a status change, a read mark
+        _record(event="REMOVE"),  # TTL expiry, a deleted thread
+        _record(direction="outbound"),  # a reply or a staff send
+        _record(sk="CONV#abc"),  # the conversation item (last_direction, not direction)
+        {"eventName": "INSERT", "dynamodb": {"Keys": {}}},  # a KEYS_ONLY image
+    ],
+)
+def test_every_other_change_is_ignored(record: dict[str, Any]) -> None:
+    assert new_inbound_message(record) is None
+
+
+def test_a_message_insert_without_its_tenant_fails_loudly() -> None:
+    # Lambda retries the batch, then leaves it in the DLQ (alarmed): not a silent drop.
+    with pytest.raises(ValidationError):
+        new_inbound_message(_record(tenant_id=""))
