@@ -148,7 +148,7 @@ def test_an_overlapped_read_of_a_dead_session_is_refused_when_it_confirms(
     decrypted: list[str] = []
 
     with pytest.raises(SessionExpiredError), guard.session_for(me, overlap=True) as acting:
-        acting.confirm_session()  # what a service does before it decrypts anything
+        acting.settle_session(None)  # what a service does before it decrypts anything
         decrypted.append("body")
 
     assert decrypted == []
@@ -177,8 +177,12 @@ def test_a_live_sessions_request_runs_and_its_own_error_comes_through(
 ) -> None:
     me = _signed_in()
     with guard.session_for(me, overlap=True) as acting:
-        acting.confirm_session()
-        assert acting == me
+        acting.settle_session(None)  # no read wave here: the touch is sent on its own
+        assert (acting.user_id, acting.tenant_id, acting.session_id) == (
+            me.user_id,
+            me.tenant_id,
+            me.session_id,
+        )
     with pytest.raises(NotFoundError), guard.session_for(me, overlap=True):
         raise NotFoundError("no such conversation")
     with guard.session_for(me) as acting:
