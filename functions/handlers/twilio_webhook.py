@@ -7,7 +7,6 @@ large -> 413. A 200 means the message is stored or durably parked for retry.
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import replace
 from typing import Any
@@ -21,9 +20,10 @@ from functions.carriers.twilio import (
     validate_signature,
 )
 from functions.container import Container
-from functions.core.errors import SignatureError, ValidationError
+from functions.core.errors import RequestBodyError, SignatureError, ValidationError
 from functions.core.observability import logger
 from functions.dal import secrets  # noqa: F401 - see below
+from functions.handlers import _boundary
 from functions.handlers._entry import EntryPoint
 from functions.logic.delivery import apply_or_defer
 
@@ -55,11 +55,6 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _raw_body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
-
-
 def signed_url(event: dict[str, Any], public_base_url: str | None) -> str:
     """The URL Twilio requested: configured public base (custom domain, local mode) or the
     API Gateway stage URL, plus the query string."""
@@ -77,9 +72,11 @@ def signed_url(event: dict[str, Any], public_base_url: str | None) -> str:
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
     resource = str(event.get("resource", ""))
-    body = _raw_body(event)
-    if len(body) > MAX_FORM_BYTES:
-        return _error(413, "request body too large")
+    try:  # size, base64, UTF-8 and Content-Type, before the form is parsed
+        body = _boundary.form_body(event, max_bytes=MAX_FORM_BYTES)
+    except RequestBodyError as refused:
+        runtime.metrics().count("WebhookMalformed")
+        return _error(_boundary.status_of(refused), f"{refused.field} {refused.problem}")
     try:
         params = parse_form(body)
         validate_signature(
