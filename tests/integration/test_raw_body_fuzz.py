@@ -369,6 +369,9 @@ def _api_event(caller: Caller, route: tuple[str, str, Any], body: bytes, t: Tran
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=[f"{m} {p}" for m, p, _ in BODY_ROUTES])
+# An empty body labelled multipart reaches Powertools' form parser, which warns about binary
+# uploads (there are none here) before the model refuses the empty form with a 422.
+@pytest.mark.filterwarnings("ignore:Received multipart/form-data without base64 encoding")
 @FUZZ
 @example(body=NOT_UTF8, transport=AS_BASE64_JSON)
 @example(body=DEEP_ARRAY.encode(), transport=AS_JSON)
