@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from functions.core.errors import ValidationError
 from functions.handlers import api, inbound_sns, secure_link, sender, twilio_webhook
 from local.apigw import LambdaContext
+from local.identity import LocalPool
 from tests.builders import sns_inbound, twilio_inbound_form, twilio_post
 from tests.conftest import phi_found
 from tests.integration.api_harness import Caller, call
@@ -291,8 +292,10 @@ def test_an_sns_record_is_stored_or_raises_a_validation_error_storing_nothing(
 
 # --- The secure-message page ------------------------------------------------------------------
 @pytest.fixture
-def staff(messaging: Messaging) -> StaffApi:
-    built = build_staff_api(messaging, secure_link_base_url="https://inbox.harbor.example")
+def staff(messaging: Messaging, staff_pool: LocalPool) -> StaffApi:
+    built = build_staff_api(
+        messaging, staff_pool, secure_link_base_url="https://inbox.harbor.example"
+    )
     # The admin's first request creates their session: made here, not by a fuzzed request.
     assert call(built.admin, "GET", "/me").status == 200
     return built
