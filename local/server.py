@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import select
+import socket
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +20,11 @@ logger = logging.getLogger("quietline.local")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY_BYTES = 1_048_576  # API Gateway's payload limit is 10 MB; ours is far smaller.
+# Answering without reading all the client sent, we read (and drop) what it still sends,
+# this much for this long at most: closing on unread bytes would reset the connection, and
+# the client could lose our answer.
+LINGER_BYTES = 4 * MAX_BODY_BYTES
+LINGER_SECONDS = 2.0
 LOCAL_TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:quietline-inbound-sms"
 
 
@@ -54,12 +61,27 @@ class _RequestHandler(BaseHTTPRequestHandler):
     authorizer: Authorizer | None = None
     server_version = "QuietlineLocal"
     sys_version = ""
+    timeout = 30  # seconds a client may take to send its request (http.server closes it then)
+
+    def _content_length(self) -> int | None:
+        """The declared body length; None unless it is one non-negative decimal integer."""
+        values = {v.strip() for v in self.headers.get_all("Content-Length") or ["0"]}
+        if len(values) != 1:
+            return None
+        (value,) = values
+        return int(value) if value.isdecimal() and len(value) <= 18 else None
 
     def _dispatch(self) -> None:
         path = urlsplit(self.path).path
         route, params = self._find(path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
+        length = self._content_length()
+        chunked = self.headers.get("Transfer-Encoding") is not None
+        unread = length is None or length > MAX_BODY_BYTES or chunked
+        if length is None:
+            result = _json_error(400, "Content-Length must be a non-negative integer")
+        elif chunked:  # API Gateway takes a length; so do we
+            result = _json_error(411, "a body needs a Content-Length")
+        elif length > MAX_BODY_BYTES:
             result = _json_error(413, "request body too large")
         elif route is None:
             result = _json_error(404, "no such route")
@@ -80,19 +102,47 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(raw)))
+        self.send_header("Connection", "close")  # one request per connection (HTTP/1.0)
+        self.close_connection = True
         self.end_headers()
         self.wfile.write(raw)
+        if unread or self._input_pending():
+            self._linger()
         # Route templates only: a raw path or query string could carry something sensitive.
         logger.info("%s %s -> %s", self.command, route.template if route else "(unknown)", status)
+
+    def _input_pending(self) -> bool:
+        """Bytes the client sent beyond what we read (a body without a Content-Length)."""
+        try:
+            return bool(select.select([self.connection], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+    def _linger(self) -> None:
+        """Answered without reading all input: stop sending, then drop what still arrives."""
+        self.wfile.flush()
+        dropped = 0
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(LINGER_SECONDS)
+            while dropped < LINGER_BYTES:
+                chunk = self.connection.recv(65536)
+                if not chunk:
+                    break
+                dropped += len(chunk)
+        except OSError:
+            pass  # the client went away or stalled: the connection closes either way
 
     def _invoke(self, route: Route, params: dict[str, str], body: bytes) -> dict[str, Any]:
         handler = self.handlers[route.handler]
         context = LambdaContext(route.handler)
         if route.kind == "sns":
+            try:
+                message = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return _json_error(400, "an SNS message must be UTF-8")
             with _instance_lock(route):
-                outcome = handler(
-                    build_sns_event(body.decode("utf-8", "replace"), LOCAL_TOPIC_ARN), context
-                )
+                outcome = handler(build_sns_event(message, LOCAL_TOPIC_ARN), context)
             return {
                 "statusCode": 202,
                 "headers": {"Content-Type": "application/json"},

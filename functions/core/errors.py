@@ -30,6 +30,22 @@ class InvalidPhoneNumberError(ValidationError):
         super().__init__(field, problem)
 
 
+class RequestBodyError(ValidationError):
+    """A request body refused at the boundary (functions/handlers/_boundary.py), unparsed."""
+
+
+class UnreadableBodyError(RequestBodyError):
+    """The body is not what it claims to be: bad base64, or not UTF-8 (400)."""
+
+
+class BodyTooLargeError(RequestBodyError):
+    """The body exceeds the entry point's limit (413)."""
+
+
+class UnsupportedMediaTypeError(RequestBodyError):
+    """The body's Content-Type is missing or not the one the entry point reads (415)."""
+
+
 class InvalidCursorError(ValidationError):
     def __init__(self) -> None:
         super().__init__("cursor", "is not a cursor this listing issued")

@@ -12,6 +12,7 @@ from typing import Any
 from functions.carriers.aws_sms import parse_sns_record
 from functions.container import Container
 from functions.core import phone
+from functions.handlers import _boundary
 from functions.handlers._entry import EntryPoint
 from functions.logic import inbound  # noqa: F401 - see below
 
@@ -21,10 +22,13 @@ phone.preload()
 
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
+    # Every record's message is checked (shape, size, depth, surrogates, duplicate keys)
+    # before any is acted on: a malformed one raises a ValidationError with nothing stored.
+    records = _boundary.sns_records(event)
     outcomes = []
     service = runtime.inbound_service()
     retry = runtime.retry_queue()
-    for record in event.get("Records", []):
+    for record in records:
         result = service.receive_or_defer(parse_sns_record(record), retry)
         outcomes.append(result.outcome.value)
     return {"outcomes": outcomes}

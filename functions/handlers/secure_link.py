@@ -8,7 +8,6 @@ of the page a client opens from a text.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -20,12 +19,14 @@ from functions.core.errors import (
     LinkLockedError,
     LinkUnavailableError,
     NotFoundError,
+    RequestBodyError,
     TenantUnavailableError,
     ThrottledError,
     ValidationError,
 )
 from functions.core.observability import logger
 from functions.dal import audit_log, secure_links  # noqa: F401 - see below
+from functions.handlers import _boundary
 from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.logic.secure_links import SecureLinkService
 
@@ -76,6 +77,15 @@ def _invalid(error: ValidationError) -> Response[Any]:
     )
 
 
+@app.exception_handler(RequestBodyError)
+def _refused(error: RequestBodyError) -> Response[Any]:
+    # Refused at the boundary, unparsed: 400, 413 or 415.
+    return _json(
+        _boundary.status_of(error),
+        {"error": "invalid request", "errors": [{"field": error.field, "problem": error.problem}]},
+    )
+
+
 @app.exception_handler([ThrottledError, DependencyError])
 def _busy(error: Exception) -> Response[Any]:
     return _json(503, {"error": "busy; retry shortly"})
@@ -93,10 +103,8 @@ def text_field(name: str, length: tuple[int, int]) -> str:
     A ValidationError (422) names the field and the rule, never a value or an unknown key
     (either may be PHI).
     """
-    try:
-        payload = json.loads(app.current_event.decoded_body or "")
-    except ValueError:  # not JSON, not UTF-8, not base64
-        raise ValidationError("body", "must be a JSON object") from None
+    # Size, encoding, Content-Type, depth, surrogates and duplicate keys, before parsing.
+    payload = _boundary.json_body(app.current_event.raw_event)
     if not isinstance(payload, dict):
         raise ValidationError("body", "must be a JSON object")
     if set(payload) - {name}:

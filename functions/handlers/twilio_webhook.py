@@ -8,7 +8,6 @@ durably parked for retry, or (a status for a message that isn't ours to update) 
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import replace
 from typing import Any
@@ -23,10 +22,11 @@ from functions.carriers.twilio import (
     validate_signature,
 )
 from functions.container import Container
-from functions.core.errors import SignatureError, ValidationError
+from functions.core.errors import RequestBodyError, SignatureError, ValidationError
 from functions.core.observability import logger
 from functions.core.settings import Settings
 from functions.dal import secrets  # noqa: F401 - see below
+from functions.handlers import _boundary
 from functions.handlers._entry import EntryPoint
 from functions.logic.delivery import apply_or_defer
 
@@ -58,11 +58,6 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _raw_body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
-
-
 def signed_urls(event: dict[str, Any], settings: Settings) -> list[str]:
     """Every URL Twilio may have signed for this request; the signature must match one.
 
@@ -88,9 +83,11 @@ def signed_urls(event: dict[str, Any], settings: Settings) -> list[str]:
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
     resource = str(event.get("resource", ""))
-    body = _raw_body(event)
-    if len(body) > MAX_FORM_BYTES:
-        return _error(413, "request body too large")
+    try:  # size, base64, UTF-8 and Content-Type, before the form is parsed
+        body = _boundary.form_body(event, max_bytes=MAX_FORM_BYTES)
+    except RequestBodyError as refused:
+        runtime.metrics().count("WebhookMalformed")
+        return _error(_boundary.status_of(refused), f"{refused.field} {refused.problem}")
     try:
         params = parse_form(body)
         validate_signature(

@@ -14,7 +14,7 @@ from functions.handlers.api.policy import principal, route, runtime
 router = Router()
 
 
-@route(router, "POST", "/contacts", audit="contact.create")
+@route(router, "POST", "/contacts", audit="contact.create", status=201)
 def create_contact(payload: NewContact) -> Response[Any]:
     contact = (
         runtime(router)

@@ -48,7 +48,9 @@ def read_thread(conversation_id: str, limit: Limit = 50, cursor: Cursor = None) 
     return page_of(page.items, page.cursor)
 
 
-@route(router, "POST", "/conversations/{conversation_id}/messages", audit="message.send")
+@route(
+    router, "POST", "/conversations/{conversation_id}/messages", audit="message.send", status=202
+)
 def send_message(conversation_id: str, payload: SendMessage) -> Response[Any]:
     sent = (
         runtime(router)
@@ -63,13 +65,25 @@ def send_message(conversation_id: str, payload: SendMessage) -> Response[Any]:
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=asdict(sent))
 
 
-@route(router, "POST", "/conversations/{conversation_id}/read", audit="conversation.mark_read")
+@route(
+    router,
+    "POST",
+    "/conversations/{conversation_id}/read",
+    audit="conversation.mark_read",
+    status=204,
+)
 def mark_read(conversation_id: str) -> Response[Any]:
     runtime(router).inbox_service().mark_read(principal(router), conversation_id)
     return Response(status_code=204)
 
 
-@route(router, "PUT", "/conversations/{conversation_id}/assignment", audit="conversation.assign")
+@route(
+    router,
+    "PUT",
+    "/conversations/{conversation_id}/assignment",
+    audit="conversation.assign",
+    status=204,
+)
 def assign(conversation_id: str, payload: Assignment) -> Response[Any]:
     runtime(router).inbox_service().assign(principal(router), conversation_id, payload.user_id)
     return Response(status_code=204)

@@ -6,7 +6,11 @@ import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from pydantic import BaseModel, ConfigDict
 
 from functions.core.errors import (
     ConflictError,
@@ -17,6 +21,7 @@ from functions.core.errors import (
     NotFoundError,
     OptedOutError,
     QuietlineError,
+    RequestBodyError,
     SessionExpiredError,
     TenantUnavailableError,
     ThrottledError,
@@ -24,6 +29,24 @@ from functions.core.errors import (
     ValidationError,
 )
 from functions.core.observability import logger
+from functions.handlers import _boundary
+
+
+class Problem(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer's body, as the OpenAPI document describes it."""
+
+    # Only the OpenAPI document builds its schema: no request pays for it.
+    model_config = ConfigDict(defer_build=True)
+
+    error: str | None = None  # what went wrong; never an input value
+    errors: list[Problem] | None = None  # 400/422: the fields at fault
+    detail: str | None = None  # 409: which conflict
+    message: str | None = None  # API Gateway's own answers (its authorizer's 401)
 
 
 def error_response(status: int, message: str, **extra: Any) -> Response[Any]:
@@ -60,6 +83,18 @@ def _invalid(error: ValidationError) -> Response[Any]:
     # Field name and rule only: the offending value (maybe PHI) is never echoed.
     problem = {"field": error.field, "problem": error.problem}
     return error_response(422, "invalid request", errors=[problem])
+
+
+def _refused_body(error: RequestBodyError) -> Response[Any]:
+    # Refused at the boundary, unparsed: 400, 413 or 415, naming the field, never the value.
+    problem = {"field": error.field, "problem": error.problem}
+    return error_response(_boundary.status_of(error), "invalid request", errors=[problem])
+
+
+def _unsupported_type(error: RequestUnsupportedContentType) -> Response[Any]:
+    # An empty body (the boundary passes those) under a type the model parser cannot read.
+    problem = {"field": "Content-Type", "problem": "must be application/json"}
+    return error_response(415, "invalid request", errors=[problem])
 
 
 def _not_allowed_to_text(error: QuietlineError) -> Response[Any]:
@@ -106,9 +141,11 @@ def install(app: APIGatewayRestResolver) -> None:
     app.exception_handler(NotFoundError)(_not_found)
     app.exception_handler(InvalidCursorError)(_bad_cursor)
     app.exception_handler(ValidationError)(_invalid)
+    app.exception_handler(RequestBodyError)(_refused_body)
     app.exception_handler([OptedOutError, ConsentRequiredError])(_not_allowed_to_text)
     app.exception_handler(ConflictError)(_conflict)
     app.exception_handler(RequestValidationError)(_request_invalid)
+    app.exception_handler(RequestUnsupportedContentType)(_unsupported_type)
     app.exception_handler([ThrottledError, DependencyError])(_busy)
     app.exception_handler(Exception)(_unexpected)
     app.not_found(_no_route)

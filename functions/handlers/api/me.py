@@ -18,7 +18,7 @@ def me() -> dict[str, Any]:
     return {"user_id": who.user_id, "tenant_id": who.tenant_id, "role": who.role.value}
 
 
-@route(router, "POST", "/me/sign-out", audit="session.sign_out")
+@route(router, "POST", "/me/sign-out", audit="session.sign_out", status=204)
 def sign_out_me() -> Response[Any]:
     who = principal(router)
     runtime(router).staff_admin_service().sign_out(who, who.user_id)

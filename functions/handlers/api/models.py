@@ -61,19 +61,21 @@ def _weekdays_nine_to_five() -> dict[Weekday, tuple[str, str]]:
     }
 
 
+# Booleans and integers are strict: the document says `boolean`/`integer`, so 0, "true" or
+# "720" are refused as the schema says, not coerced (pydantic's lax default).
 class AfterHoursSettings(_Body):
-    enabled: bool = False
+    enabled: bool = Field(default=False, strict=True)
     timezone: str = Field(default="America/New_York", max_length=64)
     hours: dict[Weekday, tuple[str, str]] = Field(default_factory=_weekdays_nine_to_five)
     text: str = Field(default="", max_length=320)
-    window_minutes: int = Field(default=720, ge=1, le=10_080)
+    window_minutes: int = Field(default=720, ge=1, le=10_080, strict=True)
 
 
 class Settings(_Body):
     help_reply: str = Field(default="", max_length=320)
     stop_reply: str = Field(default="", max_length=320)
     start_reply: str = Field(default="", max_length=320)
-    max_body_chars: int = Field(default=1600, ge=1, le=1600)
+    max_body_chars: int = Field(default=1600, ge=1, le=1600, strict=True)
     after_hours: AfterHoursSettings = AfterHoursSettings()
 
 

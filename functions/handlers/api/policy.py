@@ -14,11 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+    OpenAPIResponseValidationMiddleware,
+)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from functions.container import Container
@@ -30,6 +37,8 @@ from functions.core.errors import (
     UnauthorizedError,
     ValidationError,
 )
+from functions.handlers import _boundary
+from functions.handlers.api.errors import ErrorBody
 from functions.logic.access import Principal, principal_from_claims, require_admin
 from functions.logic.audit import AuditEvent, Outcome
 from functions.logic.inbox import SESSION_CONFIRMED_HERE
@@ -80,12 +89,67 @@ def route(
     audit: str | None,
     admin_only: bool = False,
     public: bool = False,
+    status: int = 200,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route: its policy, its success `status`, and the errors it may answer."""
     policy = RoutePolicy(method, path, audit, admin_only, public)
     ROUTES.append(policy)
     resolver_path = path.replace("{", "<").replace("}", ">")
-    middlewares = [] if public else [_guarded(policy)]
-    return router.route(resolver_path, method=method, middlewares=middlewares)
+    # Authenticate and authorize first (an anonymous junk request is a 401), then check the
+    # body at the boundary, then validate it against the models. Powertools would validate
+    # before any middleware, so the route runs its validation itself, in this order.
+    middlewares = [
+        *([] if public else [_guarded(policy)]),
+        _checked_body,
+        _VALIDATE_REQUEST.handler,
+        _VALIDATE_RESPONSE.handler,
+    ]
+    return router.route(
+        resolver_path,
+        method=method,
+        middlewares=middlewares,
+        enable_validation=False,
+        responses=_responses(status, public=public),
+    )
+
+
+_VALIDATE_REQUEST = OpenAPIRequestValidationMiddleware()
+_VALIDATE_RESPONSE = OpenAPIResponseValidationMiddleware()
+
+# What errors.py answers, by status. Public routes skip the guard (401, 403) and touch no data.
+_ERRORS: dict[int, str] = {
+    400: "Unreadable body (not UTF-8, bad base64) or invalid cursor",
+    401: "Not signed in, or the session ended (API Gateway's authorizer answers with `message`)",
+    403: "This role may not do this, or the practice's data is no longer available",
+    404: "Not found (or not this caller's to see)",
+    409: "Conflict, or the recipient may not be texted (opted out, no consent)",
+    413: "Body too large",
+    415: "Content-Type must be application/json",
+    422: "Invalid request: the fields at fault, never their values",
+    503: "Busy; retry shortly",
+}
+_PUBLIC_ERRORS = (400, 413, 415, 422)
+
+
+def _responses(status: int, *, public: bool) -> dict[int, OpenAPIResponse]:
+    success: OpenAPIResponse = {"description": HTTPStatus(status).phrase}
+    if status == HTTPStatus.NO_CONTENT:
+        success["content"] = {}
+    error_content: Any = {"application/json": {"model": ErrorBody}}
+    return {
+        status: success,
+        **{
+            code: {"description": description, "content": error_content}
+            for code, description in _ERRORS.items()
+            if code in _PUBLIC_ERRORS or not public
+        },
+    }
+
+
+def _checked_body(resolver: Any, next_middleware: NextMiddleware) -> Response[Any]:
+    """The body passes the boundary's checks (size, encoding, type, depth) before any parser."""
+    _boundary.json_body(resolver.current_event.raw_event)
+    return next_middleware(resolver)
 
 
 def runtime(router: BaseRouter) -> Container:
@@ -127,6 +191,7 @@ _OUTCOMES: list[tuple[type[Exception], Outcome]] = [
     (TenantUnavailableError, Outcome.DENIED),
     (NotFoundError, Outcome.NOT_FOUND),
     (ValidationError, Outcome.INVALID),
+    (RequestValidationError, Outcome.INVALID),
 ]
 
 

@@ -20,7 +20,7 @@ def list_templates() -> dict[str, Any]:
     return page_of(runtime(router).inbox_service().list_templates(principal(router)), None)
 
 
-@route(router, "POST", "/templates", audit="template.create", admin_only=True)
+@route(router, "POST", "/templates", audit="template.create", admin_only=True, status=201)
 def create_template(payload: Template) -> Response[Any]:
     saved = (
         runtime(router)
@@ -49,7 +49,14 @@ def update_template(template_id: str, payload: Template) -> dict[str, Any]:
     return asdict(saved)
 
 
-@route(router, "DELETE", "/templates/{template_id}", audit="template.delete", admin_only=True)
+@route(
+    router,
+    "DELETE",
+    "/templates/{template_id}",
+    audit="template.delete",
+    admin_only=True,
+    status=204,
+)
 def delete_template(template_id: str) -> Response[Any]:
     runtime(router).inbox_service().delete_template(principal(router), template_id)
     return Response(status_code=204)

@@ -20,7 +20,7 @@ def list_users() -> dict[str, Any]:
     return page_of(runtime(router).staff_admin_service().list_users(principal(router)), None)
 
 
-@route(router, "POST", "/users", audit="user.invite", admin_only=True)
+@route(router, "POST", "/users", audit="user.invite", admin_only=True, status=201)
 def invite_user(payload: Invitation) -> Response[Any]:
     user = (
         runtime(router).staff_admin_service().invite(principal(router), payload.email, payload.role)
@@ -28,19 +28,23 @@ def invite_user(payload: Invitation) -> Response[Any]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=asdict(user))
 
 
-@route(router, "POST", "/users/{user_id}/disable", audit="user.disable", admin_only=True)
+@route(
+    router, "POST", "/users/{user_id}/disable", audit="user.disable", admin_only=True, status=204
+)
 def disable_user(user_id: str) -> Response[Any]:
     runtime(router).staff_admin_service().disable(principal(router), user_id)
     return Response(status_code=204)
 
 
-@route(router, "POST", "/users/{user_id}/enable", audit="user.enable", admin_only=True)
+@route(router, "POST", "/users/{user_id}/enable", audit="user.enable", admin_only=True, status=204)
 def enable_user(user_id: str) -> Response[Any]:
     runtime(router).staff_admin_service().enable(principal(router), user_id)
     return Response(status_code=204)
 
 
-@route(router, "POST", "/users/{user_id}/sign-out", audit="user.sign_out", admin_only=True)
+@route(
+    router, "POST", "/users/{user_id}/sign-out", audit="user.sign_out", admin_only=True, status=204
+)
 def sign_out_user(user_id: str) -> Response[Any]:
     runtime(router).staff_admin_service().sign_out(principal(router), user_id)
     return Response(status_code=204)
