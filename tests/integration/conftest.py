@@ -413,3 +413,23 @@ def _invite_second_clinician(cognito: Any, pool: LocalPool) -> None:
             {"Name": "custom:role", "Value": "clinician"},
         ],
     )
+
+
+@pytest.fixture
+def deployed(staff_api: StaffApi) -> StaffApi:
+    """The staff API plus a stack whose outputs name its moto resources, as `cdk deploy`
+    leaves them: what the CLI reads with `--stack Quietline`."""
+    outputs = {
+        "MessageTableName": TABLE_NAME,
+        "AuditTableName": AUDIT_TABLE_NAME,
+        "UserPoolId": staff_api.pool.user_pool_id,
+        "OutboundQueueUrl": staff_api.messaging.outbound_url,
+    }
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {k: {"Value": v} for k, v in outputs.items()},
+    }
+    staff_api.runtime.clients.client("cloudformation").create_stack(
+        StackName="Quietline", TemplateBody=json.dumps(template)
+    )
+    return staff_api

@@ -16,29 +16,10 @@ from cli import main as cli_main
 from functions.core.errors import KeyUnavailableError
 from functions.crypto.contexts import body_location
 from tests.integration.api_harness import call
-from tests.integration.conftest import TABLE_NAME, StaffApi
+from tests.integration.conftest import StaffApi
 from tests.phi_samples import BODY, CLIENT_PHONE, OTHER_CLIENT_PHONE
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def deployed(staff_api: StaffApi) -> StaffApi:
-    """The stack's outputs, as `cdk deploy` leaves them, naming the moto resources."""
-    outputs = {
-        "MessageTableName": TABLE_NAME,
-        "AuditTableName": "quietline-test-audit",
-        "UserPoolId": staff_api.pool.user_pool_id,
-        "OutboundQueueUrl": staff_api.messaging.outbound_url,
-    }
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {k: {"Value": v} for k, v in outputs.items()},
-    }
-    boto3.client("cloudformation").create_stack(
-        StackName="Quietline", TemplateBody=json.dumps(template)
-    )
-    return staff_api
 
 
 def _run(*args: str) -> Any:

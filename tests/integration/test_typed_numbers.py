@@ -4,11 +4,9 @@ refused, naming the field and never echoing the value."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -17,7 +15,7 @@ from functions.core.errors import NotFoundError
 from functions.dal.store import MessageStore
 from local.identity import LocalPool
 from tests.integration.api_harness import ApiResponse, Caller, call
-from tests.integration.conftest import TABLE_NAME, Messaging, StaffApi, build_staff_api
+from tests.integration.conftest import Messaging, StaffApi, build_staff_api
 from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
 from tests.phone_samples import NOT_A_NUMBER_PEOPLE_TYPE, TYPED_FORMS_OF_CLIENT_PHONE
 
@@ -79,25 +77,6 @@ def test_given_letters_other_digits_or_an_extension_when_staff_add_a_contact_the
 
 
 # --- the CLI: contacts import and numbers assign -------------------------------------------
-@pytest.fixture
-def deployed(staff_api: StaffApi) -> StaffApi:
-    """The stack's outputs, as `cdk deploy` leaves them, naming the moto resources."""
-    outputs = {
-        "MessageTableName": TABLE_NAME,
-        "AuditTableName": "quietline-test-audit",
-        "UserPoolId": staff_api.pool.user_pool_id,
-        "OutboundQueueUrl": staff_api.messaging.outbound_url,
-    }
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {k: {"Value": v} for k, v in outputs.items()},
-    }
-    boto3.client("cloudformation").create_stack(
-        StackName="Quietline", TemplateBody=json.dumps(template)
-    )
-    return staff_api
-
-
 def _run(*args: str) -> Any:
     return CliRunner().invoke(cli_main.main, ["--stack", "Quietline", *args])
 
