@@ -377,3 +377,28 @@ def acknowledgements(app: IConstruct) -> list[tuple[str, str, str]]:
 
 def suppressed_violations(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [v for plugin in report["pluginReports"] for v in plugin.get("suppressedViolations", [])]
+
+
+def check_regional_stage(stage: Resource) -> None:
+    """What infra/constructs/rest_api.py's `regional_api()` gives every REST API's stage:
+    traced, throttled (rate <= burst), INFO execution logs without bodies, no cache."""
+    rate, burst = Capture(), Capture()
+    stage.has_properties(
+        {
+            "StageName": "prod",
+            "TracingEnabled": True,
+            "MethodSettings": [
+                {
+                    "HttpMethod": "*",
+                    "ResourcePath": "/*",
+                    "DataTraceEnabled": False,
+                    "CachingEnabled": False,
+                    "LoggingLevel": "INFO",
+                    "ThrottlingRateLimit": rate,
+                    "ThrottlingBurstLimit": burst,
+                }
+            ],
+        }
+    )
+    stage.lacks({"CacheClusterEnabled": True})
+    assert 0 < rate.as_number() <= burst.as_number()

@@ -31,6 +31,7 @@ from tests.infra.conftest import (
     api_paths,
     arn,
     as_list,
+    check_regional_stage,
     every_capture,
     logical_id,
     make_config,
@@ -219,27 +220,7 @@ def test_webhook_paths_are_the_ones_local_mode_serves() -> None:
 def test_stage_logs_traces_throttles_and_never_caches_or_logs_bodies(
     tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    rate, burst = Capture(), Capture()
-    stage = resource(twilio_template, _api(tw_stack).stage)
-    stage.has_properties(
-        {
-            "StageName": "prod",
-            "TracingEnabled": True,
-            "MethodSettings": [
-                {
-                    "HttpMethod": "*",
-                    "ResourcePath": "/*",
-                    "DataTraceEnabled": False,
-                    "CachingEnabled": False,
-                    "LoggingLevel": "INFO",
-                    "ThrottlingRateLimit": rate,
-                    "ThrottlingBurstLimit": burst,
-                }
-            ],
-        }
-    )
-    assert 0 < rate.as_number() <= burst.as_number()
-    stage.lacks({"CacheClusterEnabled": True})
+    check_regional_stage(resource(twilio_template, _api(tw_stack).stage))
 
 
 def test_access_log_names_requests_never_their_content(
