@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render_only:
         return _render_only()
 
-    environment.prepare()
+    environment.ensure(sys.argv[1:] if argv is None else argv)
     warnings.filterwarnings("ignore")
     from bench import report  # noqa: PLC0415
 

@@ -27,7 +27,7 @@ SEAL_TIMEOUT_S = 120.0
 
 
 def run() -> dict[str, Any]:
-    from local.streams import POLL_INTERVAL_SECONDS  # noqa: PLC0415 - after environment.prepare
+    from local.streams import POLL_INTERVAL_SECONDS  # noqa: PLC0415 - after environment.ensure
 
     per_run = [_one_run() for _ in range(RUNS)]
     return {

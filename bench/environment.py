@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,10 +29,22 @@ BENCH_ENV = {
 }
 
 
-def prepare() -> None:
-    os.environ.update(BENCH_ENV)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(name, None)
+_DROPPED = ("AWS_PROFILE", "AWS_ENDPOINT_URL")
+
+
+def bench_environ(inherited: Mapping[str, str]) -> dict[str, str]:
+    """The environment the bench runs in: the caller's, with BENCH_ENV and nothing that
+    could point a client at a real account or another endpoint."""
+    kept = {k: v for k, v in inherited.items() if k not in _DROPPED}
+    return {**kept, **BENCH_ENV}
+
+
+def ensure(argv: Sequence[str]) -> None:
+    """Run in the bench's environment: if this process was not started in it, replace the
+    process by one that is (the environment is set once, by exec, never rewritten)."""
+    wanted = bench_environ(os.environ)
+    if dict(os.environ) != wanted:
+        os.execve(sys.executable, [sys.executable, "-m", "bench", *argv], wanted)  # noqa: S606
 
 
 def machine() -> dict[str, Any]:
