@@ -1,4 +1,4 @@
-"""Make moto's DynamoDB isolate concurrent requests, as DynamoDB does.
+"""Make moto's DynamoDB behave as DynamoDB does under concurrent, sustained load.
 
 DynamoDB applies each write (and each TransactWriteItems as a whole) atomically. moto 5
 does not once several threads call it: its TransactWriteItems checks conditions and
@@ -7,13 +7,17 @@ table taken when the transaction began, undoing whatever other threads wrote mea
 Local mode (ThreadingHTTPServer, the moto server's threads), the load benchmark and the
 concurrency tests would then lose or double messages that DynamoDB keeps exactly once.
 
-`install()` runs every request of moto's DynamoDB backend under one re-entrant lock:
-requests become serial, each one atomic, which is stricter than DynamoDB (it runs
-requests on different items in parallel) but never weaker.
-
-It also keeps that rollback snapshot from deep-copying a table's stream: moto keeps every
-stream record forever and copied them all on each TransactWriteItems (three times for
-an inbound text's three items), so each transaction grew slower with every write.
+`install()` patches moto in this process, once:
+- every request of moto's DynamoDB backend runs under one re-entrant lock: requests
+  become serial, each one atomic, which is stricter than DynamoDB (it runs requests on
+  different items in parallel) but never weaker;
+- TransactWriteItems keeps a journal of the items it touches (and where each table's
+  stream ended) instead of moto's deep copy of every table it names: a cancelled
+  transaction restores those items and drops its stream records, as before, but a
+  transaction costs what it touches rather than the size of the table;
+- moto stops keeping a reference to every model object it ever created (for its web
+  dashboard, which nothing here uses). With that list, every table copy above was kept
+  forever: local mode grew by megabytes per inbound text under load.
 """
 
 from __future__ import annotations
@@ -21,27 +25,36 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from moto.core.common_models import BaseModel
+from moto.core.model_instances import reset_model_data
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import StreamShard
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 
 # Reads too: a Query must not see a transaction half-applied (or rolled back under it).
 _OPERATIONS = (
     "batch_get_item",
     "batch_write_item",
+    "create_backup",
     "delete_item",
     "get_item",
     "put_item",
     "query",
+    "restore_table_from_backup",
+    "restore_table_to_point_in_time",
     "scan",
     "transact_get_items",
-    "transact_write_items",
     "update_item",
 )
 _LOCK = threading.RLock()
 _MARK = "_quietline_serialized"
+# Set only while a journaled TransactWriteItems runs (under _LOCK).
+_journaling = False
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,28 +67,123 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
-def _snapshot_of_shard(shard: StreamShard, memo: dict[int, Any]) -> StreamShard:
-    """A stream shard in a table snapshot: the same records (moto never changes one once
-    written) in a list of its own, so a rolled-back transaction's records are dropped
-    exactly as before, at the cost of a list copy instead of a deep copy of each."""
-    snapshot = copy.copy(shard)
-    memo[id(shard)] = snapshot
-    snapshot.table = copy.deepcopy(shard.table, memo)
-    snapshot.items = list(shard.items)
+@dataclass
+class _Touched:
+    table: Table
+    hash_key: DynamoType
+    range_key: DynamoType | None
+    before: Item | None
+
+
+class _Journal:
+    """What a transaction may change: each item it names, as it was, and each table's
+    stream length. Restoring puts exactly that back."""
+
+    def __init__(self, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        self._touched: list[_Touched] = []
+        self._stream_ends: dict[int, tuple[Table, int]] = {}
+        for entry in transact_items:
+            for op_type, op in entry.items():
+                self._remember(backend, op_type, op)
+
+    def _remember(self, backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> None:
+        table = backend.tables.get(op.get("TableName", ""))
+        if table is None:
+            return  # moto raises ResourceNotFound before it writes anything
+        key = op.get("Item") if op_type == "Put" else op.get("Key")
+        if not isinstance(key, dict) or table.hash_key_attr not in key:
+            return  # malformed: moto refuses it before writing
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_attr = table.range_key_attr
+        range_key = DynamoType(key[range_attr]) if range_attr and range_attr in key else None
+        current = table.get_item(hash_key, range_key) if range_attr is None or range_key else None
+        before = copy.deepcopy(current) if current is not None else None  # updates mutate in place
+        self._touched.append(_Touched(table, hash_key, range_key, before))
+        shard = table.stream_shard
+        if shard is not None and id(table) not in self._stream_ends:
+            self._stream_ends[id(table)] = (table, len(shard.items))
+
+    def restore(self) -> None:
+        for touched in reversed(self._touched):
+            items: Any = touched.table.items
+            if touched.range_key is None:
+                if touched.before is None:
+                    items.pop(touched.hash_key, None)
+                else:
+                    items[touched.hash_key] = touched.before
+                continue
+            rows = items[touched.hash_key]
+            if touched.before is None:
+                rows.pop(touched.range_key, None)
+                if not rows:
+                    items.pop(touched.hash_key, None)
+            else:
+                rows[touched.range_key] = touched.before
+        for table, end in self._stream_ends.values():
+            if table.stream_shard is not None:
+                del table.stream_shard.items[end:]
+
+
+def _table_deepcopy(table: Table, memo: dict[int, Any]) -> Table:
+    if _journaling:
+        # moto's rollback snapshot inside a journaled transaction: the journal restores
+        # instead, so the "snapshot" is the live table and moto's restore is a no-op.
+        return table
+    # Anything else (backups): the copy deepcopy would make without this hook.
+    snapshot = Table.__new__(Table)
+    memo[id(table)] = snapshot
+    for name, value in table.__dict__.items():
+        setattr(snapshot, name, copy.deepcopy(value, memo))
     return snapshot
 
 
+@contextmanager
+def _journaled(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Iterator[None]:
+    global _journaling
+    journal = _Journal(backend, transact_items)
+    _journaling = True
+    try:
+        yield
+    except BaseException:
+        journal.restore()
+        raise
+    finally:
+        _journaling = False
+
+
+def _transact_write_items(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def journaled(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        with _LOCK, _journaled(self, transact_items):
+            return method(self, transact_items)
+
+    setattr(journaled, _MARK, True)
+    return journaled
+
+
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    return super(BaseModel, cls).__new__(cls)
+
+
 def install() -> None:
-    """Patch moto's DynamoDB backend once per process (idempotent)."""
+    """Patch moto's DynamoDB backend (and its model tracking) once per process."""
     for name in _OPERATIONS:
         method = getattr(DynamoDBBackend, name, None)
         if method is not None and not getattr(method, _MARK, False):
             setattr(DynamoDBBackend, name, _serialized(method))
-    StreamShard.__deepcopy__ = _snapshot_of_shard  # type: ignore[method-assign,attr-defined]
+    transact = DynamoDBBackend.transact_write_items
+    if not getattr(transact, _MARK, False):
+        DynamoDBBackend.transact_write_items = _transact_write_items(transact)  # type: ignore[method-assign]
+    Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
+    if BaseModel.__new__ is not _untracked_new:
+        BaseModel.__new__ = staticmethod(_untracked_new)  # type: ignore[assignment]
+        reset_model_data()  # drop what was tracked before install
 
 
 def installed() -> bool:
     return (
         all(getattr(getattr(DynamoDBBackend, name, None), _MARK, False) for name in _OPERATIONS)
-        and getattr(StreamShard, "__deepcopy__", None) is _snapshot_of_shard
+        and getattr(DynamoDBBackend.transact_write_items, _MARK, False)
+        and getattr(Table, "__deepcopy__", None) is _table_deepcopy
+        and BaseModel.__new__ is _untracked_new
     )

@@ -7,6 +7,7 @@ benchmark then lost accepted messages that DynamoDB would have kept.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
+from moto.dynamodb.models.table import Table
 
 from local import moto_dynamodb
 
@@ -129,3 +132,71 @@ def test_a_cancelled_transaction_leaves_nothing_on_the_stream_and_kept_records_s
     )["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["guard"]
+
+
+def test_a_cancelled_transaction_restores_an_item_it_updated_and_removes_one_it_created(
+    dynamodb: Any,
+) -> None:
+    # Given an item with a counter
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "counted"}, "n": {"N": "1"}})
+
+    # When a transaction updates it and creates another, then fails on its last condition
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "counted"}},
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "created"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "guard"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    # Then DynamoDB's answer, and the table exactly as before the transaction
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    counted = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "counted"}})["Item"]
+    assert counted["n"] == {"N": "1"}
+    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "created"}})
+
+
+def test_transactions_leave_no_table_copies_behind(dynamodb: Any) -> None:
+    # Given a table with a few hundred items (moto once copied all of them per transaction
+    # and kept every copy: local mode grew by megabytes per inbound text)
+    for n in range(200):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"row-{n}"}})
+
+    # When transactions commit and cancel
+    for n in range(20):
+        items = [{"Put": {"TableName": TABLE, "Item": {"pk": {"S": f"tx-{n}"}}}}]
+        if n % 2:
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "guard"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            dynamodb.transact_write_items(TransactItems=items)
+        except ClientError:
+            pass
+
+    # Then no table object exists beyond the tables themselves, and the committed half stayed
+    gc.collect()
+    copies = [obj for obj in gc.get_objects() if isinstance(obj, Table) and obj.name == TABLE]
+    assert len(copies) == 1
+    kept = dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"]
+    assert kept == 1 + 200 + 10
