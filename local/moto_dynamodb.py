@@ -17,7 +17,9 @@ concurrency tests would then lose or double messages that DynamoDB keeps exactly
   transaction costs what it touches rather than the size of the table;
 - moto stops keeping a reference to every model object it ever created (for its web
   dashboard, which nothing here uses). With that list, every table copy above was kept
-  forever: local mode grew by megabytes per inbound text under load.
+  forever: local mode grew by megabytes per inbound text under load;
+- a stream's shard iterators expire 15 minutes after they are issued, as DynamoDB
+  Streams' do (moto kept each one, and a poller gets a new one every second).
 """
 
 from __future__ import annotations
@@ -25,16 +27,20 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from moto.core.common_models import BaseModel
+from moto.core.exceptions import JsonRESTError
 from moto.core.model_instances import reset_model_data
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 # Reads too: a Query must not see a transaction half-applied (or rolled back under it).
 _OPERATIONS = (
@@ -53,8 +59,10 @@ _OPERATIONS = (
 )
 _LOCK = threading.RLock()
 _MARK = "_quietline_serialized"
-# Set only while a journaled TransactWriteItems runs (under _LOCK).
-_journaling = False
+# `journaling` is set while this thread runs a journaled TransactWriteItems (under _LOCK).
+_transaction = threading.local()
+ITERATOR_LIFETIME_SECONDS = 15 * 60
+_now = time.monotonic  # the tests move it on
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,12 +133,12 @@ class _Journal:
 
 
 def _table_deepcopy(table: Table, memo: dict[int, Any]) -> Table:
-    if _journaling:
+    if getattr(_transaction, "journaling", False):
         # moto's rollback snapshot inside a journaled transaction: the journal restores
         # instead, so the "snapshot" is the live table and moto's restore is a no-op.
         return table
     # Anything else (backups): the copy deepcopy would make without this hook.
-    snapshot = Table.__new__(Table)
+    snapshot: Table = object.__new__(Table)  # type: ignore[type-abstract]
     memo[id(table)] = snapshot
     for name, value in table.__dict__.items():
         setattr(snapshot, name, copy.deepcopy(value, memo))
@@ -139,16 +147,15 @@ def _table_deepcopy(table: Table, memo: dict[int, Any]) -> Table:
 
 @contextmanager
 def _journaled(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Iterator[None]:
-    global _journaling
     journal = _Journal(backend, transact_items)
-    _journaling = True
+    _transaction.journaling = True
     try:
         yield
     except BaseException:
         journal.restore()
         raise
     finally:
-        _journaling = False
+        _transaction.journaling = False
 
 
 def _transact_write_items(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -161,7 +168,53 @@ def _transact_write_items(method: Callable[..., Any]) -> Callable[..., Any]:
     return journaled
 
 
-def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+class ExpiredIteratorError(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__("ExpiredIteratorException", "Iterator expired")
+
+
+def _issued(backend: DynamoDBStreamsBackend) -> deque[tuple[float, str]]:
+    issued: deque[tuple[float, str]] = backend.__dict__.setdefault("_quietline_issued", deque())
+    return issued
+
+
+def _expire_iterators(backend: DynamoDBStreamsBackend, now: float) -> None:
+    issued = _issued(backend)
+    while issued and now - issued[0][0] > ITERATOR_LIFETIME_SECONDS:
+        backend.shard_iterators.pop(issued.popleft()[1], None)
+
+
+def _expiring_get_shard_iterator(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def get_shard_iterator(self: DynamoDBStreamsBackend, *args: Any, **kwargs: Any) -> Any:
+        with _LOCK:
+            iterator = method(self, *args, **kwargs)
+            now = _now()
+            _issued(self).append((now, iterator.arn))
+            _expire_iterators(self, now)
+            return iterator
+
+    setattr(get_shard_iterator, _MARK, True)
+    return get_shard_iterator
+
+
+def _expiring_get_records(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def get_records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> Any:
+        with _LOCK:
+            now = _now()
+            _expire_iterators(self, now)
+            if iterator_arn not in self.shard_iterators:
+                raise ExpiredIteratorError()
+            page = method(self, iterator_arn, limit)
+            _issued(self).append((now, page["NextShardIterator"]))
+            return page
+
+    setattr(get_records, _MARK, True)
+    return get_records
+
+
+def _untracked_new(cls: type[BaseModel], *args: Any, **kwargs: Any) -> Any:
     return super(BaseModel, cls).__new__(cls)
 
 
@@ -175,6 +228,12 @@ def install() -> None:
     if not getattr(transact, _MARK, False):
         DynamoDBBackend.transact_write_items = _transact_write_items(transact)  # type: ignore[method-assign]
     Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
+    streams = DynamoDBStreamsBackend
+    if not getattr(streams.get_records, _MARK, False):
+        streams.get_records = _expiring_get_records(streams.get_records)  # type: ignore[method-assign]
+        streams.get_shard_iterator = _expiring_get_shard_iterator(  # type: ignore[method-assign]
+            streams.get_shard_iterator
+        )
     if BaseModel.__new__ is not _untracked_new:
         BaseModel.__new__ = staticmethod(_untracked_new)  # type: ignore[assignment]
         reset_model_data()  # drop what was tracked before install
@@ -186,4 +245,5 @@ def installed() -> bool:
         and getattr(DynamoDBBackend.transact_write_items, _MARK, False)
         and getattr(Table, "__deepcopy__", None) is _table_deepcopy
         and BaseModel.__new__ is _untracked_new
+        and getattr(DynamoDBStreamsBackend.get_records, _MARK, False)
     )

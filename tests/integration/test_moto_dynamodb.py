@@ -7,6 +7,7 @@ benchmark then lost accepted messages that DynamoDB would have kept.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
@@ -15,8 +16,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from local import moto_dynamodb
 
@@ -189,10 +190,8 @@ def test_transactions_leave_no_table_copies_behind(dynamodb: Any) -> None:
                     }
                 }
             )
-        try:
+        with contextlib.suppress(ClientError):
             dynamodb.transact_write_items(TransactItems=items)
-        except ClientError:
-            pass
 
     # Then no table object exists beyond the tables themselves, and the committed half stayed
     gc.collect()
@@ -200,3 +199,41 @@ def test_transactions_leave_no_table_copies_behind(dynamodb: Any) -> None:
     assert len(copies) == 1
     kept = dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"]
     assert kept == 1 + 200 + 10
+
+
+def test_shard_iterators_expire_after_fifteen_minutes_as_in_dynamodb_streams(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a streamed table and a poller's iterator
+    clock = [1000.0]
+    monkeypatch.setattr(moto_dynamodb, "_now", lambda: clock[0])
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="polled",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    streams = boto3.client("dynamodbstreams")
+    arn = client.describe_table(TableName="polled")["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    first = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+
+    # When a poller follows NextShardIterator for 20 minutes, once a minute
+    iterator = first
+    for _ in range(20):
+        clock[0] += 60
+        iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+
+    # Then the fresh iterator works, the first has expired with DynamoDB's error, and the
+    # backend holds only the last quarter hour's iterators
+    assert streams.get_records(ShardIterator=iterator)["Records"] == []
+    with pytest.raises(ClientError) as expired:
+        streams.get_records(ShardIterator=first)
+    assert expired.value.response["Error"]["Code"] == "ExpiredIteratorException"
+    backend = next(iter(next(iter(dynamodbstreams_backends.values())).values()))
+    # (one a minute for the last quarter hour, both ends included, and the newest)
+    assert len(backend.shard_iterators) <= moto_dynamodb.ITERATOR_LIFETIME_SECONDS // 60 + 2
