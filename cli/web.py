@@ -55,6 +55,8 @@ def web_config(target: Target, config: QuietlineConfig) -> dict[str, Any]:
         "cognito_endpoint": cognito_endpoint_for(config.region),
         "user_pool_client_id": target.output("UserPoolClientId"),
         "api_base_url": target.output("ApiUrl").rstrip("/"),
+        # The clients' secure page calls its own API, apart from the staff API.
+        "secure_api_base_url": target.output("SecureApiUrl").rstrip("/"),
         "idle_timeout_seconds": config.idle_timeout_minutes * 60,
         "local_mode": False,
     }

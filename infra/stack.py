@@ -19,6 +19,7 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import ApiGatewayAccount, api_origin
+from infra.constructs.secure_link_api import SecureLinkApi
 from infra.constructs.staff_api import StaffApi
 from infra.constructs.web_hosting import WebInbox
 
@@ -100,6 +101,7 @@ class QuietlineStack(cdk.Stack):
         # inbox's origin (CORS, secure links): no cycle between the resources (the
         # distribution refers to the RestApi only), but the API is built first.
         hosted_origin = _Later()
+        inbox_origin = cdk.Lazy.string(hosted_origin) if config.web.enabled else config.inbox_origin
         self.staff_api = StaffApi(
             self,
             "StaffApi",
@@ -113,12 +115,39 @@ class QuietlineStack(cdk.Stack):
             identity=self.identity,
             api_account=self.api_account,
             network=self.network,
-            inbox_origin=(
-                cdk.Lazy.string(hosted_origin) if config.web.enabled else config.inbox_origin
-            ),
+            inbox_origin=inbox_origin,
+        )
+        # Secure messages need the inbox (the client's page is <inbox>/s#<token>); their
+        # public routes are an API of their own, watched apart from the staff API.
+        self.secure_links = (
+            SecureLinkApi(
+                self,
+                "SecureLinks",
+                config=config,
+                platform_key=self.platform_key,
+                tenant_keys=self.tenant_keys,
+                alarms=self.alarms,
+                message_store=self.message_store,
+                queues=self.queues,
+                audit_log=self.audit_log,
+                api_account=self.api_account,
+                network=self.network,
+                inbox_origin=inbox_origin,
+            )
+            if inbox_origin
+            else None
         )
         self.web = (
-            WebInbox(self, "Web", config=config, api_origin=api_origin(self.staff_api.api))
+            WebInbox(
+                self,
+                "Web",
+                config=config,
+                api_origins=[
+                    api_origin(api.api)
+                    for api in (self.staff_api, self.secure_links)
+                    if api is not None
+                ],
+            )
             if config.web.enabled
             else None
         )
@@ -255,6 +284,12 @@ class QuietlineStack(cdk.Stack):
                 " (quietline audit verify|export|seal)",
             ),
         }
+        if self.secure_links is not None:
+            outputs["SecureApiUrl"] = (
+                self.secure_links.url,
+                "Base URL of the clients' secure-message API (/secure/{token}/...), apart"
+                " from the staff API; `quietline web publish` writes it into config.json",
+            )
         if self.web is not None:
             outputs["WebUrl"] = (
                 self.web.origin,

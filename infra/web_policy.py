@@ -52,9 +52,10 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(cognito_endpoint: str, api_origin: str | None = None) -> str:
-    """Everything from this origin; fetches also to Cognito (sign-in) and the API."""
-    connect = " ".join(["'self'", cognito_endpoint, *([api_origin] if api_origin else [])])
+def content_security_policy(cognito_endpoint: str, *api_origins: str | None) -> str:
+    """Everything from this origin; fetches also to Cognito (sign-in) and the APIs (the
+    staff API and the clients' secure-link API)."""
+    connect = " ".join(["'self'", cognito_endpoint, *(o for o in api_origins if o)])
     return "; ".join(
         (
             "default-src 'self'",

@@ -162,6 +162,8 @@ def web_config() -> dict[str, Any]:
         "cognito_endpoint": cognito_endpoint(),
         "user_pool_client_id": state.get("user_pool_client_id", ""),
         "api_base_url": api_base_url(),
+        # One port serves the staff and secure-link routes locally; deployed, they differ.
+        "secure_api_base_url": api_base_url(),
         "idle_timeout_seconds": idle_timeout_seconds(),
         "local_mode": _is_local(),
     }

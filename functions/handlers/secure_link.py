@@ -4,6 +4,11 @@ reply. Throttled at the gateway; wrong codes lock the link; every step is audite
 The two request bodies (a code, a reply) are one string field each, checked here rather
 than with pydantic: Powertools' request validation would load pydantic on every cold start
 of the page a client opens from a text.
+
+Every refusal is counted by reason (REFUSALS: EMF metric names, namespace Quietline, the
+one dimension service=quietline; never a token, a code or a number). These routes are on
+their own API (infra/constructs/secure_link_api.py): its stage's 4xx-burst alarm says
+"many", these counts say which kind.
 """
 
 from __future__ import annotations
@@ -38,8 +43,21 @@ SESSION_HEADER = "X-Secure-Session"
 
 app = APIGatewayRestResolver()
 
+# Refusal reason -> metric counted once per refused request.
+REFUSALS = {
+    "malformed": "SecureLinkRefusedMalformed",  # 400, 413, 415, 422: body or header
+    "unavailable": "SecureLinkRefusedUnavailable",  # 410: unknown, expired, spent, wiped
+    "wrong_code": "SecureLinkRefusedWrongCode",  # 401: code wrong or expired, no session
+    "locked": "SecureLinkRefusedLocked",  # 423: too many wrong codes
+}
+
 CODE_LENGTH = (4, 12)
 REPLY_LENGTH = (1, 1600)
+
+
+def _refused(reason: str) -> None:
+    runtime: Container = app.context["runtime"]
+    runtime.metrics().count(REFUSALS[reason])
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
@@ -54,16 +72,19 @@ def _json(status: int, body: dict[str, Any]) -> Response[Any]:
 @app.exception_handler([LinkUnavailableError, NotFoundError, TenantUnavailableError])
 def _gone(error: Exception) -> Response[Any]:
     # Unknown, expired, spent or wiped look alike: nothing to learn by probing tokens.
+    _refused("unavailable")
     return _json(410, {"error": "this link is no longer valid; ask the practice to send it again"})
 
 
 @app.exception_handler(LinkLockedError)
 def _locked(error: LinkLockedError) -> Response[Any]:
+    _refused("locked")
     return _json(423, {"error": "locked"})
 
 
 @app.exception_handler(InvalidCodeError)
 def _bad_code(error: InvalidCodeError) -> Response[Any]:
+    _refused("wrong_code")
     return _json(
         401, {"error": "the code is not right or has expired", "attempts_left": error.attempts_left}
     )
@@ -71,6 +92,7 @@ def _bad_code(error: InvalidCodeError) -> Response[Any]:
 
 @app.exception_handler(ValidationError)
 def _invalid(error: ValidationError) -> Response[Any]:
+    _refused("malformed")
     return _json(
         422,
         {"error": "invalid request", "errors": [{"field": error.field, "problem": error.problem}]},
@@ -78,8 +100,9 @@ def _invalid(error: ValidationError) -> Response[Any]:
 
 
 @app.exception_handler(RequestBodyError)
-def _refused(error: RequestBodyError) -> Response[Any]:
+def _unreadable(error: RequestBodyError) -> Response[Any]:
     # Refused at the boundary, unparsed: 400, 413 or 415.
+    _refused("malformed")
     return _json(
         _boundary.status_of(error),
         {"error": "invalid request", "errors": [{"field": error.field, "problem": error.problem}]},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -13,6 +14,8 @@ from constructs import Construct
 
 from functions.core.observability import METRICS_NAMESPACE, SERVICE
 from infra.config import QuietlineConfig
+
+_STAGE_PERIOD = cdk.Duration.minutes(5)
 
 
 class Alarms(Construct):
@@ -63,6 +66,53 @@ class Alarms(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=1,
             # No datapoint means nothing happened.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.add_alarm_action(alarm)
+        return alarm
+
+    def on_stage_server_errors(
+        self, scope: Construct, stage: apigw.Stage, *, description: str
+    ) -> cloudwatch.Alarm:
+        """Any 5xx of this one stage in five minutes: a 5xx always means our fault."""
+        return self._on_stage(
+            scope,
+            "ServerErrorAlarm",
+            stage.metric_server_error(period=_STAGE_PERIOD, statistic=cloudwatch.Stats.SUM),
+            threshold=1,
+            description=description,
+        )
+
+    def on_stage_client_error_burst(
+        self, scope: Construct, stage: apigw.Stage, *, threshold: int, description: str
+    ) -> cloudwatch.Alarm:
+        """`threshold` or more 4xx of this one stage in five minutes (the dimensions name
+        the API and the stage, so no other API's clients count)."""
+        return self._on_stage(
+            scope,
+            "ClientErrorBurstAlarm",
+            stage.metric_client_error(period=_STAGE_PERIOD, statistic=cloudwatch.Stats.SUM),
+            threshold=threshold,
+            description=description,
+        )
+
+    def _on_stage(
+        self,
+        scope: Construct,
+        id: str,
+        metric: cloudwatch.Metric,
+        *,
+        threshold: int,
+        description: str,
+    ) -> cloudwatch.Alarm:
+        alarm = metric.create_alarm(
+            scope,
+            id,
+            alarm_description=description,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            # No requests means no errors.
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.add_alarm_action(alarm)

@@ -1,8 +1,9 @@
 """What every Quietline REST API stage shares: logging, tracing, throttling, no cache.
 
-The Twilio webhook API and the staff API are both regional REST APIs with one stage,
-"prod". Their stage settings, log groups and the reasons behind the stage-level
-acknowledgements live here once, so the two cannot drift apart.
+The staff API, the clients' secure-link API and the Twilio webhook API are regional REST
+APIs with one stage, "prod" each. Their stage settings, log groups, the browser-facing
+CORS and gateway responses, and the reasons behind the stage-level acknowledgements live
+here once, so the three cannot drift apart.
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ ACCESS_LOG_FIELDS = {
     "status": apigw.AccessLogField.context_status(),
     "responseLength": apigw.AccessLogField.context_response_length(),
 }
+
+# Gateway-generated errors (no token, bad token, no such route, throttled) answer like
+# the Lambda does: JSON {"error": ...}, never cached by a browser or a proxy.
+_GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str], ...] = (
+    ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, '{"error":"unauthorized"}'),
+    ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, '{"error":"forbidden"}'),
+    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, '{"error":$context.error.messageString}'),
+    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, '{"error":"internal error"}'),
+)
 
 _PUSH_TO_CLOUDWATCH_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
@@ -165,6 +175,38 @@ def acknowledge_stage(stage: apigw.Stage, config: QuietlineConfig, *, cache_reas
             " per-rule and per-request fees); without it the stage still throttles every"
             " request and the API authenticates each one before any data is touched. Set"
             " waf.enabled to add a per-IP rate limit and the AWS common rule set.",
+        )
+
+
+def browser_cors(
+    inbox_origin: str | None, *, methods: list[str], headers: list[str]
+) -> apigw.CorsOptions | None:
+    """Cross-origin requests from the inbox's origin only (never "*"); none without one."""
+    if inbox_origin is None:
+        return None
+    return apigw.CorsOptions(
+        allow_origins=[inbox_origin],
+        allow_methods=sorted(set(methods)),
+        allow_headers=headers,
+        # Tokens and sessions travel in headers, never in cookies.
+        allow_credentials=False,
+        max_age=cdk.Duration.minutes(10),
+    )
+
+
+def browser_gateway_responses(api: apigw.RestApi, inbox_origin: str | None) -> None:
+    """Errors API Gateway answers itself are JSON, no-store, and readable by the inbox's
+    origin (a page can tell "sign in again" or "throttled" from a network failure)."""
+    headers = {"Cache-Control": "'no-store'"}
+    if inbox_origin is not None:
+        headers["Access-Control-Allow-Origin"] = f"'{inbox_origin}'"
+        headers["Vary"] = "'Origin'"
+    for id, response_type, body in _GATEWAY_RESPONSES:
+        api.add_gateway_response(
+            id,
+            type=response_type,
+            response_headers=headers,
+            templates={"application/json": body},
         )
 
 

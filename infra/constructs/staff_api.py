@@ -6,6 +6,9 @@ walk, so a route cannot reach the Lambda without the gateway knowing whether it 
 public. Only public routes (the OpenAPI document) skip the authorizer; every other
 request needs a valid Cognito ID token (MFA-verified sign-in) before the Lambda runs,
 and the Lambda then checks the tenant, role and live session itself.
+
+The clients' secure-message routes are not here: they live on their own API
+(secure_link_api.py), so the stage's 5xx alarm counts staff requests only.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from functions.core.settings import (
@@ -42,6 +44,8 @@ from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import (
     ApiGatewayAccount,
     acknowledge_stage,
+    browser_cors,
+    browser_gateway_responses,
     regional_api,
     stage_url,
 )
@@ -49,37 +53,13 @@ from infra.nag import acknowledge
 
 API_HANDLER = "functions.handlers.api.handler"
 AUTHORIZATION_HEADER = "Authorization"
-# The secure-message page's session with the API, after the client's one-time code.
-SECURE_SESSION_HEADER = "X-Secure-Session"
 
 # A practice's staff make a handful of requests per page; the stage throttles far above
 # a busy front desk and far below a flood or a scripted bulk read.
 _THROTTLE_RATE_PER_SECOND = 50
 _THROTTLE_BURST = 100
 
-# Gateway-generated errors (no token, bad token, no such route, throttled) answer like
-# the Lambda does: JSON {"error": ...}, never cached by a browser or a proxy.
-_GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str], ...] = (
-    ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, '{"error":"unauthorized"}'),
-    ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, '{"error":"forbidden"}'),
-    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, '{"error":$context.error.messageString}'),
-    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, '{"error":"internal error"}'),
-)
-
 UNUSUAL_READ_METRIC = "UnusualReadVolume"
-SECURE_LINK_HANDLER = "functions.handlers.secure_link.handler"
-_SECURE_LINK_STEPS = (
-    ("POST", "challenge"),
-    ("POST", "verify"),
-    ("GET", "message"),
-    ("POST", "reply"),
-)
-_SECURE_LINK_REASON = (
-    "Clients have no staff account: a secure-message route is reached with a 192-bit"
-    " single-use link token and opened only with a one-time code texted to the client's"
-    " number; five wrong codes lock the link, and every step is audited."
-)
-
 _PUBLIC_ROUTE_REASON = (
     "This method is a route that functions/handlers/api.py declares public=True: it serves"
     " only the OpenAPI document (paths, schemas, no data and no PHI), generated from the"
@@ -110,7 +90,8 @@ class StaffApi(Construct):
         routes: tuple[RoutePolicy, ...] = tuple(ROUTES),
     ) -> None:
         """`inbox_origin`: where the web inbox is served (the stack's CloudFront distribution
-        or config.inbox_origin); the only CORS origin and the base of secure links."""
+        or config.inbox_origin); the only CORS origin and the base of the secure links
+        staff send."""
         super().__init__(scope, id)
         key = platform_key.key
         self.routes = routes
@@ -176,22 +157,7 @@ class StaffApi(Construct):
             results_cache_ttl=cdk.Duration.seconds(0),
         )
         self.methods = self._routes()
-        # Secure messages need the inbox: the client's page lives at <inbox_origin>/s#<token>.
-        self.secure_links = (
-            self._secure_link_routes(
-                config,
-                key,
-                tenant_keys,
-                alarms,
-                message_store,
-                queues,
-                audit_log,
-                network,
-            )
-            if inbox_origin
-            else None
-        )
-        self._gateway_responses()
+        browser_gateway_responses(self.api, self.inbox_origin)
         self.unusual_reads_alarm = alarms.on_code_metric(
             self,
             UNUSUAL_READ_METRIC,
@@ -211,60 +177,6 @@ class StaffApi(Construct):
             ENV_INBOX_ORIGIN: self.inbox_origin,
             ENV_SECURE_LINK_BASE_URL: self.inbox_origin,
         }
-
-    def _secure_link_routes(
-        self,
-        config: QuietlineConfig,
-        key: kms.IKey,
-        tenant_keys: TenantKeys,
-        alarms: Alarms,
-        message_store: MessageStore,
-        queues: MessageQueues,
-        audit_log: AuditLog,
-        network: Network | None,
-    ) -> QuietlineFunction:
-        """The client's public side of a secure message: its own function and role."""
-        function = QuietlineFunction(
-            self,
-            "SecureLinkFunction",
-            config=config,
-            platform_key=key,
-            alarms=alarms,
-            handler=SECURE_LINK_HANDLER,
-            description="Secure messages for clients: one-time code, read, reply",
-            environment={
-                ENV_TABLE_NAME: message_store.table.table_name,
-                ENV_CARRIER: config.carrier,
-                ENV_OUTBOUND_QUEUE_URL: queues.outbound.queue.queue_url,
-                ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
-                ENV_AUDIT_RETENTION_DAYS: str(config.audit_retention_days),
-                **self._inbox_environment(),
-            },
-            network=network,
-            timeout=cdk.Duration.seconds(10),
-        )
-        # Codes and replies are texts and messages: the table, new and old data keys, the
-        # outbound queue and the audit chain (staff hear of a reply from the table's stream).
-        message_store.grant_read_write_data(function)
-        for tenant_id in tenant_keys.keys:
-            tenant_keys.grant_envelope(function, tenant_id, decrypt=True, generate=True)
-        queues.outbound.grant_send(function)
-        audit_log.grant_append_and_read(function)
-        integration = apigw.LambdaIntegration(
-            function.function, proxy=True, allow_test_invoke=False
-        )
-        for method_name, step in _SECURE_LINK_STEPS:
-            resource = self.api.root.resource_for_path(f"/secure/{{token}}/{step}")
-            method = resource.add_method(
-                method_name,
-                integration,
-                # Guessing codes is bounded: the link locks after five wrong codes, and
-                # the stage's throttling applies to these methods too.
-                authorization_type=apigw.AuthorizationType.NONE,
-            )
-            acknowledge(method, "AwsSolutions-APIG4", _SECURE_LINK_REASON)
-            acknowledge(method, "AwsSolutions-COG4", _SECURE_LINK_REASON)
-        return function
 
     @property
     def url(self) -> str:
@@ -298,52 +210,25 @@ class StaffApi(Construct):
             methods[(route.method, route.path)] = method
         return methods
 
-    # --- CORS and gateway responses ----------------------------------------------------------
     def _cors(self) -> apigw.CorsOptions | None:
         """Cross-origin requests from the inbox's origin only; never "*"."""
-        if self.inbox_origin is None:
-            return None
-        return apigw.CorsOptions(
-            allow_origins=[self.inbox_origin],
-            allow_methods=sorted({route.method for route in self.routes}),
-            allow_headers=[AUTHORIZATION_HEADER, SECURE_SESSION_HEADER, "Content-Type"],
-            # Tokens travel in the Authorization header, never in cookies.
-            allow_credentials=False,
-            max_age=cdk.Duration.minutes(10),
+        return browser_cors(
+            self.inbox_origin,
+            methods=[route.method for route in self.routes],
+            headers=[AUTHORIZATION_HEADER, "Content-Type"],
         )
-
-    def _gateway_responses(self) -> None:
-        headers = {"Cache-Control": "'no-store'"}
-        if self.inbox_origin is not None:
-            # The inbox can read why a call failed (e.g. 401: sign in again).
-            headers["Access-Control-Allow-Origin"] = f"'{self.inbox_origin}'"
-            headers["Vary"] = "'Origin'"
-        for id, response_type, body in _GATEWAY_RESPONSES:
-            self.api.add_gateway_response(
-                id,
-                type=response_type,
-                response_headers=headers,
-                templates={"application/json": body},
-            )
 
     # --- alarms -----------------------------------------------------------------------------
     def _server_error_alarm(self, alarms: Alarms) -> cloudwatch.Alarm:
-        alarm = self.stage.metric_server_error(
-            period=cdk.Duration.minutes(5), statistic=cloudwatch.Stats.SUM
-        ).create_alarm(
+        # Over this stage only: the clients' and Twilio's requests reach other APIs.
+        return alarms.on_stage_server_errors(
             self,
-            "ServerErrorAlarm",
-            alarm_description=(
+            self.stage,
+            description=(
                 "The staff API answered 5xx: the Lambda failed or a dependency (DynamoDB, KMS,"
                 " Cognito) is unavailable; staff cannot read or send"
             ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        alarms.add_alarm_action(alarm)
-        return alarm
 
     def _acknowledge(self, config: QuietlineConfig) -> None:
         acknowledge(

@@ -81,6 +81,7 @@ class TwilioCarrier:
             platform_key=parts.platform_key.key,
             function=webhook,
             api_account=api_account,
+            alarms=parts.alarms,
         )
 
     @property

@@ -3,6 +3,8 @@
 Authentication is Twilio's X-Twilio-Signature (HMAC-SHA1 over the URL and form fields
 with the account's auth token), verified by the Lambda before any field is used; API
 Gateway refuses requests without the header. Logs name requests, never their content.
+Being public, the stage has its own 4xx-burst and 5xx alarms (PublicStageAlarms), apart
+from the staff API's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from constructs import Construct
 
 from functions.carriers.twilio import SIGNATURE_HEADER
 from infra.config import QuietlineConfig
+from infra.constructs.alarms import Alarms
 from infra.constructs.function import QuietlineFunction
+from infra.constructs.public_stage import PublicStageAlarms
 from infra.constructs.rest_api import (
     STAGE_NAME,
     ApiGatewayAccount,
@@ -32,6 +36,11 @@ __all__ = ["STAGE_NAME", "TWILIO_SMS_PATH", "TWILIO_STATUS_PATH", "TwilioWebhook
 # per minute. The stage throttles far above that and far below a flood.
 _THROTTLE_RATE_PER_SECOND = 50
 _THROTTLE_BURST = 100
+
+# Twilio itself sends no 4xx-worthy request once the auth token in Secrets Manager is
+# right: ten refusals in five minutes is a stale token after a rotation (every inbound
+# text refused, so texts are being lost) or someone posting forgeries.
+CLIENT_ERROR_BURST = 10
 
 _SIGNATURE_AUTH_REASON = (
     "Twilio cannot present IAM, Cognito or API-key credentials; every request is"
@@ -53,6 +62,7 @@ class TwilioWebhookApi(Construct):
         platform_key: kms.IKey,
         function: QuietlineFunction,
         api_account: ApiGatewayAccount,
+        alarms: Alarms,
     ) -> None:
         super().__init__(scope, id)
         rest = regional_api(
@@ -68,6 +78,25 @@ class TwilioWebhookApi(Construct):
         self.api, self.stage, self.firewall = rest.api, rest.stage, rest.firewall
         self.access_logs, self.execution_logs = rest.access_logs, rest.execution_logs
         self._routes(function)
+        self.watch = PublicStageAlarms(
+            self,
+            "Watch",
+            config=config,
+            alarms=alarms,
+            rest=rest,
+            name="twilio-webhooks",
+            client_error_burst=CLIENT_ERROR_BURST,
+            client_errors_mean=(
+                "Many refused Twilio webhook requests (bad or missing X-Twilio-Signature,"
+                " malformed forms, throttling): the auth token in Secrets Manager is stale"
+                " after a rotation (inbound texts are being refused) or someone is forging"
+                " webhooks."
+            ),
+            server_errors_mean=(
+                "The Twilio webhook API answered 5xx: its Lambda failed or a dependency is"
+                " unavailable; Twilio retries a while, then texts and statuses are lost."
+            ),
+        )
         self._acknowledge(config)
 
     @property

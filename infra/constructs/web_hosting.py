@@ -73,7 +73,7 @@ class WebInbox(Construct):
     """Private bucket + CloudFront distribution for web/ (see the module docstring)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: QuietlineConfig, api_origin: str
+        self, scope: Construct, id: str, *, config: QuietlineConfig, api_origins: list[str]
     ) -> None:
         super().__init__(scope, id)
         web = config.web
@@ -111,7 +111,7 @@ class WebInbox(Construct):
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=content_security_policy(
-                        cognito_endpoint_for(stack.region, stack.url_suffix), api_origin
+                        cognito_endpoint_for(stack.region, stack.url_suffix), *api_origins
                     ),
                     override=True,
                 ),

@@ -185,6 +185,8 @@ def test_deployed_csp_allows_cognitos_regional_endpoint_and_the_api(
         in static.content_security_policy()
     )
     assert static.web_config()["api_base_url"] == "https://api.example.org/prod"
+    # One local port serves the secure page's routes too: the same base.
+    assert static.web_config()["secure_api_base_url"] == "https://api.example.org/prod"
 
 
 def test_the_browser_enforces_the_policy(chromium: Browser, runtime: dict[str, Any]) -> None:

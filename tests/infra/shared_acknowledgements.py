@@ -36,25 +36,25 @@ def public_method_paths() -> set[str]:
     }
 
 
-SECURE_LINK_STEPS = (
-    ("POST", "challenge"),
-    ("POST", "verify"),
-    ("GET", "message"),
-    ("POST", "reply"),
-)
+SECURE_LINK_API = "Quietline/SecureLinks/Api"
+SECURE_LINK_STAGE = f"{SECURE_LINK_API}/DeploymentStage.prod"
 
 
-def secure_link_acknowledgements() -> set[tuple[str, str]]:
-    """An inbox (hosted here or elsewhere): the clients' public secure-message path and its
-    own function."""
-    return {
-        *function_acknowledgements("Quietline/StaffApi/SecureLinkFunction"),
-        *(
-            (rule, f"Quietline/StaffApi/Api/Default/secure/{{token}}/{step}/{method}")
-            for method, step in SECURE_LINK_STEPS
-            for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4")
-        ),
+def secure_link_acknowledgements(*, waf_enabled: bool) -> set[tuple[str, str]]:
+    """An inbox (hosted here or elsewhere): the clients' secure-message API, apart from the
+    staff API, and its own function."""
+    found = {
+        *function_acknowledgements("Quietline/SecureLinks/Function"),
+        # No staff account: link token + one-time code (on the API, so every method).
+        ("AwsSolutions-APIG4", SECURE_LINK_API),
+        ("AwsSolutions-COG4", SECURE_LINK_API),
+        ("AwsSolutions-APIG2", SECURE_LINK_API),
+        ("HIPAA.Security-APIGWCacheEnabledAndEncrypted", SECURE_LINK_STAGE),
+        ("HIPAA.Security-APIGWSSLEnabled", SECURE_LINK_STAGE),
     }
+    if not waf_enabled:
+        found.add(("AwsSolutions-APIG3", SECURE_LINK_STAGE))
+    return found
 
 
 def web_hosting_acknowledgements() -> set[tuple[str, str]]:

@@ -234,17 +234,19 @@ def test_inbound_async_failures_retry_twice_then_land_in_its_alarmed_dlq(
 def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(
     aws_stack: QuietlineStack, app_template: Template, template: dict[str, Any]
 ) -> None:
-    # The one REST API is the staff API (Cognito-authorized); no webhook API, no WAF.
-    assert list(app_template.find_resources("AWS::ApiGateway::RestApi")) == [
-        logical_id(aws_stack.staff_api.api)
-    ]
+    secure_links = aws_stack.secure_links
+    assert secure_links is not None, "the default app hosts the inbox and its secure page"
+    # The REST APIs are the staff API (Cognito-authorized) and the clients' secure-link
+    # API; no webhook API, no WAF.
+    assert set(app_template.find_resources("AWS::ApiGateway::RestApi")) == {
+        logical_id(aws_stack.staff_api.api),
+        logical_id(secure_links.api),
+    }
     assert "AWS::WAFv2" not in json.dumps(template["Resources"])
     app_template.resource_count_is("AWS::Lambda::Url", 0)
     app_template.resource_count_is("AWS::SecretsManager::Secret", 0)
-    secure_links = aws_stack.staff_api.secure_links
-    assert secure_links is not None, "the default app hosts the inbox and its secure page"
     staff_functions = [
-        arn(function.function) for function in (aws_stack.staff_api.function, secure_links)
+        arn(function.function) for function in (aws_stack.staff_api.function, secure_links.function)
     ]
     # Every permission names its source; besides the staff API's, only SNS and EventBridge.
     function_name, principal = Capture(), Capture()

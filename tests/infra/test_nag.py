@@ -59,7 +59,7 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
     *staff_and_audit_acknowledgements(waf_enabled=False, trail=True),
     # The inbox hosted here (S3 + CloudFront) and the clients' secure-message path.
     *web_hosting_acknowledgements(),
-    *secure_link_acknowledgements(),
+    *secure_link_acknowledgements(waf_enabled=False),
 }
 EXPECTED_FUNCTION_RULES = {
     "HIPAA.Security-LambdaInsideVPC",  # only where vpc.enabled is false

@@ -331,7 +331,7 @@ def test_without_an_inbox_there_is_no_cors_and_no_secure_message_path(
         "AWS::ApiGateway::Method", {"RestApiId": ref(api.api), "HttpMethod": "OPTIONS"}, 0
     )
     assert "Access-Control-Allow-Origin" not in json.dumps(template.to_json()["Resources"])
-    assert stack.web is None and stack.staff_api.secure_links is None
+    assert stack.web is None and stack.secure_links is None
     assert not any(path.startswith("/secure/") for path in api_paths(template, api.api))
 
 
@@ -356,10 +356,10 @@ def test_cors_admits_only_the_hosted_inbox(
                                 "method.response.header.Access-Control-Allow-Origin": Match.exact(
                                     _quoted(_hosted_origin(stack))
                                 ),
-                                # The inbox's token and the secure page's session header,
-                                # nothing else custom.
+                                # The inbox's token, nothing else custom (the secure
+                                # page's session header belongs to its own API).
                                 "method.response.header.Access-Control-Allow-Headers": (
-                                    "'Authorization,X-Secure-Session,Content-Type'"
+                                    "'Authorization,Content-Type'"
                                 ),
                             }
                         }
@@ -479,18 +479,6 @@ def test_the_deployed_environment_satisfies_the_api_settings_code(
     assert parsed.idle_timeout_minutes == stack.config.idle_timeout_minutes
 
 
-def test_the_deployed_environment_satisfies_the_secure_page_settings_code(
-    stack: QuietlineStack, app_template: Template
-) -> None:
-    function = stack.staff_api.secure_links
-    assert function is not None  # the inbox is hosted by default, so secure links are on
-    parsed = checks.deployed_settings(
-        checks.function_variables(app_template, function),
-        checks.function_handler(app_template, function),
-    )
-    assert parsed.secure_link_base_url == "resolved-" + E.ENV_SECURE_LINK_BASE_URL
-
-
 def test_api_role_may_use_the_message_table_exactly_and_never_scan(
     stack: QuietlineStack, app_template: Template
 ) -> None:
@@ -606,7 +594,7 @@ def test_the_alarmed_read_metric_is_emitted_by_the_code() -> None:
     assert 'count("UnusualReadVolume")' in inspect.getsource(read_watch)
 
 
-def test_server_errors_of_the_stage_alarm_the_topic(
+def test_server_errors_of_the_staff_stage_alone_alarm_the_topic(
     stack: QuietlineStack, app_template: Template
 ) -> None:
     api = stack.staff_api
@@ -614,13 +602,29 @@ def test_server_errors_of_the_stage_alarm_the_topic(
         {
             "Namespace": "AWS/ApiGateway",
             "MetricName": "5XXError",
-            "Dimensions": Match.array_with(
-                [Match.exact({"Name": "Stage", "Value": ref(api.stage)})]
+            # The staff API's name and stage: the public APIs' answers are not counted.
+            "Dimensions": Match.exact(
+                [
+                    {"Name": "ApiName", "Value": "Quietline-staff-api"},
+                    {"Name": "Stage", "Value": ref(api.stage)},
+                ]
             ),
             "Statistic": "Sum",
+            "Threshold": 1,
             "AlarmActions": [ref(stack.alarms.topic)],
         }
     )
+    resource(app_template, api.api).has_properties({"Name": "Quietline-staff-api"})
+
+
+def test_no_route_of_the_staff_api_is_a_secure_link_route(
+    stack: QuietlineStack, app_template: Template
+) -> None:
+    # Given the hosted inbox, whose clients open secure links
+    assert stack.secure_links is not None
+    # Then the staff stage serves none of their routes: they cannot reach its alarms
+    paths = api_paths(app_template, stack.staff_api.api)
+    assert not any(path.startswith("/secure") for path in paths)
 
 
 # --- outputs --------------------------------------------------------------------------------------
@@ -635,42 +639,3 @@ def test_outputs_give_the_inbox_the_api_url_and_the_pool(
     app_template.has_output("UserPoolClientId", {"Value": ref(stack.identity.client)})
     # CDK's generic "<api>Endpoint" output is removed: ApiUrl is the one.
     assert not any(key.startswith("StaffApi") for key in app_template.find_outputs("*"))
-
-
-def test_secure_links_point_at_the_hosted_inbox(
-    stack: QuietlineStack, app_template: Template
-) -> None:
-    function = stack.staff_api.secure_links
-    assert function is not None, "the hosted inbox serves the secure-message page"
-    assert function.role is not stack.staff_api.function.role
-    resource(app_template, function.function).has_properties(
-        {
-            "Environment": {
-                "Variables": {
-                    "QUIETLINE_SECURE_LINK_BASE_URL": Match.exact(_hosted_origin(stack)),
-                    # Its answers must be readable by the secure page (another origin).
-                    "QUIETLINE_INBOX_ORIGIN": Match.exact(_hosted_origin(stack)),
-                }
-            }
-        }
-    )
-
-
-@twilio_group
-def test_secure_message_routes_are_public_and_served_by_their_own_function(
-    tw_stack: QuietlineStack, twilio_template: Template
-) -> None:
-    function = tw_stack.staff_api.secure_links
-    assert function is not None, "the inbox (hosted elsewhere) has its secure-message path"
-    assert function.role is not tw_stack.staff_api.function.role
-    resource(twilio_template, function.function).has_properties(
-        {"Environment": {"Variables": {"QUIETLINE_SECURE_LINK_BASE_URL": INBOX_ORIGIN}}}
-    )
-    # CORS preflights (answered by the gateway) aside.
-    unauthenticated = _method_paths(
-        twilio_template,
-        tw_stack.staff_api,
-        {"AuthorizationType": "NONE", "HttpMethod": Match.not_("OPTIONS")},
-    )
-    # The OpenAPI document and the four steps of a secure message.
-    assert sorted(verb for verb, _ in unauthenticated) == ["GET", "GET", "POST", "POST", "POST"]

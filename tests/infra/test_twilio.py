@@ -112,7 +112,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
     *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
     # An inbox hosted elsewhere (inbox_origin): the clients' secure-message path.
-    *secure_link_acknowledgements(),
+    *secure_link_acknowledgements(waf_enabled=True),
 }
 
 

@@ -93,7 +93,14 @@ def test_the_viewer_function_maps_the_pages_and_refuses_everything_else(
 def test_every_published_file_is_reachable_and_nothing_local_only_is_published(
     stack: QuietlineStack, app_template: Template
 ) -> None:
-    target = Target("test", {"UserPoolClientId": "client", "ApiUrl": "https://api.example/prod"})
+    target = Target(
+        "test",
+        {
+            "UserPoolClientId": "client",
+            "ApiUrl": "https://api.example/prod",
+            "SecureApiUrl": "https://secure-api.example/prod",
+        },
+    )
     keys = [obj.key for obj in site_objects(REPO_ROOT / "web", web_config(target, stack.config))]
     local_only = {"phone.html", "app/phone.js", "app/demo.js", "app/totp.js"}
     assert not local_only & set(keys)
@@ -193,11 +200,11 @@ def test_the_headers_are_local_modes_with_hsts_and_the_apis_origin_in_the_csp(
     )
     parts = csp_parts.as_array()
     csp = "".join(part if isinstance(part, str) else "<ref>" for part in parts)
-    assert (
-        f"connect-src 'self' https://cognito-idp.{REGION}.<ref> https://<ref>.execute-api."
-        f"{REGION}.<ref>;" in csp
-    )
-    assert ref(stack.staff_api.api) in parts
+    # The staff API's origin, then the clients' secure-link API's, and nothing else.
+    api = f"https://<ref>.execute-api.{REGION}.<ref>"
+    assert f"connect-src 'self' https://cognito-idp.{REGION}.<ref> {api} {api};" in csp
+    assert stack.secure_links is not None
+    assert parts.index(ref(stack.staff_api.api)) < parts.index(ref(stack.secure_links.api))
     for directive in (
         "default-src 'self'",
         "script-src 'self'",
@@ -268,8 +275,8 @@ def test_a_custom_domain_gets_its_certificate_tls_1_2_and_is_the_secure_link_bas
     )
     origin = "https://inbox.harbor-counseling.example"
     template.has_output("WebUrl", {"Value": origin})
-    secure_links = stack.staff_api.secure_links
+    secure_links = stack.secure_links
     assert secure_links is not None, "the hosted inbox serves the secure-message page"
-    resource(template, secure_links.function).has_properties(
+    resource(template, secure_links.function.function).has_properties(
         {"Environment": {"Variables": {"QUIETLINE_SECURE_LINK_BASE_URL": origin}}}
     )

@@ -21,6 +21,7 @@ OUTPUTS = {
     "WebUrl": "https://d111111abcdef8.cloudfront.net",
     "UserPoolClientId": "client-id-1",
     "ApiUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+    "SecureApiUrl": "https://def456.execute-api.us-east-1.amazonaws.com/prod",
 }
 
 
@@ -106,6 +107,8 @@ def test_the_published_config_points_the_inbox_at_this_deployment(s3: Any) -> No
         "cognito_endpoint": "https://cognito-idp.us-east-1.amazonaws.com",
         "user_pool_client_id": "client-id-1",
         "api_base_url": OUTPUTS["ApiUrl"],
+        # The secure page's routes are on their own API (not the staff API's stage).
+        "secure_api_base_url": OUTPUTS["SecureApiUrl"],
         "idle_timeout_seconds": load_config().idle_timeout_minutes * 60,
         "local_mode": False,
     }

@@ -18,6 +18,7 @@ import * as admin from "./admin.js";
  * @property {string} cognito_endpoint
  * @property {string} user_pool_client_id
  * @property {string} [api_base_url]
+ * @property {string} [secure_api_base_url] the clients' secure-link API (secure.js)
  * @property {number} idle_timeout_seconds
  * @property {boolean} [local_mode]
  */

@@ -172,11 +172,13 @@ async function reply(event) {
 }
 
 try {
-  // Where the API lives (same origin locally; the deployment's config says otherwise).
+  // Where the secure-link API lives: its own API when deployed (apart from the staff
+  // API), the same origin locally. A config without the field predates the split.
   const response = await fetch("/app/config.json", { cache: "no-store", credentials: "omit" });
-  /** @type {{ api_base_url?: string }} */
+  /** @type {{ api_base_url?: string, secure_api_base_url?: string }} */
   const config = response.ok ? await response.json() : {};
-  if (config.api_base_url) base = config.api_base_url.replace(/\/+$/, "") + base;
+  const api = config.secure_api_base_url || config.api_base_url;
+  if (api) base = api.replace(/\/+$/, "") + base;
 } catch {
   // same origin
 }
