@@ -19,7 +19,11 @@ concurrency tests would then lose or double messages that DynamoDB keeps exactly
   dashboard, which nothing here uses). With that list, every table copy above was kept
   forever: local mode grew by megabytes per inbound text under load;
 - a stream's shard iterators expire 15 minutes after they are issued, as DynamoDB
-  Streams' do (moto kept each one, and a poller gets a new one every second).
+  Streams' do (moto kept each one, and a poller gets a new one every second);
+- a stream keeps its records STREAM_RETENTION_SECONDS, then trims them (the trim horizon
+  moves on, and reading behind it is DynamoDB's TrimmedDataAccessException). DynamoDB
+  keeps them 24 hours; local mode, whose pollers read within a second, keeps five
+  minutes, so that a long-running local mode does not hold every write twice.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.model_instances import reset_model_data
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 # Reads too: a Query must not see a transaction half-applied (or rolled back under it).
@@ -62,7 +66,9 @@ _MARK = "_quietline_serialized"
 # `journaling` is set while this thread runs a journaled TransactWriteItems (under _LOCK).
 _transaction = threading.local()
 ITERATOR_LIFETIME_SECONDS = 15 * 60
-_now = time.monotonic  # the tests move it on
+STREAM_RETENTION_SECONDS = 5 * 60
+_now = time.time  # the tests move it on (wall time: a saved local mode keeps its meaning)
+_BORN = "_quietline_born"  # on a StreamShard: when each of its records was written
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,7 +95,7 @@ class _Journal:
 
     def __init__(self, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         self._touched: list[_Touched] = []
-        self._stream_ends: dict[int, tuple[Table, int]] = {}
+        self._stream_ends: dict[int, tuple[Table, int]] = {}  # the next sequence number
         for entry in transact_items:
             for op_type, op in entry.items():
                 self._remember(backend, op_type, op)
@@ -109,7 +115,10 @@ class _Journal:
         self._touched.append(_Touched(table, hash_key, range_key, before))
         shard = table.stream_shard
         if shard is not None and id(table) not in self._stream_ends:
-            self._stream_ends[id(table)] = (table, len(shard.items))
+            self._stream_ends[id(table)] = (
+                table,
+                shard.starting_sequence_number + len(shard.items),
+            )
 
     def restore(self) -> None:
         for touched in reversed(self._touched):
@@ -128,8 +137,13 @@ class _Journal:
             else:
                 rows[touched.range_key] = touched.before
         for table, end in self._stream_ends.values():
-            if table.stream_shard is not None:
-                del table.stream_shard.items[end:]
+            shard = table.stream_shard
+            if shard is not None:
+                keep = max(end - shard.starting_sequence_number, 0)
+                born: deque[float] = shard.__dict__.get(_BORN, deque())
+                for _ in range(len(shard.items) - keep):
+                    born.pop()
+                del shard.items[keep:]
 
 
 def _table_deepcopy(table: Table, memo: dict[int, Any]) -> Table:
@@ -166,6 +180,41 @@ def _transact_write_items(method: Callable[..., Any]) -> Callable[..., Any]:
 
     setattr(journaled, _MARK, True)
     return journaled
+
+
+def _retaining_add(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def add(self: StreamShard, old: Item | None, new: Item | None) -> None:
+        method(self, old, new)
+        now = _now()
+        born: deque[float] = self.__dict__.setdefault(_BORN, deque())
+        born.append(now)
+        trimmed = 0
+        while born and now - born[0] > STREAM_RETENTION_SECONDS:
+            born.popleft()
+            trimmed += 1
+        if trimmed:
+            del self.items[:trimmed]
+            self.starting_sequence_number += trimmed
+
+    setattr(add, _MARK, True)
+    return add
+
+
+class TrimmedDataAccessError(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__("TrimmedDataAccessException", "Records beyond the trim horizon")
+
+
+def _trim_aware_get(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def get(self: StreamShard, start: int, quantity: int) -> Any:
+        if start < self.starting_sequence_number:
+            raise TrimmedDataAccessError()
+        return method(self, start, quantity)
+
+    setattr(get, _MARK, True)
+    return get
 
 
 class ExpiredIteratorError(JsonRESTError):
@@ -228,6 +277,9 @@ def install() -> None:
     if not getattr(transact, _MARK, False):
         DynamoDBBackend.transact_write_items = _transact_write_items(transact)  # type: ignore[method-assign]
     Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
+    if not getattr(StreamShard.add, _MARK, False):
+        StreamShard.add = _retaining_add(StreamShard.add)  # type: ignore[method-assign]
+        StreamShard.get = _trim_aware_get(StreamShard.get)  # type: ignore[method-assign]
     streams = DynamoDBStreamsBackend
     if not getattr(streams.get_records, _MARK, False):
         streams.get_records = _expiring_get_records(streams.get_records)  # type: ignore[method-assign]
@@ -246,4 +298,5 @@ def installed() -> bool:
         and getattr(Table, "__deepcopy__", None) is _table_deepcopy
         and BaseModel.__new__ is _untracked_new
         and getattr(DynamoDBStreamsBackend.get_records, _MARK, False)
+        and getattr(StreamShard.add, _MARK, False)
     )

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from functions.dal.aws import AwsClients
 from local.apigw import LambdaContext
 
@@ -23,6 +25,7 @@ logger = logging.getLogger("quietline.local")
 Handler = Callable[[dict[str, Any], Any], Any]
 # Lambda polls each shard about four times a second.
 POLL_INTERVAL_SECONDS = 0.25
+_LOST_PLACE = frozenset({"ExpiredIteratorException", "TrimmedDataAccessException"})
 FailedBatch = Callable[[dict[str, Any], Exception], None]
 
 
@@ -100,6 +103,7 @@ class StreamPoller:
         table = clients.client("dynamodb").describe_table(TableName=table_name)
         self.stream_arn: str = table["Table"]["LatestStreamArn"]
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: done)
+        self._after: dict[str, str] = {}  # shard id -> last sequence number delivered
         self._function_name = f"local-stream-{table_name}"
         self._stop = threading.Event()
 
@@ -108,14 +112,38 @@ class StreamPoller:
         delivered = 0
         for shard_id in self._ready_shards():
             while (iterator := self._iterators.get(shard_id)) is not None:
-                page = self._streams.get_records(ShardIterator=iterator, Limit=self._batch_size)
+                try:
+                    page = self._streams.get_records(ShardIterator=iterator, Limit=self._batch_size)
+                except ClientError as error:
+                    code = error.response["Error"]["Code"]
+                    if code not in _LOST_PLACE:
+                        raise
+                    self._resume(shard_id, code)
+                    continue
                 records: Sequence[Mapping[str, Any]] = page.get("Records", [])
                 delivered += self._deliver(records)
+                if records:
+                    self._after[shard_id] = str(records[-1]["dynamodb"]["SequenceNumber"])
                 # A closed shard ends without a next iterator; an open one may have more.
                 self._iterators[shard_id] = page.get("NextShardIterator")
                 if not records:
                     break
         return delivered
+
+    def _resume(self, shard_id: str, code: str) -> None:
+        """After a paused poller (a suspended laptop): an expired iterator (15 minutes) resumes
+        after the last record delivered; past the trim horizon, the poller skips to it, as
+        Lambda's event source does, with a line in the log."""
+        after = self._after.get(shard_id)
+        if code == "ExpiredIteratorException" and after is not None:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        else:
+            if code == "TrimmedDataAccessException":
+                logger.warning("stream consumer skipped to the trim horizon (records trimmed)")
+            position = {"ShardIteratorType": "TRIM_HORIZON"}
+        self._iterators[shard_id] = self._streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, **position
+        )["ShardIterator"]
 
     def run(self, stop: threading.Event, interval: float = POLL_INTERVAL_SECONDS) -> None:
         """Poll until `stop` is set."""

@@ -9,6 +9,7 @@ import pytest
 
 from functions.dal.aws import AwsClients
 from functions.dal.schema import AUDIT_SEALER_FILTER, create_audit_table_kwargs
+from local import moto_dynamodb
 from local.streams import StreamPoller
 
 pytestmark = pytest.mark.integration
@@ -131,3 +132,44 @@ def test_a_batch_that_keeps_failing_goes_to_on_failure_and_the_stream_moves_on(
 
     assert given_up == [(["E#1"], "handler failed")]
     assert recorder.keys() == ["E#2"]
+
+
+def test_a_poller_paused_past_its_iterators_life_resumes_after_its_last_record(
+    table: Any, clients: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a poller that delivered one record, then paused 20 minutes (a suspended laptop)
+    clock = [10_000.0]
+    monkeypatch.setattr(moto_dynamodb, "_now", lambda: clock[0])
+    recorder = Recorder()
+    poller = StreamPoller(clients, "streamed", recorder)
+    _put(table, "E#1")
+    poller.poll()
+    clock[0] += 20 * 60
+    _put(table, "E#2")
+
+    # When it polls again with its expired iterator
+    delivered = poller.poll()
+
+    # Then it picks up where it left off: the new record once, the old one not again
+    assert delivered == 1
+    assert recorder.keys() == ["E#1", "E#2"]
+
+
+def test_a_poller_behind_the_trim_horizon_skips_to_it(
+    table: Any, clients: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a poller whose next record was trimmed while it was paused
+    clock = [10_000.0]
+    monkeypatch.setattr(moto_dynamodb, "_now", lambda: clock[0])
+    recorder = Recorder()
+    poller = StreamPoller(clients, "streamed", recorder)
+    poller.poll()
+    _put(table, "E#lost")
+    clock[0] += moto_dynamodb.STREAM_RETENTION_SECONDS + 60
+    _put(table, "E#kept")
+
+    # When it polls
+    poller.poll()
+
+    # Then it delivers what the stream still holds, as Lambda's event source would
+    assert recorder.keys() == ["E#kept"]

@@ -237,3 +237,42 @@ def test_shard_iterators_expire_after_fifteen_minutes_as_in_dynamodb_streams(
     backend = next(iter(next(iter(dynamodbstreams_backends.values())).values()))
     # (one a minute for the last quarter hour, both ends included, and the newest)
     assert len(backend.shard_iterators) <= moto_dynamodb.ITERATOR_LIFETIME_SECONDS // 60 + 2
+
+
+def test_stream_records_are_trimmed_after_local_retention_and_reading_behind_says_so(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a streamed table, an iterator at its trim horizon, and two writes ten minutes apart
+    clock = [5000.0]
+    monkeypatch.setattr(moto_dynamodb, "_now", lambda: clock[0])
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="kept",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    streams = boto3.client("dynamodbstreams")
+    arn = client.describe_table(TableName="kept")["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    stale = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    client.put_item(TableName="kept", Item={"pk": {"S": "early"}})
+    clock[0] += moto_dynamodb.STREAM_RETENTION_SECONDS + 60
+    client.put_item(TableName="kept", Item={"pk": {"S": "late"}})
+
+    # When a new reader starts at the trim horizon, and the old iterator reads
+    fresh = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=fresh)["Records"]
+
+    # Then only the record within retention is there, and reading behind it is refused
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["late"]
+    with pytest.raises(ClientError) as behind:
+        streams.get_records(ShardIterator=stale)
+    assert behind.value.response["Error"]["Code"] == "TrimmedDataAccessException"
+    # and the table itself keeps both items
+    assert client.scan(TableName="kept", Select="COUNT")["Count"] == 2
