@@ -8,6 +8,7 @@ writing both files again; `--no-write` prints the JSON instead.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -20,7 +21,7 @@ from bench import environment
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 JSON_PATH = DOCS / "benchmarks.json"
 MD_PATH = DOCS / "benchmarks.md"
-SECTIONS = ("cost_synth", "cold_start", "crypto", "round_trips", "load", "audit")
+SECTIONS = ("cost_synth", "cold_start", "crypto", "round_trips", "load", "audit", "memory")
 
 
 def _run_section(name: str) -> dict[str, Any]:
@@ -34,27 +35,10 @@ def _run_section(name: str) -> dict[str, Any]:
             "errors": synthesis.errors,
             "templates": synthesis.templates,
         }
-    if name == "cold_start":
-        from bench import cold_start  # noqa: PLC0415
-
-        return cold_start.run()
-    if name == "crypto":
-        from bench import crypto  # noqa: PLC0415
-
-        return crypto.run()
-    if name == "round_trips":
-        from bench import round_trips  # noqa: PLC0415
-
-        return round_trips.run()
-    if name == "load":
-        from bench import load  # noqa: PLC0415
-
-        return load.run()
-    if name == "audit":
-        from bench import audit  # noqa: PLC0415
-
-        return audit.run()
-    raise ValueError(name)
+    if name not in SECTIONS:
+        raise ValueError(name)
+    measured: dict[str, Any] = importlib.import_module(f"bench.{name}").run()
+    return measured
 
 
 def _say(line: str) -> None:
