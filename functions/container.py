@@ -310,6 +310,7 @@ class Container:
                 clock=self.clock(),
                 secure_links=links,
                 phone_region=self.settings.phone_region,
+                staff=self.staff_directory,
             )
 
         return self._once("inbox_service", build)
@@ -351,14 +352,20 @@ class Container:
 
         return self._once("admin_service", build)
 
-    def staff_admin_service(self) -> StaffAdminService:
-        def build() -> StaffAdminService:
+    def staff_directory(self) -> Any:
+        def build() -> Any:
             from functions.dal.users import CognitoUserDirectory  # noqa: PLC0415 - API only
-            from functions.logic.staff_users import StaffAdminService  # noqa: PLC0415
 
-            users = self.ports.users or CognitoUserDirectory(
+            return self.ports.users or CognitoUserDirectory(
                 self.settings.need("user_pool_id"), self.clients.client("cognito-idp")
             )
-            return StaffAdminService(users, self.session_guard())
+
+        return self._once("staff_directory", build)
+
+    def staff_admin_service(self) -> StaffAdminService:
+        def build() -> StaffAdminService:
+            from functions.logic.staff_users import StaffAdminService  # noqa: PLC0415
+
+            return StaffAdminService(self.staff_directory(), self.session_guard())
 
         return self._once("staff_admin_service", build)

@@ -3,6 +3,9 @@
 LINK#<sha256 of token>   LINK   tenant, conversation, message, expires_at (TTL),
                                 failures, locked, code_hash, code_expires, codes_sent,
                                 session_hash, session_expires
+
+`failures` counts wrong codes plus the attempts being checked right now: an attempt is
+counted before its code is compared, and handed back only when the code was right.
 """
 
 from __future__ import annotations
@@ -96,32 +99,42 @@ class SecureLinkStore:
             is not None
         )
 
-    def record_failure(self, token_hash: str, *, max_attempts: int) -> int:
-        """Count a wrong code; lock the link at `max_attempts`. Returns failures so far."""
+    def claim_attempt(self, token_hash: str, *, max_attempts: int) -> int | None:
+        """Count a verification attempt before its code is compared; None when none is left.
+
+        One conditional write: however many guesses race, at most `max_attempts` are
+        counted, so at most that many codes are ever compared. Returns the count so far.
+        """
         attributes = self._update(
             token_hash,
             UpdateExpression="ADD failures :one",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":one": 1},
+            ConditionExpression="attribute_exists(pk) AND failures < :max AND "
+            "(attribute_not_exists(locked) OR locked = :false)",
+            ExpressionAttributeValues={":one": 1, ":max": max_attempts, ":false": False},
             ReturnValues="UPDATED_NEW",
         )
-        failures = int((attributes or {}).get("failures", max_attempts))
-        if failures >= max_attempts:
-            self._update(
-                token_hash,
-                UpdateExpression="SET locked = :true REMOVE code_hash, session_hash",
-                ExpressionAttributeValues={":true": True},
-            )
-        return failures
+        return None if attributes is None else int(attributes["failures"])
+
+    def lock(self, token_hash: str) -> None:
+        """The last attempt was wrong: no code or session opens the link again."""
+        self._update(
+            token_hash,
+            UpdateExpression="SET locked = :true REMOVE code_hash, session_hash",
+            ExpressionAttributeValues={":true": True},
+        )
 
     def start_session(
         self, token_hash: str, code_hash: str, session_hash: str, session_expires: int
     ) -> bool:
-        """Spend the code (single use) and open a session, unless locked or the code changed."""
+        """Spend the code (single use) and open a session, unless locked or the code changed.
+
+        The attempt claimed for this code is handed back: only wrong codes count.
+        """
         return (
             self._update(
                 token_hash,
-                UpdateExpression="SET session_hash = :s, session_expires = :e REMOVE code_hash",
+                UpdateExpression="SET session_hash = :s, session_expires = :e "
+                "REMOVE code_hash ADD failures :refund",
                 ConditionExpression=(
                     "code_hash = :c AND (attribute_not_exists(locked) OR locked = :false)"
                 ),
@@ -130,6 +143,7 @@ class SecureLinkStore:
                     ":e": session_expires,
                     ":c": code_hash,
                     ":false": False,
+                    ":refund": -1,
                 },
             )
             is not None

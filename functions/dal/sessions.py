@@ -1,7 +1,13 @@
 """Sign-in sessions for server-side idle logoff and sign-out-everywhere, in the table.
 
-SESSION#<tenant>#<user>   S#<session id>   last_seen, expires_at (TTL)
-SESSION#<tenant>#<user>   SIGNED_OUT       before: epoch seconds; tokens issued earlier are dead
+SESSION#<tenant>#<user>   S#<session id>   last_seen, expires_at (TTL), ended (by a sign-out)
+SESSION#<tenant>#<user>   SIGNED_OUT       before: epoch seconds; sign-ins earlier are dead
+
+Tokens carry their sign-in time in whole seconds, so "signed in before the sign-out" is
+decided in two parts: a sign-in in an earlier second is refused by `before`; a session
+already in use when the sign-out came is refused by its row's `ended` mark, whatever its
+second. A sign-in in the sign-out's own second that had not been used yet is taken as
+after it: refusing those would refuse every sign-in made right after the sign-out.
 """
 
 from __future__ import annotations
@@ -62,7 +68,8 @@ class SessionStore:
                             "Key": {PARTITION_KEY: pk, SORT_KEY: f"S#{session_id}"},
                             "UpdateExpression": "SET last_seen = :now, #ttl = :ttl",
                             "ConditionExpression": (
-                                "attribute_not_exists(pk) OR last_seen >= :cutoff"
+                                "attribute_not_exists(pk) OR "
+                                "(last_seen >= :cutoff AND attribute_not_exists(ended))"
                             ),
                             "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
                             "ExpressionAttributeValues": {
@@ -85,17 +92,43 @@ class SessionStore:
         return True
 
     def revoke_sessions(self, tenant_id: str, user_id: str, *, before: int) -> None:
-        """Every token of this user issued before `before` (epoch seconds) is refused."""
+        """Refuse every sign-in of this user before `before` (epoch seconds) and end every
+        session in use now. The marker goes first: a session whose first request comes
+        after it is found by the Query and ended, or (in a later second) refused by it."""
+        pk = _pk(tenant_id, user_id)
         try:
-            self._table.put_item(
-                Item={
-                    PARTITION_KEY: _pk(tenant_id, user_id),
-                    SORT_KEY: _SIGNED_OUT,
-                    "before": before,
-                }
-            )
+            self._table.put_item(Item={PARTITION_KEY: pk, SORT_KEY: _SIGNED_OUT, "before": before})
+            for session_key in self._session_keys(pk):
+                self._end(pk, session_key)
         except (ClientError, BotoCoreError) as error:
-            raise aws.translate(error, "PutItem sign-out") from None
+            raise aws.translate(error, "sign-out") from None
+
+    def _session_keys(self, pk: str) -> list[str]:
+        keys: list[str] = []
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :session)",
+            "ExpressionAttributeValues": {":pk": pk, ":session": "S#"},
+            "ProjectionExpression": "sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._table.query(**request)
+            keys += [str(item[SORT_KEY]) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return keys
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _end(self, pk: str, session_key: str) -> None:
+        try:
+            self._table.update_item(
+                Key={PARTITION_KEY: pk, SORT_KEY: session_key},
+                UpdateExpression="SET ended = :true",
+                ConditionExpression="attribute_exists(pk)",  # expired meanwhile: leave it gone
+                ExpressionAttributeValues={":true": True},
+            )
+        except ClientError as error:
+            if aws.error_code(error) != "ConditionalCheckFailedException":
+                raise
 
 
 def _reads_pk(tenant_id: str, user_id: str) -> str:

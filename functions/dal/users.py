@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.core.errors import ConflictError, NotFoundError
+from functions.core.errors import ConflictError, NotFoundError, ValidationError
 from functions.core.models import StaffUser
 from functions.dal import aws
 
@@ -52,6 +52,8 @@ class CognitoUserDirectory:
                 raise NotFoundError("user not found") from None
             if code == "UsernameExistsException":
                 raise ConflictError("a user with that e-mail exists") from None
+            if code == "InvalidParameterException" and operation == "admin_create_user":
+                raise ValidationError("email", "refused by the user pool") from None
             raise aws.translate(error, f"cognito:{operation}") from None
         except BotoCoreError as error:
             raise aws.translate(error, f"cognito:{operation}") from None
@@ -69,16 +71,34 @@ class CognitoUserDirectory:
             if not token:
                 return users
 
-    def _username(self, tenant_id: str, user_id: str) -> str:
-        """The Cognito username of `user_id` in this tenant; NotFoundError otherwise."""
+    def _by_sub(self, user_id: str) -> dict[str, Any] | None:
         escaped = user_id.replace("\\", "").replace('"', "")
         found = self._call("list_users", Filter=f'sub = "{escaped}"', Limit=1).get("Users", [])
-        if (
-            not found
-            or _attributes(found[0].get("Attributes", [])).get(TENANT_ATTRIBUTE) != tenant_id
-        ):
+        return dict(found[0]) if found else None
+
+    def _username(self, tenant_id: str, user_id: str) -> str:
+        """The Cognito username of `user_id` in this tenant; NotFoundError otherwise."""
+        found = self._by_sub(user_id)
+        if not found or _attributes(found.get("Attributes", [])).get(TENANT_ATTRIBUTE) != tenant_id:
             raise NotFoundError("user not found")
-        return str(found[0]["Username"])
+        return str(found["Username"])
+
+    def is_active_staff(self, tenant_id: str, user_id: str) -> bool:
+        """True only for an enabled user of this tenant."""
+        found = self._by_sub(user_id)
+        return (
+            found is not None
+            and _attributes(found.get("Attributes", [])).get(TENANT_ATTRIBUTE) == tenant_id
+            and bool(found.get("Enabled", False))
+        )
+
+    def is_staff(self, tenant_id: str, email: str) -> bool:
+        """True if `email` belongs to a user of this tenant (enabled or not)."""
+        escaped = email.replace("\\", "").replace('"', "")
+        found = self._call("list_users", Filter=f'email = "{escaped}"').get("Users", [])
+        return any(
+            _attributes(u.get("Attributes", [])).get(TENANT_ATTRIBUTE) == tenant_id for u in found
+        )
 
     def invite(self, tenant_id: str, email: str, role: str) -> StaffUser:
         """Cognito e-mails a temporary password; MFA enrollment happens at first sign-in."""

@@ -208,7 +208,11 @@ class SessionGuard:
         )
 
     def sign_out_everywhere(self, tenant_id: str, user_id: str) -> None:
-        # +1: a token issued in this very second is also before the sign-out.
-        self.sessions.revoke_sessions(
-            tenant_id, user_id, before=int(self.clock.now().timestamp()) + 1
-        )
+        """Tokens signed in before this second are refused, and every session in use now.
+
+        A token's sign-in time has whole seconds: cutting off at the next second would
+        refuse every sign-in made in the rest of this one (a user signing in again right
+        after, or right after being re-enabled, would be refused for that whole session).
+        Sessions already in use are ended by their row instead (functions/dal/sessions.py).
+        """
+        self.sessions.revoke_sessions(tenant_id, user_id, before=int(self.clock.now().timestamp()))

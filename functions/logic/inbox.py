@@ -138,6 +138,12 @@ class InboxStore(ConversationReader, Protocol):
     def update_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None: ...
 
 
+class StaffRoster(Protocol):
+    """Who may be given a conversation: the tenant's enabled staff."""
+
+    def is_active_staff(self, tenant_id: str, user_id: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ConversationView:
     conversation_id: str
@@ -185,6 +191,8 @@ class InboxService:
     secure_links: Callable[[], SecureLinkIssuer] | None = None
     # Numbers staff type without a country code are national numbers of this region.
     phone_region: str = "US"
+    # Built on first assignment to someone else (the staff directory is Cognito).
+    staff: Callable[[], StaffRoster] | None = None
 
     # --- conversations ---------------------------------------------------------------
     def _visible(self, principal: Principal, conversation_id: str) -> Conversation:
@@ -314,7 +322,8 @@ class InboxService:
         self.store.mark_conversation_read(principal.tenant_id, conversation_id)
 
     def assign(self, principal: Principal, conversation_id: str, user_id: str | None) -> None:
-        """Admins assign anyone; a clinician may take an unassigned one or release their own."""
+        """Admins assign any enabled staff of their practice; a clinician may take an
+        unassigned conversation or release their own."""
         conversation = self._visible(principal, conversation_id)
         if not principal.is_admin and user_id not in (None, principal.user_id):
             require_admin(principal)
@@ -323,6 +332,13 @@ class InboxService:
                 principal.tenant_id, conversation.conversation_id, unassign=True
             )
         else:
+            # The caller is live staff (their session is); anyone else must be checked.
+            # Unknown, disabled and other-tenant ids get one answer, naming no id.
+            if user_id != principal.user_id and not (
+                self.staff is not None
+                and self.staff().is_active_staff(principal.tenant_id, user_id)
+            ):
+                raise ValidationError("user_id", "must be an enabled staff member of this practice")
             self.store.update_contact(
                 principal.tenant_id, conversation.conversation_id, assigned_to=user_id
             )
@@ -363,8 +379,21 @@ class InboxService:
                 consent=consent,
             )
         except ConflictError:
-            raise ConflictError(f"contact already exists: {conversation_id}") from None
+            raise self._existing_contact(principal, conversation_id) from None
         return ContactView(conversation_id, phone, display_name, consent, False, None)
+
+    def _existing_contact(self, principal: Principal, conversation_id: str) -> ConflictError:
+        """The conflict, naming the contact only to a caller who may open it: a colleague's
+        client's id would let a clinician address a thread hidden from them."""
+        try:
+            visible = can_see(
+                principal, self.store.get_conversation(principal.tenant_id, conversation_id)
+            )
+        except NotFoundError:  # deleted since
+            visible = False
+        if visible:
+            return ConflictError(f"contact already exists: {conversation_id}")
+        return ConflictError("contact already exists")
 
     def get_contact(self, principal: Principal, contact_id: str) -> ContactView:
         self.directory.active_tenant(principal.tenant_id)

@@ -57,7 +57,9 @@ class SecureLinkRepository(Protocol):
         self, token_hash: str, code_hash: str, code_expires: int, *, max_codes: int
     ) -> bool: ...
 
-    def record_failure(self, token_hash: str, *, max_attempts: int) -> int: ...
+    def claim_attempt(self, token_hash: str, *, max_attempts: int) -> int | None: ...
+
+    def lock(self, token_hash: str) -> None: ...
 
     def start_session(
         self, token_hash: str, code_hash: str, session_hash: str, session_expires: int
@@ -166,8 +168,16 @@ class SecureLinkService:
         return "sms_code"
 
     def verify(self, token: str, code: str) -> str:
-        """Exchange the code for a short session; wrong codes count toward the lock."""
+        """Exchange the code for a short session; wrong codes count toward the lock.
+
+        The attempt is counted before the code is compared (one conditional write), so
+        guesses racing from many instances get `max_attempts` comparisons between them.
+        """
         link = self._live(token)
+        attempt = self.links.claim_attempt(link.token_hash, max_attempts=self.policy.max_attempts)
+        if attempt is None:
+            self._event(link, "secure_message.verify_refused", Outcome.DENIED)
+            raise LinkLockedError("no attempts left")
         offered = _hash(link.token_hash, code.strip())
         now = self.clock.now().timestamp()
         if (
@@ -177,15 +187,16 @@ class SecureLinkService:
         ):
             session = secrets.token_urlsafe(32)
             expires = int((self.clock.now() + self.policy.session_ttl).timestamp())
+            # Spends the code and hands the attempt back, unless the link locked meanwhile.
             if self.links.start_session(link.token_hash, link.code_hash, _hash(session), expires):
                 self._event(link, "secure_message.verified", Outcome.SUCCESS)
                 return session
-        failures = self.links.record_failure(link.token_hash, max_attempts=self.policy.max_attempts)
         self._event(link, "secure_message.verify_failed", Outcome.DENIED)
         self.metrics.count("SecureLinkCodeRejected")
-        if failures >= self.policy.max_attempts:
+        if attempt >= self.policy.max_attempts:
+            self.links.lock(link.token_hash)
             raise LinkLockedError("link locked")
-        raise InvalidCodeError(self.policy.max_attempts - failures)
+        raise InvalidCodeError(self.policy.max_attempts - attempt)
 
     def _session(self, token: str, session: str) -> SecureLink:
         link = self._live(token)

@@ -28,12 +28,14 @@ pytestmark = pytest.mark.integration
 
 # Inputs whose validity JSON Schema cannot state: a real phone number (the numbering plan),
 # an e-mail address, an IANA time zone with open-before-close hours, a cursor this API
-# issued. A schema-valid value there may still be refused (422, 400 for a cursor); every
-# other operation must accept what its schema accepts.
+# issued, an assignee who is enabled staff of the practice. A schema-valid value there may
+# still be refused (422, 400 for a cursor); every other operation must accept what its
+# schema accepts.
 BEYOND_THE_SCHEMA = {
     "POST /contacts": "422",
     "POST /users": "422",
     "PUT /settings": "422",
+    "PUT /conversations/{conversation_id}/assignment": "422",
     "GET /conversations": "400",
     "GET /conversations/{conversation_id}/messages": "400",
 }

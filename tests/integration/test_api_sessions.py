@@ -81,6 +81,32 @@ def test_disabling_a_user_ends_their_sessions_at_once(staff_api: StaffApi) -> No
     assert call(staff_api.other_clinician, "GET", "/me").status == 401
 
 
+@pytest.mark.parametrize("cut_off_by", [["sign-out"], ["disable", "enable"]])
+def test_a_sign_in_right_after_sign_out_everywhere_or_re_enable_works(
+    staff_api: StaffApi, cut_off_by: list[str]
+) -> None:
+    # Given a clinician in use, cut off by an admin 0.3 s into a second (and re-enabled)
+    clock = staff_api.messaging.clock
+    assert call(staff_api.clinician, "GET", "/me").status == 200
+    clock.advance(seconds=5, milliseconds=300)
+    for step in cut_off_by:
+        answer = call(
+            staff_api.admin,
+            "POST",
+            "/users/{user_id}/" + step,
+            path_params={"user_id": staff_api.clinician.user_id},
+        )
+        assert answer.status == 204
+
+    # When they sign in again within the same second
+    clock.advance(milliseconds=400)
+    again = _resigned(staff_api.clinician, auth_time=int(clock.now().timestamp()), session="again")
+
+    # Then the new session works, and the one from before the cut-off stays refused
+    assert call(again, "GET", "/me").status == 200
+    assert call(staff_api.clinician, "GET", "/me").status == 401
+
+
 @pytest.mark.parametrize(
     "claims",
     [

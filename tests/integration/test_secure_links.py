@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from functions.core.errors import InvalidCodeError, LinkLockedError
 from functions.handlers import secure_link, sender
+from functions.logic.secure_links import SecureLinkService
 from local.apigw import LambdaContext
 from local.identity import LocalPool
 from tests.integration.api_harness import call
@@ -190,3 +195,77 @@ def test_an_opted_out_client_gets_no_secure_link_either(staff: StaffApi) -> None
         body={"body": BODY, "mode": "secure_link"},
     )
     assert refused.status == 409 and BODY not in refused.text
+
+
+class _ReadTogether:
+    """The link store, but every guess waits after reading the link until all have read
+    it: the worst interleaving of guesses racing from many Lambda instances."""
+
+    def __init__(self, links: Any, guesses: int) -> None:
+        self._links = links
+        self._all_read = threading.Barrier(guesses, timeout=30)
+
+    def get(self, token_hash: str) -> Any:
+        link = self._links.get(token_hash)
+        self._all_read.wait()
+        return link
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._links, name)
+
+
+def _guess(service: SecureLinkService, token: str, code: str) -> str:
+    try:
+        service.verify(token, code)
+    except InvalidCodeError as error:
+        return f"wrong, {error.attempts_left} left"
+    except LinkLockedError:
+        return "locked"
+    return "verified"
+
+
+def test_racing_wrong_guesses_are_compared_at_most_max_attempts_times(staff: StaffApi) -> None:
+    # Given a link with a live code, and 40 wrong guesses that all read it before any is counted
+    _, token = _secure_send(staff)
+    _client(staff, "POST", token, "challenge")
+    right = _code(staff)
+    wrong = "000000" if right != "000000" else "111111"
+    service = staff.runtime.secure_links()
+    links = service.links
+    staff.audit.clear()
+
+    # When they race
+    service.links = _ReadTogether(links, 40)
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = Counter(pool.map(lambda _: _guess(service, token, wrong), range(40)))
+    service.links = links
+
+    # Then five were compared (four answered with attempts left, the fifth locked the link)
+    # and every other guess was refused as locked without being compared
+    compared_and_wrong = {f"wrong, {left} left": 1 for left in (4, 3, 2, 1)}
+    assert answers == Counter({**compared_and_wrong, "locked": 36})
+    denials = Counter(e.action for e in staff.audit.events if e.outcome.value == "denied")
+    assert denials == Counter(
+        {"secure_message.verify_failed": 5, "secure_message.verify_refused": 35}
+    )
+    assert staff.messaging.metrics.counts["SecureLinkCodeRejected"] == 5
+    # And the right code no longer opens it
+    assert _client(staff, "POST", token, "verify", {"code": right}) == (423, {"error": "locked"})
+
+
+def test_a_right_code_hands_back_the_attempt_it_was_counted_as(staff: StaffApi) -> None:
+    # Given four wrong codes, then the right one
+    _, token = _secure_send(staff)
+    _client(staff, "POST", token, "challenge")
+    right = _code(staff)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(4):
+        _client(staff, "POST", token, "verify", {"code": wrong})
+    assert _client(staff, "POST", token, "verify", {"code": right})[0] == 200
+
+    # When the client opens the link again later with a new code
+    _client(staff, "POST", token, "challenge")
+    again = _client(staff, "POST", token, "verify", {"code": _code(staff)})
+
+    # Then it opens: only the four wrong codes counted toward the lock
+    assert again[0] == 200

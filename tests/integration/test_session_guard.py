@@ -87,14 +87,46 @@ def test_the_session_row_outlives_every_refresh_token_that_could_name_it(
 
 
 # --- sign out everywhere ----------------------------------------------------------------------
-def test_a_token_signed_in_the_same_second_as_sign_out_everywhere_is_refused(
+def test_a_token_signed_in_a_second_before_sign_out_everywhere_is_refused(
     guard: SessionGuard,
 ) -> None:
-    # Its sign-in may have come a moment before the sign-out: auth_time has whole seconds.
+    # Given a token signed in the second before, never used yet
+    # When the user is signed out everywhere
     guard.sign_out_everywhere("harbor", "user-1")
 
-    assert not _alive(guard, _signed_in("unused", at=SIGNED_IN_AT))
+    # Then it is refused
     assert not _alive(guard, _signed_in("earlier", at=SIGNED_IN_AT - 1))
+
+
+def test_a_session_in_use_at_sign_out_everywhere_is_refused_though_signed_in_that_second(
+    guard: SessionGuard, clock: FixedClock
+) -> None:
+    # Given a session signed in and used in the very second the sign-out comes
+    me = _signed_in("same-second", at=SIGNED_IN_AT)
+    assert _alive(guard, me)
+    clock.advance(milliseconds=100)
+
+    # When the user is signed out everywhere
+    guard.sign_out_everywhere("harbor", "user-1")
+
+    # Then that session is dead, whatever its sign-in second
+    assert not _alive(guard, me)
+
+
+def test_a_sign_in_right_after_sign_out_everywhere_is_accepted(
+    guard: SessionGuard, clock: FixedClock
+) -> None:
+    # Given a sign-out 0.7 s into a second
+    guard.sign_out_everywhere("harbor", "user-1")
+
+    # When the user signs in again 0.2 s later (its token says the same whole second)
+    clock.advance(milliseconds=200)
+    fresh = _signed_in("fresh", at=int(clock.now().timestamp()))
+
+    # Then the new session works, and keeps working
+    assert _alive(guard, fresh)
+    clock.advance(minutes=1)
+    assert _alive(guard, fresh)
 
 
 def test_a_sign_in_in_the_second_after_sign_out_everywhere_is_accepted(
@@ -103,6 +135,20 @@ def test_a_sign_in_in_the_second_after_sign_out_everywhere_is_accepted(
     guard.sign_out_everywhere("harbor", "user-1")
 
     assert _alive(guard, _signed_in("after", at=SIGNED_IN_AT + 1))
+
+
+def test_a_second_sign_out_everywhere_ends_the_sign_in_made_after_the_first(
+    guard: SessionGuard, clock: FixedClock
+) -> None:
+    guard.sign_out_everywhere("harbor", "user-1")
+    clock.advance(milliseconds=200)
+    fresh = _signed_in("fresh", at=int(clock.now().timestamp()))
+    assert _alive(guard, fresh)
+
+    clock.advance(seconds=30)
+    guard.sign_out_everywhere("harbor", "user-1")
+
+    assert not _alive(guard, fresh)
 
 
 def test_sign_out_everywhere_ends_a_live_session_at_once(
