@@ -59,7 +59,7 @@ def test_a_saved_moto_comes_back_with_key_material_users_and_queues(tmp_path: Pa
         kms, cognito, sqs = (boto3.client(name) for name in ("kms", "cognito-idp", "sqs"))
         key_id = kms.create_key()["KeyMetadata"]["KeyId"]
         blob = kms.encrypt(KeyId=key_id, Plaintext=b"sealed")["CiphertextBlob"]
-        pool_id, client_id = _pool_with_user(cognito)
+        _, client_id = _pool_with_user(cognito)
         queue_url = sqs.create_queue(QueueName="outbound")["QueueUrl"]
         sqs.send_message(QueueUrl=queue_url, MessageBody="ref-1")
         persistence.StateSaver(path, persistence.MotoGate(), lambda: {"seeded": True}).save()
