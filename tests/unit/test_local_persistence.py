@@ -50,9 +50,7 @@ def test_a_file_from_another_moto_is_set_aside_with_one_line(
     (line,) = capsys.readouterr().out.splitlines()
     assert "moto 4.0.0" in line and "starting fresh" in line
     (aside,) = tmp_path.iterdir()
-    assert aside.name.startswith(persistence.STATE_FILE + ".") and aside.name.endswith(
-        ".set-aside"
-    )
+    assert aside.name.startswith(persistence.STATE_FILE + ".") and aside.name.endswith(".set-aside")
     assert aside.read_bytes().endswith(b"not loaded")
 
 
