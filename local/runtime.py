@@ -38,7 +38,14 @@ from functions.dal.schema import (
 )
 from functions.handlers._entry import EntryPoint
 from infra.config import REPO_ROOT, ConfigError, QuietlineConfig, load_config
-from local import moto_cognito, moto_dynamodb, persistence, streams, workers
+from local import (
+    moto_cognito,
+    moto_dynamodb,
+    moto_stream_rollback,
+    persistence,
+    streams,
+    workers,
+)
 from local.apigw import Route
 from local.bootstrap import (
     bootstrap,
@@ -156,6 +163,7 @@ def start_stack(
     """moto (restored from `saved`, if any) with the CDK app's tables, queues, topic, pool
     and keys, ensured idempotently; the container on it."""
     moto_dynamodb.install()  # the server answers on many threads; DynamoDB is atomic
+    moto_stream_rollback.install()  # a failed transaction must not strand stream readers
     moto_cognito.install()  # a disabled user's refresh token is refused, as in Cognito
     if saved is not None:
         persistence.restore(saved.backends)

@@ -125,3 +125,36 @@ def test_the_admin_flow_refuses_a_token_it_never_issued(
             AuthParameters={"REFRESH_TOKEN": "never-issued"},
         )
     assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
+
+
+def test_sign_out_everywhere_by_username_revokes_tokens_issued_by_email(moto_aws: Any) -> None:
+    # Given a pool keyed by e-mail (as the staff pool is) and a user signed in by e-mail
+    cognito = boto3.client("cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"][
+        "Id"
+    ]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="web",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    email = "pat@example.org"
+    username = cognito.admin_create_user(
+        UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS"
+    )["User"]["Username"]
+    cognito.admin_set_user_password(
+        UserPoolId=pool_id, Username=email, Password=PASSWORD, Permanent=True
+    )
+    refresh_token = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["RefreshToken"]
+
+    # When an admin signs them out everywhere by their username (the staff API's way)
+    cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username=username)
+
+    # Then the token issued at the e-mail sign-in is refused too
+    with pytest.raises(ClientError) as refused:
+        _refresh(cognito, client_id, refresh_token)
+    assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
