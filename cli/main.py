@@ -15,6 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cli.admin import register as register_admin_commands
 from cli.audit import describe, recorded_event_keys, trail_check, trail_events, write_export
 from cli.backups import restore_to_new_table
+from cli.local_mode import LocalModeRunningError
+from cli.local_mode import register as register_local_mode_commands
 from cli.output import STDOUT, atomic_output
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
@@ -32,7 +34,9 @@ EXIT_ERROR = 1
 
 def _one_line(error: Exception) -> str:
     """What the operator reads: our errors as they are, AWS's by code, anything else by type."""
-    if isinstance(error, (TargetError, ConfigError, QuietlineError, OSError)):
+    if isinstance(
+        error, (TargetError, ConfigError, QuietlineError, OSError, LocalModeRunningError)
+    ):
         return str(error)
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "unknown")
@@ -371,6 +375,7 @@ def openapi() -> None:
 
 
 register_admin_commands(main, _target, _one_line_errors)
+register_local_mode_commands(main, _one_line_errors)
 
 if __name__ == "__main__":
     main()

@@ -46,6 +46,37 @@ def _password() -> str:
     return "Ql-" + "".join(secrets.choice(alphabet) for _ in range(16)) + "7a!"
 
 
+def pool_from_saved(saved: dict[str, Any]) -> LocalPool:
+    """A LocalPool as `asdict` saved it (local/persistence.py keeps it between runs)."""
+    users = tuple(DemoUser(**user) for user in saved["users"])
+    return LocalPool(saved["user_pool_id"], saved["client_id"], users)
+
+
+def ensure_pool(cognito: Any, config: QuietlineConfig, saved: LocalPool | None) -> LocalPool:
+    """The saved pool and its demo staff when moto still holds it (so the credentials stay
+    what the developer already uses), with demo staff added for any tenant new in the
+    config; otherwise a new pool with random credentials."""
+    if saved is None or not _pool_exists(cognito, saved.user_pool_id):
+        return create_pool(cognito, config)
+    users = list(saved.users)
+    have = {(user.tenant_id, user.role) for user in users}
+    for tenant in config.tenants:
+        wanted = [role for role in ("admin", "clinician") if (tenant.id, role) not in have]
+        if wanted and not any(user.tenant_id == tenant.id for user in users):
+            cognito.create_group(UserPoolId=saved.user_pool_id, GroupName=tenant_group(tenant.id))
+        for role in wanted:
+            users.append(_demo_user(cognito, saved.user_pool_id, saved.client_id, tenant.id, role))
+    return LocalPool(saved.user_pool_id, saved.client_id, tuple(users))
+
+
+def _pool_exists(cognito: Any, pool_id: str) -> bool:
+    try:
+        cognito.describe_user_pool(UserPoolId=pool_id)
+    except cognito.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
 def create_pool(cognito: Any, config: QuietlineConfig) -> LocalPool:
     """The pool as deployed (MFA required, TOTP, admin-invite only) plus demo staff."""
     pool_id = cognito.create_user_pool(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,17 +25,31 @@ class RuntimeDidNotStart(RuntimeError):
 
 
 class RuntimeProcess:
-    def __init__(self, workdir: Path, *, env: Mapping[str, str | None] | None = None) -> None:
-        """`env`: overrides of the inherited environment (None removes a variable)."""
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        env: Mapping[str, str | None] | None = None,
+        inherit_environment: bool = True,
+    ) -> None:
+        """`env`: overrides of the inherited environment (None removes a variable).
+        `inherit_environment=False` starts from a bare one (PATH, HOME, LANG), as a fresh
+        shell's `make run` would: no AWS variables, nothing of the caller's."""
         self.workdir = workdir
+        self._inherit = inherit_environment
         self.state_file = workdir / "local.json"
         self.log_path = workdir / "runtime.log"
         self._env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 90.0) -> dict[str, Any]:
+        inherited = (
+            dict(os.environ)
+            if self._inherit
+            else {"PATH": "/usr/bin:/bin", "HOME": str(self.workdir), "LANG": "C.UTF-8"}
+        )
         env = {
-            **os.environ,
+            **inherited,
             "QUIETLINE_PORT": "0",
             "QUIETLINE_STATE_DIR": str(self.workdir),
             "PYTHONPATH": str(REPO_ROOT),
@@ -61,11 +76,12 @@ class RuntimeProcess:
         state: dict[str, Any] = json.loads(self.state_file.read_text(encoding="utf-8"))
         return state
 
-    def stop(self) -> None:
-        """SIGTERM, as Ctrl-C would (the runtime removes local.json); kill if it hangs."""
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """SIGTERM (or `sig`: SIGINT is Ctrl-C); both stop it cleanly, saving its data and
+        removing local.json. Killed if it hangs."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
+        self.process.send_signal(sig)
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:

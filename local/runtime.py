@@ -3,6 +3,10 @@
 Environment: QUIETLINE_PORT (default 8000; 0 picks a free port), QUIETLINE_AWS_PORT
 (moto; default 0 = a free port), QUIETLINE_STATE_DIR (default .quietline), and
 QUIETLINE_CONFIG (default quietline.config.json).
+
+What moto holds is kept in the state directory between runs (local/persistence.py):
+saved every SAVE_INTERVAL_SECONDS and on a clean stop, restored on the next start. A
+fresh start (`quietline local reset` removes the saved file) seeds demo conversations.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-from moto.server import ThreadedMotoServer
 
 from functions.container import Container, Ports
 from functions.core.observability import redact
@@ -35,7 +38,14 @@ from functions.dal.schema import (
 )
 from functions.handlers._entry import EntryPoint
 from infra.config import REPO_ROOT, ConfigError, QuietlineConfig, load_config
-from local import moto_dynamodb, streams, workers
+from local import (
+    moto_cognito,
+    moto_dynamodb,
+    moto_stream_rollback,
+    persistence,
+    streams,
+    workers,
+)
 from local.apigw import Route
 from local.bootstrap import (
     bootstrap,
@@ -44,7 +54,15 @@ from local.bootstrap import (
     ensure_staff_topic,
     ensure_table,
 )
-from local.identity import CognitoAuthorizer, LocalPool, create_pool, users_for_state
+from local.demo_seed import seed_demo_conversations
+from local.identity import (
+    CognitoAuthorizer,
+    LocalPool,
+    ensure_pool,
+    pool_from_saved,
+    users_for_state,
+)
+from local.persistence import GatedMotoServer, MotoGate, Saved, StateSaver
 from local.routes import (
     AWS_SMS_INBOUND_PATH,
     OUTBOX_HANDLER,
@@ -59,6 +77,9 @@ from local.sim_carrier import SimulatedCarrier
 HOST = "127.0.0.1"
 TABLE_NAME = "quietline-local"
 AUDIT_TABLE_NAME = "quietline-local-audit"
+# Ctrl-C: how long the queue pollers and stream consumer get to finish what they hold
+# before the final save (each waits at most about a second for new work).
+WORKER_JOIN_SECONDS = 2.5
 logger = logging.getLogger("quietline.local")
 
 
@@ -118,19 +139,36 @@ def _configure_logging() -> None:
 class LocalStack:
     """What `main` starts besides the HTTP server: moto, the queues, the pool, the services."""
 
-    moto: ThreadedMotoServer
+    moto: GatedMotoServer
     endpoint: str
     runtime: Container
     carrier: SimulatedCarrier
     twilio_auth_token: str
     pool: LocalPool
     dead_letter_urls: dict[str, str]
+    seeded: bool  # demo conversations sent (in this run or a saved one)
+
+    def saved_app_state(self) -> dict[str, Any]:
+        """What persistence keeps beside moto: all a restart needs that AWS cannot return."""
+        return {
+            "pool": asdict(self.pool),
+            "twilio_auth_token": self.twilio_auth_token,
+            "seeded": self.seeded,
+        }
 
 
-def start_stack(config: QuietlineConfig, base_url: str, aws_port: int) -> LocalStack:
-    """moto with the CDK app's tables, queues, topic, pool and keys; the container on it."""
+def start_stack(
+    config: QuietlineConfig, base_url: str, aws_port: int, saved: Saved | None = None
+) -> LocalStack:
+    """moto (restored from `saved`, if any) with the CDK app's tables, queues, topic, pool
+    and keys, ensured idempotently; the container on it."""
     moto_dynamodb.install()  # the server answers on many threads; DynamoDB is atomic
-    moto = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
+    moto_stream_rollback.install()  # a failed transaction must not strand stream readers
+    moto_cognito.install()  # a disabled user's refresh token is refused, as in Cognito
+    if saved is not None:
+        persistence.restore(saved.backends)
+    app_state = saved.app if saved is not None else {}
+    moto = GatedMotoServer(MotoGate(), HOST, aws_port)
     moto.start()
     endpoint = f"http://{HOST}:{aws_port}"
     clients = local_aws(endpoint, config.region)
@@ -138,7 +176,8 @@ def start_stack(config: QuietlineConfig, base_url: str, aws_port: int) -> LocalS
     ensure_table(clients, AUDIT_TABLE_NAME, create_audit_table_kwargs)
     outbound_url, outbound_dlq_url = ensure_queue(clients, OUTBOUND_QUEUE)
     retry_url, retry_dlq_url = ensure_queue(clients, RETRY_QUEUE)
-    pool = create_pool(clients.client("cognito-idp"), config)
+    saved_pool = pool_from_saved(app_state["pool"]) if "pool" in app_state else None
+    pool = ensure_pool(clients.client("cognito-idp"), config, saved_pool)
     settings = Settings(
         stage="local",
         table_name=TABLE_NAME,
@@ -153,7 +192,7 @@ def start_stack(config: QuietlineConfig, base_url: str, aws_port: int) -> LocalS
         # Twilio signs the URL it calls; locally that is this server.
         public_base_url=base_url,
     )
-    token = secrets.token_hex(16)
+    token = str(app_state.get("twilio_auth_token") or secrets.token_hex(16))
     carrier = SimulatedCarrier()
     runtime = Container(
         settings, clients=clients, ports=Ports(carrier=carrier, twilio_auth_token=token)
@@ -161,7 +200,8 @@ def start_stack(config: QuietlineConfig, base_url: str, aws_port: int) -> LocalS
     carrier.on_sent = workers.delivery_reports(runtime)
     bootstrap(config, runtime)
     dead_letters = {"outbound_dlq_url": outbound_dlq_url, "retry_dlq_url": retry_dlq_url}
-    return LocalStack(moto, endpoint, runtime, carrier, token, pool, dead_letters)
+    seeded = bool(app_state.get("seeded"))
+    return LocalStack(moto, endpoint, runtime, carrier, token, pool, dead_letters, seeded)
 
 
 def state_for(config: QuietlineConfig, stack: LocalStack, base_url: str) -> dict[str, Any]:
@@ -229,6 +269,51 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     return threads
 
 
+def state_directory() -> Path:
+    return Path(os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline")
+
+
+def seed_once(stack: LocalStack, config: QuietlineConfig, base_url: str) -> None:
+    """Demo conversations in the first tenant, on a fresh start only."""
+    if stack.seeded:
+        return
+    stack.seeded = True  # never twice, even if this one fails part-way
+    tenant = config.tenants[0]
+    try:
+        count = seed_demo_conversations(
+            base_url,
+            stack.runtime.clients.client("cognito-idp"),
+            stack.pool,
+            tenant.id,
+            tenant.business_numbers[0],
+        )
+    except Exception as error:  # the demo runs without them: say so, do not stop
+        logger.warning("demo conversations not seeded (%s)", error)
+        return
+    logger.info("seeded %d demo texts", count)
+
+
+def stop_all(
+    stop: threading.Event,
+    server: Any,
+    workers_started: list[threading.Thread],
+    stack: LocalStack,
+    saver: StateSaver,
+) -> None:
+    """Ctrl-C: no new requests, workers given a moment, one last save, moto down."""
+    stop.set()
+    server.shutdown()  # returns within its poll interval (0.5 s)
+    deadline = time.monotonic() + WORKER_JOIN_SECONDS
+    for thread in workers_started:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    try:
+        saver.save()  # waits only for moto requests in flight (the gate)
+    except Exception:
+        logger.exception("the final save of local data failed (the last periodic one stands)")
+    server.server_close()
+    stack.moto.stop()
+
+
 def main() -> int:
     _configure_logging()
     try:
@@ -245,35 +330,62 @@ def main() -> int:
         print(f"quietline: port {port} is in use; set QUIETLINE_PORT to another", file=sys.stderr)
         return 2
     base_url = f"http://{HOST}:{server.server_address[1]}"
-    aws_port = int(os.environ.get("QUIETLINE_AWS_PORT", "0")) or _free_port()
-    stack = start_stack(config, base_url, aws_port)
+    state_dir = state_directory()
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_file = state_dir / persistence.STATE_FILE
+    state_file = state_dir / "local.json"
+    stop = threading.Event()
+    try:
+        saved = persistence.load(data_file)
+        print(
+            f"Local data is kept in {state_dir} "
+            + ("(restored from the last run)" if saved else "(fresh start)")
+            + "; `quietline local reset` starts fresh.",
+            flush=True,
+        )
+        aws_port = int(os.environ.get("QUIETLINE_AWS_PORT", "0")) or _free_port()
+        stack = start_stack(config, base_url, aws_port, saved)
+    except KeyboardInterrupt:  # Ctrl-C while starting: nothing is saved yet
+        print("Quietline stopped before it started.", flush=True)
+        return 130
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     use_authorizer(server, CognitoAuthorizer(stack.endpoint, config.region, stack.pool))
     use_handlers(server, handler_table(ROUTES, stack.runtime, stack.carrier))
-    state_dir = Path(os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline")
-    state_dir.mkdir(parents=True, exist_ok=True)
-    state_file = state_dir / "local.json"
-    state = state_for(config, stack, base_url)
-    state_file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    saver = StateSaver(data_file, stack.moto.gate, stack.saved_app_state)
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     serving = threading.Thread(target=server.serve_forever, daemon=True)
-    for thread in (serving, *background_work(stack, stop)):
+    background = background_work(stack, stop)
+    for thread in (serving, *background):
         thread.start()
+    seed_once(stack, config, base_url)
+    saver.save()
+    periodic = threading.Thread(
+        target=saver.run_every, args=(persistence.SAVE_INTERVAL_SECONDS, stop), daemon=True
+    )
+    periodic.start()
+    state = state_for(config, stack, base_url)
+    # Whole or absent for a reader polling for it, and 0600: it lists demo credentials.
+    persistence.write_atomically(state_file, (json.dumps(state, indent=2) + "\n").encode())
     print(f"Quietline is running at {base_url}  (state: {state_file}; Ctrl-C stops)", flush=True)
     try:
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
-        stack.moto.stop()
+        stop_all(stop, server, [*background, periodic], stack, saver)
         state_file.unlink(missing_ok=True)
-        print("Quietline stopped.", flush=True)
+        print(f"Quietline stopped; local data saved in {data_file}.", flush=True)
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Leave without the interpreter's teardown: freeing moto's and botocore's objects
+    takes about two seconds after everything that matters is saved, and Ctrl-C should
+    be quick. Output and log handlers are flushed first."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())
