@@ -41,7 +41,6 @@ from infra.config import REPO_ROOT, ConfigError, QuietlineConfig, load_config
 from local import (
     moto_cognito,
     moto_dynamodb,
-    moto_stream_rollback,
     persistence,
     streams,
     workers,
@@ -162,8 +161,7 @@ def start_stack(
 ) -> LocalStack:
     """moto (restored from `saved`, if any) with the CDK app's tables, queues, topic, pool
     and keys, ensured idempotently; the container on it."""
-    moto_dynamodb.install()  # the server answers on many threads; DynamoDB is atomic
-    moto_stream_rollback.install()  # a failed transaction must not strand stream readers
+    moto_dynamodb.install()  # atomic under threads; bounded memory; streams as in AWS
     moto_cognito.install()  # a disabled user's refresh token is refused, as in Cognito
     if saved is not None:
         persistence.restore(saved.backends)

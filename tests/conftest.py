@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from local import moto_cognito, moto_dynamodb, moto_stream_rollback
+from local import moto_cognito, moto_dynamodb
 from tests.phi_samples import PHI_VALUES
 
 _PHONE_SHAPE = re.compile(r"\+\d{8,15}\b")
@@ -61,8 +61,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 def pytest_configure(config: pytest.Config) -> None:
     # moto's DynamoDB is not atomic under threads (local/moto_dynamodb.py); DynamoDB is.
     moto_dynamodb.install()
-    # ... and strands stream iterators when a transaction fails (local/moto_stream_rollback.py).
-    moto_stream_rollback.install()
     # moto's Cognito lets a disabled user refresh (local/moto_cognito.py); Cognito does not.
     moto_cognito.install()
     config.addinivalue_line(

@@ -1,5 +1,6 @@
 """A stream consumer keeps reading after a failed TransactWriteItems, as in DynamoDB
-(local/moto_stream_rollback.py): moto swapped the table for a copy and stranded it."""
+(local/moto_dynamodb.py's journaled transactions): moto's own rollback swapped the table
+for a copy and stranded every iterator on the old one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local import moto_stream_rollback
+from local import moto_dynamodb
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +41,7 @@ def _keys(page: dict[str, Any]) -> list[str]:
 
 
 def test_the_harness_is_installed_for_every_test() -> None:
-    assert moto_stream_rollback.installed()
+    assert moto_dynamodb.installed()
 
 
 def test_a_consumers_iterator_sees_writes_after_a_failed_transaction(
