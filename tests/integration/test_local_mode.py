@@ -26,6 +26,8 @@ from tests.builders import twilio_inbound_form
 from tests.conftest import phi_found
 from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
 
+THIRD_CLIENT_PHONE = "+12065550177"  # fictional (555-01xx)
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local-runtime")]
 
 
@@ -306,3 +308,47 @@ def test_the_runtime_seals_audited_requests_from_the_audit_tables_stream(
     # Then every audited request is sealed into an intact chain
     assert report.ok, report
     assert report.sealed >= 3 and report.unsealed == 0
+
+
+def test_a_new_inbound_text_notifies_staff_through_the_topic_without_phi(
+    local_state: dict[str, Any],
+) -> None:
+    # Given a queue subscribed to local mode's staff topic (as a staff e-mail would be)
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=local_state["region"]
+    )
+    endpoint = local_state["aws_endpoint_url"]
+    sns = session.client("sns", endpoint_url=endpoint)
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    (topic,) = [
+        t["TopicArn"]
+        for t in sns.list_topics()["Topics"]
+        if t["TopicArn"].endswith(":quietline-staff-notifications")
+    ]
+    queue_url = sqs.create_queue(QueueName="staff-inbox-test")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    # When a client texts the business number
+    body = "Can we move Thursday's session?"
+    message = {
+        "originationNumber": THIRD_CLIENT_PHONE,
+        "destinationNumber": local_state["business_number"],
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": body,
+        "inboundMessageId": "local-notify-1",
+        "previousPublishedMessageId": "",
+    }
+    status, _ = _post(local_state["aws_sms_inbound_url"], json.dumps(message).encode(), {})
+    assert status == 202
+
+    # Then the staff notifier, fed by the message table's stream, tells staff: no PHI
+    def received() -> list[dict[str, Any]]:
+        return sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", [])
+
+    (delivered,) = _wait_for(received, seconds=30)
+    notification = json.loads(delivered["Body"])
+    assert notification["Subject"] == "New message in Quietline"
+    assert THIRD_CLIENT_PHONE not in delivered["Body"] and body not in delivered["Body"]
