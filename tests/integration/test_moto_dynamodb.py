@@ -41,6 +41,50 @@ def dynamodb(moto_aws: None) -> Any:
     return client
 
 
+class Streamed:
+    """A table with a NEW_IMAGE stream, and readers of it from its trim horizon."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.client = boto3.client("dynamodb")
+        self.client.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
+        self.streams = boto3.client("dynamodbstreams")
+        self.arn = self.client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+
+    def put(self, key: str) -> None:
+        self.client.put_item(TableName=self.name, Item={"pk": {"S": key}})
+
+    def trim_horizon(self) -> str:
+        (shard,) = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        iterator: str = self.streams.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        return iterator
+
+    def read(self, iterator: str) -> tuple[list[str], str]:
+        """The keys of the records from `iterator` on, and the next iterator."""
+        page = self.streams.get_records(ShardIterator=iterator)
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in page["Records"]]
+        return keys, page["NextShardIterator"]
+
+
+def _failing_put(table: str, key: str) -> dict[str, Any]:
+    """A Put whose condition fails when `key` exists."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": {"pk": {"S": key}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
 def test_the_harness_is_installed_for_every_test() -> None:
     assert moto_dynamodb.installed()
 
@@ -99,40 +143,37 @@ def test_a_cancelled_transaction_leaves_nothing_on_the_stream_and_kept_records_s
     moto_aws: None,
 ) -> None:
     # Given a table with a stream holding one record
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="streamed",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    client.put_item(TableName="streamed", Item={"pk": {"S": "guard"}})
+    table = Streamed("streamed")
+    table.put("guard")
 
     # When a transaction writes one item, then fails on its condition (rolled back)
     with pytest.raises(ClientError):
-        client.transact_write_items(
+        table.client.transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": "streamed", "Item": {"pk": {"S": "other"}}}},
-                {
-                    "Put": {
-                        "TableName": "streamed",
-                        "Item": {"pk": {"S": "guard"}},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                _failing_put("streamed", "guard"),
             ]
         )
 
     # Then the stream holds the first write only, as DynamoDB's would
-    streams = boto3.client("dynamodbstreams")
-    arn = client.describe_table(TableName="streamed")["Table"]["LatestStreamArn"]
-    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    records = streams.get_records(ShardIterator=iterator)["Records"]
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["guard"]
+    assert table.read(table.trim_horizon())[0] == ["guard"]
+
+
+def test_a_consumers_iterator_sees_writes_after_a_failed_transaction(moto_aws: None) -> None:
+    # Given a consumer that has read the stream so far (moto's own rollback swapped the
+    # table for a copy and stranded every iterator on the old one)
+    table = Streamed("streamed")
+    table.put("first")
+    keys, iterator = table.read(table.trim_horizon())
+    assert keys == ["first"]
+
+    # When a transaction fails its condition and a write follows
+    with pytest.raises(ClientError):
+        table.client.transact_write_items(TransactItems=[_failing_put("streamed", "first")])
+    table.put("after")
+
+    # Then the same consumer reads the write that followed, and nothing of the failed one
+    assert table.read(iterator)[0] == ["after"]
 
 
 def test_a_cancelled_transaction_restores_an_item_it_updated_and_removes_one_it_created(
@@ -207,32 +248,20 @@ def test_shard_iterators_expire_after_fifteen_minutes_as_in_dynamodb_streams(
     # Given a streamed table and a poller's iterator
     clock = [1000.0]
     monkeypatch.setattr(moto_dynamodb, "_now", lambda: clock[0])
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="polled",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    streams = boto3.client("dynamodbstreams")
-    arn = client.describe_table(TableName="polled")["Table"]["LatestStreamArn"]
-    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    first = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
+    table = Streamed("polled")
+    first = table.trim_horizon()
 
     # When a poller follows NextShardIterator for 20 minutes, once a minute
     iterator = first
     for _ in range(20):
         clock[0] += 60
-        iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+        iterator = table.read(iterator)[1]
 
     # Then the fresh iterator works, the first has expired with DynamoDB's error, and the
     # backend holds only the last quarter hour's iterators
-    assert streams.get_records(ShardIterator=iterator)["Records"] == []
+    assert table.read(iterator)[0] == []
     with pytest.raises(ClientError) as expired:
-        streams.get_records(ShardIterator=first)
+        table.read(first)
     assert expired.value.response["Error"]["Code"] == "ExpiredIteratorException"
     backend = next(iter(next(iter(dynamodbstreams_backends.values())).values()))
     # (one a minute for the last quarter hour, both ends included, and the newest)
@@ -245,34 +274,19 @@ def test_stream_records_are_trimmed_after_local_retention_and_reading_behind_say
     # Given a streamed table, an iterator at its trim horizon, and two writes ten minutes apart
     clock = [5000.0]
     monkeypatch.setattr(moto_dynamodb, "_now", lambda: clock[0])
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="kept",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    streams = boto3.client("dynamodbstreams")
-    arn = client.describe_table(TableName="kept")["Table"]["LatestStreamArn"]
-    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    stale = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    client.put_item(TableName="kept", Item={"pk": {"S": "early"}})
+    table = Streamed("kept")
+    stale = table.trim_horizon()
+    table.put("early")
     clock[0] += moto_dynamodb.STREAM_RETENTION_SECONDS + 60
-    client.put_item(TableName="kept", Item={"pk": {"S": "late"}})
+    table.put("late")
 
     # When a new reader starts at the trim horizon, and the old iterator reads
-    fresh = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    records = streams.get_records(ShardIterator=fresh)["Records"]
+    records = table.read(table.trim_horizon())[0]
 
     # Then only the record within retention is there, and reading behind it is refused
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["late"]
+    assert records == ["late"]
     with pytest.raises(ClientError) as behind:
-        streams.get_records(ShardIterator=stale)
+        table.read(stale)
     assert behind.value.response["Error"]["Code"] == "TrimmedDataAccessException"
     # and the table itself keeps both items
-    assert client.scan(TableName="kept", Select="COUNT")["Count"] == 2
+    assert table.client.scan(TableName="kept", Select="COUNT")["Count"] == 2
