@@ -51,8 +51,10 @@ class VoicemailStore(Protocol):
 class CallStore(Protocol):
     """Call items in the message table (sort keys beside the thread's messages)."""
 
-    def put_call(self, call: CallRecord) -> None:
-        """Create the call; DuplicateError if the carrier's call id is already recorded."""
+    def put_call(self, call: CallRecord, *, new_phone_record: bytes | None = None) -> None:
+        """Create the call and bring its conversation to the top of the inbox (creating
+        it with `new_phone_record` for a first contact), in one transaction;
+        DuplicateError if the carrier's call id is already recorded."""
         ...
 
     def get_call(self, tenant_id: str, conversation_id: str, call_ulid: str) -> CallRecord: ...
