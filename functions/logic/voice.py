@@ -379,7 +379,6 @@ class VoiceService:
                 at=iso(self.clock.now()),
                 outcome=CallOutcome.FAILED,
             )
-            self._audit("call.place", call, user_id=principal.user_id, outcome=AuditOutcome.ERROR)
             raise
         self.calls.update_call(
             call,
@@ -388,7 +387,6 @@ class VoiceService:
             at=iso(self.clock.now()),
             carrier_call_id=placed.carrier_call_id,
         )
-        self._audit("call.place", call, user_id=principal.user_id)
         self.metrics.count("CallPlaced")
         return replace(call, carrier_call_id=placed.carrier_call_id)
 
@@ -404,7 +402,6 @@ class VoiceService:
         audio = self.cipher.decrypt_bytes(
             voicemail_location(call.tenant_id, call.conversation_id, call.call_ulid), sealed
         )
-        self._audit("voicemail.played", call, user_id=principal.user_id)
         return VoicemailAudio(audio, call.voicemail.content_type)
 
     def call_log(
@@ -427,7 +424,6 @@ class VoiceService:
         require_admin(principal)
         validate_voice_settings(settings)
         self.settings.put_voice_settings(principal.tenant_id, settings)
-        self._audit_tenant("voice.settings.update", principal.tenant_id, principal.user_id, {})
         return settings
 
     def set_forwarding_number(self, principal: Principal, raw: str, *, region: str | None) -> str:
@@ -440,12 +436,10 @@ class VoiceService:
         self.settings.put_forwarding_record(
             principal.tenant_id, principal.user_id, record.to_bytes()
         )
-        self._audit_tenant("forwarding_number.set", principal.tenant_id, principal.user_id, {})
         return number[-2:]
 
     def clear_forwarding_number(self, principal: Principal) -> None:
         self.settings.delete_forwarding_record(principal.tenant_id, principal.user_id)
-        self._audit_tenant("forwarding_number.clear", principal.tenant_id, principal.user_id, {})
 
     # --- helpers --------------------------------------------------------------------------
 
