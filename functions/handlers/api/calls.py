@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -63,13 +64,16 @@ def play_voicemail(conversation_id: str, call_id: str) -> Response[Any]:
     audio = (
         runtime(router).voice_service().voicemail_audio(principal(router), conversation_id, call_id)
     )
-    # Bytes: Powertools answers base64 with isBase64Encoded (the API's binary media types).
-    return Response(
+    # Base64 with isBase64Encoded (API Gateway's binary proxy answer), encoded here: the
+    # response validation would otherwise try to read the bytes as UTF-8 text.
+    response: Response[Any] = Response(
         200,
         audio.content_type,
-        body=audio.audio,
+        body=base64.b64encode(audio.audio).decode(),
         headers={"Cache-Control": "no-store", "Content-Disposition": "inline"},
     )
+    response.base64_encoded = True
+    return response
 
 
 @route(router, "GET", "/voice-settings", audit=None, admin_only=True)
