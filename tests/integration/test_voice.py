@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import wave
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,20 +18,18 @@ from functions.core.voice import (
     CallReport,
     IncomingCall,
     NextAction,
-    OutboundCallRequest,
-    PlacedCall,
     PlanAction,
     ScreenDecision,
     VoicemailRecording,
 )
 from functions.logic.voice import VoiceService
+from tests.fakes import RecordingVoiceCarrier
 from tests.integration.api_harness import call
-from tests.integration.conftest import Messaging, StaffApi, build_staff_api
+from tests.integration.conftest import VOICEMAIL_BUCKET, StaffApi
 from tests.phi_samples import BUSINESS_NUMBER, CLIENT_PHONE
 
 pytestmark = pytest.mark.integration
 
-BUCKET = "quietline-voicemail"
 CLINICIAN_CELL = "+12065550177"
 
 
@@ -47,20 +45,6 @@ def tiny_wav(seconds: float = 0.2) -> bytes:
 
 
 @dataclass
-class RecordingVoiceCarrier:
-    name: str = "simulated"
-    placed: list[OutboundCallRequest] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-
-    def place_call(self, request: OutboundCallRequest) -> PlacedCall:
-        self.placed.append(request)
-        return PlacedCall(f"SIM-CALL-{len(self.placed)}")
-
-    def delete_recording(self, carrier_recording_id: str) -> None:
-        self.deleted.append(carrier_recording_id)
-
-
-@dataclass
 class Voice:
     api: StaffApi
     service: VoiceService
@@ -69,13 +53,11 @@ class Voice:
 
 
 @pytest.fixture
-def voice(messaging: Messaging, staff_pool: Any) -> Voice:
-    carrier = RecordingVoiceCarrier()
-    messaging.runtime.ports = replace(messaging.runtime.ports, voice_carrier=carrier)
-    s3 = messaging.runtime.clients.client("s3")
-    s3.create_bucket(Bucket=BUCKET)
-    api = build_staff_api(messaging, staff_pool, voicemail_bucket=BUCKET)
-    return Voice(api, api.runtime.voice_service(), carrier, s3)
+def voice(staff_api: StaffApi) -> Voice:
+    carrier = staff_api.runtime.ports.voice_carrier
+    assert isinstance(carrier, RecordingVoiceCarrier)
+    s3 = staff_api.runtime.clients.client("s3")
+    return Voice(staff_api, staff_api.runtime.voice_service(), carrier, s3)
 
 
 def _enable_voice(voice: Voice) -> None:
@@ -111,7 +93,7 @@ def _missed_call_with_voicemail(voice: Voice, audio: bytes) -> tuple[str, str]:
     voice.service.voicemail_recorded(
         VoicemailRecording(plan.call_id, audio, "audio/wav", 1, carrier_recording_id="RE-1")
     )
-    tenant_id, conversation_id, call_ulid = plan.call_id.split("/")
+    _tenant, conversation_id, call_ulid = plan.call_id.split("/")
     return conversation_id, call_ulid
 
 
@@ -161,11 +143,11 @@ def test_a_voicemail_is_stored_sealed_and_plays_back_exactly_through_the_api(
     # Given a missed call with a voicemail
     conversation_id, call_ulid = _missed_call_with_voicemail(voice, audio)
     # Then the S3 object is not the audio (sealed under the tenant's key), keyed by ids only
-    listed = voice.s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    listed = voice.s3.list_objects_v2(Bucket=VOICEMAIL_BUCKET)["Contents"]
     assert len(listed) == 1
     key = listed[0]["Key"]
     assert CLIENT_PHONE.lstrip("+") not in key
-    stored = voice.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    stored = voice.s3.get_object(Bucket=VOICEMAIL_BUCKET, Key=key)["Body"].read()
     assert audio not in stored and stored.startswith(b"QLE")
     # And the carrier's copy was deleted once ours was safe
     assert voice.carrier.deleted == ["RE-1"]
