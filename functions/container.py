@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from functions.core.clock import Clock, SystemClock
-from functions.core.settings import Settings
+from functions.core.settings import Settings, SettingsError
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
 from functions.dal.kms_keys import KmsDataKeyProvider
@@ -30,6 +30,7 @@ from functions.logic.tenants import TenantDirectory
 if TYPE_CHECKING:
     from functions.carriers.models import Carrier
     from functions.dal.audit_log import DynamoDbAuditLog
+    from functions.dal.store.calls import CallRecords
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
     from functions.logic.audit import AuditSink
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from functions.logic.secure_links import SecureLinkService
     from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
+    from functions.logic.voice import VoiceService
+    from functions.logic.voice_ports import VoiceCarrier, VoicemailStore, VoiceNotifier
 
 T = TypeVar("T")
 
@@ -60,6 +63,9 @@ class Ports:
     sessions: Any = None  # the sign-in session store
     audit_sink: AuditSink | None = None
     cipher: EnvelopeCipher | None = None
+    voice_carrier: VoiceCarrier | None = None
+    voicemail_store: VoicemailStore | None = None
+    voice_notifier: VoiceNotifier | None = None
 
 
 class Container:
@@ -369,3 +375,61 @@ class Container:
             return StaffAdminService(self.staff_directory(), self.session_guard())
 
         return self._once("staff_admin_service", build)
+
+    # --- voice ----------------------------------------------------------------------
+    def voice_carrier(self) -> VoiceCarrier:
+        """The voice adapter for `settings.carrier`; each adapter adds its branch here."""
+        if self.ports.voice_carrier is not None:
+            return self.ports.voice_carrier
+        raise SettingsError(f"QUIETLINE_CARRIER: no voice adapter for {self.settings.carrier!r}")
+
+    def voicemail_store(self) -> VoicemailStore:
+        def build() -> VoicemailStore:
+            if self.ports.voicemail_store is not None:
+                return self.ports.voicemail_store
+            from functions.dal.voicemail_store import S3VoicemailStore  # noqa: PLC0415
+
+            bucket = self.settings.need("voicemail_bucket")
+            return S3VoicemailStore(bucket, self.clients.client("s3"))
+
+        return self._once("voicemail_store", build)
+
+    def voice_notifier(self) -> VoiceNotifier:
+        def build() -> VoiceNotifier:
+            if self.ports.voice_notifier is not None:
+                return self.ports.voice_notifier
+            from functions.dal.voice_notifier import SnsVoiceNotifier  # noqa: PLC0415
+
+            topic = self.settings.staff_topic_arn or ""
+            return SnsVoiceNotifier(topic, self.clients.client("sns"))
+
+        return self._once("voice_notifier", build)
+
+    def call_store(self) -> CallRecords:
+        from functions.dal.store.calls import CallRecords  # noqa: PLC0415
+
+        return self._once(
+            "call_store", lambda: CallRecords(self.clients.table(self.settings.need("table_name")))
+        )
+
+    def voice_service(self) -> VoiceService:
+        def build() -> VoiceService:
+            from functions.logic.voice import VoiceService  # noqa: PLC0415
+
+            calls = self.call_store()
+            return VoiceService(
+                directory=self.directory(),
+                store=self.store(),
+                calls=calls,
+                settings=calls,
+                voicemails=self.voicemail_store(),
+                carrier=self.voice_carrier(),
+                cipher=self.cipher(),
+                outbound=self.outbound_service(),
+                notifier=self.voice_notifier(),
+                audit=self.audit_sink(),
+                clock=self.clock(),
+                metrics=self.metrics(),
+            )
+
+        return self._once("voice_service", build)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from functions.core.errors import DecryptionError, KeyUnavailableError
+from functions.core.voice import OutboundCallRequest, PlacedCall
 from functions.crypto.envelope import DataKey
 
 
@@ -59,3 +61,19 @@ class ContextIgnoringKeyProvider(FakeKeyProvider):
     @staticmethod
     def _context_bytes(context: Mapping[str, str]) -> bytes:
         return b""
+
+
+@dataclass
+class RecordingVoiceCarrier:
+    """A VoiceCarrier that records what it was asked to do (no network)."""
+
+    name: str = "simulated"
+    placed: list[OutboundCallRequest] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    def place_call(self, request: OutboundCallRequest) -> PlacedCall:
+        self.placed.append(request)
+        return PlacedCall(f"SIM-CALL-{len(self.placed)}")
+
+    def delete_recording(self, carrier_recording_id: str) -> None:
+        self.deleted.append(carrier_recording_id)

@@ -57,6 +57,11 @@ class Settings(BaseModel):
     # Only its shape is checked here, so parsing settings never loads phonenumbers (cold
     # start); infra/config.py checks it is a region phonenumbers knows.
     phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    # Voice (docs/voice.md): the bucket holding voicemail audio sealed under each tenant's
+    # key (object keys are ids only), and the carrier's short-lived staging bucket where a
+    # carrier cannot record under our key (Chime RecordAudio; objects expire within a day).
+    voicemail_bucket: str | None = None
+    voice_staging_bucket: str | None = None
 
     @field_validator("twilio_webhook_urls", mode="before")
     @classmethod

@@ -43,3 +43,13 @@ def index_key_location(tenant_id: str) -> FieldLocation:
 def export_location(tenant_id: str, export_id: str) -> FieldLocation:
     """A sealed FHIR export's bundle (functions.logic.export)."""
     return FieldLocation(tenant_id, "export", export_id, "fhir_bundle")
+
+
+def voicemail_location(tenant_id: str, conversation_id: str, call_id: str) -> FieldLocation:
+    """A voicemail's audio (the S3 object's bytes), bound to its call in its thread."""
+    return FieldLocation(tenant_id, conversation_id, call_id, "voicemail_audio")
+
+
+def forwarding_number_location(tenant_id: str, user_id: str) -> FieldLocation:
+    """A clinician's own cell, rung for the practice's calls (PHI-grade personal data)."""
+    return FieldLocation(tenant_id, "staff", user_id, "forwarding_number")

@@ -181,6 +181,10 @@ class EnvelopeCipher:
         self._max_parallel = max_parallel_decrypts
 
     def encrypt(self, location: FieldLocation, plaintext: str) -> EncryptedRecord:
+        return self.encrypt_bytes(location, plaintext.encode())
+
+    def encrypt_bytes(self, location: FieldLocation, plaintext: bytes) -> EncryptedRecord:
+        """`encrypt` for binary PHI (voicemail audio): the same record format and key use."""
         data_key = self._keys.generate_data_key(location.tenant_id, location.encryption_context())
         if len(data_key.plaintext) != _DATA_KEY_BYTES:
             raise DecryptionError("key provider returned a key of the wrong size")
@@ -189,11 +193,15 @@ class EnvelopeCipher:
         nonce = os.urandom(_NONCE_BYTES)
         # A fresh data key per call: each key seals exactly one plaintext.
         sealed = AESGCM(data_key.plaintext).encrypt(
-            nonce, plaintext.encode(), location.associated_data(FORMAT_VERSION)
+            nonce, plaintext, location.associated_data(FORMAT_VERSION)
         )
         return EncryptedRecord(FORMAT_VERSION, data_key.key_id, data_key.wrapped, nonce, sealed)
 
     def decrypt(self, location: FieldLocation, record: EncryptedRecord | bytes) -> str:
+        return self.decrypt_bytes(location, record).decode()
+
+    def decrypt_bytes(self, location: FieldLocation, record: EncryptedRecord | bytes) -> bytes:
+        """`decrypt` for binary PHI: authenticated plaintext bytes, never unverified ones."""
         if isinstance(record, EncryptedRecord):
             if record.version != FORMAT_VERSION:
                 raise UnsupportedVersionError(
@@ -217,7 +225,7 @@ class EnvelopeCipher:
             plaintext = AESGCM(key).decrypt(nonce, ciphertext, location.associated_data(version))
         except (InvalidTag, ValueError):
             raise DecryptionError("ciphertext failed authentication") from None
-        return plaintext.decode()
+        return plaintext
 
     def encrypt_many(self, items: Sequence[tuple[FieldLocation, str]]) -> list[EncryptedRecord]:
         """Encrypt several fields in one KMS round trip: a GenerateDataKey each, all at once.

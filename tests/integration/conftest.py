@@ -36,6 +36,7 @@ from local.identity import LocalPool
 from local.sim_carrier import SimulatedCarrier
 from local.streams import StreamPoller
 from local.workers import sqs_event
+from tests.fakes import RecordingVoiceCarrier
 from tests.integration.api_harness import Caller, call, claims_for
 
 # --- h-tests: one staff user pool per session (tests/integration/cognito_pool.py) -------
@@ -223,6 +224,9 @@ def _queue_with_dlq(sqs: Any, name: str, max_receives: int = 3) -> tuple[str, st
     return url, dlq_url
 
 
+VOICEMAIL_BUCKET = "quietline-voicemail"
+
+
 @pytest.fixture
 def messaging(
     clients: AwsClients,
@@ -238,6 +242,7 @@ def messaging(
     retry_url, retry_dlq = _queue_with_dlq(sqs, "retry")
     topic_arn = sns.create_topic(Name="staff")["TopicArn"]
     inbox_url = sqs.create_queue(QueueName="staff-inbox")["QueueUrl"]
+    clients.client("s3").create_bucket(Bucket=VOICEMAIL_BUCKET)
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
@@ -249,6 +254,7 @@ def messaging(
         staff_topic_arn=topic_arn,
         carrier="simulated",
         public_base_url="https://quietline.example",
+        voicemail_bucket=VOICEMAIL_BUCKET,
     )
     carrier = SimulatedCarrier()
     clock = FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))  # a Monday, 10:00 in New York
@@ -262,6 +268,7 @@ def messaging(
             metrics=metrics,
             twilio_auth_token=TWILIO_AUTH_TOKEN,
             cipher=cipher,
+            voice_carrier=RecordingVoiceCarrier(),
         ),
     )
     return Messaging(

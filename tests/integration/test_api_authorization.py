@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
+from functions.core.voice import IncomingCall, VoicemailRecording
 from functions.handlers.api import ROUTES, openapi_schema
 from functions.logic.audit import Outcome
 from tests.integration.api_harness import Caller, call
 from tests.integration.conftest import StaffApi
-from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
+from tests.phi_samples import BUSINESS_NUMBER, CLIENT_PHONE, OTHER_CLIENT_PHONE
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +49,13 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("POST", "/users/{user_id}/disable"): (204, 403),
     ("POST", "/users/{user_id}/enable"): (204, 403),
     ("POST", "/users/{user_id}/sign-out"): (204, 403),
+    ("GET", "/conversations/{conversation_id}/calls"): (200, OK),
+    ("POST", "/conversations/{conversation_id}/calls"): (202, OK),
+    ("GET", "/conversations/{conversation_id}/calls/{call_id}/voicemail"): (200, OK),
+    ("GET", "/voice-settings"): (200, 403),
+    ("PUT", "/voice-settings"): (200, 403),
+    ("PUT", "/me/forwarding-number"): (200, OK),
+    ("DELETE", "/me/forwarding-number"): (204, OK),
 }
 
 # The one route anyone may call, signed in or not.
@@ -75,6 +83,12 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/users/{user_id}/enable"): "user.enable",
     ("POST", "/users/{user_id}/sign-out"): "user.sign_out",
     ("GET", "/audit/events"): "audit.export",
+    ("GET", "/conversations/{conversation_id}/calls"): "call.read",
+    ("POST", "/conversations/{conversation_id}/calls"): "call.place",
+    ("GET", "/conversations/{conversation_id}/calls/{call_id}/voicemail"): "voicemail.played",
+    ("PUT", "/voice-settings"): "voice_settings.update",
+    ("PUT", "/me/forwarding-number"): "forwarding_number.set",
+    ("DELETE", "/me/forwarding-number"): "forwarding_number.clear",
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -90,6 +104,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/templates/{template_id}"): {"name": "Reminder", "body": "Updated wording."},
     ("PUT", "/settings"): {"help_reply": "Call the front desk."},
     ("POST", "/users"): {"email": "new.hire@harbor.example", "role": "clinician"},
+    ("PUT", "/voice-settings"): {"enabled": True},
+    ("PUT", "/me/forwarding-number"): {"phone_number": "+13125550188"},
 }
 
 
@@ -126,7 +142,24 @@ def _path_params(staff: StaffApi, path: str) -> dict[str, str]:
         params["template_id"] = created.json["template_id"]
     if "{user_id}" in path:
         params["user_id"] = staff.other_clinician.user_id
+    if "/calls" in path:
+        params["call_id"] = _voice_ready(staff, params["conversation_id"])
     return params
+
+
+def _voice_ready(staff: StaffApi, conversation_id: str) -> str:
+    """Voice on, every harbor caller's cell set, and a voicemail on a call in the thread:
+    what click-to-call and playback need to succeed for a caller allowed to use them."""
+    voice = staff.runtime.voice_service()
+    for caller in (staff.admin, staff.clinician):
+        put = call(caller, "PUT", "/me/forwarding-number", body={"phone_number": "+13125550188"})
+        assert put.status == 200, put.text
+    assert call(staff.admin, "PUT", "/voice-settings", body={"enabled": True}).status == 200
+    plan = voice.incoming_call(
+        IncomingCall("simulated", f"CA-{conversation_id[:8]}", BUSINESS_NUMBER, CLIENT_PHONE, "t")
+    )
+    voice.voicemail_recorded(VoicemailRecording(plan.call_id, b"RIFF", "audio/wav", 1))
+    return plan.call_id.split("/")[2]
 
 
 def _request(staff: StaffApi, caller: Caller, method: str, path: str) -> int:

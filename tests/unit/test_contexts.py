@@ -19,6 +19,8 @@ TENANT = "harbor"
 CONVERSATION = "conv1"
 MESSAGE = "01JMSG0000000000000000000A"
 EXPORT = "01JEXP0000000000000000000B"
+CALL = "01JCAL0000000000000000000C"
+USER = "user1"
 
 KNOWN_ANSWERS: list[tuple[str, Callable[[], FieldLocation], dict[str, str], str]] = [
     (
@@ -90,6 +92,30 @@ KNOWN_ANSWERS: list[tuple[str, Callable[[], FieldLocation], dict[str, str], str]
         },
         "71756965746c696e65010006686172626f7200066578706f7274001a30314a4558503030303030303030"
         "303030303030303030303042000b666869725f62756e646c65",
+    ),
+    (
+        "voicemail-audio",
+        lambda: contexts.voicemail_location(TENANT, CONVERSATION, CALL),
+        {
+            "tenant_id": "harbor",
+            "conversation_id": "conv1",
+            "record_id": "01JCAL0000000000000000000C",
+            "field": "voicemail_audio",
+        },
+        "71756965746c696e65010006686172626f720005636f6e7631001a30314a43414c303030303030303030"
+        "3030303030303030303043000f766f6963656d61696c5f617564696f",
+    ),
+    (
+        "forwarding-number",
+        lambda: contexts.forwarding_number_location(TENANT, USER),
+        {
+            "tenant_id": "harbor",
+            "conversation_id": "staff",
+            "record_id": "user1",
+            "field": "forwarding_number",
+        },
+        "71756965746c696e65010006686172626f7200057374616666000575736572310011666f72776172"
+        "64696e675f6e756d626572",
     ),
 ]
 IDS = [name for name, *_ in KNOWN_ANSWERS]

@@ -16,6 +16,7 @@ from functions.dal import audit_log, sessions  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.handlers.api import (
     audit_events,
+    calls,
     contacts,
     conversations,
     errors,
@@ -46,6 +47,7 @@ for resource in (
     practice_settings,
     users,
     audit_events,
+    calls,
 ):
     app.include_router(resource.router)
 

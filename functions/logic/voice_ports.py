@@ -1,0 +1,109 @@
+"""The ports voice depends on: the carrier (adapters in functions/carriers) and storage
+(adapters in functions/dal). Split from ports.py so voice can change without touching SMS."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from functions.core.models import Page
+from functions.core.voice import (
+    CallOutcome,
+    CallRecord,
+    CallStatus,
+    OutboundCallRequest,
+    PlacedCall,
+    VoicemailRef,
+    VoiceSettings,
+)
+
+
+class VoiceCarrier(Protocol):
+    """What the service asks of a voice carrier. Failures raise PermanentCarrierError or
+    TransientCarrierError (functions.core.errors), never with a number in the message."""
+
+    name: str
+
+    def place_call(self, request: OutboundCallRequest) -> PlacedCall:
+        """Click-to-call: ring `request.clinician_number` under `request.caller_id`, play
+        the screen, and on acceptance (reported through `VoiceService.screen_answer`)
+        bridge to `request.client_number`. Returns once the carrier accepted the request."""
+        ...
+
+    def delete_recording(self, carrier_recording_id: str) -> None:
+        """Delete the carrier's (or staging) copy of a voicemail once ours is stored.
+        A carrier that keeps none makes this a no-op; an absent recording is not an error."""
+        ...
+
+
+class VoicemailStore(Protocol):
+    """Encrypted voicemail audio by object key (S3 in AWS). Keys hold ids only; the bytes
+    handed in are already sealed under the tenant's key: this port never sees audio."""
+
+    def put(self, object_key: str, sealed: bytes, *, expires_at: int) -> None: ...
+
+    def get(self, object_key: str) -> bytes:
+        """The sealed bytes; NotFoundError if absent."""
+        ...
+
+    def delete(self, object_key: str) -> None: ...
+
+
+class CallStore(Protocol):
+    """Call items in the message table (sort keys beside the thread's messages)."""
+
+    def put_call(self, call: CallRecord, *, new_phone_record: bytes | None = None) -> None:
+        """Create the call and bring its conversation to the top of the inbox (creating
+        it with `new_phone_record` for a first contact), in one transaction;
+        DuplicateError if the carrier's call id is already recorded."""
+        ...
+
+    def get_call(self, tenant_id: str, conversation_id: str, call_ulid: str) -> CallRecord: ...
+
+    def find_call_by_carrier_id(self, carrier: str, carrier_call_id: str) -> CallRecord: ...
+
+    def update_call(
+        self,
+        call: CallRecord,
+        *,
+        status: CallStatus,
+        expected: tuple[CallStatus, ...],
+        at: str,
+        outcome: CallOutcome | None = None,
+        answered_by: str | None = None,
+        duration_seconds: int | None = None,
+        carrier_call_id: str | None = None,
+        voicemail: VoicemailRef | None = None,
+    ) -> bool:
+        """Move the call to `status` if it is in one of `expected`; False if it was not
+        (a repeated or late carrier event, or another clinician accepted first)."""
+        ...
+
+    def list_calls(
+        self, tenant_id: str, conversation_id: str, *, limit: int, cursor: str | None
+    ) -> Page[CallRecord]:
+        """Newest first, like list_messages."""
+        ...
+
+
+class VoiceSettingsStore(Protocol):
+    """A tenant's voice settings and each clinician's encrypted forwarding cell."""
+
+    def get_voice_settings(self, tenant_id: str) -> VoiceSettings:
+        """The stored settings, or the defaults (voice off) when none were saved."""
+        ...
+
+    def put_voice_settings(self, tenant_id: str, settings: VoiceSettings) -> None: ...
+
+    def get_forwarding_records(self, tenant_id: str, user_ids: list[str]) -> dict[str, bytes]:
+        """user id -> EncryptedRecord of the forwarding cell, for those who set one."""
+        ...
+
+    def put_forwarding_record(self, tenant_id: str, user_id: str, record: bytes) -> None: ...
+
+    def delete_forwarding_record(self, tenant_id: str, user_id: str) -> None: ...
+
+
+class VoiceNotifier(Protocol):
+    """Tells staff a voicemail arrived, without PHI (the practice's name only)."""
+
+    def new_voicemail(self, tenant_id: str, practice_name: str) -> None: ...
