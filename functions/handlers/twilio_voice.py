@@ -376,4 +376,4 @@ def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str,
     return _response(200, twiml, _TWIML)
 
 
-handler = EntryPoint(handle, required=("table_name", "twilio_account_sid"))
+handler = EntryPoint(handle, required=("table_name",))
