@@ -381,7 +381,20 @@ class Container:
         """The voice adapter for `settings.carrier`; each adapter adds its branch here."""
         if self.ports.voice_carrier is not None:
             return self.ports.voice_carrier
+        if self.settings.carrier == "twilio":
+            return self._once("voice_carrier", self._twilio_voice_carrier)
         raise SettingsError(f"QUIETLINE_CARRIER: no voice adapter for {self.settings.carrier!r}")
+
+    def _twilio_voice_carrier(self) -> VoiceCarrier:
+        from functions.carriers.twilio_voice import TwilioVoiceCarrier  # noqa: PLC0415
+
+        settings = self.settings
+        return TwilioVoiceCarrier(
+            settings.need("twilio_account_sid"),
+            self.twilio_auth_token(),
+            api_base_url=settings.twilio_api_base_url,
+            webhook_base_url=settings.public_base_url,
+        )
 
     def voicemail_store(self) -> VoicemailStore:
         def build() -> VoicemailStore:

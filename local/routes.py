@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functions.carriers.twilio import SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH
+from functions.carriers.twilio_voice import VOICE_WEBHOOK_PATHS
 from functions.handlers.api import ROUTES as API_ROUTES
 from local import static
 from local.apigw import Route
@@ -14,6 +15,7 @@ AWS_SMS_INBOUND_PATH = "/local/aws-sms/inbound"
 OUTBOX_PATH = "/local/outbox"
 OUTBOX_HANDLER = "local.sim_carrier.outbox_handler"  # the runtime's own carrier answers
 API_HANDLER = "functions.handlers.api.handler"
+TWILIO_VOICE_HANDLER = "functions.handlers.twilio_voice.handler"
 SECURE_LINK_HANDLER = "functions.handlers.secure_link.handler"
 # The web front end (web/): pages, assets, and the local demo accounts (local/static.py).
 WEB_ROUTES: tuple[Route, ...] = tuple(
@@ -25,6 +27,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "local.health.handler"),
     Route("POST", TWILIO_SMS_PATH, "functions.handlers.twilio_webhook.handler"),
     Route("POST", TWILIO_STATUS_PATH, "functions.handlers.twilio_webhook.handler"),
+    # Signed Twilio voice webhooks, as the deployed API serves them (same path list).
+    *(Route("POST", path, TWILIO_VOICE_HANDLER) for path in VOICE_WEBHOOK_PATHS),
     Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),
     Route("GET", OUTBOX_PATH, OUTBOX_HANDLER),
     *(

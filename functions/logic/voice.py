@@ -316,6 +316,23 @@ class VoiceService:
         self._audit("voicemail.stored", call)
         self.metrics.count("VoicemailStored")
 
+    def bridge_number(self, call_id: str, user_id: str) -> str:
+        """Click-to-call, once `user_id` (who placed it) accepted the screen: the client's
+        number to dial. For an adapter that cannot keep it between requests (Twilio: each
+        webhook is a new request and a URL must not carry it). ValidationError unless the
+        call is an accepted outbound call of that user."""
+        call = self._call(call_id)
+        if (
+            call.direction is not CallDirection.OUTBOUND
+            or call.status is not CallStatus.IN_PROGRESS
+            or call.placed_by != user_id
+        ):
+            raise ValidationError("call_id", "is not an accepted outbound call")
+        conversation = self.store.get_conversation(call.tenant_id, call.conversation_id)
+        return self.cipher.decrypt(
+            phone_location(call.tenant_id, call.conversation_id), conversation.phone_record
+        )
+
     def call_id_for(self, carrier: str, carrier_call_id: str) -> str:
         """Our call id for a carrier's, for an adapter that did not carry ours through;
         NotFoundError if the carrier's id was never recorded."""

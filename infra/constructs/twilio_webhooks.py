@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from functions.carriers.twilio import SIGNATURE_HEADER
+from functions.carriers.twilio_voice import VOICE_WEBHOOK_PATHS
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.function import QuietlineFunction
@@ -30,7 +31,13 @@ from infra.nag import acknowledge
 # The paths local mode serves too (local/routes.py); the handler dispatches on the suffix.
 TWILIO_SMS_PATH = "/webhooks/twilio/sms"
 TWILIO_STATUS_PATH = "/webhooks/twilio/status"
-__all__ = ["STAGE_NAME", "TWILIO_SMS_PATH", "TWILIO_STATUS_PATH", "TwilioWebhookApi"]
+__all__ = [
+    "STAGE_NAME",
+    "TWILIO_SMS_PATH",
+    "TWILIO_STATUS_PATH",
+    "VOICE_WEBHOOK_PATHS",
+    "TwilioWebhookApi",
+]
 
 # Twilio sends one request per message or status change; a small practice sends a few
 # per minute. The stage throttles far above that and far below a flood.
@@ -63,6 +70,7 @@ class TwilioWebhookApi(Construct):
         function: QuietlineFunction,
         api_account: ApiGatewayAccount,
         alarms: Alarms,
+        voice_function: QuietlineFunction | None = None,
     ) -> None:
         super().__init__(scope, id)
         rest = regional_api(
@@ -77,7 +85,7 @@ class TwilioWebhookApi(Construct):
         )
         self.api, self.stage, self.firewall = rest.api, rest.stage, rest.firewall
         self.access_logs, self.execution_logs = rest.access_logs, rest.execution_logs
-        self._routes(function)
+        self._routes(function, voice_function)
         self.watch = PublicStageAlarms(
             self,
             "Watch",
@@ -104,7 +112,9 @@ class TwilioWebhookApi(Construct):
         """https://<api>.execute-api.<region>.<suffix>/prod, without a trailing slash."""
         return stage_url(self.api)
 
-    def _routes(self, function: QuietlineFunction) -> None:
+    def _routes(
+        self, function: QuietlineFunction, voice_function: QuietlineFunction | None
+    ) -> None:
         # A request without the signature header never reaches the Lambda; the signature
         # itself is verified there (it needs the auth token). Body validation stays off:
         # API Gateway models are JSON Schema and Twilio posts form-encoded bodies (with
@@ -114,13 +124,22 @@ class TwilioWebhookApi(Construct):
             request_validator_name="twilio-signature-header-present",
             validate_request_parameters=True,
         )
-        integration = apigw.LambdaIntegration(
-            function.function,
-            proxy=True,
-            # No extra permission for console test invocations: only the stage may invoke.
-            allow_test_invoke=False,
-        )
-        for path in (TWILIO_SMS_PATH, TWILIO_STATUS_PATH):
+        routes = [(path, function) for path in (TWILIO_SMS_PATH, TWILIO_STATUS_PATH)]
+        if voice_function is not None:
+            # The voice paths are listed once, in functions/carriers/twilio_voice.py (local
+            # mode serves the same list); one function answers them all with TwiML.
+            routes += [(path, voice_function) for path in VOICE_WEBHOOK_PATHS]
+        integrations: dict[str, apigw.LambdaIntegration] = {}
+        for path, target in routes:
+            integration = integrations.setdefault(
+                target.node.path,
+                apigw.LambdaIntegration(
+                    target.function,
+                    proxy=True,
+                    # No extra permission for console test invocations: only the stage may invoke.
+                    allow_test_invoke=False,
+                ),
+            )
             self.api.root.resource_for_path(path).add_method(
                 "POST",
                 integration,

@@ -35,6 +35,8 @@ EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "staff_notifier": ("staff_alerts",),
     "sweeper": ("sweeper",),
     "twilio_webhook": ("twilio_auth_token", "store", "metrics", "retry_queue"),
+    # The voice service is built on first use: its Lambda gets the voicemail bucket at merge.
+    "twilio_voice": ("twilio_auth_token", "metrics"),
 }
 # Loaded on the first request although every request uses them, with the reason.
 FIRST_USE: dict[str, set[str]] = {

@@ -1,0 +1,379 @@
+"""Twilio Programmable Voice webhooks behind API Gateway (POST /webhooks/twilio/voice/...).
+
+As for the SMS webhooks: size, encoding and Content-Type are checked first (413/415/400),
+then X-Twilio-Signature against the URL Twilio signed before any field or query parameter
+is acted on (403, nothing stored), then the fields (400 naming the field). Each route
+answers TwiML built from what VoiceService decides (docs/voice.md, "Twilio"). A 5xx means
+"retry": the recording callback answers 503 when the fetch, the store or the delete
+failed, and Twilio calls again (the fragment on the URL asks it to); nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from functions.carriers import twilio_voice as tv
+from functions.carriers.timestamps import utc_now
+from functions.carriers.twilio import (
+    SIGNATURE_HEADER,
+    matches_request,
+    parse_form,
+    rebuild_query,
+    validate_signature,
+)
+from functions.container import Container
+from functions.core.errors import (
+    CarrierError,
+    CryptoError,
+    DependencyError,
+    NotFoundError,
+    RequestBodyError,
+    SignatureError,
+    ThrottledError,
+    ValidationError,
+)
+from functions.core.observability import logger
+from functions.core.phone import require_e164
+from functions.core.voice import (
+    CallOutcome,
+    CallReport,
+    IncomingCall,
+    NextAction,
+    NextStep,
+    PlanAction,
+    RingStrategy,
+    ScreenDecision,
+    VoicemailRecording,
+    require_call_id,
+)
+from functions.dal import secrets  # noqa: F401 - the auth token is read on every request
+from functions.handlers import _boundary
+from functions.handlers._entry import EntryPoint
+from functions.logic.voice import VoiceService
+
+MAX_FORM_BYTES = 64 * 1024
+_TWIML = "text/xml"
+_USER_ID_MAX = 128
+# Failures worth Twilio's retry: its copy of the recording stays until ours is stored.
+_RETRYABLE = (CarrierError, DependencyError, ThrottledError, CryptoError)
+
+Query = Mapping[str, Sequence[str]]
+
+
+@runtime_checkable
+class RecordingSource(Protocol):
+    """The adapter's fetch of a finished recording (TwilioVoiceCarrier)."""
+
+    def fetch_recording(self, recording_sid: str) -> tv.FetchedRecording: ...
+
+
+class _Request:
+    """One verified webhook: its form fields, our query parameters, and our public base."""
+
+    def __init__(self, params: dict[str, list[str]], query: Query, base_url: str) -> None:
+        self.params, self.query, self.base_url = params, query, base_url
+
+    def field(self, name: str, *, required: bool = True) -> str:
+        values = self.params.get(name, [])
+        if len(values) > 1:
+            raise ValidationError(name, "must appear exactly once")
+        if required and (not values or not values[0]):
+            raise ValidationError(name, "is required")
+        return values[0] if values else ""
+
+    def arg(self, name: str) -> str:
+        values = self.query.get(name) or []
+        if len(values) != 1 or not values[0]:
+            raise ValidationError(name, "is required once in the query")
+        return values[0]
+
+    def call_id(self) -> str:
+        return require_call_id(self.arg(tv.CALL_PARAM), tv.CALL_PARAM)
+
+    def user_id(self) -> str:
+        user = self.arg(tv.USER_PARAM)
+        if len(user) > _USER_ID_MAX or not user.isprintable():
+            raise ValidationError(tv.USER_PARAM, "is not a user id")
+        return user
+
+    def seconds(self, name: str) -> int:
+        text = self.field(name, required=False) or "0"
+        if not text.isdigit() or len(text) > 6:
+            raise ValidationError(name, "must be a whole number of seconds")
+        return int(text)
+
+    def incoming(self) -> IncomingCall:
+        return IncomingCall(
+            carrier=tv.CARRIER,
+            carrier_call_id=self.field("CallSid"),
+            business_number=self.field("To"),
+            caller=self.field("From"),
+            received_at=utc_now(),
+        )
+
+
+# --- the URL Twilio signed --------------------------------------------------------------
+def public_base(event: Mapping[str, Any], public_base_url: str | None) -> str:
+    """Where Twilio reaches us: the configured base (custom domain, local mode), else the
+    stage URL this request came through (its path minus the route)."""
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    context = event.get("requestContext") or {}
+    resource = str(event.get("resource", ""))
+    path = str(context.get("path", ""))
+    prefix = path[: -len(resource)] if resource and path.endswith(resource) else ""
+    return f"https://{context.get('domainName', '')}{prefix}"
+
+
+def signed_urls(event: Mapping[str, Any], base_url: str, configured: Sequence[str]) -> list[str]:
+    """Every URL Twilio may have signed: a configured one matching this request verbatim,
+    the URL rebuilt in the order API Gateway gave the query, and in sorted order (how
+    twilio_voice.webhook_url writes every URL we hand out). The recording callback's URL
+    also with its connection-override fragment, in case Twilio signs it too."""
+    resource = str(event.get("resource", ""))
+    query: Query = event.get("multiValueQueryStringParameters") or {}
+    url = base_url + resource
+    urls = [u for u in configured if matches_request(u, resource, query)]
+    if query:
+        urls.append(f"{url}?{rebuild_query(query)}")
+        urls.append(f"{url}?{rebuild_query({k: query[k] for k in sorted(query)})}")
+    else:
+        urls.append(url)
+    if resource == tv.RECORDING_PATH:
+        urls += [f"{u}#{tv.RECORDING_RETRY_FRAGMENT}" for u in urls]
+    return urls
+
+
+# --- routes ------------------------------------------------------------------------------
+def incoming(request: _Request, service: VoiceService) -> str:
+    plan = service.incoming_call(request.incoming())
+    if plan.action is PlanAction.REJECT:
+        return tv.reject_twiml()
+    if plan.action is PlanAction.VOICEMAIL:
+        return tv.voicemail_twiml(
+            plan.call_id, plan.greeting, plan.max_voicemail_seconds, request.base_url
+        )
+    return tv.ring_twiml(plan, request.base_url)
+
+
+def screen(request: _Request, service: VoiceService) -> str:
+    prompt = request.query.get(tv.PROMPT_PARAM) or [""]
+    return tv.screen_twiml(
+        request.call_id(),
+        request.user_id(),
+        prompt[0],
+        request.base_url,
+        path=tv.SCREEN_ANSWER_PATH,
+    )
+
+
+def screen_answer(request: _Request, service: VoiceService) -> str:
+    accepted = request.field("Digits", required=False) == tv.ACCEPT_DIGIT
+    decision = service.screen_answer(request.call_id(), request.user_id(), accepted)
+    return tv.connect_twiml() if decision is ScreenDecision.CONNECT else tv.hangup_twiml()
+
+
+def dial_done(request: _Request, service: VoiceService) -> str:
+    """The inbound <Dial> ended. Whether anyone accepted the screen only the service knows:
+    asking incoming_call again (idempotent on the CallSid) gives RING while nobody has.
+    Then ring the next clinician (sequential), or report the outcome and follow the step."""
+    call_id = request.call_id()
+    leg = request.arg(tv.LEG_PARAM)
+    if not leg.isdigit() or int(leg) >= tv.MAX_SIMULTANEOUS_NUMBERS * 10:
+        raise ValidationError(tv.LEG_PARAM, "is not a leg index")
+    caller_gone = request.field("CallStatus", required=False) == "completed"
+    plan = service.incoming_call(request.incoming())
+    ours = plan.call_id == call_id
+    still_ringing = ours and plan.action is PlanAction.RING
+    next_leg = int(leg) + 1
+    sequential = plan.strategy is RingStrategy.SEQUENTIAL
+    if still_ringing and not caller_gone and sequential and next_leg < len(plan.targets):
+        return tv.ring_twiml(plan, request.base_url, leg=next_leg)
+    outcome = tv.inbound_outcome(
+        request.field("DialCallStatus", required=False),
+        accepted=ours and not still_ringing,
+        caller_gone=caller_gone,
+    )
+    step = service.call_finished(
+        CallReport(
+            call_id,
+            outcome,
+            duration_seconds=request.seconds("DialCallDuration")
+            if outcome is CallOutcome.ANSWERED
+            else 0,
+            carrier_call_id=request.field("CallSid"),
+        )
+    )
+    return _follow(step, call_id, request, caller_gone=caller_gone)
+
+
+def _follow(step: NextStep, call_id: str, request: _Request, *, caller_gone: bool) -> str:
+    if step.action is NextAction.VOICEMAIL and not caller_gone:
+        return tv.voicemail_twiml(
+            call_id, step.greeting, step.max_voicemail_seconds, request.base_url
+        )
+    return tv.hangup_twiml()
+
+
+def hangup(request: _Request, service: VoiceService) -> str:
+    return tv.hangup_twiml()
+
+
+def recording(request: _Request, service: VoiceService, source: RecordingSource) -> str:
+    """Fetch the finished recording (basic auth), hand it to the service, which seals and
+    stores it and then deletes Twilio's copy. A repeat is safe: the service stores once
+    and deletes again; a recording already gone at Twilio was ours already."""
+    call_id = request.call_id()
+    if request.field("RecordingStatus") != "completed":
+        return tv.hangup_twiml()  # "absent": the caller left nothing; "failed": nothing to fetch
+    sid = tv.require_recording_sid(request.field("RecordingSid"))
+    duration = request.seconds("RecordingDuration")
+    try:
+        fetched = source.fetch_recording(sid)
+    except NotFoundError:
+        logger.info("recording already gone at the carrier", extra={"route": tv.RECORDING_PATH})
+        return tv.hangup_twiml()
+    service.voicemail_recorded(
+        VoicemailRecording(call_id, fetched.audio, fetched.content_type, duration, sid)
+    )
+    return tv.hangup_twiml()
+
+
+def outbound_answer(request: _Request, service: VoiceService) -> str:
+    """Click-to-call: the clinician pressed a key. 1 and still theirs: dial the client
+    under the business number (this leg's From); anything else ends the call."""
+    call_id, user_id = request.call_id(), request.user_id()
+    accepted = request.field("Digits", required=False) == tv.ACCEPT_DIGIT
+    if service.screen_answer(call_id, user_id, accepted) is not ScreenDecision.CONNECT:
+        return tv.hangup_twiml()
+    caller_id = require_e164(request.field("From"), field="From")
+    client = service.bridge_number(call_id, user_id)
+    return tv.bridge_twiml(call_id, user_id, caller_id, client, request.base_url)
+
+
+def outbound_done(request: _Request, service: VoiceService) -> str:
+    outcome = tv.outbound_dial_outcome(
+        request.field("DialCallStatus", required=False),
+        clinician_gone=request.field("CallStatus", required=False) == "completed",
+    )
+    service.call_finished(
+        CallReport(
+            request.call_id(),
+            outcome,
+            answered_by=request.user_id() if outcome is CallOutcome.ANSWERED else None,
+            duration_seconds=request.seconds("DialCallDuration")
+            if outcome is CallOutcome.ANSWERED
+            else 0,
+            carrier_call_id=request.field("CallSid"),
+        )
+    )
+    return tv.hangup_twiml()
+
+
+def outbound_status(request: _Request, service: VoiceService) -> str:
+    """The clinician's leg ended. If it was bridged, the Dial action reported first and
+    this repeat changes nothing; otherwise it says why nobody was connected."""
+    status = request.field("CallStatus")
+    if status in ("queued", "initiated", "ringing", "in-progress"):
+        return tv.hangup_twiml()  # not final: only "completed" events are asked for
+    service.call_finished(
+        CallReport(
+            request.call_id(),
+            tv.outbound_call_outcome(status),
+            carrier_call_id=request.field("CallSid"),
+        )
+    )
+    return tv.hangup_twiml()
+
+
+Route = Callable[[_Request, VoiceService], str]
+ROUTES: dict[str, Route] = {
+    tv.INCOMING_PATH: incoming,
+    tv.SCREEN_PATH: screen,
+    tv.SCREEN_ANSWER_PATH: screen_answer,
+    tv.DIAL_DONE_PATH: dial_done,
+    tv.HANGUP_PATH: hangup,
+    tv.OUTBOUND_ANSWER_PATH: outbound_answer,
+    tv.OUTBOUND_DONE_PATH: outbound_done,
+    tv.OUTBOUND_STATUS_PATH: outbound_status,
+}
+
+
+# --- the handler ---------------------------------------------------------------------------
+def _response(status: int, body: str, content_type: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_type, "Cache-Control": "no-store"},
+        "body": body,
+    }
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    return _response(status, json.dumps({"error": message}), "application/json")
+
+
+def _verified(event: dict[str, Any], runtime: Container) -> _Request:
+    body = _boundary.form_body(event, max_bytes=MAX_FORM_BYTES)
+    params = parse_form(body)
+    settings = runtime.settings
+    base_url = public_base(event, settings.public_base_url)
+    validate_signature(
+        runtime.twilio_auth_token(),
+        signed_urls(event, base_url, settings.twilio_webhook_urls),
+        params,
+        _boundary.header(event, SIGNATURE_HEADER),
+    )
+    expected_account = settings.twilio_account_sid
+    if expected_account and params.get("AccountSid") != [expected_account]:
+        raise SignatureError("webhook is for another account")  # signed, not ours
+    return _Request(params, event.get("multiValueQueryStringParameters") or {}, base_url)
+
+
+def _dispatch(resource: str, request: _Request, runtime: Container) -> str:
+    """The route's TwiML; NotFoundError (answered with a hang-up) for an unknown route,
+    which API Gateway never forwards."""
+    if resource == tv.RECORDING_PATH:
+        source = runtime.voice_carrier()
+        if not isinstance(source, RecordingSource):
+            raise CarrierError("twilio:no-recording-fetch")
+        return recording(request, runtime.voice_service(), source)
+    route = ROUTES.get(resource)
+    if route is None:
+        raise NotFoundError("no such webhook")
+    return route(request, runtime.voice_service())
+
+
+def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
+    resource = str(event.get("resource", ""))
+    metrics = runtime.metrics()
+    try:
+        request = _verified(event, runtime)
+        twiml = _dispatch(resource, request, runtime)
+    except RequestBodyError as refused:
+        metrics.count("VoiceWebhookMalformed")
+        return _error(_boundary.status_of(refused), f"{refused.field} {refused.problem}")
+    except SignatureError:
+        metrics.count("VoiceWebhookSignatureRejected")
+        logger.warning("voice webhook signature rejected", extra={"route": resource})
+        return _error(403, "signature verification failed")
+    except ValidationError as error:
+        metrics.count("VoiceWebhookMalformed")
+        # Field names only: a ValidationError never carries the offending value.
+        return _error(400, f"malformed webhook: {error.field}")
+    except NotFoundError:
+        metrics.count("VoiceCallNotFound")
+        return _response(200, tv.hangup_twiml(), _TWIML)
+    except _RETRYABLE as error:
+        metrics.count("VoiceWebhookRetry")
+        logger.warning(
+            "voice webhook failed; the carrier retries",
+            extra={"route": resource, "error": type(error).__name__},
+        )
+        return _error(503, "temporarily unavailable, retry")
+    logger.info("voice webhook processed", extra={"route": resource})
+    return _response(200, twiml, _TWIML)
+
+
+handler = EntryPoint(handle, required=("table_name",))
