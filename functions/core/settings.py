@@ -62,6 +62,8 @@ class Settings(BaseModel):
     # carrier cannot record under our key (Chime RecordAudio; objects expire within a day).
     voicemail_bucket: str | None = None
     voice_staging_bucket: str | None = None
+    # Amazon Chime SDK PSTN audio: the SIP media application click-to-call dials through.
+    chime_sip_media_application_id: str | None = None
 
     @field_validator("twilio_webhook_urls", mode="before")
     @classmethod
