@@ -26,7 +26,7 @@ def _client() -> Any:
         "chime-sdk-voice",
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - a stub's placeholder
+        aws_secret_access_key="testing",
     )
 
 
