@@ -240,9 +240,7 @@ def test_call_control_reads_and_deletes_only_staged_objects(
     staged = [s for s in statements if "s3:DeleteObject" in _actions(s)]
     (delete,) = staged
     assert _actions(delete) == {"s3:GetObject", "s3:DeleteObject"}
-    assert delete["Resource"] == {
-        "Fn::Join": ["", [{"Fn::GetAtt": [staging, "Arn"]}, "/staged/*"]]
-    }
+    assert delete["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [staging, "Arn"]}, "/staged/*"]]}
 
 
 def test_the_staff_api_may_place_calls_through_our_sma_only(
