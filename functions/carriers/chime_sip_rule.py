@@ -99,6 +99,6 @@ def on_event(
         # The error's type and code only: the request holds the practice's number.
         code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else ""
         logger.error("sip rule change failed", extra={"error": type(error).__name__, "code": code})
-        respond(event, "FAILED", physical_id, f"{type(error).__name__} {code}".strip())
+        respond(event, "FAILED", physical_id, code or type(error).__name__)
         return
     respond(event, "SUCCESS", physical_id, "")
