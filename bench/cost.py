@@ -284,6 +284,15 @@ def fixed_monthly(
                     f"{STAFF_USERS} staff, inside the 10,000-MAU free tier",
                 )
             )
+    sip_rules = resources(template, "Custom::ChimeSipRule")
+    if sip_rules:
+        # A carrier fee, shown because voice on AWS needs its own number (docs/voice.md).
+        add(
+            "Chime SDK voice numbers (one SIP rule each)",
+            len(sip_rules),
+            "chime_phone_number_month",
+            "ordered outside the stack; per-minute PSTN and SMA usage not priced (unverified)",
+        )
     items += _idle_activity(template, prices, sweep)
     return items
 

@@ -20,6 +20,7 @@ from cli.local_mode import register as register_local_mode_commands
 from cli.output import STDOUT, atomic_output
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
+from cli.voice_numbers import register as register_voice_numbers
 from cli.web import publish, site_objects, web_config
 from functions.core.clock import SystemClock
 from functions.core.errors import QuietlineError
@@ -161,7 +162,10 @@ def replay(ctx: click.Context, queue: str, limit: int) -> None:
 
 @main.group()
 def numbers() -> None:
-    """Business numbers (AWS End User Messaging)."""
+    """Business numbers (AWS End User Messaging; `voice`: Chime SDK voice numbers)."""
+
+
+register_voice_numbers(numbers)
 
 
 @numbers.command("assign")

@@ -28,6 +28,7 @@ from functions.dal.store import MessageStore, StaffReads
 from functions.logic.tenants import TenantDirectory
 
 if TYPE_CHECKING:
+    from functions.carriers.chime_voice_aws import S3StagingObjects
     from functions.carriers.models import Carrier
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.store.calls import CallRecords
@@ -383,6 +384,8 @@ class Container:
             return self.ports.voice_carrier
         if self.settings.carrier == "twilio":
             return self._once("voice_carrier", self._twilio_voice_carrier)
+        if self.settings.carrier == "aws":
+            return self._once("voice_carrier", self._chime_voice_carrier)
         raise SettingsError(f"QUIETLINE_CARRIER: no voice adapter for {self.settings.carrier!r}")
 
     def _twilio_voice_carrier(self) -> VoiceCarrier:
@@ -394,6 +397,26 @@ class Container:
             self.twilio_auth_token(),
             api_base_url=settings.twilio_api_base_url,
             webhook_base_url=settings.public_base_url,
+        )
+
+    def _chime_voice_carrier(self) -> VoiceCarrier:
+        from functions.carriers.chime_voice_aws import ChimeVoiceCarrier  # noqa: PLC0415
+
+        return ChimeVoiceCarrier(
+            self.clients.client("chime-sdk-voice"),
+            self.settings.need("chime_sip_media_application_id"),
+            self.voice_staging(),
+        )
+
+    def voice_staging(self) -> S3StagingObjects:
+        """Chime RecordAudio's staging bucket (docs/voice.md, "AWS (Chime SDK)")."""
+        from functions.carriers.chime_voice_aws import S3StagingObjects  # noqa: PLC0415
+
+        return self._once(
+            "voice_staging",
+            lambda: S3StagingObjects(
+                self.settings.need("voice_staging_bucket"), self.clients.client("s3")
+            ),
         )
 
     def voicemail_store(self) -> VoicemailStore:

@@ -169,6 +169,39 @@ class CloudTrailConfig(_Strict):
     object_lock_days: int = Field(default=MIN_AUDIT_RETENTION_DAYS, ge=1, le=36500)
 
 
+class VoiceConfig(_Strict):
+    """Calls and voicemail on Amazon Chime SDK PSTN audio (docs/voice.md, "AWS (Chime
+    SDK)"). Off by default: nothing is deployed and nothing costs until it is turned on.
+
+    `numbers` are the practice's voice numbers, ordered or ported into the Chime SDK
+    inventory outside the stack (product type SipMediaApplicationDialIn; `quietline
+    numbers voice` prints the steps) and listed under a tenant's business_numbers, so
+    calls find their practice. An End User Messaging SMS number cannot take Chime calls:
+    a practice on the AWS carrier has a second number for voice.
+    """
+
+    enabled: bool = False
+    numbers: list[str] = Field(default_factory=list, max_length=25)
+
+    @field_validator("numbers")
+    @classmethod
+    def _e164(cls, numbers: list[str]) -> list[str]:
+        for number in numbers:
+            try:
+                require_e164(number, field="numbers")
+            except InvalidPhoneNumberError:
+                raise ValueError("must be E.164 numbers (+, country code, number)") from None
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("must not repeat a number")
+        return numbers
+
+    @model_validator(mode="after")
+    def _numbers_when_enabled(self) -> VoiceConfig:
+        if self.enabled and not self.numbers:
+            raise ValueError("enabled voice needs at least one number (voice.numbers)")
+        return self
+
+
 class QuietlineConfig(_Strict):
     practice_name: str = Field(min_length=1, max_length=80)
     stack_name: str = Field(default="Quietline", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,100}$")
@@ -205,6 +238,8 @@ class QuietlineConfig(_Strict):
     cloudtrail: CloudTrailConfig = CloudTrailConfig()
     # The web inbox hosted by this stack (S3 + CloudFront); see WebConfig.
     web: WebConfig = WebConfig()
+    # Calls and voicemail through Amazon Chime SDK (carrier "aws"); see VoiceConfig.
+    voice: VoiceConfig = VoiceConfig()
     # Only for an inbox hosted elsewhere (web.enabled false): its origin
     # (scheme://host[:port], no path), the only origin the staff API answers cross-origin
     # requests from and the base of secure links. With web.enabled it is the distribution's.
@@ -277,6 +312,17 @@ class QuietlineConfig(_Strict):
                         f"tenant '{seen[number]}'"
                     )
                 seen[number] = tenant.id
+        return self
+
+    @model_validator(mode="after")
+    def _voice_numbers_belong_to_tenants(self) -> QuietlineConfig:
+        if not self.voice.enabled:
+            return self
+        if self.carrier != "aws":
+            raise ValueError('voice: Chime SDK voice is the "aws" carrier\'s (Twilio: its own)')
+        known = {n for t in self.tenants for n in t.business_numbers}
+        if any(number not in known for number in self.voice.numbers):
+            raise ValueError("voice.numbers: each must be a tenant's business number")
         return self
 
     def tenant(self, tenant_id: str) -> TenantConfig:

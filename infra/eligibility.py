@@ -38,6 +38,10 @@ def _control(reason: str) -> Eligibility:
 # Exact resource types: checked before the service prefixes below.
 EXACT_TYPES: dict[str, Eligibility] = {
     "AWS::CDK::Metadata": _control("CDK version analytics; no customer data"),
+    "Custom::ChimeSipRule": _control(
+        "deploy-time Chime SDK SIP rule (business voice number -> the SIP media application);"
+        " its Lambda holds no PHI"
+    ),
     "AWS::CloudFormation::CustomResource": _control("deploy-time custom resource; no PHI"),
     "AWS::CloudWatch::Alarm": _control("alarm on metrics; dimensions never hold PHI"),
     "AWS::CloudWatch::Dashboard": _control("operations dashboard of metrics; no PHI"),
@@ -94,6 +98,12 @@ SERVICE_PREFIXES: dict[str, Eligibility] = {
         "AWS End User Messaging SMS is HIPAA eligible (its voice channel is not: SMS only)"
     ),
     "AWS::StepFunctions::": _phi("AWS Step Functions is HIPAA eligible: workflows"),
+    "AWS::Chime::": _phi(
+        "Amazon Chime SDK is HIPAA eligible (listed as 'Amazon Chime SDK' on AWS's HIPAA"
+        " Eligible Services Reference, aws.amazon.com/compliance/hipaa-eligible-services-"
+        "reference; its generally available features, PSTN audio and SIP media applications"
+        " included, are covered): the SIP media application that runs voice calls"
+    ),
     "AWS::EC2::": _phi("Amazon VPC (EC2 networking) is HIPAA eligible: optional VPC"),
     "AWS::IAM::": _control("IAM roles and policies; no PHI"),
     "AWS::ApplicationAutoScaling::": _control("scaling settings; no PHI"),

@@ -21,6 +21,7 @@ from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import ApiGatewayAccount, api_origin
 from infra.constructs.secure_link_api import SecureLinkApi
 from infra.constructs.staff_api import StaffApi
+from infra.constructs.voice import Voice
 from infra.constructs.web_hosting import WebInbox
 
 
@@ -117,6 +118,7 @@ class QuietlineStack(cdk.Stack):
             network=self.network,
             inbox_origin=inbox_origin,
         )
+        self.voice = self._voice() if config.voice.enabled else None
         # Secure messages need the inbox (the client's page is <inbox>/s#<token>); their
         # public routes are an API of their own, watched apart from the staff API.
         self.secure_links = (
@@ -169,6 +171,29 @@ class QuietlineStack(cdk.Stack):
         self._outputs()
         self._messaging_outputs()
         self._staff_and_audit_outputs()
+
+    def _voice(self) -> Voice:
+        """Calls and voicemail (Chime SDK); the staff API places click-to-calls through its
+        SIP media application and plays voicemail from its bucket."""
+        voice = Voice(
+            self,
+            "Voice",
+            config=self.config,
+            platform_key=self.platform_key,
+            tenant_keys=self.tenant_keys,
+            alarms=self.alarms,
+            message_store=self.message_store,
+            queues=self.queues,
+            audit_log=self.audit_log,
+            staff=self.messaging.staff,
+            network=self.network,
+        )
+        api = self.staff_api.function
+        for name, value in voice.environment_for_api().items():
+            api.function.add_environment(name, value)
+        voice.grant_click_to_call(api)
+        voice.grant_voicemail_read(api)
+        return voice
 
     def _outputs(self) -> None:
         cdk.CfnOutput(

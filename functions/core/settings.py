@@ -62,6 +62,8 @@ class Settings(BaseModel):
     # carrier cannot record under our key (Chime RecordAudio; objects expire within a day).
     voicemail_bucket: str | None = None
     voice_staging_bucket: str | None = None
+    # Amazon Chime SDK PSTN audio: the SIP media application click-to-call dials through.
+    chime_sip_media_application_id: str | None = None
 
     @field_validator("twilio_webhook_urls", mode="before")
     @classmethod
@@ -126,3 +128,6 @@ ENV_UNUSUAL_READS_THRESHOLD = env_name("unusual_reads_per_15_minutes")
 ENV_SECURE_LINK_BASE_URL = env_name("secure_link_base_url")
 ENV_INBOX_ORIGIN = env_name("inbox_origin")
 ENV_PHONE_REGION = env_name("phone_region")
+ENV_VOICEMAIL_BUCKET = env_name("voicemail_bucket")
+ENV_VOICE_STAGING_BUCKET = env_name("voice_staging_bucket")
+ENV_CHIME_SIP_MEDIA_APPLICATION_ID = env_name("chime_sip_media_application_id")

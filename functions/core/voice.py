@@ -228,6 +228,17 @@ class OutboundCallRequest:
 
 
 @dataclass(frozen=True)
+class OutboundLeg:
+    """Click-to-call, for an adapter that cannot carry the numbers through its carrier
+    (Chime: ArgumentsMap and TransactionAttributes show up in every Lambda event): who
+    placed the call, what they hear first, and the client's number to bridge to."""
+
+    clinician_user_id: str
+    screening_prompt: str
+    client_number: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class PlacedCall:
     """The carrier's answer to place_call: its own id for the call."""
 

@@ -40,6 +40,7 @@ from functions.core.voice import (
     NextStep,
     NumberRouting,
     OutboundCallRequest,
+    OutboundLeg,
     PlanAction,
     RingTarget,
     ScreenDecision,
@@ -337,6 +338,25 @@ class VoiceService:
         """Our call id for a carrier's, for an adapter that did not carry ours through;
         NotFoundError if the carrier's id was never recorded."""
         return self.calls.find_call_by_carrier_id(carrier, carrier_call_id).call_id
+
+    def outbound_leg(self, call_id: str) -> OutboundLeg:
+        """A click-to-call still under way: its clinician, their screen and the client's
+        number (decrypted for the dial only). NotFoundError for an inbound or ended call,
+        so a replayed carrier event cannot reach a number."""
+        call = self._call(call_id)
+        if call.direction is not CallDirection.OUTBOUND or call.status not in (
+            CallStatus.RINGING,
+            CallStatus.IN_PROGRESS,
+        ):
+            raise NotFoundError("no click-to-call under way")
+        read = self.store.tenant_and_conversation(call.tenant_id, call.conversation_id)
+        tenant = self.directory.admit(read.tenant)
+        conversation = read.conversation.get()
+        number = self.cipher.decrypt(
+            phone_location(call.tenant_id, call.conversation_id), conversation.phone_record
+        )
+        prompt = f"Call to a client of {tenant.display_name}. Press 1 to connect."
+        return OutboundLeg(call.placed_by or "", prompt, number)
 
     # --- staff-facing ---------------------------------------------------------------------
 

@@ -188,3 +188,22 @@ def test_given_measured_operations_when_per_thousand_then_mix_times_each(
     assert untraced["cloudtrail_data_events"] == untraced["cloudtrail_s3_storage"] == 0
     assert result["total_usd"] == pytest.approx(500 * sum(untraced.values()))
     assert result["by_operation"]["inbound_sns"]["count"] == 500
+
+
+def test_given_two_voice_numbers_when_idle_then_each_number_s_monthly_fee(
+    prices: Prices,
+) -> None:
+    # Given a voice deployment with a SIP rule for each of two voice numbers
+    template = _template(
+        Rule1={"Type": "Custom::ChimeSipRule", "Properties": {}},
+        Rule2={"Type": "Custom::ChimeSipRule", "Properties": {}},
+        Sma={"Type": "AWS::Chime::SipMediaApplication", "Properties": {}},
+    )
+    # When the idle month is priced
+    items = {i.item: i for i in fixed_monthly(template, prices)}
+    # Then two numbers at the number price, and the SMA itself costs nothing idle
+    numbers = items["Chime SDK voice numbers (one SIP rule each)"]
+    assert numbers.quantity == 2
+    assert numbers.monthly_usd == pytest.approx(2 * prices.usd("chime_phone_number_month"))
+    assert "unverified" in numbers.note
+    assert sum(i.monthly_usd for i in items.values()) == numbers.monthly_usd

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.unit
 EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "api": ("session_guard", "audit_sink", "read_watch", "inbox_service", "clock"),
     "audit_sealer": ("audit_log", "clock"),
+    "chime_call_control": ("voice_service", "voice_staging", "metrics", "clock"),
     "delivery_events": ("store", "metrics", "retry_queue"),
     "inbound_sns": ("inbound_service", "retry_queue"),
     "retry_worker": ("store", "metrics"),
@@ -72,6 +73,9 @@ def _probe(handler: str, factories: tuple[str, ...]) -> dict[str, list[str]]:
         settings.ENV_RETRY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/retry",
         settings.ENV_SECURE_LINK_BASE_URL: "https://inbox.example.test",
         settings.ENV_CARRIER: "aws",
+        settings.ENV_VOICEMAIL_BUCKET: "quietline-voicemail-test",
+        settings.ENV_VOICE_STAGING_BUCKET: "quietline-voice-staging-test",
+        settings.ENV_CHIME_SIP_MEDIA_APPLICATION_ID: "sma-test",
     }
     env.pop(settings.ENV_TWILIO_AUTH_TOKEN_SECRET, None)  # no Secrets Manager read
     result = subprocess.run(  # noqa: S603 - our interpreter, our code
