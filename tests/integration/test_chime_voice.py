@@ -15,9 +15,9 @@ import pytest
 from functions.carriers.chime_voice_aws import ChimeVoiceCarrier, S3StagingObjects
 from functions.handlers import chime_call_control
 from local.apigw import LambdaContext
+from tests.integration.conftest import VOICEMAIL_BUCKET as BUCKET
 from tests.integration.conftest import Messaging, build_staff_api
 from tests.integration.test_voice import (
-    BUCKET,
     CLINICIAN_CELL,
     Voice,
     _enable_voice,
@@ -44,7 +44,6 @@ def chime(messaging: Messaging, staff_pool: Any) -> tuple[Voice, Any]:
     staging = S3StagingObjects(STAGING, s3)
     carrier = ChimeVoiceCarrier(None, "sma-id", staging)
     messaging.runtime.ports = replace(messaging.runtime.ports, voice_carrier=carrier)
-    s3.create_bucket(Bucket=BUCKET)
     api = build_staff_api(
         messaging, staff_pool, voicemail_bucket=BUCKET, voice_staging_bucket=STAGING
     )
