@@ -466,6 +466,11 @@ class Container:
                 audit=self.audit_sink(),
                 clock=self.clock(),
                 metrics=self.metrics(),
+                # Without a user pool (a call-control Lambda not given one) rings are
+                # unchecked and settings updates refused (docs/voice.md, "Core").
+                staff=self.staff_directory
+                if self.ports.users is not None or self.settings.user_pool_id
+                else None,
             )
 
         return self._once("voice_service", build)

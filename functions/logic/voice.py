@@ -9,6 +9,7 @@ voicemail store and play is audited; no number, name or audio reaches a log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -64,6 +65,8 @@ from functions.logic.ports import MetricsSink, RecordingStore
 from functions.logic.tenants import TenantDirectory
 from functions.logic.voice_ports import (
     CallStore,
+    PendingRecordingDelete,
+    StaffRoster,
     VoiceCarrier,
     VoicemailStore,
     VoiceNotifier,
@@ -105,6 +108,8 @@ class VoiceService:
     audit: AuditSink
     clock: Clock
     metrics: MetricsSink
+    # Enabled staff (Cognito), read when needed: routed clinicians must be live staff.
+    staff: Callable[[], StaffRoster] | None = None
 
     # --- carrier-facing -------------------------------------------------------------------
 
@@ -194,11 +199,30 @@ class VoiceService:
         if route is None or not route.user_ids:
             return []
         records = self.settings.get_forwarding_records(tenant.tenant_id, list(route.user_ids))
-        user_ids = [u for u in route.user_ids if u in records]
+        user_ids = [
+            u for u in route.user_ids if u in records and self._may_ring(tenant.tenant_id, u)
+        ]
         numbers = self.cipher.decrypt_many(
             [(forwarding_number_location(tenant.tenant_id, u), records[u]) for u in user_ids]
         )
         return [RingTarget(u, n) for u, n in zip(user_ids, numbers, strict=True)]
+
+    def _may_ring(self, tenant_id: str, user_id: str) -> bool:
+        """A disabled (departed, lost-device) clinician is never rung: the call skips them,
+        and falls to voicemail if nobody is left. If the directory cannot answer, the
+        clinician is skipped too: a caller reaching voicemail beats a client's call
+        ringing someone the practice has cut off."""
+        if self.staff is None:
+            return True
+        try:
+            active = self.staff().is_active_staff(tenant_id, user_id)
+        except QuietlineError as error:
+            self.metrics.count("RingTargetCheckFailed")
+            logger.warning("staff check failed", extra={"error": type(error).__name__})
+            return False
+        if not active:
+            self.metrics.count("RingTargetNotActiveStaff")
+        return active
 
     def _conversation_for(self, tenant: Tenant, number: str) -> tuple[str, Conversation | None]:
         conversation_id = self.directory.conversation_id_for(tenant, number)
@@ -291,8 +315,42 @@ class VoiceService:
                     "voicemail notification failed", extra={"error": type(error).__name__}
                 )
         if recording.carrier_recording_id:
-            # Raises on failure: the adapter retries, finds ours stored, deletes only.
-            self.carrier.delete_recording(recording.carrier_recording_id)
+            self._delete_carrier_copy(call, recording.carrier_recording_id)
+
+    def _delete_carrier_copy(self, call: CallRecord, carrier_recording_id: str) -> None:
+        """Ours is stored, so a failed delete must not fail (or lose) the voicemail: the
+        carrier's id is kept for `sweep_carrier_recordings`. Raises only if that marker
+        cannot be written either; the adapter's retry then finds ours stored and only
+        deletes."""
+        try:
+            self.carrier.delete_recording(carrier_recording_id)
+        except QuietlineError as error:
+            self.metrics.count("CarrierRecordingDeleteFailed")
+            logger.warning("carrier recording delete failed", extra={"error": type(error).__name__})
+            self.calls.mark_recording_delete_pending(
+                PendingRecordingDelete(
+                    self.carrier.name, carrier_recording_id, call.call_id, call.expires_at
+                )
+            )
+
+    def sweep_carrier_recordings(self, *, limit: int = 100) -> int:
+        """Retry the carrier-copy deletes that failed (scheduled, like the message
+        sweeper); a copy that still will not go stays marked. Returns how many went."""
+        deleted = 0
+        for pending in self.calls.list_pending_recording_deletes(self.carrier.name, limit=limit):
+            try:
+                self.carrier.delete_recording(pending.carrier_recording_id)
+            except QuietlineError as error:
+                self.metrics.count("CarrierRecordingDeleteFailed")
+                logger.warning(
+                    "carrier recording delete failed", extra={"error": type(error).__name__}
+                )
+                continue
+            self.calls.clear_recording_delete_pending(pending.carrier, pending.carrier_recording_id)
+            deleted += 1
+        if deleted:
+            self.metrics.count("CarrierRecordingDeleteSwept", deleted)
+        return deleted
 
     def _store_voicemail(self, call: CallRecord, recording: VoicemailRecording) -> None:
         key = voicemail_object_key(call)
@@ -460,6 +518,7 @@ class VoiceService:
     def update_voice_settings(self, principal: Principal, settings: VoiceSettings) -> VoiceSettings:
         require_admin(principal)
         validate_voice_settings(settings)
+        self._require_routed_staff(principal.tenant_id, settings)
         self.settings.put_voice_settings(principal.tenant_id, settings)
         return settings
 
@@ -477,6 +536,18 @@ class VoiceService:
 
     def clear_forwarding_number(self, principal: Principal) -> None:
         self.settings.delete_forwarding_record(principal.tenant_id, principal.user_id)
+
+    def _require_routed_staff(self, tenant_id: str, settings: VoiceSettings) -> None:
+        """Every routed user id is enabled staff of this practice. Unknown, disabled and
+        other-tenant ids get one answer naming the field only (as assignment does), so an
+        admin cannot probe another practice's user ids."""
+        for index, route in enumerate(settings.routes):
+            for position, user_id in enumerate(route.user_ids):
+                if self.staff is None or not self.staff().is_active_staff(tenant_id, user_id):
+                    raise ValidationError(
+                        f"voice.routes[{index}].user_ids[{position}]",
+                        "must be an enabled staff member of this practice",
+                    )
 
     # --- helpers --------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from functions.core.models import Page
@@ -48,6 +49,16 @@ class VoicemailStore(Protocol):
     def delete(self, object_key: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class PendingRecordingDelete:
+    """A carrier's copy of a voicemail still to delete (ours is stored): ids only."""
+
+    carrier: str
+    carrier_recording_id: str
+    call_id: str
+    expires_at: int  # the voicemail's retention: past it, the marker is moot
+
+
 class CallStore(Protocol):
     """Call items in the message table (sort keys beside the thread's messages)."""
 
@@ -84,6 +95,16 @@ class CallStore(Protocol):
         """Newest first, like list_messages."""
         ...
 
+    def mark_recording_delete_pending(self, pending: PendingRecordingDelete) -> None:
+        """Remember a carrier copy whose delete failed, for the sweep (idempotent)."""
+        ...
+
+    def list_pending_recording_deletes(
+        self, carrier: str, *, limit: int
+    ) -> list[PendingRecordingDelete]: ...
+
+    def clear_recording_delete_pending(self, carrier: str, carrier_recording_id: str) -> None: ...
+
 
 class VoiceSettingsStore(Protocol):
     """A tenant's voice settings and each clinician's encrypted forwarding cell."""
@@ -107,3 +128,9 @@ class VoiceNotifier(Protocol):
     """Tells staff a voicemail arrived, without PHI (the practice's name only)."""
 
     def new_voicemail(self, tenant_id: str, practice_name: str) -> None: ...
+
+
+class StaffRoster(Protocol):
+    """Who may be rung or routed: the tenant's enabled staff (Cognito in AWS)."""
+
+    def is_active_staff(self, tenant_id: str, user_id: str) -> bool: ...

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from functions.core.errors import TransientCarrierError
 from functions.core.voice import (
     CallOutcome,
     CallReport,
@@ -224,3 +225,66 @@ def test_click_to_call_rings_the_clinicians_cell_then_the_client_under_the_busin
         CLIENT_PHONE,
     )
     assert CLINICIAN_CELL not in placed.text and CLIENT_PHONE not in placed.text
+
+
+def test_voice_settings_routing_to_a_user_who_is_not_enabled_staff_are_refused(
+    voice: Voice,
+) -> None:
+    # Given the second clinician was disabled by the admin
+    disabled = call(
+        voice.api.admin,
+        "POST",
+        "/users/{user_id}/disable",
+        path_params={"user_id": voice.api.other_clinician.user_id},
+    )
+    assert disabled.status in (200, 204), disabled.text
+    # When the admin routes the business number to them
+    response = call(
+        voice.api.admin,
+        "PUT",
+        "/voice-settings",
+        body={
+            "enabled": True,
+            "routes": [
+                {
+                    "business_number": BUSINESS_NUMBER,
+                    "user_ids": [voice.api.clinician.user_id, voice.api.other_clinician.user_id],
+                }
+            ],
+        },
+    )
+    # Then the update is refused naming the field, and nothing was stored
+    assert response.status == 422, response.text
+    assert response.json["errors"] == [
+        {
+            "field": "voice.routes[0].user_ids[1]",
+            "problem": "must be an enabled staff member of this practice",
+        }
+    ]
+    assert voice.api.other_clinician.user_id not in response.text
+    stored = call(voice.api.admin, "GET", "/voice-settings")
+    assert stored.json["enabled"] is False
+
+
+def test_a_failed_carrier_delete_is_remembered_in_the_table_until_swept(
+    voice: Voice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _enable_voice(voice)
+    store = voice.api.runtime.call_store()
+
+    def carrier_down(carrier_recording_id: str) -> None:
+        raise TransientCarrierError("carrier unavailable")
+
+    # Given the carrier cannot delete its copy when the voicemail is stored
+    with monkeypatch.context() as patched:
+        patched.setattr(voice.carrier, "delete_recording", carrier_down)
+        conversation_id, call_ulid = _missed_call_with_voicemail(voice, tiny_wav())
+    [pending] = store.list_pending_recording_deletes("simulated", limit=10)
+    assert (pending.carrier_recording_id, pending.call_id.split("/")[1:]) == (
+        "RE-1",
+        [conversation_id, call_ulid],
+    )
+    # When the sweep runs once the carrier is back
+    assert voice.service.sweep_carrier_recordings() == 1
+    assert voice.carrier.deleted == ["RE-1"]
+    assert store.list_pending_recording_deletes("simulated", limit=10) == []

@@ -4,6 +4,7 @@
     CARRIER#<carrier>#<call id>  CALL               carrier call id -> call (idempotency)
     TENANT#<tenant>              VOICE              the practice's voice settings
     TENANT#<tenant>              FORWARD#<user>     a clinician's encrypted forwarding cell
+    RECDEL#<carrier>             <recording id>     a carrier's voicemail copy still to delete
 
 Calls share the thread's partition, so deleting a conversation deletes its calls; they
 have their own sort-key prefix so nothing that reads messages ever meets a call
@@ -42,6 +43,7 @@ from functions.dal.store._common import (
     messages_pk,
     tenant_pk,
 )
+from functions.logic.voice_ports import PendingRecordingDelete
 
 CALL_SORT_KEY_PREFIX = "CALL#"
 _CARRIER_CALL_SK = "CALL"
@@ -222,6 +224,41 @@ class CallRecords(TableRecords):
             encode_cursor(response.get("LastEvaluatedKey")),
         )
 
+    # --- carrier copies whose delete failed (one small partition per carrier) ------------
+
+    def mark_recording_delete_pending(self, pending: PendingRecordingDelete) -> None:
+        item = {
+            PARTITION_KEY: _pending_pk(pending.carrier),
+            SORT_KEY: pending.carrier_recording_id,
+            "call_id": pending.call_id,
+            TTL_ATTRIBUTE: pending.expires_at,
+        }
+        with dynamodb("PutItem pending recording delete"):
+            self._db.put_item(Item=item)
+
+    def list_pending_recording_deletes(
+        self, carrier: str, *, limit: int
+    ) -> list[PendingRecordingDelete]:
+        with dynamodb("Query pending recording deletes"):
+            response = self._db.query(
+                KeyConditionExpression="#pk = :pk",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                ExpressionAttributeValues={":pk": _pending_pk(carrier)},
+                Limit=clamp(limit),
+            )
+        return [
+            PendingRecordingDelete(
+                carrier, str(i[SORT_KEY]), str(i["call_id"]), int(i[TTL_ATTRIBUTE])
+            )
+            for i in response.get("Items", [])
+        ]
+
+    def clear_recording_delete_pending(self, carrier: str, carrier_recording_id: str) -> None:
+        with dynamodb("DeleteItem pending recording delete"):
+            self._db.delete_item(
+                Key={PARTITION_KEY: _pending_pk(carrier), SORT_KEY: carrier_recording_id}
+            )
+
     # --- voice settings and forwarding cells -------------------------------------------------
 
     def get_voice_settings(self, tenant_id: str) -> VoiceSettings:
@@ -264,6 +301,10 @@ class CallRecords(TableRecords):
             self._db.delete_item(
                 Key={PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: f"FORWARD#{user_id}"}
             )
+
+
+def _pending_pk(carrier: str) -> str:
+    return f"RECDEL#{carrier}"
 
 
 def _ids(call: CallRecord) -> dict[str, str]:
