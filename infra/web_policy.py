@@ -62,6 +62,9 @@ def content_security_policy(cognito_endpoint: str, *api_origins: str | None) -> 
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' data:",
+            # Voicemail plays from a blob: URL of audio fetched with the API's token
+            # (docs/voice.md, "Inbox"): never a URL that could be replayed or cached.
+            "media-src blob:",
             f"connect-src {connect}",
             "frame-ancestors 'none'",
             "base-uri 'none'",

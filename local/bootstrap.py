@@ -70,9 +70,20 @@ def ensure_staff_topic(clients: AwsClients) -> str:
     return str(sns.create_topic(Name="quietline-staff-notifications")["TopicArn"])
 
 
+def ensure_voicemail_bucket(clients: AwsClients, bucket: str) -> None:
+    """The bucket sealed voicemails go to (already envelope-encrypted; SSE-KMS on top)."""
+    s3 = clients.client("s3")
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+
+
 def bootstrap(config: QuietlineConfig, runtime: Container) -> None:
     """The message table, a key per tenant, and each configured tenant provisioned."""
     ensure_table(runtime.clients, runtime.settings.need("table_name"))
+    ensure_voicemail_bucket(runtime.clients, runtime.settings.need("voicemail_bucket"))
     kms = runtime.clients.client("kms")
     for tenant in config.tenants:
         ensure_tenant_key(kms, tenant.id)

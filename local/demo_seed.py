@@ -19,6 +19,7 @@ from typing import Any
 
 from local.identity import LocalPool, sign_in
 from local.routes import AWS_SMS_INBOUND_PATH
+from local.sim_voice import FINISHED_PATH, INCOMING_PATH, VOICEMAIL_PATH
 
 logger = logging.getLogger("quietline.local")
 
@@ -67,6 +68,11 @@ DEMO_CLIENTS = (
 )
 
 
+# The demo clinician's own cell (fictional, 555-01xx), typed as a person would.
+DEMO_FORWARDING_NUMBER = "(206) 555-0142"
+DEMO_VOICEMAIL_CALLER = DEMO_CLIENTS[0].phone_number
+
+
 class SeedError(RuntimeError):
     """A seeding call was refused (status only: the body could hold PHI)."""
 
@@ -74,7 +80,7 @@ class SeedError(RuntimeError):
 def _call(method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
     request = urllib.request.Request(  # noqa: S310 - our own server's http:// URL
         url,
-        data=json.dumps(body).encode(),
+        data=None if body is None else json.dumps(body).encode(),
         headers={"Content-Type": "application/json", **headers},
         method=method,
     )
@@ -132,3 +138,55 @@ def seed_demo_conversations(
                 )
             sent += 1
     return sent
+
+
+def _token(cognito: Any, pool: LocalPool, tenant_id: str, role: str) -> str:
+    user = next(u for u in pool.users if u.tenant_id == tenant_id and u.role == role)
+    return str(sign_in(cognito, pool.client_id, user)["IdToken"])
+
+
+def seed_demo_voice(
+    base_url: str, cognito: Any, pool: LocalPool, tenant_id: str, business_number: str
+) -> None:
+    """Voice on, the business number ringing the demo clinician's (fictional) cell, and one
+    missed call with a voicemail from the first demo client, played by the simulated voice
+    carrier through the same carrier-facing routes a browser uses (local/sim_voice.py)."""
+    clinician = {"Authorization": _token(cognito, pool, tenant_id, "clinician")}
+    admin = {"Authorization": _token(cognito, pool, tenant_id, "admin")}
+    clinician_id = _call("GET", f"{base_url}/me", None, clinician)["user_id"]
+    _call(
+        "PUT",
+        f"{base_url}/me/forwarding-number",
+        {"phone_number": DEMO_FORWARDING_NUMBER},
+        clinician,
+    )
+    _call(
+        "PUT",
+        f"{base_url}/voice-settings",
+        {
+            "enabled": True,
+            "routes": [
+                {
+                    "business_number": business_number,
+                    "user_ids": [clinician_id],
+                    "strategy": "sequential",
+                    "ring_seconds": 20,
+                }
+            ],
+        },
+        admin,
+    )
+    plan = _call(
+        "POST",
+        base_url + INCOMING_PATH,
+        {"from": DEMO_VOICEMAIL_CALLER, "to": business_number},
+        {},
+    )
+    if plan["action"] == "ring":  # else after hours: straight to the greeting
+        _call(
+            "POST",
+            base_url + FINISHED_PATH,
+            {"call_id": plan["call_id"], "outcome": "no_answer"},
+            {},
+        )
+    _call("POST", base_url + VOICEMAIL_PATH, {"call_id": plan["call_id"], "seconds": 3}, {})

@@ -48,7 +48,7 @@ logger = logging.getLogger("quietline.local")
 STATE_FILE = "aws-state.pickle"
 SCHEMA = 1  # bump when what `app` holds changes shape
 # The services local mode uses (runtime.start_stack); each one's backends are saved whole.
-SERVICES = ("dynamodb", "dynamodbstreams", "kms", "cognito-idp", "sqs", "sns")
+SERVICES = ("dynamodb", "dynamodbstreams", "kms", "cognito-idp", "sqs", "sns", "s3")
 # Issue #13: a crash loses at most a minute.
 SAVE_INTERVAL_SECONDS = 30.0
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))

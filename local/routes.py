@@ -5,7 +5,7 @@ from __future__ import annotations
 from functions.carriers.twilio import SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH
 from functions.carriers.twilio_voice import VOICE_WEBHOOK_PATHS
 from functions.handlers.api import ROUTES as API_ROUTES
-from local import static
+from local import sim_voice, static
 from local.apigw import Route
 
 TWILIO_SMS_PATH = SMS_WEBHOOK_PATH
@@ -14,6 +14,20 @@ TWILIO_STATUS_PATH = STATUS_WEBHOOK_PATH
 AWS_SMS_INBOUND_PATH = "/local/aws-sms/inbound"
 OUTBOX_PATH = "/local/outbox"
 OUTBOX_HANDLER = "local.sim_carrier.outbox_handler"  # the runtime's own carrier answers
+# Local only (never in infra): drive a call as a voice carrier would (local/sim_voice.py).
+VOICE_HANDLER = "local.sim_voice.VoiceDriver.handler"  # the runtime's own driver answers
+VOICE_ROUTES: tuple[Route, ...] = (
+    *(
+        Route("POST", path, VOICE_HANDLER)
+        for path in (
+            sim_voice.INCOMING_PATH,
+            sim_voice.SCREEN_PATH,
+            sim_voice.FINISHED_PATH,
+            sim_voice.VOICEMAIL_PATH,
+        )
+    ),
+    Route("GET", sim_voice.PLACED_PATH, VOICE_HANDLER),
+)
 API_HANDLER = "functions.handlers.api.handler"
 TWILIO_VOICE_HANDLER = "functions.handlers.twilio_voice.handler"
 SECURE_LINK_HANDLER = "functions.handlers.secure_link.handler"
@@ -31,6 +45,7 @@ ROUTES: tuple[Route, ...] = (
     *(Route("POST", path, TWILIO_VOICE_HANDLER) for path in VOICE_WEBHOOK_PATHS),
     Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),
     Route("GET", OUTBOX_PATH, OUTBOX_HANDLER),
+    *VOICE_ROUTES,
     *(
         Route(method, f"/secure/{{token}}/{step}", SECURE_LINK_HANDLER, resolver=True)
         for method, step in (

@@ -54,7 +54,7 @@ from local.bootstrap import (
     ensure_staff_topic,
     ensure_table,
 )
-from local.demo_seed import seed_demo_conversations
+from local.demo_seed import seed_demo_conversations, seed_demo_voice
 from local.identity import (
     CognitoAuthorizer,
     LocalPool,
@@ -70,13 +70,16 @@ from local.routes import (
     ROUTES,
     TWILIO_SMS_PATH,
     TWILIO_STATUS_PATH,
+    VOICE_HANDLER,
 )
 from local.server import make_server, use_authorizer, use_handlers
 from local.sim_carrier import SimulatedCarrier
+from local.sim_voice import SimulatedVoiceCarrier, VoiceDriver
 
 HOST = "127.0.0.1"
 TABLE_NAME = "quietline-local"
 AUDIT_TABLE_NAME = "quietline-local-audit"
+VOICEMAIL_BUCKET = "quietline-local-voicemail"
 # Ctrl-C: how long the queue pollers and stream consumer get to finish what they hold
 # before the final save (each waits at most about a second for new work).
 WORKER_JOIN_SECONDS = 2.5
@@ -102,10 +105,15 @@ def local_aws(endpoint: str, region: str) -> AwsClients:
 
 
 def handler_table(
-    routes: Iterable[Route], runtime: Container, carrier: SimulatedCarrier
+    routes: Iterable[Route],
+    runtime: Container,
+    carrier: SimulatedCarrier,
+    voice_carrier: SimulatedVoiceCarrier | None = None,
 ) -> dict[str, Any]:
     """Each route's handler: Lambda entry points bound to this runtime's container."""
     table: dict[str, Any] = {OUTBOX_HANDLER: carrier.outbox_handler}
+    if voice_carrier is not None:
+        table[VOICE_HANDLER] = VoiceDriver(runtime, voice_carrier).handler
     for route in routes:
         if route.handler in table:
             continue
@@ -143,6 +151,7 @@ class LocalStack:
     endpoint: str
     runtime: Container
     carrier: SimulatedCarrier
+    voice_carrier: SimulatedVoiceCarrier
     twilio_auth_token: str
     pool: LocalPool
     dead_letter_urls: dict[str, str]
@@ -190,17 +199,23 @@ def start_stack(
         secure_link_base_url=base_url,
         # Twilio signs the URL it calls; locally that is this server.
         public_base_url=base_url,
+        voicemail_bucket=VOICEMAIL_BUCKET,  # created by bootstrap(), as infra deploys it
     )
     token = str(app_state.get("twilio_auth_token") or secrets.token_hex(16))
     carrier = SimulatedCarrier()
+    voice_carrier = SimulatedVoiceCarrier()
     runtime = Container(
-        settings, clients=clients, ports=Ports(carrier=carrier, twilio_auth_token=token)
+        settings,
+        clients=clients,
+        ports=Ports(carrier=carrier, twilio_auth_token=token, voice_carrier=voice_carrier),
     )
     carrier.on_sent = workers.delivery_reports(runtime)
     bootstrap(config, runtime)
     dead_letters = {"outbound_dlq_url": outbound_dlq_url, "retry_dlq_url": retry_dlq_url}
     seeded = bool(app_state.get("seeded"))
-    return LocalStack(moto, endpoint, runtime, carrier, token, pool, dead_letters, seeded)
+    return LocalStack(
+        moto, endpoint, runtime, carrier, voice_carrier, token, pool, dead_letters, seeded
+    )
 
 
 def state_for(config: QuietlineConfig, stack: LocalStack, base_url: str) -> dict[str, Any]:
@@ -299,6 +314,18 @@ def seed_once(stack: LocalStack, config: QuietlineConfig, base_url: str) -> None
         logger.warning("demo conversations not seeded (%s)", error)
         return
     logger.info("seeded %d demo texts", count)
+    try:
+        seed_demo_voice(
+            base_url,
+            stack.runtime.clients.client("cognito-idp"),
+            stack.pool,
+            tenant.id,
+            tenant.business_numbers[0],
+        )
+    except Exception as error:  # texts work without voice: say so, do not stop
+        logger.warning("demo voice settings and voicemail not seeded (%s)", error)
+        return
+    logger.info("seeded voice settings and a demo voicemail")
 
 
 def stop_all(
@@ -359,7 +386,7 @@ def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     use_authorizer(server, CognitoAuthorizer(stack.endpoint, config.region, stack.pool))
-    use_handlers(server, handler_table(ROUTES, stack.runtime, stack.carrier))
+    use_handlers(server, handler_table(ROUTES, stack.runtime, stack.carrier, stack.voice_carrier))
     saver = StateSaver(data_file, stack.moto.gate, stack.saved_app_state)
 
     serving = threading.Thread(target=server.serve_forever, daemon=True)

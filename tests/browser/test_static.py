@@ -62,6 +62,7 @@ def test_each_static_answer_has_its_type_and_the_security_headers(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
+        "media-src blob:",
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "form-action 'self'",

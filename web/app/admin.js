@@ -6,6 +6,7 @@
 import { $, $$, clear, h, say, show, when } from "./dom.js";
 import { ApiError, api, sessionEnded } from "./session.js";
 import { reloadTemplates } from "./inbox.js";
+import { bindVoiceSettings, closeVoiceSettings, loadVoiceSettings } from "./voice_admin.js";
 
 /** @import { Me, Page, StaffUser, Template } from "./session.js" */
 /**
@@ -32,7 +33,7 @@ import { reloadTemplates } from "./inbox.js";
  * @property {Record<string, string>} [target]
  */
 /** @typedef {{ items: AuditEvent[], truncated: boolean }} AuditPage */
-/** @typedef {"users" | "templates" | "settings" | "audit"} Tab */
+/** @typedef {"users" | "templates" | "settings" | "voice" | "audit"} Tab */
 
 const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
@@ -315,7 +316,13 @@ function downloadAudit() {
 
 // --- tabs and lifecycle ----------------------------------------------------------------------
 /** @type {Record<Tab, () => Promise<void>>} */
-const LOADERS = { users: loadUsers, templates: loadTemplates, settings: loadSettings, audit: async () => {} };
+const LOADERS = {
+  users: loadUsers,
+  templates: loadTemplates,
+  settings: loadSettings,
+  voice: loadVoiceSettings,
+  audit: async () => {},
+};
 
 /**
  * @param {string | undefined} name a tab button's data-tab
@@ -345,6 +352,7 @@ export function bind() {
   $("#settings-form").addEventListener("submit", saveSettings);
   $("#audit-form").addEventListener("submit", showAudit);
   $("#audit-download").addEventListener("click", downloadAudit);
+  bindVoiceSettings(run, done);
   const today = new Date().toISOString().slice(0, 10);
   $("#audit-start", HTMLInputElement).value = today;
   $("#audit-end", HTMLInputElement).value = today;
@@ -362,6 +370,7 @@ export function close() {
   state.audit = null;
   for (const id of ["#users-body", "#templates-list", "#audit-body", "#hours-rows"]) clear($(id));
   $("#audit-download", HTMLButtonElement).disabled = true;
+  closeVoiceSettings();
   say($("#admin-error"), "");
   say($("#admin-status"), "");
 }

@@ -7,6 +7,7 @@
 import { $, $$, clear, h, say, show, when } from "./dom.js";
 import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
+import * as voice from "./voice.js";
 
 /** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
 /** @import { StaffUser, Template } from "./session.js" */
@@ -133,10 +134,13 @@ async function refresh() {
 /** @param {Message} message */
 function author(message) {
   if (message.direction === "inbound") return "Client";
-  if (message.sent_by === "system") return "Automatic reply";
-  if (state.me && message.sent_by === state.me.user_id) return "You";
-  const user = state.users.find((u) => u.user_id === message.sent_by);
-  return user ? user.email : "Staff";
+  return message.sent_by === "system" ? "Automatic reply" : staffName(message.sent_by);
+}
+
+/** @param {string | null} userId */
+function staffName(userId) {
+  if (state.me && userId === state.me.user_id) return "You";
+  return state.users.find((u) => u.user_id === userId)?.email ?? "Staff";
 }
 
 /** @param {Message} message */
@@ -159,10 +163,13 @@ async function loadThread({ older = false } = {}) {
   if (older && state.olderCursor) query.set("cursor", state.olderCursor);
   const id = state.openId;
   if (!id) return;
-  const page = /** @type {Page<Message>} */ (await api("GET", `${path(id)}/messages?${query}`));
+  const [page] = /** @type {[Page<Message>, void]} */ (
+    await Promise.all([api("GET", `${path(id)}/messages?${query}`), older ? undefined : voice.loadCalls(id)])
+  );
   if (id !== state.openId) return;
   const list = $("#messages");
-  const items = page.items.slice().reverse().map(messageItem); // oldest first
+  const oldest = page.cursor ? (page.items.at(-1)?.created_at ?? null) : null; // more pages to come
+  const items = voice.withCalls(page.items.map((m) => ({ at: m.created_at, node: messageItem(m) })), oldest);
   if (older) {
     list.prepend(...items);
   } else {
@@ -213,6 +220,7 @@ export async function openConversation(id, { focus = true } = {}) {
     state.openActivity = conversation.last_activity_at;
     renderList();
     renderHeader(conversation);
+    voice.openThread(id, staffName);
     show($("#thread-empty"), false);
     show($("#compose"));
     show($("#new-contact-form"), false);
@@ -232,6 +240,7 @@ export async function openConversation(id, { focus = true } = {}) {
 function closeThread() {
   state.openId = null;
   state.contact = null;
+  voice.openThread(null, staffName);
   $("#thread-title").textContent = "No conversation open";
   $("#thread-flags").textContent = "";
   clear($("#messages"));
@@ -534,6 +543,8 @@ export function bind() {
     $("#wipe-start").focus();
   });
   $("#wipe-yes").addEventListener("click", wipe);
+  voice.bind();
+  document.addEventListener("quietline:calls-changed", () => loadThread().catch(() => {}));
 }
 
 /** @param {Me} me */
@@ -574,19 +585,11 @@ export function reloadTemplates() {
 /** Signed out: stop polling and take every client detail out of the page. */
 export function close() {
   clearInterval(state.poll);
-  Object.assign(state, {
-    me: null,
-    conversations: [],
-    cursor: null,
-    morePages: false,
-    openActivity: null,
-    templates: [],
-    users: [],
-    poll: undefined,
-    filter: "all",
-  });
+  const empty = { me: null, conversations: [], cursor: null, morePages: false, openActivity: null };
+  Object.assign(state, empty, { templates: [], users: [], poll: undefined, filter: "all" });
   $("#list-filter", HTMLSelectElement).value = "all";
   closeThread();
+  voice.close();
   resetNewContact();
   clear($("#conversation-list"));
   renderTemplates();

@@ -83,7 +83,7 @@ import { claims } from "./cognito.js";
  * @typedef {object} ApiErrorBody
  * @property {string} [error]
  * @property {string} [detail]
- * @property {{ field?: string }[]} [errors]
+ * @property {{ field?: string, problem?: string }[]} [errors]
  */
 
 /** @typedef {{ idToken: string, refreshToken: string | null, expiresAt: number }} Tokens */
@@ -208,18 +208,32 @@ let queue = Promise.resolve();
  * @returns {Promise<unknown>}
  */
 export function api(method, path, body) {
-  const result = queue.then(() => request(method, path, body));
+  const result = queue.then(() => request(method, path, body, (response) => response.json()));
   queue = result.catch(() => {});
   return result;
+}
+
+/**
+ * GET binary content (a voicemail's audio) from the staff API as a Blob, in the same queue
+ * and with the same Authorization header: nothing goes in the URL, and the browser is told
+ * not to cache it (the API answers no-store too).
+ * @param {string} path
+ * @returns {Promise<Blob>}
+ */
+export function apiBlob(path) {
+  const result = queue.then(() => request("GET", path, undefined, (response) => response.blob()));
+  queue = result.catch(() => {});
+  return /** @type {Promise<Blob>} */ (result);
 }
 
 /**
  * @param {string} method
  * @param {string} path
  * @param {unknown} body
+ * @param {(response: Response) => Promise<unknown>} read the answer's body, when it is a 2xx
  * @returns {Promise<unknown>}
  */
-async function request(method, path, body) {
+async function request(method, path, body, read) {
   /** @type {Record<string, string>} */
   const headers = { Authorization: await idToken() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -237,6 +251,7 @@ async function request(method, path, body) {
     throw new ApiError(0, { error: "Cannot reach Quietline. Check your connection." });
   }
   lastRequest = Date.now();
+  if (response.ok && response.status !== 204) return read(response).catch(() => null);
   /** @type {unknown} */
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (response.status === 401) {
