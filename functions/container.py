@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
     from functions.logic.voice import VoiceService
+    from functions.logic.voice_admin import VoiceAdmin
     from functions.logic.voice_ports import VoiceCarrier, VoicemailStore, VoiceNotifier
 
 T = TypeVar("T")
@@ -471,6 +472,21 @@ class Container:
                 staff=self.staff_directory
                 if self.ports.users is not None or self.settings.user_pool_id
                 else None,
+                voice_only_numbers=frozenset(self.settings.voice_only_numbers),
             )
 
         return self._once("voice_service", build)
+
+    def voice_admin(self) -> VoiceAdmin:
+        def build() -> VoiceAdmin:
+            from functions.logic.voice_admin import VoiceAdmin  # noqa: PLC0415
+
+            return VoiceAdmin(
+                settings=self.call_store(),
+                cipher=self.cipher(),
+                staff=self.staff_directory
+                if self.ports.users is not None or self.settings.user_pool_id
+                else None,
+            )
+
+        return self._once("voice_admin", build)

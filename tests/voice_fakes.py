@@ -118,7 +118,13 @@ class InMemoryCalls:
         self.pending_deletes: dict[tuple[str, str], PendingRecordingDelete] = {}
         self.fail_marking_pending = False
 
-    def put_call(self, call: CallRecord, *, new_phone_record: bytes | None = None) -> None:
+    def put_call(
+        self,
+        call: CallRecord,
+        *,
+        new_phone_record: bytes | None = None,
+        texting_number: str | None = None,
+    ) -> None:
         key = (call.tenant_id, call.conversation_id, call.call_ulid)
         if call.carrier and call.carrier_call_id:
             pointer = (call.carrier, call.carrier_call_id)
@@ -134,7 +140,7 @@ class InMemoryCalls:
                 call.conversation_id,
                 new_phone_record,
                 call.created_at,
-                business_number=call.business_number,
+                business_number=texting_number,
             )
 
     def get_call(self, tenant_id: str, conversation_id: str, call_ulid: str) -> CallRecord:

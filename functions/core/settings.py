@@ -7,6 +7,7 @@ hand it to a `Container`. Nothing re-reads or rewrites the environment afterward
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -64,11 +65,21 @@ class Settings(BaseModel):
     voice_staging_bucket: str | None = None
     # Amazon Chime SDK PSTN audio: the SIP media application click-to-call dials through.
     chime_sip_media_application_id: str | None = None
+    # Business numbers that carry calls but not texts (Chime SDK voice numbers on the AWS
+    # carrier, space-separated): a conversation a call starts texts from another number.
+    voice_only_numbers: tuple[str, ...] = ()
 
-    @field_validator("twilio_webhook_urls", mode="before")
+    @field_validator("twilio_webhook_urls", "voice_only_numbers", mode="before")
     @classmethod
-    def _split_urls(cls, value: object) -> object:
+    def _split_words(cls, value: object) -> object:
         return tuple(value.split()) if isinstance(value, str) else value
+
+    @field_validator("voice_only_numbers")
+    @classmethod
+    def _e164_numbers(cls, numbers: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not re.fullmatch(r"\+[1-9]\d{6,14}", number) for number in numbers):
+            raise ValueError("each must be an E.164 number")
+        return numbers
 
     @field_validator("twilio_webhook_urls")
     @classmethod
@@ -120,6 +131,7 @@ ENV_TWILIO_AUTH_TOKEN_SECRET = env_name("twilio_auth_token_secret")
 ENV_TWILIO_API_BASE_URL = env_name("twilio_api_base_url")
 ENV_PUBLIC_BASE_URL = env_name("public_base_url")
 ENV_TWILIO_WEBHOOK_URLS = env_name("twilio_webhook_urls")
+ENV_VOICE_ONLY_NUMBERS = env_name("voice_only_numbers")
 ENV_USER_POOL_ID = env_name("user_pool_id")
 ENV_AUDIT_TABLE_NAME = env_name("audit_table_name")
 ENV_AUDIT_RETENTION_DAYS = env_name("audit_retention_days")

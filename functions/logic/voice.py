@@ -27,7 +27,6 @@ from functions.core.errors import (
 from functions.core.ids import new_id
 from functions.core.models import Conversation, Page, Tenant
 from functions.core.observability import logger
-from functions.core.phone import to_e164
 from functions.core.voice import (
     CallDirection,
     CallOutcome,
@@ -56,7 +55,7 @@ from functions.crypto.contexts import (
     voicemail_location,
 )
 from functions.crypto.envelope import EnvelopeCipher
-from functions.logic.access import Principal, can_see, require_admin
+from functions.logic.access import Principal, can_see
 from functions.logic.after_hours import is_after_hours
 from functions.logic.audit import AuditEvent, AuditSink
 from functions.logic.audit import Outcome as AuditOutcome
@@ -73,10 +72,11 @@ from functions.logic.voice_ports import (
     VoiceSettingsStore,
 )
 from functions.logic.voice_settings import (
+    calling_number,
     default_greeting,
     default_missed_call_text,
     screening_prompt,
-    validate_voice_settings,
+    texting_number,
     voicemail_object_key,
 )
 
@@ -110,6 +110,8 @@ class VoiceService:
     metrics: MetricsSink
     # Enabled staff (Cognito), read when needed: routed clinicians must be live staff.
     staff: Callable[[], StaffRoster] | None = None
+    # Numbers that carry calls but cannot text (Chime SDK voice numbers on the AWS carrier).
+    voice_only_numbers: frozenset[str] = frozenset()
 
     # --- carrier-facing -------------------------------------------------------------------
 
@@ -152,7 +154,13 @@ class VoiceService:
             carrier_call_id=call.carrier_call_id,
         )
         try:
-            self.calls.put_call(record, new_phone_record=phone_record)
+            self.calls.put_call(
+                record,
+                new_phone_record=phone_record,
+                texting_number=texting_number(
+                    tenant.business_numbers, call.business_number, self.voice_only_numbers
+                ),
+            )
         except DuplicateError:
             self.metrics.count("CallDuplicate")
             record = self.calls.find_call_by_carrier_id(call.carrier, call.carrier_call_id)
@@ -426,7 +434,9 @@ class VoiceService:
         voice = self.settings.get_voice_settings(tenant.tenant_id)
         if not voice.enabled:
             raise ValidationError("voice", "is turned off for this practice")
-        business_number = conversation.business_number or (tenant.business_numbers or ("",))[0]
+        business_number = calling_number(
+            tenant.business_numbers, conversation.business_number, self.voice_only_numbers
+        )
         if not business_number:
             raise ValidationError("business_number", "the practice has no business number")
         records = self.settings.get_forwarding_records(tenant.tenant_id, [principal.user_id])
@@ -510,44 +520,6 @@ class VoiceService:
         """The thread's calls, newest first (the thread view merges them with messages)."""
         tenant, _ = self._visible(principal, conversation_id)
         return self.calls.list_calls(tenant.tenant_id, conversation_id, limit=limit, cursor=cursor)
-
-    def get_voice_settings(self, principal: Principal) -> VoiceSettings:
-        require_admin(principal)
-        return self.settings.get_voice_settings(principal.tenant_id)
-
-    def update_voice_settings(self, principal: Principal, settings: VoiceSettings) -> VoiceSettings:
-        require_admin(principal)
-        validate_voice_settings(settings)
-        self._require_routed_staff(principal.tenant_id, settings)
-        self.settings.put_voice_settings(principal.tenant_id, settings)
-        return settings
-
-    def set_forwarding_number(self, principal: Principal, raw: str, *, region: str | None) -> str:
-        """The principal's own cell, national format accepted in `region`; sealed under the
-        tenant's key like a client's number. Returns only its last two digits."""
-        number = to_e164(raw, field="forwarding_number", default_region=region)
-        record = self.cipher.encrypt(
-            forwarding_number_location(principal.tenant_id, principal.user_id), number
-        )
-        self.settings.put_forwarding_record(
-            principal.tenant_id, principal.user_id, record.to_bytes()
-        )
-        return number[-2:]
-
-    def clear_forwarding_number(self, principal: Principal) -> None:
-        self.settings.delete_forwarding_record(principal.tenant_id, principal.user_id)
-
-    def _require_routed_staff(self, tenant_id: str, settings: VoiceSettings) -> None:
-        """Every routed user id is enabled staff of this practice. Unknown, disabled and
-        other-tenant ids get one answer naming the field only (as assignment does), so an
-        admin cannot probe another practice's user ids."""
-        for index, route in enumerate(settings.routes):
-            for position, user_id in enumerate(route.user_ids):
-                if self.staff is None or not self.staff().is_active_staff(tenant_id, user_id):
-                    raise ValidationError(
-                        f"voice.routes[{index}].user_ids[{position}]",
-                        "must be an enabled staff member of this practice",
-                    )
 
     # --- helpers --------------------------------------------------------------------------
 

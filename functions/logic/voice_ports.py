@@ -62,9 +62,16 @@ class PendingRecordingDelete:
 class CallStore(Protocol):
     """Call items in the message table (sort keys beside the thread's messages)."""
 
-    def put_call(self, call: CallRecord, *, new_phone_record: bytes | None = None) -> None:
+    def put_call(
+        self,
+        call: CallRecord,
+        *,
+        new_phone_record: bytes | None = None,
+        texting_number: str | None = None,
+    ) -> None:
         """Create the call and bring its conversation to the top of the inbox (creating
-        it with `new_phone_record` for a first contact), in one transaction;
+        it with `new_phone_record` for a first contact, texting from `texting_number` unless
+        it already has a number; None: leave it unset), in one transaction;
         DuplicateError if the carrier's call id is already recorded."""
         ...
 

@@ -3,6 +3,8 @@ client) and the checks an admin's routing settings must pass."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from functions.core.errors import ValidationError
 from functions.core.phone import require_e164
 from functions.core.voice import MAX_VOICEMAIL_SECONDS, CallRecord, VoiceSettings
@@ -64,3 +66,22 @@ def validate_voice_settings(settings: VoiceSettings) -> None:
     key = settings.greeting_recording_key
     if key is not None and not (key.startswith("greeting/") and key.isprintable()):
         raise ValidationError("voice.greeting_recording_key", "must be a greeting/ object key")
+
+
+def texting_number(numbers: Sequence[str], called: str, voice_only: frozenset[str]) -> str | None:
+    """The number a conversation a call starts texts from: the one called, unless it only
+    carries voice (then the practice's first texting number; None: it has none)."""
+    if called not in voice_only:
+        return called
+    return next((number for number in numbers if number not in voice_only), None)
+
+
+def calling_number(
+    numbers: Sequence[str], texts_from: str | None, voice_only: frozenset[str]
+) -> str:
+    """Click-to-call's caller ID: where numbers are voice-only, the practice's first voice
+    number (a texting number is not on the voice carrier); else the number the
+    conversation texts from ("" when the practice has none)."""
+    if voice_only:
+        return next((number for number in numbers if number in voice_only), "")
+    return texts_from or next(iter(numbers), "")

@@ -32,6 +32,7 @@ from functions.logic.access import Principal, Role
 from functions.logic.outbound import OutboundService
 from functions.logic.tenants import TenantDirectory, TenantSpec, provision_tenant
 from functions.logic.voice import VoiceService
+from functions.logic.voice_admin import VoiceAdmin
 from tests.fakes import FakeKeyProvider, RecordingVoiceCarrier
 from tests.phi_samples import BUSINESS_NUMBER, CLIENT_PHONE, OTHER_BUSINESS_NUMBER
 from tests.voice_fakes import (
@@ -106,10 +107,15 @@ class Voice:
         )
 
 
-def build(carrier: RecordingVoiceCarrier | StubbornVoiceCarrier | None = None) -> Voice:
+def build(
+    carrier: RecordingVoiceCarrier | StubbornVoiceCarrier | None = None,
+    *,
+    numbers: tuple[str, ...] = (BUSINESS_NUMBER,),
+    voice_only: frozenset[str] = frozenset(),
+) -> Voice:
     messages = InMemoryMessages()
     cipher = EnvelopeCipher(FakeKeyProvider())
-    spec = TenantSpec(TENANT, "Harbor Counseling", "help@harbor.example", 365, (BUSINESS_NUMBER,))
+    spec = TenantSpec(TENANT, "Harbor Counseling", "help@harbor.example", 365, numbers)
     provision_tenant(spec, messages, cipher)
     directory = TenantDirectory(messages, cipher)
     clock = FixedClock(OFFICE_HOURS)
@@ -136,6 +142,7 @@ def build(carrier: RecordingVoiceCarrier | StubbornVoiceCarrier | None = None) -
         clock=clock,
         metrics=metrics,
         staff=lambda: roster,
+        voice_only_numbers=voice_only,
     )
     return Voice(
         service, messages, calls, voicemails, chosen, queue, notifier, audit, metrics, roster,
@@ -146,6 +153,11 @@ def build(carrier: RecordingVoiceCarrier | StubbornVoiceCarrier | None = None) -
 @pytest.fixture
 def voice() -> Voice:
     return build()
+
+
+def admin_of(voice: Voice) -> VoiceAdmin:
+    """The staff-facing voice settings over the same stores and roster."""
+    return VoiceAdmin(voice.calls, voice.cipher, lambda: voice.roster)
 
 
 def missed(voice: Voice, call_id: str) -> None:
@@ -502,7 +514,9 @@ def test_settings_routing_to_someone_not_on_active_staff_are_refused_naming_the_
         enabled=True, routes=(NumberRouting(BUSINESS_NUMBER, ("ana", "gone")),)
     )
     with pytest.raises(ValidationError) as raised:
-        voice.service.update_voice_settings(ADMIN, settings)
+        VoiceAdmin(voice.calls, voice.cipher, lambda: voice.roster).update_voice_settings(
+            ADMIN, settings
+        )
     assert raised.value.field == "voice.routes[0].user_ids[1]"
     assert "gone" not in str(raised.value)
     assert voice.calls.voice == {}
@@ -511,5 +525,34 @@ def test_settings_routing_to_someone_not_on_active_staff_are_refused_naming_the_
 def test_settings_routing_to_active_staff_are_stored(voice: Voice) -> None:
     voice.roster.active |= {(TENANT, "ana"), (TENANT, "ben")}
     settings = VoiceSettings(enabled=True, routes=(NumberRouting(BUSINESS_NUMBER, ("ana", "ben")),))
-    voice.service.update_voice_settings(ADMIN, settings)
+    VoiceAdmin(voice.calls, voice.cipher, lambda: voice.roster).update_voice_settings(
+        ADMIN, settings
+    )
     assert voice.calls.get_voice_settings(TENANT) == settings
+
+
+def test_a_call_to_a_voice_only_number_starts_a_thread_that_texts_from_the_texting_number() -> None:
+    # Given a practice whose second number carries calls only (a Chime SDK voice number)
+    voice = build(
+        numbers=(BUSINESS_NUMBER, OTHER_BUSINESS_NUMBER),
+        voice_only=frozenset({OTHER_BUSINESS_NUMBER}),
+    )
+    voice.route()
+
+    # When a new client calls the voice number
+    plan = voice.service.incoming_call(
+        IncomingCall("chime", "CA-9", OTHER_BUSINESS_NUMBER, CLIENT_PHONE, "t")
+    )
+
+    # Then the call is recorded under the number called, and the new conversation's texts
+    # (the missed-call text among them) go from the number that can text
+    _, conversation_id, _ = plan.call_id.split("/")
+    conversation = voice.messages.conversations[(TENANT, conversation_id)]
+    assert conversation.business_number == BUSINESS_NUMBER
+    assert voice.call(plan.call_id).business_number == OTHER_BUSINESS_NUMBER  # type: ignore[attr-defined]
+
+    # And a click-to-call back shows the voice number, the one the voice carrier has
+    ana = Principal("ana", TENANT, Role.ADMIN, "s", 0)  # routed, with a forwarding cell
+    voice.service.click_to_call(ana, conversation_id)
+    (placed,) = voice.carrier.placed  # type: ignore[union-attr]
+    assert placed.caller_id == OTHER_BUSINESS_NUMBER

@@ -61,7 +61,13 @@ def _pointer_key(carrier: str, carrier_call_id: str) -> dict[str, str]:
 
 
 class CallRecords(TableRecords):
-    def put_call(self, call: CallRecord, *, new_phone_record: bytes | None = None) -> None:
+    def put_call(
+        self,
+        call: CallRecord,
+        *,
+        new_phone_record: bytes | None = None,
+        texting_number: str | None = None,
+    ) -> None:
         table = self._db.name
         actions: list[dict[str, Any]] = [
             {
@@ -71,7 +77,7 @@ class CallRecords(TableRecords):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {"Update": self._conversation_touch(call, new_phone_record)},
+            {"Update": self._conversation_touch(call, new_phone_record, texting_number)},
         ]
         if call.carrier and call.carrier_call_id:
             pointer = {
@@ -100,7 +106,7 @@ class CallRecords(TableRecords):
                 raise
 
     def _conversation_touch(
-        self, call: CallRecord, new_phone_record: bytes | None
+        self, call: CallRecord, new_phone_record: bytes | None, texting_number: str | None
     ) -> dict[str, Any]:
         """The call brings its conversation to the top of the inbox, as a message does."""
         sets = [
@@ -111,7 +117,6 @@ class CallRecords(TableRecords):
             "gsi1sk = :gsk",
             "created_at = if_not_exists(created_at, :at)",
             "opted_out = if_not_exists(opted_out, :false)",
-            "business_number = if_not_exists(business_number, :biz)",
         ]
         values: dict[str, Any] = {
             ":tenant": call.tenant_id,
@@ -120,7 +125,6 @@ class CallRecords(TableRecords):
             ":gpk": activity_pk(call.tenant_id),
             ":gsk": f"{call.created_at}#{call.conversation_id}",
             ":false": False,
-            ":biz": call.business_number,
         }
         update: dict[str, Any] = {
             "TableName": self._db.name,
@@ -130,6 +134,9 @@ class CallRecords(TableRecords):
             },
             "ExpressionAttributeValues": values,
         }
+        if texting_number is not None:  # the number the conversation's texts go from
+            sets.append("business_number = if_not_exists(business_number, :biz)")
+            values[":biz"] = texting_number
         if new_phone_record is not None:
             sets.append("phone_record = if_not_exists(phone_record, :phone)")
             values[":phone"] = new_phone_record

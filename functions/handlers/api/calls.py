@@ -78,7 +78,7 @@ def play_voicemail(conversation_id: str, call_id: str) -> Response[Any]:
 
 @route(router, "GET", "/voice-settings", audit=None, admin_only=True)
 def get_voice_settings() -> dict[str, Any]:
-    return _settings_view(runtime(router).voice_service().get_voice_settings(principal(router)))
+    return _settings_view(runtime(router).voice_admin().get_voice_settings(principal(router)))
 
 
 @route(router, "PUT", "/voice-settings", audit="voice_settings.update", admin_only=True)
@@ -96,14 +96,14 @@ def update_voice_settings(payload: VoiceSettingsBody) -> dict[str, Any]:
         missed_call_text_enabled=payload.missed_call_text_enabled,
         missed_call_text=payload.missed_call_text,
     )
-    updated = runtime(router).voice_service().update_voice_settings(principal(router), settings)
+    updated = runtime(router).voice_admin().update_voice_settings(principal(router), settings)
     return _settings_view(updated)
 
 
 @route(router, "PUT", "/me/forwarding-number", audit="forwarding_number.set")
 def set_forwarding_number(payload: ForwardingNumber) -> dict[str, Any]:
     services = runtime(router)
-    last_digits = services.voice_service().set_forwarding_number(
+    last_digits = services.voice_admin().set_forwarding_number(
         principal(router), payload.phone_number, region=services.settings.phone_region
     )
     return {"set": True, "ends_with": last_digits}
@@ -111,7 +111,7 @@ def set_forwarding_number(payload: ForwardingNumber) -> dict[str, Any]:
 
 @route(router, "DELETE", "/me/forwarding-number", audit="forwarding_number.clear", status=204)
 def clear_forwarding_number() -> Response[Any]:
-    runtime(router).voice_service().clear_forwarding_number(principal(router))
+    runtime(router).voice_admin().clear_forwarding_number(principal(router))
     return Response(status_code=204)
 
 
