@@ -43,7 +43,10 @@ def handle(event: Any, context: Any, runtime: Container) -> dict[str, Any]:
         runtime.metrics().count("StagedVoicemailRecovered", stored)
         if failed:
             runtime.metrics().count("StagedVoicemailFailed", failed)
-        return {"stored": stored, "failed": failed}
+        # Staged copies whose delete failed after their voicemail was sealed (the service
+        # keeps a marker for each): delete them now.
+        deleted = runtime.voice_service().sweep_carrier_recordings()
+        return {"stored": stored, "failed": failed, "carrier_copies_deleted": deleted}
     try:
         sma_event = parse_event(event)
     except ValidationError as error:

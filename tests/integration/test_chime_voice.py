@@ -108,6 +108,6 @@ def test_a_failed_store_leaves_the_staged_audio_for_the_sweep(
     messaging.clock.advance(minutes=10)
     swept = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
     # Then the voicemail is stored and the staging bucket is empty
-    assert swept == {"stored": 1, "failed": 0}
+    assert swept == {"stored": 1, "failed": 0, "carrier_copies_deleted": 0}
     assert voice.s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 1
     assert voice.s3.list_objects_v2(Bucket=STAGING)["KeyCount"] == 0

@@ -41,6 +41,8 @@ PUBLISHED = {
     "app/segments.js",
     "app/session.js",
     "app/style.css",
+    "app/voice.js",
+    "app/voice_admin.js",
 }
 LOCAL_ONLY = {"phone.html", "app/phone.js", "app/demo.js", "app/totp.js"}
 
