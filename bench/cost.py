@@ -486,6 +486,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "carrier": "twilio",
         "twilio": {"account_sid": "AC" + "0" * 32},
     },
+    # Twilio voice adds no AWS idle cost beyond the (empty) voicemail buckets and the voice
+    # function's alarms; this variant prices exactly what its template shows.
+    "twilio-voice": {
+        "vpc": {"enabled": False},
+        "waf": {"enabled": False},
+        "carrier": "twilio",
+        "twilio": {"account_sid": "AC" + "0" * 32},
+        "voice": {"enabled": True, "numbers": ["+12065550100"]},
+    },
 }
 
 

@@ -170,14 +170,17 @@ class CloudTrailConfig(_Strict):
 
 
 class VoiceConfig(_Strict):
-    """Calls and voicemail on Amazon Chime SDK PSTN audio (docs/voice.md, "AWS (Chime
-    SDK)"). Off by default: nothing is deployed and nothing costs until it is turned on.
+    """Calls and voicemail on the configured carrier (docs/voice.md). Off by default:
+    nothing is deployed and nothing costs until it is turned on.
 
-    `numbers` are the practice's voice numbers, ordered or ported into the Chime SDK
-    inventory outside the stack (product type SipMediaApplicationDialIn; `quietline
-    numbers voice` prints the steps) and listed under a tenant's business_numbers, so
-    calls find their practice. An End User Messaging SMS number cannot take Chime calls:
-    a practice on the AWS carrier has a second number for voice.
+    `numbers` are the practice's voice numbers, each listed under a tenant's
+    business_numbers so calls find their practice. Carrier "aws": Amazon Chime SDK PSTN
+    audio; the numbers are ordered or ported into the Chime SDK inventory outside the stack
+    (product type SipMediaApplicationDialIn; `quietline numbers voice` prints the steps), and
+    since an End User Messaging SMS number cannot take Chime calls, a practice on the AWS
+    carrier has a second number for voice. Carrier "twilio": Programmable Voice; a Twilio
+    number carries SMS and voice, so these may be the very numbers that text (their Voice
+    URL is set to the stack's TwilioVoiceWebhookUrl output).
     """
 
     enabled: bool = False
@@ -238,7 +241,7 @@ class QuietlineConfig(_Strict):
     cloudtrail: CloudTrailConfig = CloudTrailConfig()
     # The web inbox hosted by this stack (S3 + CloudFront); see WebConfig.
     web: WebConfig = WebConfig()
-    # Calls and voicemail through Amazon Chime SDK (carrier "aws"); see VoiceConfig.
+    # Calls and voicemail through the carrier (Chime SDK or Twilio Voice); see VoiceConfig.
     voice: VoiceConfig = VoiceConfig()
     # Only for an inbox hosted elsewhere (web.enabled false): its origin
     # (scheme://host[:port], no path), the only origin the staff API answers cross-origin
@@ -318,8 +321,6 @@ class QuietlineConfig(_Strict):
     def _voice_numbers_belong_to_tenants(self) -> QuietlineConfig:
         if not self.voice.enabled:
             return self
-        if self.carrier != "aws":
-            raise ValueError('voice: Chime SDK voice is the "aws" carrier\'s (Twilio: its own)')
         known = {n for t in self.tenants for n in t.business_numbers}
         if any(number not in known for number in self.voice.numbers):
             raise ValueError("voice.numbers: each must be a tenant's business number")

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 import jsii
 from constructs import Construct
 
+from functions.core.settings import ENV_PUBLIC_BASE_URL
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.audit import AuditLog, SecurityTrail
@@ -21,7 +22,9 @@ from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import ApiGatewayAccount, api_origin
 from infra.constructs.secure_link_api import SecureLinkApi
 from infra.constructs.staff_api import StaffApi
-from infra.constructs.voice import Voice
+from infra.constructs.twilio_carrier import TwilioVoiceParts
+from infra.constructs.voice import ChimeVoice
+from infra.constructs.voicemail import VoicemailStorage
 from infra.constructs.web_hosting import WebInbox
 
 
@@ -76,6 +79,23 @@ class QuietlineStack(cdk.Stack):
             self, "Queues", platform_key=self.platform_key.key, alarms=self.alarms
         )
         self.api_account = ApiGatewayAccount(self, "ApiGatewayAccount")
+        # Before messaging: Twilio's voice function (built with the webhook API) appends
+        # to the audit log and stores voicemail.
+        self.audit_log = AuditLog(
+            self,
+            "AuditLog",
+            config=config,
+            platform_key=self.platform_key.key,
+            alarms=self.alarms,
+            network=self.network,
+        )
+        self.backups.protect("AuditTable", self.audit_log.table)
+        # Id "Voice": the buckets' logical ids are the ones Chime-only voice had.
+        self.voicemail = (
+            VoicemailStorage(self, "Voice", config=config, platform_key=self.platform_key)
+            if config.voice.enabled
+            else None
+        )
         self.messaging = Messaging(
             self,
             "Messaging",
@@ -87,16 +107,12 @@ class QuietlineStack(cdk.Stack):
             queues=self.queues,
             network=self.network,
             api_account=self.api_account,
+            twilio_voice=(
+                TwilioVoiceParts(self.voicemail, self.audit_log)
+                if self.voicemail is not None and config.carrier == "twilio"
+                else None
+            ),
         )
-        self.audit_log = AuditLog(
-            self,
-            "AuditLog",
-            config=config,
-            platform_key=self.platform_key.key,
-            alarms=self.alarms,
-            network=self.network,
-        )
-        self.backups.protect("AuditTable", self.audit_log.table)
         self.identity = StaffIdentity(self, "Identity", config=config)
         # The inbox's distribution needs the API's origin (its CSP) and the API needs the
         # inbox's origin (CORS, secure links): no cycle between the resources (the
@@ -118,7 +134,8 @@ class QuietlineStack(cdk.Stack):
             network=self.network,
             inbox_origin=inbox_origin,
         )
-        self.voice = self._voice() if config.voice.enabled else None
+        self.voice = self._chime_voice() if config.carrier == "aws" else None
+        self._staff_api_voice()
         # Secure messages need the inbox (the client's page is <inbox>/s#<token>); their
         # public routes are an API of their own, watched apart from the staff API.
         self.secure_links = (
@@ -172,14 +189,17 @@ class QuietlineStack(cdk.Stack):
         self._messaging_outputs()
         self._staff_and_audit_outputs()
 
-    def _voice(self) -> Voice:
-        """Calls and voicemail (Chime SDK); the staff API places click-to-calls through its
-        SIP media application and plays voicemail from its bucket."""
-        voice = Voice(
-            self,
-            "Voice",
+    def _chime_voice(self) -> ChimeVoice | None:
+        """Calls on Chime SDK: the SIP media application, its call-control Lambda and SIP
+        rules, built inside the voicemail storage (see infra/constructs/voice.py)."""
+        if self.voicemail is None:
+            return None
+        voice = ChimeVoice(
+            self.voicemail,
+            "Default",  # hidden from logical ids: those of the one-construct Chime voice
             config=self.config,
             platform_key=self.platform_key,
+            storage=self.voicemail,
             tenant_keys=self.tenant_keys,
             alarms=self.alarms,
             message_store=self.message_store,
@@ -192,8 +212,22 @@ class QuietlineStack(cdk.Stack):
         for name, value in voice.environment_for_api().items():
             api.function.add_environment(name, value)
         voice.grant_click_to_call(api)
-        voice.grant_voicemail_read(api)
         return voice
+
+    def _staff_api_voice(self) -> None:
+        """Voicemail playback on either carrier; click-to-call through Twilio's REST API
+        needs its credentials and the base URL its TwiML callbacks are served from."""
+        if self.voicemail is None:
+            return
+        api = self.staff_api.function
+        env = self.voicemail.environment()
+        twilio = self.messaging.twilio
+        if twilio is not None:
+            env |= {**twilio.env(), ENV_PUBLIC_BASE_URL: twilio.base_url}
+            twilio.grant_read_auth_token(api)
+        for name, value in env.items():
+            api.function.add_environment(name, value)
+        self.voicemail.grant_voicemail_read(api)
 
     def _outputs(self) -> None:
         cdk.CfnOutput(
@@ -276,6 +310,12 @@ class QuietlineStack(cdk.Stack):
                 messaging.twilio_status_webhook_url,
                 "Status callback URL (the sender sets it on every message it sends)",
             )
+            if messaging.twilio_voice is not None:
+                outputs["TwilioVoiceWebhookUrl"] = (
+                    messaging.twilio_voice_webhook_url,
+                    "Twilio console > each voice number > Voice Configuration: 'A call comes"
+                    " in' webhook, HTTP POST (the other voice routes are in our TwiML)",
+                )
             outputs["TwilioAuthTokenSecretArn"] = (
                 messaging.twilio_auth_token.secret_arn,
                 "After deploy, store the Twilio auth token (Twilio console > Account >"

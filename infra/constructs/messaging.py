@@ -22,6 +22,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from functions.carriers.twilio_voice import INCOMING_PATH as TWILIO_VOICE_PATH
 from functions.core.settings import (
     ENV_CARRIER,
     ENV_OUTBOUND_QUEUE_URL,
@@ -41,7 +42,7 @@ from infra.constructs.pipeline import HANDLERS, PipelineParts
 from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import ApiGatewayAccount
 from infra.constructs.staff_notifications import StaffNotifications
-from infra.constructs.twilio_carrier import TwilioCarrier
+from infra.constructs.twilio_carrier import TwilioCarrier, TwilioVoiceParts
 from infra.constructs.twilio_webhooks import (
     TWILIO_SMS_PATH,
     TWILIO_STATUS_PATH,
@@ -95,6 +96,15 @@ WEBHOOK_ALARMS: tuple[MetricAlarm, ...] = (
         "Many Twilio webhooks failed signature verification: forged requests or stale token",
     ),
 )
+# Twilio with voice on: the same signal from the voice routes (calls refused meanwhile).
+VOICE_WEBHOOK_ALARMS: tuple[MetricAlarm, ...] = (
+    MetricAlarm(
+        "VoiceWebhookSignatureRejected",
+        10,
+        "Many Twilio voice webhooks failed signature verification: forged requests or stale"
+        " token (calls to the practice are refused meanwhile)",
+    ),
+)
 
 
 class Messaging(Construct):
@@ -113,7 +123,9 @@ class Messaging(Construct):
         queues: MessageQueues,
         network: Network | None,
         api_account: ApiGatewayAccount,
+        twilio_voice: TwilioVoiceParts | None = None,
     ) -> None:
+        """`twilio_voice`: carrier "twilio" with voice on (Chime voice is ChimeVoice's)."""
         super().__init__(scope, id)
         self._config = config
         self._alarms = alarms
@@ -140,7 +152,7 @@ class Messaging(Construct):
         self._twilio: TwilioCarrier | None = None
         if config.carrier == "twilio":
             # The API first: the sender needs its URL for Twilio's status callbacks.
-            self._twilio = TwilioCarrier(self._parts, api_account=api_account)
+            self._twilio = TwilioCarrier(self._parts, api_account=api_account, voice=twilio_voice)
 
         self.sender = self._sender()
         self.retry_worker = self._retry_worker()
@@ -149,9 +161,10 @@ class Messaging(Construct):
         if config.carrier == "aws":
             self.inbound_topic, self.inbound = end_user_messaging.inbound_path(self._parts)
             self.delivery_events = end_user_messaging.delivery_events(self._parts)
-        self.metric_alarms = self._metric_alarms(
-            PIPELINE_ALARMS + (WEBHOOK_ALARMS if config.carrier == "twilio" else ())
-        )
+        specs = PIPELINE_ALARMS + (WEBHOOK_ALARMS if config.carrier == "twilio" else ())
+        if self.twilio_voice is not None:
+            specs += VOICE_WEBHOOK_ALARMS
+        self.metric_alarms = self._metric_alarms(specs)
 
     # --- the carrier-independent pipeline --------------------------------------------
     def _sender(self) -> QuietlineFunction:
@@ -267,6 +280,16 @@ class Messaging(Construct):
         return self._twilio.webhook if self._twilio else None
 
     @property
+    def twilio(self) -> TwilioCarrier | None:
+        """The Twilio carrier (its secret, grants and base URL), or None on "aws"."""
+        return self._twilio
+
+    @property
+    def twilio_voice(self) -> QuietlineFunction | None:
+        """The Twilio voice webhook function (carrier "twilio" with voice on)."""
+        return self._twilio.voice if self._twilio else None
+
+    @property
     def webhook_api(self) -> TwilioWebhookApi | None:
         return self._twilio.webhook_api if self._twilio else None
 
@@ -283,3 +306,8 @@ class Messaging(Construct):
     @property
     def twilio_status_webhook_url(self) -> str:
         return self.twilio_base_url + TWILIO_STATUS_PATH
+
+    @property
+    def twilio_voice_webhook_url(self) -> str:
+        """The number's "A call comes in" URL; the other voice routes are in our TwiML."""
+        return self.twilio_base_url + TWILIO_VOICE_PATH

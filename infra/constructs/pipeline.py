@@ -38,6 +38,7 @@ HANDLERS = {
     "inbound_sns": "functions.handlers.inbound_sns.handler",
     "delivery_events": "functions.handlers.delivery_events.handler",
     "twilio_webhook": "functions.handlers.twilio_webhook.handler",
+    "twilio_voice": "functions.handlers.twilio_voice.handler",
     "staff_notifier": "functions.handlers.staff_notifier.handler",
 }
 
@@ -96,7 +97,9 @@ class PipelineParts:
         *,
         timeout: cdk.Duration | None = None,
         reserved_concurrency: int | None = None,
+        memory_size: int | None = None,
     ) -> QuietlineFunction:
+        sized = {} if memory_size is None else {"memory_size": memory_size}
         return QuietlineFunction(
             self.scope,
             id,
@@ -109,6 +112,7 @@ class PipelineParts:
             network=self.network,
             timeout=timeout,
             reserved_concurrency=reserved_concurrency,
+            **sized,
         )
 
     def consumer(

@@ -1,25 +1,34 @@
 """Carrier "twilio": the auth-token secret, the webhook function and the REST API Twilio
-calls (twilio_webhooks.py), and the grants and environment that use the token.
+calls (twilio_webhooks.py), and the grants and environment that use the token. With voice
+on, the TwilioVoice function answers the API's voice routes with TwiML (docs/voice.md).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from functions.core.settings import (
+    ENV_AUDIT_TABLE_NAME,
     ENV_CARRIER,
     ENV_OUTBOUND_QUEUE_URL,
     ENV_PUBLIC_BASE_URL,
     ENV_RETRY_QUEUE_URL,
+    ENV_STAFF_TOPIC_ARN,
     ENV_TWILIO_ACCOUNT_SID,
     ENV_TWILIO_AUTH_TOKEN_SECRET,
     ENV_TWILIO_WEBHOOK_URLS,
 )
+from infra.constructs.audit import AuditLog
+from infra.constructs.function import QuietlineFunction
 from infra.constructs.pipeline import HANDLERS, PipelineParts
 from infra.constructs.rest_api import ApiGatewayAccount
 from infra.constructs.twilio_webhooks import TwilioWebhookApi
+from infra.constructs.voicemail import VoicemailStorage
 from infra.nag import acknowledge
 
 _TWILIO_ROTATION_REASON = (
@@ -29,10 +38,35 @@ _TWILIO_ROTATION_REASON = (
 )
 
 
+@dataclass(frozen=True)
+class TwilioVoiceParts:
+    """What the voice function needs beyond the pipeline's parts (voice.enabled)."""
+
+    storage: VoicemailStorage
+    audit_log: AuditLog
+
+
+@jsii.implements(cdk.IStableStringProducer)
+class _BaseUrl:
+    """The base URL Twilio calls, for a function built before the API that serves it."""
+
+    def __init__(self, carrier: TwilioCarrier) -> None:
+        self._carrier = carrier
+
+    def produce(self) -> str:
+        return self._carrier.base_url
+
+
 class TwilioCarrier:
     """The Twilio side of the pipeline; its resources live in `parts.scope`."""
 
-    def __init__(self, parts: PipelineParts, *, api_account: ApiGatewayAccount) -> None:
+    def __init__(
+        self,
+        parts: PipelineParts,
+        *,
+        api_account: ApiGatewayAccount,
+        voice: TwilioVoiceParts | None = None,
+    ) -> None:
         assert parts.config.twilio is not None
         self._parts = parts
         self._twilio = parts.config.twilio
@@ -74,6 +108,7 @@ class TwilioCarrier:
         )
         self.grant_read_auth_token(webhook)
         parts.grant_receiving(webhook, retry_queue=True)
+        self.voice = self._voice_function(voice) if voice is not None else None
         self.webhook_api = TwilioWebhookApi(
             parts.scope,
             "TwilioWebhooks",
@@ -82,6 +117,7 @@ class TwilioCarrier:
             function=webhook,
             api_account=api_account,
             alarms=parts.alarms,
+            voice_function=self.voice,
         )
 
     @property
@@ -115,3 +151,42 @@ class TwilioCarrier:
                 }
             },
         )
+
+    def _voice_function(self, voice: TwilioVoiceParts) -> QuietlineFunction:
+        """Programmable Voice webhooks: ring, screen, voicemail; the recording fetched from
+        Twilio, sealed under the tenant's key, stored, then deleted at Twilio."""
+        parts = self._parts
+        environment = {
+            **parts.env_core(),
+            ENV_CARRIER: parts.config.carrier,
+            ENV_OUTBOUND_QUEUE_URL: parts.queues.outbound.queue.queue_url,
+            ENV_AUDIT_TABLE_NAME: voice.audit_log.table.table_name,
+            ENV_STAFF_TOPIC_ARN: parts.staff.topic.topic_arn,
+            **voice.storage.environment(),
+            **self.env(),
+            # The URLs in our TwiML and the URL Twilio signs: the API built just after.
+            ENV_PUBLIC_BASE_URL: cdk.Lazy.string(_BaseUrl(self)),
+        }
+        if self._twilio.webhook_urls:
+            environment[ENV_TWILIO_WEBHOOK_URLS] = " ".join(self._twilio.webhook_urls)
+        fn = parts.function(
+            "TwilioVoice",
+            HANDLERS["twilio_voice"],
+            "Answers Twilio voice webhooks with TwiML; seals voicemail under the tenant key",
+            environment,
+            # Twilio waits 15 seconds for an answer; the recording callback (a fetch of up
+            # to 10 s, sealing, storing) is the slowest route, and a retry is idempotent.
+            timeout=cdk.Duration.seconds(15),
+            memory_size=1024,
+        )
+        # Calls in the message table, a first caller's conversation, the routed cells
+        # (decrypt) and new sealed numbers and audio (generate), the missed-call text,
+        # the audit chain, the "new voicemail" notice (no PHI), sealed audio in.
+        parts.store.grant_read_write_data(fn)
+        parts.grant_tenant_keys(fn, decrypt=True, generate=True)
+        parts.queues.outbound.grant_send(fn)
+        voice.audit_log.grant_append_and_read(fn)
+        parts.staff.grant_publish(fn)
+        voice.storage.grant_voicemail_write(fn)
+        self.grant_read_auth_token(fn)
+        return fn

@@ -1,4 +1,4 @@
-"""Calls and voicemail on Amazon Chime SDK PSTN audio (config.voice; docs/voice.md).
+"""Calls on Amazon Chime SDK PSTN audio (carrier "aws", config.voice; docs/voice.md).
 
 - SIP media application: the native L1 AWS::Chime::SipMediaApplication, one endpoint (the
   call-control Lambda, same Region), which only voiceconnector.chime.amazonaws.com may
@@ -9,8 +9,10 @@
 - Staging bucket: where RecordAudio writes (it cannot write under our key): SSE-S3, no
   versioning (a delete must really delete), readable by the call-control Lambda only,
   emptied by that Lambda at once and by a 1-day lifecycle rule as the backstop.
-- Voicemail bucket: the audio sealed under each tenant's key, SSE-KMS under the platform
-  key on top, versioned, access-logged, kept like the messages.
+- The sealed voicemail and the access logs are VoicemailStorage's (voicemail.py), which
+  Twilio voice uses too. ChimeVoice is built inside it as its "Default" child, so its
+  resources keep the logical ids they had when one construct owned all of voice: a new id
+  would replace the SIP media application and try to create a second SIP rule per number.
 """
 
 from __future__ import annotations
@@ -30,9 +32,7 @@ from functions.core.settings import (
     ENV_STAFF_TOPIC_ARN,
     ENV_TABLE_NAME,
     ENV_VOICE_STAGING_BUCKET,
-    ENV_VOICEMAIL_BUCKET,
 )
-from infra.buckets import PRIVATE_BUCKET
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.audit import AuditLog
@@ -42,6 +42,7 @@ from infra.constructs.message_store import MessageStore
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
 from infra.constructs.staff_notifications import StaffNotifications
+from infra.constructs.voicemail import VoicemailStorage, acknowledge_objects
 from infra.nag import acknowledge
 
 CALL_CONTROL_HANDLER = "functions.handlers.chime_call_control.handler"
@@ -50,7 +51,6 @@ SIP_RULE_TYPE = "Custom::ChimeSipRule"
 CHIME_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
 STAGING_EXPIRY = cdk.Duration.days(1)  # S3 lifecycle is whole days: the backstop only
 SWEEP_EVERY = cdk.Duration.minutes(5)
-VOICEMAIL_OBJECTS = "voicemail/*"  # functions/logic/voice_settings.voicemail_object_key
 STAGED_OBJECTS = "staged/*"  # functions/carriers/chime_voice.staging_prefix
 _SIP_RULE_ACTIONS = (
     "chime:CreateSipRule",
@@ -77,19 +77,10 @@ _STAGING_REPLICATION_REASON = (
     "Staged recordings live for seconds before they are sealed into the voicemail bucket;"
     " copying plaintext audio to another region would only widen where PHI sits."
 )
-_VOICEMAIL_REPLICATION_REASON = (
-    "Cross-region replication is the practice's choice and cost (a second bucket, its own"
-    " key, transfer); the voicemail bucket is versioned and each object is also sealed"
-    " under the tenant's key, which AWS Backup of the message table does not cover either."
-)
-_LOGS_REPLICATION_REASON = (
-    "The voice access-log bucket holds S3 request logs (keys of ids, status codes, caller"
-    " IPs of AWS services), no PHI; versioning keeps them and a second region adds only cost."
-)
-_OBJECTS_REASON = (
-    "Object keys are per call (voicemail/<tenant>/<conversation>/<call>, staged/<call id>/"
-    "<file>), created at run time; the grant is limited to that one prefix of one bucket"
-    " and to the exact object actions this path uses."
+_STAGED_OBJECTS_REASON = (
+    "Staged recording keys are per call (staged/<call id>/<file>), written by RecordAudio"
+    " at run time; the grant is limited to that one prefix of the staging bucket and to"
+    " the exact object actions this path uses."
 )
 _SIP_RULE_IAM5_REASON = (
     "Chime SDK Voice SIP-rule actions (CreateSipRule, UpdateSipRule, DeleteSipRule,"
@@ -99,8 +90,9 @@ _SIP_RULE_IAM5_REASON = (
 )
 
 
-class Voice(Construct):
-    """Everything voice needs on AWS; built only when config.voice.enabled."""
+class ChimeVoice(Construct):
+    """What calls on Chime SDK need besides the voicemail storage; carrier "aws" with
+    config.voice.enabled only. Build it as `storage`'s "Default" child (see the module)."""
 
     def __init__(
         self,
@@ -109,6 +101,7 @@ class Voice(Construct):
         *,
         config: QuietlineConfig,
         platform_key: PlatformKey,
+        storage: VoicemailStorage,
         tenant_keys: TenantKeys,
         alarms: Alarms,
         message_store: MessageStore,
@@ -120,8 +113,7 @@ class Voice(Construct):
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         self._config = config
-        self.access_logs = self._access_log_bucket(config)
-        self.voicemail_bucket = self._voicemail_bucket(config, platform_key)
+        self.storage = storage
         self.staging_bucket = self._staging_bucket()
         self.call_control = QuietlineFunction(
             self,
@@ -137,7 +129,7 @@ class Voice(Construct):
                 ENV_OUTBOUND_QUEUE_URL: queues.outbound.queue.queue_url,
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
                 ENV_STAFF_TOPIC_ARN: staff.topic.topic_arn,
-                ENV_VOICEMAIL_BUCKET: self.voicemail_bucket.bucket_name,
+                **storage.environment(),
                 ENV_VOICE_STAGING_BUCKET: self.staging_bucket.bucket_name,
             },
             network=network,
@@ -164,10 +156,9 @@ class Voice(Construct):
         self._sip_rules(config, network, alarms, platform_key)
         self._acknowledge()
 
-    # --- what the API needs for click-to-call and playback -----------------------------------
+    # --- what the API needs for click-to-call (playback: VoicemailStorage) --------------------
     def environment_for_api(self) -> dict[str, str]:
         return {
-            ENV_VOICEMAIL_BUCKET: self.voicemail_bucket.bucket_name,
             ENV_VOICE_STAGING_BUCKET: self.staging_bucket.bucket_name,
             ENV_CHIME_SIP_MEDIA_APPLICATION_ID: (
                 self.sip_media_application.attr_sip_media_application_id
@@ -182,62 +173,7 @@ class Voice(Construct):
             resource_arns=[self.sip_media_application_arn],
         )
 
-    def grant_voicemail_read(self, grantee: QuietlineFunction) -> None:
-        """Playback: GetObject on the voicemail objects, the bucket key through S3 only."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["s3:GetObject"],
-            resource_arns=[self.voicemail_bucket.arn_for_objects(VOICEMAIL_OBJECTS)],
-        )
-        self._grant_bucket_key(grantee, "kms:Decrypt")
-        self._acknowledge_objects(grantee, (self.voicemail_bucket, VOICEMAIL_OBJECTS))
-
     # --- buckets ---------------------------------------------------------------------------
-    def _access_log_bucket(self, config: QuietlineConfig) -> s3.Bucket:
-        return s3.Bucket(
-            self,
-            "AccessLogBucket",
-            **PRIVATE_BUCKET,
-            # S3 server access logging writes with SSE-S3 (it cannot use a CMK here).
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireAfterAuditRetention",
-                    expiration=cdk.Duration.days(config.audit_retention_days),
-                    noncurrent_version_expiration=cdk.Duration.days(30),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-
-    def _voicemail_bucket(self, config: QuietlineConfig, platform_key: PlatformKey) -> s3.Bucket:
-        longest = max(config.retention_days(t) for t in config.tenants)
-        return s3.Bucket(
-            self,
-            "VoicemailBucket",
-            **PRIVATE_BUCKET,
-            # S3DefaultEncryptionKMS: the platform key on top of the per-tenant envelope.
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=platform_key.key,
-            bucket_key_enabled=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="voicemail-bucket/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    # Never past the longest message retention: a thread's TTL removes the
-                    # call item; this removes its audio (crypto-shredding covers the rest).
-                    id="ExpireWithMessages",
-                    expiration=cdk.Duration.days(longest),
-                    noncurrent_version_expiration=cdk.Duration.days(30),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
-                )
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-
     def _staging_bucket(self) -> s3.Bucket:
         bucket = s3.Bucket(
             self,
@@ -248,7 +184,7 @@ class Voice(Construct):
             versioned=False,  # see _STAGING_VERSIONING_REASON
             encryption=s3.BucketEncryption.S3_MANAGED,  # see _STAGING_SSE_S3_REASON
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs,
+            server_access_logs_bucket=self.storage.access_logs,
             server_access_logs_prefix="staging-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -282,12 +218,7 @@ class Voice(Construct):
         audit_log.grant_append_and_read(fn)
         staff.grant_publish(fn)
         # Sealed audio in (with its retention tag), staged audio read once and deleted.
-        iam.Grant.add_to_principal(
-            grantee=fn,
-            actions=["s3:PutObject", "s3:PutObjectTagging"],
-            resource_arns=[self.voicemail_bucket.arn_for_objects(VOICEMAIL_OBJECTS)],
-        )
-        self._grant_bucket_key(fn, "kms:GenerateDataKey")
+        self.storage.grant_voicemail_write(fn)
         iam.Grant.add_to_principal(
             grantee=fn,
             actions=["s3:GetObject", "s3:DeleteObject"],
@@ -299,31 +230,7 @@ class Voice(Construct):
             resource_arns=[self.staging_bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": ["staged/*"]}},
         )
-        self._acknowledge_objects(fn, (self.voicemail_bucket, VOICEMAIL_OBJECTS))
-        self._acknowledge_objects(fn, (self.staging_bucket, STAGED_OBJECTS))
-
-    def _grant_bucket_key(self, grantee: iam.IGrantable, action: str) -> None:
-        """The platform key for the voicemail bucket's SSE-KMS, through S3 only."""
-        key = self.voicemail_bucket.encryption_key
-        assert key is not None
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=[action],
-            resource_arns=[key.key_arn],
-            conditions={
-                "StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}
-            },
-        )
-
-    def _acknowledge_objects(self, fn: QuietlineFunction, where: tuple[s3.Bucket, str]) -> None:
-        bucket, pattern = where
-        stack = cdk.Stack.of(self)
-        bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            fn.role.policy,
-            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{pattern}]",
-            _OBJECTS_REASON,
-        )
+        acknowledge_objects(fn, self.staging_bucket, STAGED_OBJECTS, _STAGED_OBJECTS_REASON)
 
     def _allow_chime(self, stack: cdk.Stack) -> None:
         """Only the Chime service, for this account's SMA, may invoke the Lambda and write
@@ -429,22 +336,6 @@ class Voice(Construct):
             self.staging_bucket,
             "HIPAA.Security-S3BucketReplicationEnabled",
             _STAGING_REPLICATION_REASON,
-        )
-        acknowledge(
-            self.voicemail_bucket,
-            "HIPAA.Security-S3BucketReplicationEnabled",
-            _VOICEMAIL_REPLICATION_REASON,
-        )
-        acknowledge(
-            self.access_logs,
-            "HIPAA.Security-S3BucketReplicationEnabled",
-            _LOGS_REPLICATION_REASON,
-        )
-        acknowledge(
-            self.access_logs,
-            "HIPAA.Security-S3DefaultEncryptionKMS",
-            "S3 server access log delivery writes with SSE-S3 only; the bucket holds request"
-            " logs (object keys of ids, status codes), no PHI.",
         )
         acknowledge(
             self.sip_rule_policy,

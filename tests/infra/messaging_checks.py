@@ -460,3 +460,21 @@ def check_settings_load(stack: QuietlineStack, template: Template, name: str) ->
     fn = messaging_functions(stack)[name]
     parsed = deployed_settings(function_variables(template, fn), function_handler(template, fn))
     assert parsed.table_name == "resolved-" + settings.ENV_TABLE_NAME
+
+
+def check_voice_off_deploys_nothing_of_voice(stack: QuietlineStack, template: Template) -> None:
+    """voice.enabled false: no voice resource, route, setting or output (no idle cost)."""
+    assert stack.voicemail is None and stack.voice is None
+    assert stack.messaging.twilio_voice is None
+    raw = json.dumps(template.to_json())
+    for trace in (
+        "AWS::Chime::",
+        "Custom::ChimeSipRule",
+        settings.ENV_VOICEMAIL_BUCKET,
+        settings.ENV_VOICE_STAGING_BUCKET,
+        "VoiceWebhookSignatureRejected",
+        "TwilioVoiceWebhookUrl",
+        '"PathPart": "voice"',
+    ):
+        assert trace not in raw, trace
+    assert not [b for b in template.find_resources("AWS::S3::Bucket") if b.startswith("Voice")]

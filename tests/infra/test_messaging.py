@@ -618,3 +618,9 @@ def test_one_alarm_topic_receives_every_alarm(app_template: Template) -> None:
     app_template.all_resources_properties(
         "AWS::CloudWatch::Alarm", {"AlarmActions": Match.array_with([topic.as_object()])}
     )
+
+
+def test_voice_off_deploys_no_voice_resource(
+    aws_stack: QuietlineStack, app_template: Template
+) -> None:
+    checks.check_voice_off_deploys_nothing_of_voice(aws_stack, app_template)

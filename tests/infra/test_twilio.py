@@ -660,3 +660,9 @@ def test_a_configuration_set_is_sent_with_and_granted_exactly() -> None:
     assert f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:configuration-set/quietline-events" in as_list(
         grant["Resource"]
     )
+
+
+def test_voice_off_deploys_no_voice_resource(
+    tw_stack: QuietlineStack, twilio_template: Template
+) -> None:
+    checks.check_voice_off_deploys_nothing_of_voice(tw_stack, twilio_template)

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 
 from functions.core import settings
 from infra.app_factory import build_app
-from infra.constructs.voice import CHIME_PRINCIPAL, SIP_RULE_TYPE, Voice
+from infra.constructs.voice import CHIME_PRINCIPAL, SIP_RULE_TYPE, ChimeVoice
 from infra.eligibility import classify
 from infra.stack import QuietlineStack
 from tests.infra.conftest import (
@@ -49,7 +49,7 @@ def stack(synthesized: Synthesized) -> QuietlineStack:
 
 
 @pytest.fixture(scope="module")
-def voice(stack: QuietlineStack) -> Voice:
+def voice(stack: QuietlineStack) -> ChimeVoice:
     assert stack.voice is not None
     return stack.voice
 
@@ -99,7 +99,7 @@ def test_enabled_voice_needs_numbers_of_a_tenant() -> None:
 
 
 def test_the_sip_media_application_calls_our_lambda_in_this_region(
-    template: Template, voice: Voice
+    template: Template, voice: ChimeVoice
 ) -> None:
     template.has_resource_properties(
         "AWS::Chime::SipMediaApplication",
@@ -114,7 +114,7 @@ def test_the_sip_media_application_calls_our_lambda_in_this_region(
 
 
 def test_only_chime_for_this_account_s_sma_may_invoke_call_control(
-    template: Template, voice: Voice
+    template: Template, voice: ChimeVoice
 ) -> None:
     template.has_resource_properties(
         "AWS::Lambda::Permission",
@@ -130,7 +130,7 @@ def test_only_chime_for_this_account_s_sma_may_invoke_call_control(
 
 
 def test_recordaudio_may_write_only_staged_keys_for_this_account_s_sma(
-    raw: dict[str, Any], voice: Voice
+    raw: dict[str, Any], voice: ChimeVoice
 ) -> None:
     staging = logical_id(voice.staging_bucket)
     statements = [
@@ -151,7 +151,7 @@ def test_recordaudio_may_write_only_staged_keys_for_this_account_s_sma(
 
 
 def test_the_staging_bucket_is_private_unversioned_and_expires_within_a_day(
-    template: Template, voice: Voice
+    template: Template, voice: ChimeVoice
 ) -> None:
     template.has_resource_properties(
         "AWS::S3::Bucket",
@@ -173,7 +173,7 @@ def test_the_staging_bucket_is_private_unversioned_and_expires_within_a_day(
                 )
             },
             "LoggingConfiguration": Match.object_like(
-                {"DestinationBucketName": {"Ref": logical_id(voice.access_logs)}}
+                {"DestinationBucketName": {"Ref": logical_id(voice.storage.access_logs)}}
             ),
             "VersioningConfiguration": Match.absent(),
         },
@@ -181,9 +181,9 @@ def test_the_staging_bucket_is_private_unversioned_and_expires_within_a_day(
 
 
 def test_the_voicemail_bucket_is_kms_encrypted_versioned_and_logged(
-    template: Template, voice: Voice, stack: QuietlineStack
+    template: Template, voice: ChimeVoice, stack: QuietlineStack
 ) -> None:
-    resource = template.to_json()["Resources"][logical_id(voice.voicemail_bucket)]
+    resource = template.to_json()["Resources"][logical_id(voice.storage.voicemail_bucket)]
     props = resource["Properties"]
     (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
@@ -192,12 +192,14 @@ def test_the_voicemail_bucket_is_kms_encrypted_versioned_and_logged(
     }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["LoggingConfiguration"]["DestinationBucketName"] == {
-        "Ref": logical_id(voice.access_logs)
+        "Ref": logical_id(voice.storage.access_logs)
     }
     assert resource["DeletionPolicy"] == "Retain"
 
 
-def test_one_sip_rule_per_voice_number_targets_our_sma(template: Template, voice: Voice) -> None:
+def test_one_sip_rule_per_voice_number_targets_our_sma(
+    template: Template, voice: ChimeVoice
+) -> None:
     template.resource_count_is(SIP_RULE_TYPE, 1)
     template.has_resource_properties(
         SIP_RULE_TYPE,
@@ -212,7 +214,7 @@ def test_one_sip_rule_per_voice_number_targets_our_sma(template: Template, voice
 
 
 def test_the_sip_rule_role_can_manage_sip_rules_and_nothing_else_of_chime(
-    raw: dict[str, Any], voice: Voice
+    raw: dict[str, Any], voice: ChimeVoice
 ) -> None:
     statements = _role_statements(raw, logical_id(voice.sip_rule_function.role))
     chime_actions = {a for s in statements for a in _actions(s) if a.startswith("chime:")}
@@ -233,7 +235,7 @@ def test_the_sip_rule_role_can_manage_sip_rules_and_nothing_else_of_chime(
 
 
 def test_call_control_reads_and_deletes_only_staged_objects(
-    raw: dict[str, Any], voice: Voice
+    raw: dict[str, Any], voice: ChimeVoice
 ) -> None:
     statements = _role_statements(raw, logical_id(voice.call_control.role))
     staging = logical_id(voice.staging_bucket)
@@ -244,7 +246,7 @@ def test_call_control_reads_and_deletes_only_staged_objects(
 
 
 def test_the_staff_api_may_place_calls_through_our_sma_only(
-    raw: dict[str, Any], voice: Voice, stack: QuietlineStack
+    raw: dict[str, Any], voice: ChimeVoice, stack: QuietlineStack
 ) -> None:
     statements = _role_statements(raw, logical_id(stack.staff_api.function.role))
     (place,) = [s for s in statements if "chime:CreateSipMediaApplicationCall" in _actions(s)]

@@ -1,0 +1,168 @@
+"""Voicemail storage, whichever carrier takes the calls (config.voice; docs/voice.md).
+
+- Voicemail bucket: the audio sealed under each tenant's key, SSE-KMS under the platform
+  key on top, versioned, access-logged, kept like the messages.
+- Access-log bucket: the S3 request logs of the voice buckets (Chime's staging bucket too).
+
+The construct's id is "Voice": the buckets keep the logical ids they had when one Chime
+construct owned everything, and a practice that switches carrier keeps its voicemails.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from functions.core.settings import ENV_VOICEMAIL_BUCKET
+from infra.buckets import PRIVATE_BUCKET
+from infra.config import QuietlineConfig
+from infra.constructs.function import QuietlineFunction
+from infra.constructs.keys import PlatformKey
+from infra.nag import acknowledge
+
+VOICEMAIL_OBJECTS = "voicemail/*"  # functions/logic/voice_settings.voicemail_object_key
+
+_VOICEMAIL_OBJECTS_REASON = (
+    "Voicemail object keys are per call (voicemail/<tenant>/<conversation>/<call>), created"
+    " at run time; the grant is limited to that one prefix of the voicemail bucket and to"
+    " the exact object actions this path uses."
+)
+_VOICEMAIL_REPLICATION_REASON = (
+    "Cross-region replication is the practice's choice and cost (a second bucket, its own"
+    " key, transfer); the voicemail bucket is versioned and each object is also sealed"
+    " under the tenant's key, which AWS Backup of the message table does not cover either."
+)
+_LOGS_REPLICATION_REASON = (
+    "The voice access-log bucket holds S3 request logs (keys of ids, status codes, caller"
+    " IPs of AWS services), no PHI; versioning keeps them and a second region adds only cost."
+)
+_LOGS_SSE_S3_REASON = (
+    "S3 server access log delivery writes with SSE-S3 only; the bucket holds request"
+    " logs (object keys of ids, status codes), no PHI."
+)
+
+
+class VoicemailStorage(Construct):
+    """The sealed-voicemail bucket and its access logs; built only when voice is on."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: QuietlineConfig,
+        platform_key: PlatformKey,
+    ) -> None:
+        super().__init__(scope, id)
+        self.access_logs = self._access_log_bucket(config)
+        self.voicemail_bucket = self._voicemail_bucket(config, platform_key)
+        self._acknowledge()
+
+    def environment(self) -> dict[str, str]:
+        """What a function storing or playing voicemail needs."""
+        return {ENV_VOICEMAIL_BUCKET: self.voicemail_bucket.bucket_name}
+
+    def grant_voicemail_write(self, grantee: QuietlineFunction) -> None:
+        """Sealed audio in, with its retention tag; the bucket key through S3 only."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:PutObject", "s3:PutObjectTagging"],
+            resource_arns=[self.voicemail_bucket.arn_for_objects(VOICEMAIL_OBJECTS)],
+        )
+        self._grant_bucket_key(grantee, "kms:GenerateDataKey")
+        self._acknowledge_voicemail_objects(grantee)
+
+    def grant_voicemail_read(self, grantee: QuietlineFunction) -> None:
+        """Playback: GetObject on the voicemail objects, the bucket key through S3 only."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject"],
+            resource_arns=[self.voicemail_bucket.arn_for_objects(VOICEMAIL_OBJECTS)],
+        )
+        self._grant_bucket_key(grantee, "kms:Decrypt")
+        self._acknowledge_voicemail_objects(grantee)
+
+    # --- buckets ---------------------------------------------------------------------------
+    def _access_log_bucket(self, config: QuietlineConfig) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            "AccessLogBucket",
+            **PRIVATE_BUCKET,
+            # S3 server access logging writes with SSE-S3 (it cannot use a CMK here).
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAfterAuditRetention",
+                    expiration=cdk.Duration.days(config.audit_retention_days),
+                    noncurrent_version_expiration=cdk.Duration.days(30),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _voicemail_bucket(self, config: QuietlineConfig, platform_key: PlatformKey) -> s3.Bucket:
+        longest = max(config.retention_days(t) for t in config.tenants)
+        return s3.Bucket(
+            self,
+            "VoicemailBucket",
+            **PRIVATE_BUCKET,
+            # S3DefaultEncryptionKMS: the platform key on top of the per-tenant envelope.
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=platform_key.key,
+            bucket_key_enabled=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="voicemail-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    # Never past the longest message retention: a thread's TTL removes the
+                    # call item; this removes its audio (crypto-shredding covers the rest).
+                    id="ExpireWithMessages",
+                    expiration=cdk.Duration.days(longest),
+                    noncurrent_version_expiration=cdk.Duration.days(30),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                )
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    # --- grants ----------------------------------------------------------------------------
+    def _grant_bucket_key(self, grantee: iam.IGrantable, action: str) -> None:
+        """The platform key for the voicemail bucket's SSE-KMS, through S3 only."""
+        key = self.voicemail_bucket.encryption_key
+        assert key is not None
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[action],
+            resource_arns=[key.key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{cdk.Stack.of(self).region}.amazonaws.com"}
+            },
+        )
+
+    def _acknowledge_voicemail_objects(self, fn: QuietlineFunction) -> None:
+        acknowledge_objects(fn, self.voicemail_bucket, VOICEMAIL_OBJECTS, _VOICEMAIL_OBJECTS_REASON)
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.voicemail_bucket,
+            "HIPAA.Security-S3BucketReplicationEnabled",
+            _VOICEMAIL_REPLICATION_REASON,
+        )
+        acknowledge(
+            self.access_logs, "HIPAA.Security-S3BucketReplicationEnabled", _LOGS_REPLICATION_REASON
+        )
+        acknowledge(self.access_logs, "HIPAA.Security-S3DefaultEncryptionKMS", _LOGS_SSE_S3_REASON)
+
+
+def acknowledge_objects(
+    fn: QuietlineFunction, bucket: s3.Bucket, pattern: str, reason: str
+) -> None:
+    """AwsSolutions-IAM5 for a grant on one prefix of one bucket, named exactly."""
+    stack = cdk.Stack.of(bucket)
+    bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+    acknowledge(fn.role.policy, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{pattern}]", reason)
