@@ -96,6 +96,7 @@ class QuietlineStack(cdk.Stack):
             if config.voice.enabled
             else None
         )
+        self.identity = StaffIdentity(self, "Identity", config=config)
         self.messaging = Messaging(
             self,
             "Messaging",
@@ -108,12 +109,11 @@ class QuietlineStack(cdk.Stack):
             network=self.network,
             api_account=self.api_account,
             twilio_voice=(
-                TwilioVoiceParts(self.voicemail, self.audit_log)
+                TwilioVoiceParts(self.voicemail, self.audit_log, self.identity)
                 if self.voicemail is not None and config.carrier == "twilio"
                 else None
             ),
         )
-        self.identity = StaffIdentity(self, "Identity", config=config)
         # The inbox's distribution needs the API's origin (its CSP) and the API needs the
         # inbox's origin (CORS, secure links): no cycle between the resources (the
         # distribution refers to the RestApi only), but the API is built first.
@@ -206,6 +206,7 @@ class QuietlineStack(cdk.Stack):
             queues=self.queues,
             audit_log=self.audit_log,
             staff=self.messaging.staff,
+            identity=self.identity,
             network=self.network,
         )
         api = self.staff_api.function

@@ -70,6 +70,11 @@ class FakeVoiceService:
     recordings: list[VoicemailRecording] = field(default_factory=list)
     answered_by: str | None = None
     finished: NextStep | None = None
+    pending_carrier_deletes: int = 0  # what sweep_carrier_recordings will find and delete
+
+    def sweep_carrier_recordings(self) -> int:
+        swept, self.pending_carrier_deletes = self.pending_carrier_deletes, 0
+        return swept
 
     def incoming_call(self, call: IncomingCall) -> CallPlan:
         self.incoming.append(call)

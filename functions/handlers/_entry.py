@@ -21,6 +21,9 @@ from functions.core.settings import Settings
 Handler = Callable[[Any, Any], Any]
 Handle = Callable[[Any, Any, Container], Any]
 
+# An EventBridge schedule's events carry this source (a handler's timer, not a request).
+SCHEDULE_SOURCE = "aws.events"
+
 
 class EntryPoint:
     """A Lambda handler over `handle`, with the container it runs on made explicit."""

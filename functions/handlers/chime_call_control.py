@@ -19,13 +19,12 @@ from functions.core.errors import QuietlineError, ValidationError
 from functions.core.observability import logger
 from functions.dal import audit_log, voice_notifier, voicemail_store  # noqa: F401 - see below
 from functions.dal.store import calls  # noqa: F401 - see below
-from functions.handlers._entry import EntryPoint
+from functions.handlers._entry import SCHEDULE_SOURCE, EntryPoint
 from functions.logic import voice  # noqa: F401 - see below
 
 # Every event builds the voice service (its stores, the audit sink): loaded at init, so
 # the first call's first event (the caller is waiting in silence) does not pay for them.
 
-SCHEDULE_SOURCE = "aws.events"
 # A recording still staged after this long was not stored by its call's own Lambda.
 SWEEP_AGE = timedelta(minutes=5)
 

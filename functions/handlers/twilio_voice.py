@@ -50,7 +50,7 @@ from functions.core.voice import (
 )
 from functions.dal import secrets  # noqa: F401 - the auth token is read on every request
 from functions.handlers import _boundary
-from functions.handlers._entry import EntryPoint
+from functions.handlers._entry import SCHEDULE_SOURCE, EntryPoint
 from functions.logic.voice import VoiceService
 
 MAX_FORM_BYTES = 64 * 1024
@@ -346,6 +346,14 @@ def _dispatch(resource: str, request: _Request, runtime: Container) -> str:
 
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
+    if event.get("source") == SCHEDULE_SOURCE:
+        # Every 5 minutes (EventBridge): recordings whose delete at Twilio failed after
+        # their voicemail was sealed.
+        return {"carrier_copies_deleted": runtime.voice_service().sweep_carrier_recordings()}
+    return _webhook(event, runtime)
+
+
+def _webhook(event: dict[str, Any], runtime: Container) -> dict[str, Any]:
     resource = str(event.get("resource", ""))
     metrics = runtime.metrics()
     try:

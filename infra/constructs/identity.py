@@ -167,6 +167,13 @@ class StaffIdentity(Construct):
     def user_pool_arn(self) -> str:
         return self.user_pool.user_pool_arn
 
+    def grant_staff_lookup(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Whether a user is enabled staff of a tenant (ListUsers), on this pool only: the
+        voice functions ring only live staff."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["cognito-idp:ListUsers"], resource_arns=[self.user_pool_arn]
+        )
+
     def grant_staff_admin(self, grantee: iam.IGrantable) -> iam.Grant:
         """The staff API's user management calls, on this pool only."""
         return iam.Grant.add_to_principal(

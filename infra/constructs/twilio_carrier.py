@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 
@@ -22,9 +24,11 @@ from functions.core.settings import (
     ENV_TWILIO_ACCOUNT_SID,
     ENV_TWILIO_AUTH_TOKEN_SECRET,
     ENV_TWILIO_WEBHOOK_URLS,
+    ENV_USER_POOL_ID,
 )
 from infra.constructs.audit import AuditLog
 from infra.constructs.function import QuietlineFunction
+from infra.constructs.identity import StaffIdentity
 from infra.constructs.pipeline import HANDLERS, PipelineParts
 from infra.constructs.rest_api import ApiGatewayAccount
 from infra.constructs.twilio_webhooks import TwilioWebhookApi
@@ -44,6 +48,7 @@ class TwilioVoiceParts:
 
     storage: VoicemailStorage
     audit_log: AuditLog
+    identity: StaffIdentity  # rings only enabled staff (ListUsers)
 
 
 @jsii.implements(cdk.IStableStringProducer)
@@ -166,6 +171,7 @@ class TwilioCarrier:
             **self.env(),
             # The URLs in our TwiML and the URL Twilio signs: the API built just after.
             ENV_PUBLIC_BASE_URL: cdk.Lazy.string(_BaseUrl(self)),
+            ENV_USER_POOL_ID: voice.identity.user_pool.user_pool_id,
         }
         if self._twilio.webhook_urls:
             environment[ENV_TWILIO_WEBHOOK_URLS] = " ".join(self._twilio.webhook_urls)
@@ -189,4 +195,24 @@ class TwilioCarrier:
         parts.staff.grant_publish(fn)
         voice.storage.grant_voicemail_write(fn)
         self.grant_read_auth_token(fn)
+        voice.identity.grant_staff_lookup(fn)
+        self._sweep_schedule(fn)
         return fn
+
+    def _sweep_schedule(self, fn: QuietlineFunction) -> None:
+        """Every 5 minutes: delete the Twilio recordings whose delete failed after their
+        voicemail was sealed (the service keeps a marker for each)."""
+        rule = events.Rule(
+            fn,
+            "RecordingSweep",
+            description="Quietline voice: delete Twilio recordings already sealed",
+            schedule=events.Schedule.rate(cdk.Duration.minutes(5)),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                fn.function,
+                max_event_age=cdk.Duration.minutes(5),
+                retry_attempts=0,
+                dead_letter_queue=fn.dead_letter_queue,
+            )
+        )

@@ -31,12 +31,15 @@ from functions.core.settings import (
     ENV_OUTBOUND_QUEUE_URL,
     ENV_STAFF_TOPIC_ARN,
     ENV_TABLE_NAME,
+    ENV_USER_POOL_ID,
+    ENV_VOICE_ONLY_NUMBERS,
     ENV_VOICE_STAGING_BUCKET,
 )
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.audit import AuditLog
 from infra.constructs.function import QuietlineFunction
+from infra.constructs.identity import StaffIdentity
 from infra.constructs.keys import PlatformKey, TenantKeys
 from infra.constructs.message_store import MessageStore
 from infra.constructs.network import Network
@@ -108,6 +111,7 @@ class ChimeVoice(Construct):
         queues: MessageQueues,
         audit_log: AuditLog,
         staff: StaffNotifications,
+        identity: StaffIdentity,
         network: Network | None,
     ) -> None:
         super().__init__(scope, id)
@@ -131,6 +135,9 @@ class ChimeVoice(Construct):
                 ENV_STAFF_TOPIC_ARN: staff.topic.topic_arn,
                 **storage.environment(),
                 ENV_VOICE_STAGING_BUCKET: self.staging_bucket.bucket_name,
+                # Rings only enabled staff; Chime voice numbers cannot text.
+                ENV_USER_POOL_ID: identity.user_pool.user_pool_id,
+                ENV_VOICE_ONLY_NUMBERS: " ".join(config.voice.numbers),
             },
             network=network,
             # The SMA waits on each answer while the caller hears silence; reading and
@@ -151,6 +158,7 @@ class ChimeVoice(Construct):
         )
         self.sip_media_application_arn = self.sip_media_application.attr_sip_media_application_arn
         self._grant_call_control(tenant_keys, message_store, queues, audit_log, staff)
+        identity.grant_staff_lookup(self.call_control)
         self._allow_chime(stack)
         self._sweep_schedule()
         self._sip_rules(config, network, alarms, platform_key)
@@ -160,6 +168,7 @@ class ChimeVoice(Construct):
     def environment_for_api(self) -> dict[str, str]:
         return {
             ENV_VOICE_STAGING_BUCKET: self.staging_bucket.bucket_name,
+            ENV_VOICE_ONLY_NUMBERS: " ".join(self._config.voice.numbers),
             ENV_CHIME_SIP_MEDIA_APPLICATION_ID: (
                 self.sip_media_application.attr_sip_media_application_id
             ),

@@ -208,10 +208,12 @@ def test_only_the_webhook_stage_may_invoke_the_voice_function(
         {"Properties": {"FunctionName": arn(voice_fn.function), "SourceArn": source}},
     )
 
-    sources = every_capture(source, Capture.as_object)
-    assert len(sources) == len(VOICE_WEBHOOK_PATHS)
-    for found in sources:
-        assert logical_id(api.stage) in json.dumps(found)  # not the test-invoke "*"
+    sources = [json.dumps(found) for found in every_capture(source, Capture.as_object)]
+    # Each voice route from the stage (never the test-invoke "*"), and our own schedule.
+    from_stage = [found for found in sources if logical_id(api.stage) in found]
+    assert len(from_stage) == len(VOICE_WEBHOOK_PATHS)
+    (schedule,) = [found for found in sources if found not in from_stage]
+    assert "RecordingSweep" in schedule
 
 
 def test_the_voice_webhook_url_output_is_the_incoming_route_on_the_stage(
@@ -277,6 +279,8 @@ def test_the_voice_function_points_at_our_bucket_secret_and_stage(
                     E.ENV_AUDIT_TABLE_NAME: ref(stack.audit_log.table),
                     E.ENV_STAFF_TOPIC_ARN: ref(stack.messaging.staff.topic),
                     E.ENV_PUBLIC_BASE_URL: {"Fn::Join": ["", base]},
+                    # It rings only enabled staff of the practice.
+                    E.ENV_USER_POOL_ID: ref(stack.identity.user_pool),
                 }
             }
         }
@@ -305,6 +309,8 @@ def test_the_voice_function_has_exactly_its_grants(
     }
     assert found.pop(_key(ref(secret))) == {"secretsmanager:GetSecretValue"}
     assert found.pop(_key(ref(stack.messaging.staff.topic))) == {"sns:Publish"}
+    pool = get_att_arn(logical_id(stack.identity.user_pool))
+    assert found.pop(_key(pool)) == {"cognito-idp:ListUsers"}  # is this user live staff?
     assert "sqs:SendMessage" in found.pop(_key(arn(stack.queues.outbound.queue)))
     assert found.pop(_key(get_att_arn(audit))) >= {"dynamodb:PutItem", "dynamodb:Query"}
     assert "dynamodb:Scan" not in found.pop(_key(get_att_arn(table)))

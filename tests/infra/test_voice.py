@@ -259,6 +259,22 @@ def test_the_staff_api_may_place_calls_through_our_sma_only(
         settings.ENV_VOICEMAIL_BUCKET,
         settings.ENV_CHIME_SIP_MEDIA_APPLICATION_ID,
     } <= names
+    # Click-to-call shows the voice number: the API knows which numbers cannot text.
+    variables = env["Properties"]["Environment"]["Variables"]
+    assert variables[settings.ENV_VOICE_ONLY_NUMBERS] == VOICE_NUMBER
+
+
+def test_call_control_rings_only_live_staff_and_knows_the_voice_only_numbers(
+    raw: dict[str, Any], voice: ChimeVoice, stack: QuietlineStack
+) -> None:
+    function = resources(raw, "AWS::Lambda::Function")[logical_id(voice.call_control.function)]
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables[settings.ENV_USER_POOL_ID] == {"Ref": logical_id(stack.identity.user_pool)}
+    assert variables[settings.ENV_VOICE_ONLY_NUMBERS] == VOICE_NUMBER
+    statements = _role_statements(raw, logical_id(voice.call_control.role))
+    (lookup,) = [s for s in statements if any(a.startswith("cognito-idp:") for a in _actions(s))]
+    assert _actions(lookup) == {"cognito-idp:ListUsers"}
+    assert lookup["Resource"] == {"Fn::GetAtt": [logical_id(stack.identity.user_pool), "Arn"]}
 
 
 def test_every_voice_acknowledgement_names_a_rule_and_a_specific_reason(

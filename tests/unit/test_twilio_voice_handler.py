@@ -284,3 +284,15 @@ def test_click_to_call_the_clinician_never_picked_up_is_reported_no_answer() -> 
     _send(service, post_to(status, call_form(CallStatus="no-answer")))
 
     assert [r.outcome for r in service.reports] == [CallOutcome.NO_ANSWER]
+
+
+def test_the_five_minute_schedule_deletes_recordings_left_at_twilio() -> None:
+    # Given two sealed voicemails whose recordings could not be deleted at Twilio
+    service = FakeVoiceService(pending_carrier_deletes=2)
+
+    # When EventBridge's schedule invokes the voice function (no webhook, no signature)
+    answer = _send(service, {"source": "aws.events", "detail-type": "Scheduled Event"})
+
+    # Then the sweep ran, and no webhook handling was attempted
+    assert answer == {"carrier_copies_deleted": 2}
+    assert service.pending_carrier_deletes == 0 and service.incoming == []
