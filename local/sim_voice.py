@@ -10,6 +10,7 @@ are in local/routes.py, never in infra.
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import json
@@ -126,6 +127,20 @@ def tone_wav(seconds: float = 1.0, frequency: float = 440.0) -> bytes:
         out.setframerate(_SAMPLE_RATE)
         out.writeframes(struct.pack(f"<{frames}h", *samples))
     return buffer.getvalue()
+
+
+def _recorded_wav(encoded: object) -> bytes:
+    """The phone page's recording: base64 of a WAV file, checked to be one."""
+    if not isinstance(encoded, str):
+        raise ValidationError("audio_base64", "must be base64 text")
+    try:
+        audio = base64.b64decode(encoded, validate=True)
+        with wave.open(io.BytesIO(audio), "rb") as recording:
+            if recording.getnframes() == 0:
+                raise ValidationError("audio_base64", "holds no audio")
+    except (ValueError, EOFError, wave.Error):
+        raise ValidationError("audio_base64", "is not a base64 WAV file") from None
+    return audio
 
 
 class _Services(Protocol):
@@ -327,14 +342,17 @@ class VoiceDriver:
         return _respond(200, self._step(step))
 
     def _voicemail(self, body: dict[str, Any]) -> dict[str, Any]:
-        """{"call_id", "seconds"?}: the caller left a message (a generated tone)."""
+        """{"call_id", "seconds"?, "audio_base64"?}: the caller left a message, a generated
+        tone, or what the phone page recorded from the microphone (a WAV)."""
         seconds = body.get("seconds", 1)
         if not isinstance(seconds, int) or isinstance(seconds, bool) or not 1 <= seconds <= 30:
             raise ValidationError("seconds", "must be 1 to 30")
+        recorded = body.get("audio_base64")
+        audio = tone_wav(seconds) if recorded is None else _recorded_wav(recorded)
         self._service().voicemail_recorded(
             VoicemailRecording(
                 str(body.get("call_id")),
-                tone_wav(seconds),
+                audio,
                 "audio/wav",
                 seconds,
                 carrier_recording_id=f"SIMREC-{uuid.uuid4()}",
