@@ -3,6 +3,7 @@ routes, the staff API answering as in AWS (issue #14, "Local mode")."""
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -283,3 +284,38 @@ def test_click_to_call_rings_the_clients_phone_once_the_clinician_accepts(
     logged = next(c for c in calls["items"] if c["call_id"] == placed["call_id"])
     assert (logged["direction"], logged["outcome"]) == ("outbound", "answered")
     assert logged["answered_by"] == clinician_id
+
+
+def test_a_voicemail_recorded_on_the_phone_page_is_stored_as_sent_and_junk_is_refused(
+    local_state: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    # Given a missed call waiting for a message
+    base = local_state["base_url"]
+    plan = _call_a_client_in(local_state, MISSED_CALLER)
+    _json("POST", base + FINISHED_PATH, {"call_id": plan["call_id"], "outcome": "no_answer"})
+    # When the phone page sends something that is not a WAV, then a WAV it recorded
+    status, _, raw = _request(
+        "POST",
+        base + VOICEMAIL_PATH,
+        {"call_id": plan["call_id"], "seconds": 2, "audio_base64": "bm90IGEgd2F2"},
+    )
+    assert (status, json.loads(raw)) == (400, {"error": "audio_base64: is not a base64 WAV file"})
+    recorded = tone_wav(2, frequency=300.0)
+    _json(
+        "POST",
+        base + VOICEMAIL_PATH,
+        {
+            "call_id": plan["call_id"],
+            "seconds": 2,
+            "audio_base64": base64.b64encode(recorded).decode(),
+        },
+    )
+    # Then the voicemail played back is exactly that recording
+    _, conversation_id, call_id = plan["call_id"].split("/")
+    status, _, audio = _request(
+        "GET",
+        f"{base}/conversations/{conversation_id}/calls/{call_id}/voicemail",
+        token=tokens["clinician"],
+    )
+    assert status == 200
+    assert audio == recorded
