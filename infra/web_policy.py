@@ -14,14 +14,16 @@ from urllib.parse import urlsplit
 INBOX_PAGE = "index.html"
 SECURE_PAGE = "secure.html"
 PHONE_PAGE = "phone.html"
+CELL_PAGE = "cell.html"  # a clinician's simulated forwarding cell: local mode only too
 DEPLOYED_PAGES = (INBOX_PAGE, SECURE_PAGE)
 ASSET_DIR = "app"
 CONFIG_ASSET = "config.json"
-# Scripts in web/app that exist for local mode only, listed once: the phone simulator's, the
+# Scripts in web/app that exist for local mode only, listed once: the phone simulator's
+# (and its calls), the clinician cell simulator's, the
 # sign-in screen's demo panel (it reads /local/demo: the demo accounts' passwords and TOTP
 # secrets) and the TOTP helper that panel shows codes with. `quietline web publish` never
 # uploads them, and local mode serves them only while QUIETLINE_STAGE=local.
-LOCAL_ONLY_ASSETS = frozenset({"phone.js", "demo.js", "totp.js"})
+LOCAL_ONLY_ASSETS = frozenset({"phone.js", "phone_calls.js", "cell.js", "demo.js", "totp.js"})
 
 # One path segment of a plain file name: no dot first (no "..", no hidden files), no
 # percent-encoding, no backslashes, one known extension. The same syntax in Python and JS.

@@ -24,9 +24,12 @@ VOICE_ROUTES: tuple[Route, ...] = (
             sim_voice.SCREEN_PATH,
             sim_voice.FINISHED_PATH,
             sim_voice.VOICEMAIL_PATH,
+            sim_voice.ANSWER_PATH,
+            sim_voice.HANGUP_PATH,
         )
     ),
     Route("GET", sim_voice.PLACED_PATH, VOICE_HANDLER),
+    Route("GET", sim_voice.CALLS_PATH, VOICE_HANDLER),
 )
 API_HANDLER = "functions.handlers.api.handler"
 TWILIO_VOICE_HANDLER = "functions.handlers.twilio_voice.handler"

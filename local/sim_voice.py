@@ -10,9 +10,11 @@ are in local/routes.py, never in infra.
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import json
+import logging
 import math
 import struct
 import threading
@@ -27,11 +29,19 @@ from functions.core.voice import (
     CallOutcome,
     CallReport,
     IncomingCall,
+    NextAction,
+    NextStep,
     OutboundCallRequest,
     PlacedCall,
+    PlanAction,
+    ScreenDecision,
     VoicemailRecording,
+    require_call_id,
 )
 from functions.logic.voice import VoiceService
+from local.sim_switchboard import Switchboard
+
+logger = logging.getLogger("quietline.local")
 
 CARRIER_NAME = "simulated"
 _SAMPLE_RATE = 8000  # telephone audio
@@ -59,11 +69,13 @@ class SimulatedVoiceCarrier:
 
     name = CARRIER_NAME
 
-    def __init__(self) -> None:
+    def __init__(self, switchboard: Switchboard | None = None) -> None:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._placed: list[SimulatedPlacedCall] = []
         self._deleted: list[str] = []
+        # The phones this carrier rings: the cell and phone simulator pages poll it.
+        self.switchboard = switchboard or Switchboard()
 
     def place_call(self, request: OutboundCallRequest) -> PlacedCall:
         legs = (
@@ -78,6 +90,15 @@ class SimulatedVoiceCarrier:
                 legs,
             )
             self._placed.append(placed)
+        self.switchboard.ring_outbound(
+            request.call_id,
+            caller_id=request.caller_id,
+            clinician_user_id=request.clinician_user_id,
+            clinician_number=request.clinician_number,
+            client=request.client_number,
+            prompt=request.screening_prompt,
+            ring_seconds=request.ring_seconds,
+        )
         return PlacedCall(placed.carrier_call_id)
 
     def delete_recording(self, carrier_recording_id: str) -> None:
@@ -108,6 +129,20 @@ def tone_wav(seconds: float = 1.0, frequency: float = 440.0) -> bytes:
     return buffer.getvalue()
 
 
+def _recorded_wav(encoded: object) -> bytes:
+    """The phone page's recording: base64 of a WAV file, checked to be one."""
+    if not isinstance(encoded, str):
+        raise ValidationError("audio_base64", "must be base64 text")
+    try:
+        audio = base64.b64decode(encoded, validate=True)
+        with wave.open(io.BytesIO(audio), "rb") as recording:
+            if recording.getnframes() == 0:
+                raise ValidationError("audio_base64", "holds no audio")
+    except (ValueError, EOFError, wave.Error):
+        raise ValidationError("audio_base64", "is not a base64 WAV file") from None
+    return audio
+
+
 class _Services(Protocol):
     def voice_service(self) -> VoiceService: ...
 
@@ -120,6 +155,10 @@ SCREEN_PATH = f"{VOICE_PREFIX}/screen"
 FINISHED_PATH = f"{VOICE_PREFIX}/finished"
 VOICEMAIL_PATH = f"{VOICE_PREFIX}/voicemail"
 PLACED_PATH = f"{VOICE_PREFIX}/placed"
+# The simulator pages' side: what rings, a client picking up, anyone hanging up.
+CALLS_PATH = f"{VOICE_PREFIX}/calls"
+ANSWER_PATH = f"{VOICE_PREFIX}/answer"
+HANGUP_PATH = f"{VOICE_PREFIX}/hangup"
 
 
 def _respond(status: int, body: Any) -> dict[str, Any]:
@@ -136,10 +175,15 @@ class VoiceDriver:
     def __init__(self, runtime: _Services, carrier: SimulatedVoiceCarrier) -> None:
         self._runtime = runtime
         self._carrier = carrier
+        self._board = carrier.switchboard
+        # One carrier event at a time: the switchboard and the service move together.
+        self._lock = threading.Lock()
 
     def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
-            return self._dispatch(event)
+            with self._lock:
+                self._ring_timeouts()
+                return self._dispatch(event)
         except ValidationError as error:
             return _respond(400, {"error": str(error)})  # names the field, never a value
         except NotFoundError:
@@ -151,11 +195,15 @@ class VoiceDriver:
         path = str(event.get("resource") or event.get("path"))
         if event.get("httpMethod") == "GET" and path == PLACED_PATH:
             return _respond(200, [asdict(p) for p in self._carrier.placed()])
+        if event.get("httpMethod") == "GET" and path == CALLS_PATH:
+            return _respond(200, self._board.snapshot())
         action = {
             INCOMING_PATH: self._incoming,
             SCREEN_PATH: self._screen,
             FINISHED_PATH: self._finished,
             VOICEMAIL_PATH: self._voicemail,
+            ANSWER_PATH: self._answer,
+            HANGUP_PATH: self._hangup,
         }.get(path)
         if action is None:
             return _respond(404, {"error": "not found"})
@@ -181,6 +229,24 @@ class VoiceDriver:
                 datetime.now(UTC).isoformat(),
             )
         )
+        if plan.action is PlanAction.RING:
+            self._board.ring_inbound(
+                plan.call_id,
+                client=str(body.get("from")),
+                caller_id=plan.caller_id,
+                targets=[(t.user_id, t.number) for t in plan.targets],
+                strategy=plan.strategy.value,
+                ring_seconds=plan.ring_seconds,
+                prompt=plan.screening_prompt,
+            )
+        elif plan.action is PlanAction.VOICEMAIL:
+            self._board.straight_to_voicemail(
+                plan.call_id,
+                client=str(body.get("from")),
+                caller_id=plan.caller_id,
+                greeting=plan.greeting.text,
+                max_seconds=plan.max_voicemail_seconds,
+            )
         return _respond(
             200,
             {
@@ -203,8 +269,61 @@ class VoiceDriver:
         user_id = body.get("user_id")
         if not isinstance(user_id, str) or not user_id:
             raise ValidationError("user_id", "is required")
-        decision = self._service().screen_answer(str(body.get("call_id")), user_id, accepted)
+        call_id = str(body.get("call_id"))
+        decision = self._service().screen_answer(call_id, user_id, accepted)
+        connected = decision is ScreenDecision.CONNECT
+        if self._board.screened(call_id, user_id, connected):
+            self._report(CallReport(call_id, CallOutcome.DECLINED))  # everyone declined
         return _respond(200, {"decision": decision.value})
+
+    def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        """{"call_id"}: the client picked up a click-to-call (the phone page)."""
+        if not self._board.client_answered(require_call_id(body.get("call_id"))):
+            raise NotFoundError("nothing rings the client on that call")
+        return _respond(200, {"connected": True})
+
+    def _hangup(self, body: dict[str, Any]) -> dict[str, Any]:
+        """{"call_id"}: either end hung up; the carrier reports how the call went."""
+        call_id = require_call_id(body.get("call_id"))
+        ended = self._board.hangup(call_id)
+        if ended is None:
+            raise NotFoundError("no call under way")
+        report = CallReport(
+            call_id,
+            CallOutcome(ended.outcome),
+            answered_by=ended.answered_by,
+            duration_seconds=ended.duration_seconds,
+        )
+        return _respond(200, self._step(self._report(report)))
+
+    def _ring_timeouts(self) -> None:
+        """The ring time ran out on these calls: report them unanswered, as a carrier's
+        timer would. Checked on every carrier event (the pages poll once a second)."""
+        for call_id, outcome in self._board.expired():
+            try:
+                self._report(CallReport(call_id, CallOutcome(outcome)))
+            except QuietlineError as error:
+                logger.warning("ring timeout not reported", extra={"error": type(error).__name__})
+
+    def _report(self, report: CallReport) -> NextStep:
+        """call_finished, and the switchboard told what comes next."""
+        step = self._service().call_finished(report)
+        self._board.finished(
+            report.call_id,
+            outcome=report.outcome.value,
+            voicemail=step.action is NextAction.VOICEMAIL,
+            greeting=step.greeting.text,
+            max_seconds=step.max_voicemail_seconds,
+        )
+        return step
+
+    @staticmethod
+    def _step(step: NextStep) -> dict[str, Any]:
+        return {
+            "action": step.action.value,
+            "greeting": step.greeting.text,
+            "max_voicemail_seconds": step.max_voicemail_seconds,
+        }
 
     def _finished(self, body: dict[str, Any]) -> dict[str, Any]:
         """{"call_id", "outcome", "answered_by"?, "duration_seconds"?}: the ringing leg ended."""
@@ -212,7 +331,7 @@ class VoiceDriver:
             outcome = CallOutcome(str(body.get("outcome")))
         except ValueError:
             raise ValidationError("outcome", "is not a call outcome") from None
-        step = self._service().call_finished(
+        step = self._report(
             CallReport(
                 str(body.get("call_id")),
                 outcome,
@@ -220,27 +339,24 @@ class VoiceDriver:
                 duration_seconds=body.get("duration_seconds", 0),
             )
         )
-        return _respond(
-            200,
-            {
-                "action": step.action.value,
-                "greeting": step.greeting.text,
-                "max_voicemail_seconds": step.max_voicemail_seconds,
-            },
-        )
+        return _respond(200, self._step(step))
 
     def _voicemail(self, body: dict[str, Any]) -> dict[str, Any]:
-        """{"call_id", "seconds"?}: the caller left a message (a generated tone)."""
+        """{"call_id", "seconds"?, "audio_base64"?}: the caller left a message, a generated
+        tone, or what the phone page recorded from the microphone (a WAV)."""
         seconds = body.get("seconds", 1)
         if not isinstance(seconds, int) or isinstance(seconds, bool) or not 1 <= seconds <= 30:
             raise ValidationError("seconds", "must be 1 to 30")
+        recorded = body.get("audio_base64")
+        audio = tone_wav(seconds) if recorded is None else _recorded_wav(recorded)
         self._service().voicemail_recorded(
             VoicemailRecording(
                 str(body.get("call_id")),
-                tone_wav(seconds),
+                audio,
                 "audio/wav",
                 seconds,
                 carrier_recording_id=f"SIMREC-{uuid.uuid4()}",
             )
         )
+        self._board.voicemail_left(str(body.get("call_id")))
         return _respond(201, {"stored": True})

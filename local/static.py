@@ -1,6 +1,7 @@
 """The web front end's files in local mode (`web/`), with the headers a deployment sets.
 
-Routes (local/routes.py): `/` the inbox, `/phone` the phone simulator, `/s` the
+Routes (local/routes.py): `/` the inbox, `/phone` the phone simulator, `/cell` a
+clinician's simulated forwarding cell, `/s` the
 client's secure-message page, `/app/{asset}` the scripts and styles, `/app/config.json`
 what the inbox needs to sign in, and `/local/demo` (local mode only) the demo accounts.
 
@@ -31,6 +32,7 @@ from infra.config import REPO_ROOT
 from infra.web_policy import (
     ASSET_DIR,
     ASSET_NAME_PATTERN,
+    CELL_PAGE,
     CONFIG_ASSET,
     CONTENT_TYPES,
     INBOX_PAGE,
@@ -46,7 +48,12 @@ from infra.web_policy import (
 
 WEB_ROOT = REPO_ROOT / "web"
 APP_DIR = WEB_ROOT / ASSET_DIR
-PAGES = {"/": INBOX_PAGE, "/phone": PHONE_PAGE, SECURE_PAGE_PATH: SECURE_PAGE}
+PAGES = {
+    "/": INBOX_PAGE,
+    "/phone": PHONE_PAGE,
+    "/cell": CELL_PAGE,
+    SECURE_PAGE_PATH: SECURE_PAGE,
+}
 ASSET_ROUTE = "/app/{asset}"
 DEMO_ROUTE = "/local/demo"
 # Local mode only: the client's idle timer in seconds (demos and tests), instead of the

@@ -38,6 +38,7 @@ def _raw_get(base_url: str, path: str) -> tuple[int, dict[str, str], bytes]:
     [
         ("/", "text/html; charset=utf-8", "no-store"),
         ("/phone", "text/html; charset=utf-8", "no-store"),
+        ("/cell", "text/html; charset=utf-8", "no-store"),
         ("/s", "text/html; charset=utf-8", "no-store"),
         ("/app/main.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/app/style.css", "text/css; charset=utf-8", "no-cache"),
@@ -73,7 +74,11 @@ def test_each_static_answer_has_its_type_and_the_security_headers(
 
 
 def test_pages_name_no_one_and_load_only_local_scripts(runtime: dict[str, Any]) -> None:
-    for path, title in (("/", "Quietline"), ("/phone", "Quietline phone simulator")):
+    for path, title in (
+        ("/", "Quietline"),
+        ("/phone", "Quietline phone simulator"),
+        ("/cell", "Quietline clinician cell simulator"),
+    ):
         _, _, body = _raw_get(runtime["base_url"], path)
         html = body.decode()
         assert f"<title>{title}</title>" in html
@@ -136,7 +141,7 @@ def test_the_demo_accounts_exist_only_in_local_mode(
     assert "password" not in answer["body"]
 
 
-@pytest.mark.parametrize("script", ["demo.js", "totp.js", "phone.js"])
+@pytest.mark.parametrize("script", ["demo.js", "totp.js", "phone.js", "phone_calls.js", "cell.js"])
 def test_local_only_scripts_are_served_only_in_local_mode(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str
 ) -> None:

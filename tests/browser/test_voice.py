@@ -19,7 +19,7 @@ from tests.browser.checks import assert_contrast, assert_nothing_kept
 from tests.browser.helpers import http, id_token, screenshot, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import BrowserContext, Locator, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -171,3 +171,130 @@ def test_an_admin_changes_the_voice_settings_with_errors_next_to_their_fields(
     assert saved["greeting_text"] == "You have reached Harbor Counseling."
     assert saved["missed_call_text_enabled"] is True
     assert_contrast(page)
+
+
+# --- the whole flow on the simulator pages: /phone (the client), /cell (the clinician) ---
+
+SIM_VOICEMAIL_CALLER = "+12065550123"
+SIM_ANSWERED_CALLER = "+12065550124"
+
+
+def _phone(context: BrowserContext, runtime: dict[str, Any], number: str) -> Page:
+    """The phone simulator as `number` (a fictional 555-01xx client)."""
+    phone = context.new_page()
+    phone.goto(runtime["base_url"] + "/phone")
+    expect(phone.locator("body")).to_have_attribute("data-ready", "true")
+    phone.get_by_label("Client phone number").fill(number)
+    phone.get_by_role("button", name="Use this number").click()
+    expect(phone.locator("#phone-status")).to_have_text("Number set.")
+    return phone
+
+
+def _cell(context: BrowserContext, runtime: dict[str, Any]) -> Page:
+    """The cell simulator as the demo clinician's forwarding cell (its default number)."""
+    cell = context.new_page()
+    cell.goto(runtime["base_url"] + "/cell")
+    expect(cell.locator("body")).to_have_attribute("data-ready", "true")
+    return cell
+
+
+def _call_practice(phone: Page) -> str:
+    """Press "Call the practice"; returns the carrier's call id once it rings."""
+    phone.get_by_role("button", name="Call the practice").click()
+    expect(phone.locator("#call-state")).to_have_text("Ringing…")
+    call_id = phone.locator("#call-panel").get_attribute("data-call-id")
+    assert call_id and call_id.count("/") == 2
+    return call_id
+
+
+def _thread_call(page: Page, call_id: str) -> Locator:
+    """Open the call's thread in the inbox; its call row."""
+    _, conversation_id, call_ulid = call_id.split("/")
+    _open(page, conversation_id)
+    return page.locator(f'#messages li.call[data-call-id="{call_ulid}"]')
+
+
+def test_the_phone_calls_nobody_answers_and_its_tone_voicemail_plays_in_the_inbox(
+    context: BrowserContext, page: Page, runtime: dict[str, Any]
+) -> None:
+    # Given the phone simulator as a client, and the clinician's cell page open
+    phone = _phone(context, runtime, SIM_VOICEMAIL_CALLER)
+    cell = _cell(context, runtime)
+    # When the client calls the practice, the cell rings, and the client gives up waiting
+    call_id = _call_practice(phone)
+    expect(cell.locator(f'li.cell-call[data-call-id="{call_id}"]')).to_contain_text(
+        "Press 1 to accept"
+    )
+    phone.get_by_role("button", name="Leave a voicemail").click()
+    # Then the phone hears the greeting, the cell stops ringing, and a tone is recorded
+    expect(phone.locator("#call-greeting")).to_be_visible()
+    expect(phone.locator("#call-state")).to_have_text("Leave your message after the tone.")
+    expect(cell.locator(f'li.cell-call[data-call-id="{call_id}"]')).to_have_count(0)
+    phone.get_by_role("button", name="Record a tone message").click()
+    expect(phone.locator("#call-state")).to_contain_text("Message left.")
+    # And the clinician's inbox shows the missed call with its voicemail, which plays
+    sign_in(page, runtime, "clinician")
+    row = _thread_call(page, call_id)
+    expect(row).to_contain_text("Incoming call")
+    expect(row).to_contain_text("Missed: voicemail left")
+    row.get_by_role("button", name="Play voicemail (0:03)").click()
+    expect(row.locator("audio.voicemail-audio")).to_have_attribute("src", re.compile(r"^blob:"))
+    assert_nothing_kept(page, SIM_VOICEMAIL_CALLER)
+
+
+def test_the_phone_calls_and_the_cell_accepts_the_inbox_shows_who_answered(
+    context: BrowserContext, page: Page, runtime: dict[str, Any]
+) -> None:
+    # Given the phone and the cell pages
+    phone = _phone(context, runtime, SIM_ANSWERED_CALLER)
+    cell = _cell(context, runtime)
+    # When the client calls and the clinician accepts the screen on their cell
+    call_id = _call_practice(phone)
+    ringing = cell.locator(f'li.cell-call[data-call-id="{call_id}"]')
+    expect(ringing).to_contain_text(f"Incoming call from {runtime['business_number']}")
+    ringing.get_by_role("button", name="Accept (press 1)").click()
+    # Then both phones are connected; the client hangs up after a moment
+    expect(phone.locator("#call-state")).to_contain_text("Connected")
+    expect(ringing).to_contain_text("Connected")
+    phone.wait_for_timeout(1100)
+    phone.get_by_role("button", name="Hang up").click()
+    expect(phone.locator("#call-state")).to_have_text("Call ended.")
+    expect(ringing).to_contain_text("Call ended.")
+    # And the inbox's call log shows the call answered by the clinician, with its length
+    sign_in(page, runtime, "clinician")
+    row = _thread_call(page, call_id)
+    expect(row).to_contain_text(re.compile(r"Answered by You · 0:0[1-9]"))
+    assert_nothing_kept(page, SIM_ANSWERED_CALLER)
+
+
+def test_click_to_call_rings_the_cell_then_the_phone_which_answers(
+    context: BrowserContext, page: Page, runtime: dict[str, Any]
+) -> None:
+    # Given the clinician in a client's thread, the client's phone and the clinician's cell
+    sign_in(page, runtime, "clinician")
+    page.locator("#conversation-list button", has_text=DEMO_CLIENT.display_name).click()
+    phone = _phone(context, runtime, DEMO_CLIENT.phone_number)
+    cell = _cell(context, runtime)
+    # When the clinician presses Call in the inbox
+    page.get_by_role("button", name="Call", exact=True).click()
+    placed = page.locator("#messages li.call.outbound", has_text="Ringing").last
+    call_ulid = placed.get_attribute("data-call-id")
+    # Then their cell rings first, with the outbound screen; they accept
+    ringing = cell.locator(f'li.cell-call[data-call-id$="/{call_ulid}"]')
+    expect(ringing).to_contain_text("Call to a client of")
+    ringing.get_by_role("button", name="Accept (press 1)").click()
+    expect(ringing).to_contain_text("Ringing the client…")
+    # Then the client's phone rings under the business number, and they answer
+    expect(phone.locator("#call-state")).to_have_text(
+        f"Incoming call from {runtime['business_number']}"
+    )
+    phone.get_by_role("button", name="Answer").click()
+    expect(phone.locator("#call-state")).to_contain_text("Connected")
+    expect(ringing).to_contain_text("Connected")
+    phone.get_by_role("button", name="Hang up").click()
+    expect(phone.locator("#call-state")).to_have_text("Call ended.")
+    # And the thread's call log shows the outgoing call, answered
+    page.locator("#conversation-list button", has_text=DEMO_CLIENT.display_name).click()
+    row = page.locator(f'#messages li.call.outbound[data-call-id="{call_ulid}"]')
+    expect(row).to_contain_text("Outgoing call by You")
+    expect(row).to_contain_text(re.compile(r"Answered by You · 0:\d\d"))

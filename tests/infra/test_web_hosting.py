@@ -78,6 +78,7 @@ def test_the_viewer_function_maps_the_pages_and_refuses_everything_else(
         "/index.html": 404,
         "/secure.html": 404,
         "/phone": 404,  # the phone simulator is local mode only
+        "/cell": 404,  # and so is the clinician cell simulator
         f"/s/{TOKEN}": 404,
         "/s/": 404,
         "/app/../index.html": 404,
@@ -102,7 +103,15 @@ def test_every_published_file_is_reachable_and_nothing_local_only_is_published(
         },
     )
     keys = [obj.key for obj in site_objects(REPO_ROOT / "web", web_config(target, stack.config))]
-    local_only = {"phone.html", "app/phone.js", "app/demo.js", "app/totp.js"}
+    local_only = {
+        "phone.html",
+        "cell.html",
+        "app/phone.js",
+        "app/phone_calls.js",
+        "app/cell.js",
+        "app/demo.js",
+        "app/totp.js",
+    }
     assert not local_only & set(keys)
     pages = {"index.html": "/", "secure.html": "/s"}
     uris = [pages.get(key, f"/{key}") for key in keys]

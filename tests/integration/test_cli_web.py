@@ -44,7 +44,15 @@ PUBLISHED = {
     "app/voice.js",
     "app/voice_admin.js",
 }
-LOCAL_ONLY = {"phone.html", "app/phone.js", "app/demo.js", "app/totp.js"}
+LOCAL_ONLY = {
+    "phone.html",
+    "cell.html",
+    "app/phone.js",
+    "app/phone_calls.js",
+    "app/cell.js",
+    "app/demo.js",
+    "app/totp.js",
+}
 
 
 @pytest.fixture

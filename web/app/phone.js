@@ -2,8 +2,10 @@
 // The phone simulator (local mode): be a client. Sending posts the JSON message End User
 // Messaging publishes for an inbound text to the local stand-in for its SNS topic; the
 // practice's texts are read by polling the simulated carrier's outbox for this number.
+// Calls (to the practice, and from a clinician's click-to-call) are phone_calls.js's.
 
 import { $, $$, h, linkify, say } from "./dom.js";
+import { startCalls } from "./phone_calls.js";
 
 /** @import { DemoInfo } from "./demo.js" */
 /**
@@ -134,6 +136,7 @@ async function main() {
   }
   useNumber($("#client-number", HTMLInputElement).value.trim());
   state.timer = setInterval(poll, POLL_MS);
+  startCalls(() => ({ number: state.number, practice: state.practice }));
   document.body.dataset.ready = "true";
 }
 
