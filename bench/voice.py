@@ -242,26 +242,24 @@ def cost(
             legs_out = _usd(chime["chime_pstn_outbound_minute"])
             unpriced = ["chime_pstn_inbound_minute", "chime_pstn_outbound_minute"]
             used = []
-        forwarded_carrier = (legs_in or 0.0) + (legs_out or 0.0)
-        voicemail_carrier = legs_in or 0.0
+        forwarded_carrier = None if legs_in is None or legs_out is None else legs_in + legs_out
+        aws_forwarded = per_call["answered"]["total"] / talk_minutes
+        aws_voicemail = per_call["missed"]["total"] / voicemail_minutes
         rows.append(
             {
                 "carrier": carrier,
                 "aws_per_answered_call": per_call["answered"],
                 "aws_per_voicemail_call": per_call["missed"],
+                # None: the carrier's minutes have no verified price, so no total is given.
                 "forwarded_minute": {
-                    "carrier_usd": round(forwarded_carrier, 6),
-                    "aws_usd": round(per_call["answered"]["total"] / talk_minutes, 8),
-                    "total_usd": round(
-                        forwarded_carrier + per_call["answered"]["total"] / talk_minutes, 6
-                    ),
+                    "carrier_usd": _round(forwarded_carrier),
+                    "aws_usd": round(aws_forwarded, 8),
+                    "total_usd": _round(_plus(forwarded_carrier, aws_forwarded)),
                 },
                 "voicemail_minute": {
-                    "carrier_usd": round(voicemail_carrier, 6),
-                    "aws_usd": round(per_call["missed"]["total"] / voicemail_minutes, 8),
-                    "total_usd": round(
-                        voicemail_carrier + per_call["missed"]["total"] / voicemail_minutes, 6
-                    ),
+                    "carrier_usd": _round(legs_in),
+                    "aws_usd": round(aws_voicemail, 8),
+                    "total_usd": _round(_plus(legs_in, aws_voicemail)),
                 },
                 "carrier_prices_used": used,
                 "carrier_prices_unpriced": unpriced,
@@ -280,6 +278,14 @@ def cost(
         "aws_prices_basis": prices.data["basis"],
         "peers": dict(prices.data["voice"]["peers"]),
     }
+
+
+def _plus(carrier: float | None, aws: float) -> float | None:
+    return None if carrier is None else carrier + aws
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def _sealed_size(voice: VoiceWorld) -> float:

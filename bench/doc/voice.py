@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bench.doc.base import (
+    PER_THOUSAND,
     Doc,
     Figures,
     Lines,
@@ -133,10 +134,10 @@ def _costs(cost: Figures) -> Lines:
                 (
                     _CARRIER[row["carrier"]],
                     label,
-                    usd(figures["carrier_usd"]),
-                    usd(row[call]["total"]),
+                    _price(figures["carrier_usd"]),
+                    usd(row[call]["total"] * PER_THOUSAND),
                     usd(figures["aws_usd"]),
-                    usd(figures["total_usd"]),
+                    _price(figures["total_usd"]),
                     unpriced or "—",
                 )
             )
@@ -146,7 +147,7 @@ def _costs(cost: Figures) -> Lines:
                 "Carrier",
                 "Per",
                 "Carrier minutes",
-                "AWS per call",
+                f"AWS per {PER_THOUSAND:,} calls",
                 "AWS per minute",
                 "Total per minute",
                 "Not priced (no verified source)",
@@ -154,7 +155,7 @@ def _costs(cost: Figures) -> Lines:
             rows,
         ),
         "",
-        "AWS per call, by service (answered / voicemail):",
+        f"AWS per {PER_THOUSAND:,} calls, by service (answered / voicemail):",
         "",
     ]
     for row in cost["rows"]:
@@ -162,7 +163,7 @@ def _costs(cost: Figures) -> Lines:
         parts.append(
             f"- **{_CARRIER[row['carrier']]}**: "
             + ", ".join(
-                f"{name} {usd(answered[name])} / {usd(missed[name])}"
+                f"{name} {usd(answered[name] * PER_THOUSAND)} / {usd(missed[name] * PER_THOUSAND)}"
                 for name in answered
                 if name != "total"
             )
@@ -201,7 +202,8 @@ def body(data: Figures, doc: Doc) -> Lines:
             "in the recorder's hook: the round-trip section's modeled network latency. p50 and ",
             "p99 interpolate between ranks of the samples (with few samples, p99 is near the ",
             f"largest). RRU / WRU: DynamoDB capacity from {data['capacity_calls']} further ",
-            "untimed calls of each kind with request bodies captured. Audio: a ",
+            "untimed calls of each kind with request bodies captured. *Sequential* is the ",
+            "critical path over the AWS calls and the Twilio REST round trips together. Audio: a ",
             f"{data['voicemail_seconds']} s voicemail ({num(data['chime_wav_bytes'] / 1024)} KiB ",
             f"8 kHz WAV on Chime, {num(data['twilio_mp3_bytes'] / 1024)} KiB MP3 at Twilio); ",
             f"answered calls report {data['talk_seconds']} s of talk. Cost: a forwarded minute ",
@@ -213,7 +215,9 @@ def body(data: Figures, doc: Doc) -> Lines:
             "DynamoDB units, S3 PUT/GET requests (DELETE is free), SNS publishes, API Gateway ",
             "requests (Twilio only), CloudWatch Logs ingestion of the bytes logged. Cognito ",
             "ListUsers has no per-request price. A carrier price with no source is not priced ",
-            "and is named in the table; every carrier price is shown with its source, the date ",
+            "and is named in the table: where it is the carrier's minutes no total is given, ",
+            "otherwise the total leaves it out; every carrier price is ",
+            "shown with its source, the date ",
             "it was read and whether it was verified on the carrier's live price list.",
         ),
         "",
