@@ -21,7 +21,16 @@ from bench import environment
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 JSON_PATH = DOCS / "benchmarks.json"
 MD_PATH = DOCS / "benchmarks.md"
-SECTIONS = ("cost_synth", "cold_start", "crypto", "round_trips", "load", "audit", "memory")
+SECTIONS = (
+    "cost_synth",
+    "cold_start",
+    "crypto",
+    "round_trips",
+    "load",
+    "audit",
+    "memory",
+    "voice",
+)
 
 
 def _run_section(name: str) -> dict[str, Any]:

@@ -116,7 +116,9 @@ class CallRecorder:
         if call is None:
             return
         call.status = int(getattr(http_response, "status_code", 0) or 0)
-        if self.capture_bodies:
+        # Bodies are for the DynamoDB capacity estimate only; reading another service's
+        # response here would consume a streamed body (S3 GetObject) before its caller.
+        if self.capture_bodies and call.service == "dynamodb":
             call.response = _json_body(getattr(http_response, "content", None))
             if self.after_write is not None:
                 self.after_write(call)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cost
-from bench.doc import audit, cold_start, crypto, load, memory, round_trips, usage
+from bench.doc import audit, cold_start, crypto, load, memory, round_trips, usage, voice
 from bench.doc import cost as cost_doc
 from bench.doc.base import Doc, Lines, Section, table, verdict
 
@@ -28,6 +28,7 @@ SECTIONS: tuple[Section, ...] = (
     load.SECTION,
     audit.SECTION,
     memory.SECTION,
+    voice.SECTION,
 )
 NOTES_PATH = Path(__file__).with_name("notes.md")
 NOTES_HEADING = "## Notes written by hand (not computed from this run)"
