@@ -21,6 +21,9 @@ def voice_setup_steps(tenant: str, country: str, area_code: str | None) -> list[
         + " --max-results 5"
     )
     return [
+        "Check first: AWS closed Chime SDK SIP media applications to new customers on"
+        " 2026-10-29 (existing customers continue). If this account had none before then,"
+        " this path is closed to it: use the Twilio carrier for voice.",
         "An End User Messaging SMS number cannot take Chime SDK calls: voice needs a second"
         " number (or use the Twilio carrier, where one number does both).",
         f"1. Find a number: {search}",
