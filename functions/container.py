@@ -440,7 +440,8 @@ class Container:
 
         bucket = self.settings.voicemail_bucket
         return self._once(
-            "greeting_store", lambda: S3GreetingStore(bucket, self.clients.client("s3"))
+            "greeting_store",
+            lambda: S3GreetingStore(bucket, self.clients.client("s3"), self.clients.s3_presigner()),
         )
 
     def voice_notifier(self) -> VoiceNotifier:

@@ -61,9 +61,10 @@ class S3GreetingStore:
     <ext>): the practice's words, not PHI, stored as uploaded under SSE-KMS (platform key)
     so a carrier can play them."""
 
-    def __init__(self, bucket: str, s3_client: Any) -> None:
+    def __init__(self, bucket: str, s3_client: Any, presigner: Any) -> None:
         self.bucket = bucket
         self._s3 = s3_client
+        self._presigner = presigner  # AwsClients.s3_presigner: SigV4 URLs
 
     def put_greeting(self, object_key: str, audio: bytes, *, content_type: str) -> None:
         try:
@@ -86,7 +87,7 @@ class S3GreetingStore:
     def greeting_url(self, object_key: str, *, expires_in: int = GREETING_URL_SECONDS) -> str:
         """A short-lived GET URL (SigV4, so SSE-KMS objects can be read) for the carrier."""
         try:
-            url: str = self._s3.generate_presigned_url(
+            url: str = self._presigner.generate_presigned_url(
                 "get_object",
                 Params={"Bucket": self.bucket, "Key": object_key},
                 ExpiresIn=expires_in,

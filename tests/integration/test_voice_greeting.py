@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import urllib.parse
 import wave
 from typing import Any
 
@@ -177,3 +178,20 @@ def test_audio_that_is_not_base64_is_refused_naming_the_field(staff_api: StaffAp
     )
     assert response.status == 422, response.text
     assert response.json["errors"][0]["field"] == "audio_base64"
+
+
+def test_the_carrier_gets_a_signed_url_for_the_greeting_valid_for_minutes(
+    staff_api: StaffApi, s3: Any
+) -> None:
+    # Given an uploaded greeting
+    assert _upload(staff_api.admin, wav(1)).status == 200
+    [key] = _greeting_keys(s3)
+    # When the Twilio path signs its URL
+    store = staff_api.runtime.greeting_store()
+    assert store is not None
+    url = urllib.parse.urlsplit(store.greeting_url(key))
+    query = urllib.parse.parse_qs(url.query)
+    # Then it is a SigV4 GET of that one object, expiring within five minutes
+    assert url.path.endswith("/" + key)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert 0 < int(query["X-Amz-Expires"][0]) <= 300
