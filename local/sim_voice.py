@@ -192,6 +192,8 @@ class VoiceDriver:
                 "ring_seconds": plan.ring_seconds,
                 "screening_prompt": plan.screening_prompt,
                 "greeting": plan.greeting.text,
+                # Whether a carrier would play the practice's upload instead of the text
+                "greeting_recording": plan.greeting.recording_key is not None,
             },
         )
 
@@ -225,6 +227,7 @@ class VoiceDriver:
             {
                 "action": step.action.value,
                 "greeting": step.greeting.text,
+                "greeting_recording": step.greeting.recording_key is not None,
                 "max_voicemail_seconds": step.max_voicemail_seconds,
             },
         )
