@@ -169,12 +169,15 @@ def test_audio_that_is_not_what_it_claims_is_refused(staff_api: StaffApi) -> Non
     assert response.json["errors"][0]["field"] == "audio"
 
 
-def test_audio_that_is_not_base64_is_refused_naming_the_field(staff_api: StaffApi) -> None:
+@pytest.mark.parametrize("encoded", ["*not base64*", "B]\u00d2"])
+def test_audio_that_is_not_base64_is_refused_naming_the_field(
+    staff_api: StaffApi, encoded: str
+) -> None:
     response = call(
         staff_api.admin,
         "PUT",
         "/voice-settings/greeting",
-        body={"content_type": "audio/wav", "audio_base64": "*not base64*"},
+        body={"content_type": "audio/wav", "audio_base64": encoded},
     )
     assert response.status == 422, response.text
     assert response.json["errors"][0]["field"] == "audio_base64"

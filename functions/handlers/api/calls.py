@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -123,7 +122,7 @@ _GREETING_BODY_BYTES = MAX_GREETING_BYTES * 4 // 3 + 4096
 def upload_greeting(payload: GreetingUpload) -> dict[str, Any]:
     try:
         audio = base64.b64decode(payload.audio_base64, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a character outside ASCII
         raise ValidationError("audio_base64", "must be base64") from None
     updated = (
         runtime(router).voice_admin().set_greeting(principal(router), audio, payload.content_type)
