@@ -9,6 +9,7 @@ Pure: stdlib only, no I/O.
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from dataclasses import dataclass
 
@@ -59,7 +60,8 @@ def _wav_seconds(audio: bytes) -> float:
     try:
         with wave.open(io.BytesIO(audio), "rb") as reader:
             frames, rate = reader.getnframes(), reader.getframerate()
-    except (wave.Error, EOFError):
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error):
+        # A malformed chunk size makes `wave` seek past the end (RuntimeError) or misread.
         raise ValidationError("audio", "must be a PCM WAV file") from None
     if rate <= 0 or frames <= 0:
         raise ValidationError("audio", "must be a PCM WAV file with sound in it")

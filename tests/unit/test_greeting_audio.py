@@ -63,6 +63,15 @@ def test_a_wav_over_a_minute_is_refused() -> None:
     assert refused.value.field == "audio"
 
 
+def test_a_wav_whose_chunk_sizes_run_past_its_end_is_refused_not_crashed() -> None:
+    broken = bytearray(wav(1))
+    broken[16:20] = (0x2A000010).to_bytes(4, "little")  # the fmt chunk claims ~700 MB
+
+    with pytest.raises(ValidationError) as refused:
+        check_greeting(bytes(broken), "audio/wav")
+    assert (refused.value.field, refused.value.problem) == ("audio", "must be a PCM WAV file")
+
+
 def test_bytes_that_are_not_mp3_frames_are_refused() -> None:
     with pytest.raises(ValidationError) as refused:
         check_greeting(wav(1), "audio/mpeg")
