@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from functions.carriers.models import Carrier
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.store.calls import CallRecords
+    from functions.dal.voicemail_store import S3GreetingStore
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
     from functions.logic.audit import AuditSink
@@ -431,6 +432,18 @@ class Container:
 
         return self._once("voicemail_store", build)
 
+    def greeting_store(self) -> S3GreetingStore | None:
+        """The practice's greeting recordings; None where no voicemail bucket is set."""
+        if not self.settings.voicemail_bucket:
+            return None
+        from functions.dal.voicemail_store import S3GreetingStore  # noqa: PLC0415
+
+        bucket = self.settings.voicemail_bucket
+        return self._once(
+            "greeting_store",
+            lambda: S3GreetingStore(bucket, self.clients.client("s3"), self.clients.s3_presigner()),
+        )
+
     def voice_notifier(self) -> VoiceNotifier:
         def build() -> VoiceNotifier:
             if self.ports.voice_notifier is not None:
@@ -487,6 +500,7 @@ class Container:
                 staff=self.staff_directory
                 if self.ports.users is not None or self.settings.user_pool_id
                 else None,
+                greetings=self.greeting_store(),
             )
 
         return self._once("voice_admin", build)

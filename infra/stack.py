@@ -229,6 +229,7 @@ class QuietlineStack(cdk.Stack):
         for name, value in env.items():
             api.function.add_environment(name, value)
         self.voicemail.grant_voicemail_read(api)
+        self.voicemail.grant_greeting_write(api)  # PUT/DELETE /voice-settings/greeting
 
     def _outputs(self) -> None:
         cdk.CfnOutput(

@@ -258,6 +258,8 @@ class VoiceDriver:
                 "ring_seconds": plan.ring_seconds,
                 "screening_prompt": plan.screening_prompt,
                 "greeting": plan.greeting.text,
+                # Whether a carrier would play the practice's upload instead of the text
+                "greeting_recording": plan.greeting.recording_key is not None,
             },
         )
 
@@ -322,6 +324,7 @@ class VoiceDriver:
         return {
             "action": step.action.value,
             "greeting": step.greeting.text,
+            "greeting_recording": step.greeting.recording_key is not None,
             "max_voicemail_seconds": step.max_voicemail_seconds,
         }
 

@@ -250,6 +250,8 @@ class ChimeCallControl:
     staging: StagingObjects
     staging_bucket: str
     clock: Clock  # received_at and talk time
+    # Where uploaded greetings live (the voicemail bucket); None: always speak the text.
+    greeting_bucket: str | None = None
 
     def handle(self, event: SmaEvent) -> Answer:
         state = dict(event.attributes)
@@ -297,8 +299,6 @@ class ChimeCallControl:
     def _voicemail(
         self, leg_a: str, state: dict[str, str], greeting: Greeting, max_seconds: int
     ) -> Answer:
-        # A stored greeting sits in the voicemail bucket under SSE-KMS, which the SMA cannot
-        # read: speak the text (the contract's fallback).
         record = {
             "Type": "RecordAudio",
             "Parameters": {
@@ -316,7 +316,21 @@ class ChimeCallControl:
         }
         state = {k: v for k, v in state.items() if k in (ATTR_CALL, ATTR_DIRECTION)}
         state[ATTR_PHASE] = Phase.VOICEMAIL
-        return Answer([_speak(leg_a, greeting.text), record], state)
+        return Answer([self._greet(leg_a, greeting), record], state)
+
+    def _greet(self, leg_a: str, greeting: Greeting) -> dict[str, Any]:
+        """PlayAudio of the practice's recording (WAV only: PlayAudio plays WAV) from the
+        voicemail bucket, which admits the Chime service to greetings/* only; else Speak."""
+        key = greeting.recording_key
+        if not (self.greeting_bucket and key and key.endswith(".wav")):
+            return _speak(leg_a, greeting.text)
+        return {
+            "Type": "PlayAudio",
+            "Parameters": {
+                "CallId": leg_a,
+                "AudioSource": {"Type": "S3", "BucketName": self.greeting_bucket, "Key": key},
+            },
+        }
 
     def _after_ringing(
         self, event: SmaEvent, state: dict[str, str], outcome: CallOutcome, actions: list[Any]
@@ -360,6 +374,12 @@ class ChimeCallControl:
             if ok:
                 self._store_recording(state[ATTR_CALL], event)
             return Answer(_hang_up_all(event), state | {ATTR_PHASE: Phase.DONE})
+        if kind == "PlayAudio" and phase == Phase.VOICEMAIL and not ok:
+            # The SMA drops the actions after a failed one: speak the text, then record.
+            plan = self.service.incoming_call(self._incoming(event))  # idempotent
+            spoken = Greeting(plan.greeting.text)
+            leg_a = self._leg_a(event).call_id
+            return self._voicemail(leg_a, state, spoken, plan.max_voicemail_seconds)
         return Answer([], state)  # Speak, Hangup, or a late result: nothing changes
 
     def _clinician_leg(self, event: SmaEvent, state: dict[str, str], *, ok: bool) -> Answer:

@@ -183,15 +183,25 @@ def screen_twiml(call_id: str, user_id: str, prompt: str, base_url: str, *, path
     return _twiml(response)
 
 
-def voicemail_twiml(call_id: str, greeting: Greeting, max_seconds: int, base_url: str) -> str:
+def voicemail_twiml(
+    call_id: str,
+    greeting: Greeting,
+    max_seconds: int,
+    base_url: str,
+    *,
+    greeting_url: str | None = None,
+) -> str:
     """The greeting, a beep, a recording of at most `max_seconds`, then hang up.
 
-    The greeting is spoken: a stored recording is sealed under the tenant's key and
-    Twilio cannot fetch it, so `text` (always set) is what the caller hears.
+    The practice's uploaded recording is played from `greeting_url` (a presigned S3 GET
+    valid a few minutes) when there is one; otherwise `text` (always set) is spoken.
     """
     callback = webhook_url(base_url, RECORDING_PATH, {CALL_PARAM: call_id})
     response = ET.Element("Response")
-    ET.SubElement(response, "Say").text = greeting.text
+    if greeting_url:
+        ET.SubElement(response, "Play").text = greeting_url
+    else:
+        ET.SubElement(response, "Say").text = greeting.text
     ET.SubElement(
         response,
         "Record",

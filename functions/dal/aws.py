@@ -88,6 +88,18 @@ class AwsClients:
                 )
             return self._built[service]
 
+    def s3_presigner(self) -> Any:
+        """An S3 client for presigned URLs only: SigV4 always (boto3 may presign SigV2,
+        which S3 refuses for SSE-KMS objects)."""
+        with self._lock:
+            if "s3:presign" not in self._built:
+                self._built["s3:presign"] = self._session.client(  # type: ignore[call-overload]
+                    "s3",
+                    config=_CONFIG.merge(Config(signature_version="s3v4")),
+                    endpoint_url=self.target.endpoint_url,
+                )
+            return self._built["s3:presign"]
+
     def table(self, table_name: str) -> Any:
         with self._lock:
             key = f"table:{table_name}"

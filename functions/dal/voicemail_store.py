@@ -49,3 +49,49 @@ class S3VoicemailStore:
             self._s3.delete_object(Bucket=self._bucket, Key=object_key)
         except (ClientError, BotoCoreError) as error:
             raise aws.translate(error, "s3:DeleteObject voicemail") from None
+
+
+# A presigned greeting URL lives long enough for the carrier to fetch it at once (Twilio
+# fetches a <Play> URL as it reads the TwiML), not for the URL to be worth keeping.
+GREETING_URL_SECONDS = 300
+
+
+class S3GreetingStore:
+    """The practice's greeting recordings in the voicemail bucket (greetings/<tenant>/<id>.
+    <ext>): the practice's words, not PHI, stored as uploaded under SSE-KMS (platform key)
+    so a carrier can play them."""
+
+    def __init__(self, bucket: str, s3_client: Any, presigner: Any) -> None:
+        self.bucket = bucket
+        self._s3 = s3_client
+        self._presigner = presigner  # AwsClients.s3_presigner: SigV4 URLs
+
+    def put_greeting(self, object_key: str, audio: bytes, *, content_type: str) -> None:
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=object_key,
+                Body=audio,
+                ContentType=content_type,
+                ServerSideEncryption="aws:kms",
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise aws.translate(error, "s3:PutObject greeting") from None
+
+    def delete_greeting(self, object_key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=self.bucket, Key=object_key)
+        except (ClientError, BotoCoreError) as error:
+            raise aws.translate(error, "s3:DeleteObject greeting") from None
+
+    def greeting_url(self, object_key: str, *, expires_in: int = GREETING_URL_SECONDS) -> str:
+        """A short-lived GET URL (SigV4, so SSE-KMS objects can be read) for the carrier."""
+        try:
+            url: str = self._presigner.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": object_key},
+                ExpiresIn=expires_in,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise aws.translate(error, "s3:GetObject greeting presign") from None
+        return url

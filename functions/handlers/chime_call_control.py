@@ -35,6 +35,7 @@ def handle(event: Any, context: Any, runtime: Container) -> dict[str, Any]:
         runtime.voice_staging(),
         runtime.settings.need("voice_staging_bucket"),
         runtime.clock(),
+        greeting_bucket=runtime.settings.voicemail_bucket,
     )
     if isinstance(event, dict) and event.get("source") == SCHEDULE_SOURCE:
         cutoff = epoch_ms(runtime.clock().now() - SWEEP_AGE)

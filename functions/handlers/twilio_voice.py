@@ -39,6 +39,7 @@ from functions.core.phone import require_e164
 from functions.core.voice import (
     CallOutcome,
     CallReport,
+    Greeting,
     IncomingCall,
     NextAction,
     NextStep,
@@ -74,6 +75,14 @@ class _Request:
 
     def __init__(self, params: dict[str, list[str]], query: Query, base_url: str) -> None:
         self.params, self.query, self.base_url = params, query, base_url
+        # A stored greeting's short-lived URL for <Play>; set by _dispatch where the
+        # voicemail bucket is configured (None: the greeting text is spoken).
+        self.greeting_url: Callable[[str], str] | None = None
+
+    def play_url(self, greeting: Greeting) -> str | None:
+        if greeting.recording_key is None or self.greeting_url is None:
+            return None
+        return self.greeting_url(greeting.recording_key)
 
     def field(self, name: str, *, required: bool = True) -> str:
         values = self.params.get(name, [])
@@ -153,7 +162,11 @@ def incoming(request: _Request, service: VoiceService) -> str:
         return tv.reject_twiml()
     if plan.action is PlanAction.VOICEMAIL:
         return tv.voicemail_twiml(
-            plan.call_id, plan.greeting, plan.max_voicemail_seconds, request.base_url
+            plan.call_id,
+            plan.greeting,
+            plan.max_voicemail_seconds,
+            request.base_url,
+            greeting_url=request.play_url(plan.greeting),
         )
     return tv.ring_twiml(plan, request.base_url)
 
@@ -212,7 +225,11 @@ def dial_done(request: _Request, service: VoiceService) -> str:
 def _follow(step: NextStep, call_id: str, request: _Request, *, caller_gone: bool) -> str:
     if step.action is NextAction.VOICEMAIL and not caller_gone:
         return tv.voicemail_twiml(
-            call_id, step.greeting, step.max_voicemail_seconds, request.base_url
+            call_id,
+            step.greeting,
+            step.max_voicemail_seconds,
+            request.base_url,
+            greeting_url=request.play_url(step.greeting),
         )
     return tv.hangup_twiml()
 
@@ -334,6 +351,9 @@ def _verified(event: dict[str, Any], runtime: Container) -> _Request:
 def _dispatch(resource: str, request: _Request, runtime: Container) -> str:
     """The route's TwiML; NotFoundError (answered with a hang-up) for an unknown route,
     which API Gateway never forwards."""
+    greetings = runtime.greeting_store()
+    if greetings is not None:
+        request.greeting_url = greetings.greeting_url
     if resource == tv.RECORDING_PATH:
         source = runtime.voice_carrier()
         if not isinstance(source, RecordingSource):

@@ -4,16 +4,30 @@ forwarding cell: the staff-facing configuration of voice (docs/voice.md, "Core")
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from functions.core.errors import ValidationError
+from functions.core.ids import new_id
 from functions.core.phone import to_e164
 from functions.core.voice import VoiceSettings
 from functions.crypto.contexts import forwarding_number_location
 from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.access import Principal, require_admin
+from functions.logic.greeting_audio import check_greeting
 from functions.logic.voice_ports import StaffRoster, VoiceSettingsStore
-from functions.logic.voice_settings import validate_voice_settings
+from functions.logic.voice_settings import greeting_object_key, validate_voice_settings
+
+
+class GreetingStore(Protocol):
+    """The practice's greeting recordings by object key (the voicemail bucket in AWS).
+
+    A greeting is the practice's own words, not a client's: not PHI, so it is stored as
+    uploaded (SSE-KMS under the platform key) where a carrier can fetch and play it."""
+
+    def put_greeting(self, object_key: str, audio: bytes, *, content_type: str) -> None: ...
+
+    def delete_greeting(self, object_key: str) -> None: ...
 
 
 @dataclass
@@ -22,17 +36,51 @@ class VoiceAdmin:
     cipher: EnvelopeCipher
     # Enabled staff (Cognito), read when needed: routed clinicians must be live staff.
     staff: Callable[[], StaffRoster] | None = None
+    greetings: GreetingStore | None = None
 
     def get_voice_settings(self, principal: Principal) -> VoiceSettings:
         require_admin(principal)
         return self.settings.get_voice_settings(principal.tenant_id)
 
     def update_voice_settings(self, principal: Principal, settings: VoiceSettings) -> VoiceSettings:
+        """Store `settings`, keeping the uploaded greeting: only the greeting routes set or
+        clear `greeting_recording_key`, so saving the form never drops a recording."""
         require_admin(principal)
+        current = self.settings.get_voice_settings(principal.tenant_id)
+        settings = replace(settings, greeting_recording_key=current.greeting_recording_key)
         validate_voice_settings(settings)
         self._require_routed_staff(principal.tenant_id, settings)
         self.settings.put_voice_settings(principal.tenant_id, settings)
         return settings
+
+    def set_greeting(self, principal: Principal, audio: bytes, content_type: str) -> VoiceSettings:
+        """Store the practice's recorded greeting and play it from now on; the previous
+        recording (if any) is deleted once the settings point at the new one."""
+        require_admin(principal)
+        checked = check_greeting(audio, content_type)
+        key = greeting_object_key(principal.tenant_id, new_id(), checked.extension)
+        store = self._greetings()
+        store.put_greeting(key, checked.audio, content_type=checked.content_type)
+        return self._point_greeting_at(principal.tenant_id, key)
+
+    def clear_greeting(self, principal: Principal) -> VoiceSettings:
+        """Back to text-to-speech of the greeting text; the recording is deleted."""
+        require_admin(principal)
+        return self._point_greeting_at(principal.tenant_id, None)
+
+    def _point_greeting_at(self, tenant_id: str, key: str | None) -> VoiceSettings:
+        current = self.settings.get_voice_settings(tenant_id)
+        updated = replace(current, greeting_recording_key=key)
+        self.settings.put_voice_settings(tenant_id, updated)
+        previous = current.greeting_recording_key
+        if previous and previous != key:
+            self._greetings().delete_greeting(previous)
+        return updated
+
+    def _greetings(self) -> GreetingStore:
+        if self.greetings is None:  # a deployment without the voicemail bucket
+            raise ValidationError("greeting", "recordings are not available without voice")
+        return self.greetings
 
     def set_forwarding_number(self, principal: Principal, raw: str, *, region: str | None) -> str:
         """The principal's own cell, national format accepted in `region`; sealed under the

@@ -12,6 +12,7 @@ from functions.core.voice import MAX_VOICEMAIL_SECONDS, CallRecord, VoiceSetting
 _MAX_RING_SECONDS = 60
 MAX_GREETING_CHARS = 500
 MAX_MISSED_CALL_TEXT_CHARS = 320
+GREETING_PREFIX = "greetings/"
 
 
 def default_greeting(practice_name: str) -> str:
@@ -36,6 +37,11 @@ def default_missed_call_text(practice_name: str) -> str:
 def voicemail_object_key(call: CallRecord) -> str:
     """Ids only: the key is visible in S3 listings and CloudTrail data events."""
     return f"voicemail/{call.tenant_id}/{call.conversation_id}/{call.call_ulid}"
+
+
+def greeting_object_key(tenant_id: str, greeting_id: str, extension: str) -> str:
+    """Ids only, like a voicemail's key; the carriers' read grants cover `greetings/*`."""
+    return f"{GREETING_PREFIX}{tenant_id}/{greeting_id}.{extension}"
 
 
 def validate_voice_settings(settings: VoiceSettings) -> None:
@@ -64,8 +70,8 @@ def validate_voice_settings(settings: VoiceSettings) -> None:
             "voice.max_voicemail_seconds", f"must be 10 to {MAX_VOICEMAIL_SECONDS}"
         )
     key = settings.greeting_recording_key
-    if key is not None and not (key.startswith("greeting/") and key.isprintable()):
-        raise ValidationError("voice.greeting_recording_key", "must be a greeting/ object key")
+    if key is not None and not (key.startswith(GREETING_PREFIX) and key.isprintable()):
+        raise ValidationError("voice.greeting_recording_key", "must be a greetings/ object key")
 
 
 def texting_number(numbers: Sequence[str], called: str, voice_only: frozenset[str]) -> str | None:

@@ -194,6 +194,7 @@ class TwilioCarrier:
         voice.audit_log.grant_append_and_read(fn)
         parts.staff.grant_publish(fn)
         voice.storage.grant_voicemail_write(fn)
+        voice.storage.grant_greeting_read(fn)  # presigned <Play> URLs of the greeting
         self.grant_read_auth_token(fn)
         voice.identity.grant_staff_lookup(fn)
         self._sweep_schedule(fn)

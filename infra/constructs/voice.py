@@ -45,13 +45,12 @@ from infra.constructs.message_store import MessageStore
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
 from infra.constructs.staff_notifications import StaffNotifications
-from infra.constructs.voicemail import VoicemailStorage, acknowledge_objects
+from infra.constructs.voicemail import CHIME_PRINCIPAL, VoicemailStorage, acknowledge_objects
 from infra.nag import acknowledge
 
 CALL_CONTROL_HANDLER = "functions.handlers.chime_call_control.handler"
 SIP_RULE_HANDLER = "functions.carriers.chime_sip_rule.on_event"
 SIP_RULE_TYPE = "Custom::ChimeSipRule"
-CHIME_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
 STAGING_EXPIRY = cdk.Duration.days(1)  # S3 lifecycle is whole days: the backstop only
 SWEEP_EVERY = cdk.Duration.minutes(5)
 STAGED_OBJECTS = "staged/*"  # functions/carriers/chime_voice.staging_prefix
@@ -251,6 +250,7 @@ class ChimeVoice(Construct):
             source_account=stack.account,
             source_arn=self.sip_media_application_arn,
         )
+        self.storage.allow_chime_greetings(self.sip_media_application_arn)
         self.staging_bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ChimeRecordAudioWrite",

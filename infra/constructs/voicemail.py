@@ -22,12 +22,20 @@ from infra.constructs.function import QuietlineFunction
 from infra.constructs.keys import PlatformKey
 from infra.nag import acknowledge
 
+# Amazon Chime SDK's audio service (PlayAudio/RecordAudio) as an S3/KMS principal.
+CHIME_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
 VOICEMAIL_OBJECTS = "voicemail/*"  # functions/logic/voice_settings.voicemail_object_key
+GREETING_OBJECTS = "greetings/*"  # functions/logic/voice_settings.greeting_object_key
 
 _VOICEMAIL_OBJECTS_REASON = (
     "Voicemail object keys are per call (voicemail/<tenant>/<conversation>/<call>), created"
     " at run time; the grant is limited to that one prefix of the voicemail bucket and to"
     " the exact object actions this path uses."
+)
+_GREETING_OBJECTS_REASON = (
+    "Greeting object keys are per upload (greetings/<tenant>/<id>.<ext>), created at run"
+    " time; the grant is limited to that one prefix of the voicemail bucket (the practice's"
+    " recorded greeting, not PHI) and to the exact object actions this path uses."
 )
 _VOICEMAIL_REPLICATION_REASON = (
     "Cross-region replication is the practice's choice and cost (a second bucket, its own"
@@ -83,6 +91,67 @@ class VoicemailStorage(Construct):
         )
         self._grant_bucket_key(grantee, "kms:Decrypt")
         self._acknowledge_voicemail_objects(grantee)
+
+    def grant_greeting_write(self, grantee: QuietlineFunction) -> None:
+        """The staff API stores and removes the practice's greeting (greetings/* only)."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:PutObject", "s3:DeleteObject"],
+            resource_arns=[self.voicemail_bucket.arn_for_objects(GREETING_OBJECTS)],
+        )
+        self._grant_bucket_key(grantee, "kms:GenerateDataKey")
+        self._acknowledge_greeting_objects(grantee)
+
+    def grant_greeting_read(self, grantee: QuietlineFunction) -> None:
+        """GetObject on greetings/* only: what a presigned URL for Twilio's <Play> signs
+        with (the URL can do no more than the role that signed it)."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject"],
+            resource_arns=[self.voicemail_bucket.arn_for_objects(GREETING_OBJECTS)],
+        )
+        self._grant_bucket_key(grantee, "kms:Decrypt")
+        self._acknowledge_greeting_objects(grantee)
+
+    def allow_chime_greetings(self, sip_media_application_arn: str) -> None:
+        """Chime's PlayAudio reads greetings/* (never voicemail/*) for this account's SMA
+        only (aws:SourceAccount + aws:SourceArn, the confused-deputy guard); the platform
+        key decrypts for it through S3 only."""
+        stack = cdk.Stack.of(self)
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": sip_media_application_arn},
+        }
+        chime = iam.ServicePrincipal(CHIME_PRINCIPAL)
+        self.voicemail_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ChimePlayAudioGreetings",
+                principals=[chime],
+                actions=["s3:GetObject"],
+                resources=[self.voicemail_bucket.arn_for_objects(GREETING_OBJECTS)],
+                conditions=conditions,
+            )
+        )
+        key = self.voicemail_bucket.encryption_key
+        assert key is not None
+        # The key policy names this account's SMAs by pattern: naming the SMA itself would
+        # make the platform key depend on it (a cycle through the call-control role).
+        any_sma = stack.format_arn(service="chime", resource="sma", resource_name="*")
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ChimePlayAudioGreetingsDecrypt",
+                principals=[chime],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "kms:ViaService": f"s3.{stack.region}.amazonaws.com",
+                    },
+                    "ArnLike": {"aws:SourceArn": any_sma},
+                },
+            )
+        )
 
     # --- buckets ---------------------------------------------------------------------------
     def _access_log_bucket(self, config: QuietlineConfig) -> s3.Bucket:
@@ -146,6 +215,9 @@ class VoicemailStorage(Construct):
 
     def _acknowledge_voicemail_objects(self, fn: QuietlineFunction) -> None:
         acknowledge_objects(fn, self.voicemail_bucket, VOICEMAIL_OBJECTS, _VOICEMAIL_OBJECTS_REASON)
+
+    def _acknowledge_greeting_objects(self, fn: QuietlineFunction) -> None:
+        acknowledge_objects(fn, self.voicemail_bucket, GREETING_OBJECTS, _GREETING_OBJECTS_REASON)
 
     def _acknowledge(self) -> None:
         acknowledge(

@@ -131,10 +131,13 @@ def test_voice_acknowledgements_are_the_reviewed_list_with_specific_reasons(
 ) -> None:
     bucket = logical_id(storage.voicemail_bucket)
     objects_rule = f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/voicemail/*]"
+    greetings_rule = f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/greetings/*]"
     expected = {
         *function_acknowledgements("Quietline/Messaging/TwilioVoice"),
         (objects_rule, "Quietline/Messaging/TwilioVoice/Role/Policy"),
         (objects_rule, "Quietline/StaffApi/Function/Role/Policy"),
+        (greetings_rule, "Quietline/Messaging/TwilioVoice/Role/Policy"),
+        (greetings_rule, "Quietline/StaffApi/Function/Role/Policy"),
         ("HIPAA.Security-S3BucketReplicationEnabled", "Quietline/Voice/VoicemailBucket"),
         ("HIPAA.Security-S3BucketReplicationEnabled", "Quietline/Voice/AccessLogBucket"),
         ("HIPAA.Security-S3DefaultEncryptionKMS", "Quietline/Voice/AccessLogBucket"),
@@ -144,6 +147,7 @@ def test_voice_acknowledgements_are_the_reviewed_list_with_specific_reasons(
         for rule, path, reason in acknowledgements(synthesized.app)
         if path.startswith(("Quietline/Voice/", "Quietline/Messaging/TwilioVoice/"))
         or "voicemail" in rule
+        or "greetings" in rule
     ]
 
     assert {(rule, path) for rule, path, _ in voice} == expected
@@ -307,6 +311,9 @@ def test_the_voice_function_has_exactly_its_grants(
         "s3:PutObject",
         "s3:PutObjectTagging",
     }
+    # Presigned <Play> URLs of the practice's greeting: read, and greetings/* only
+    greetings = _objects(logical_id(storage.voicemail_bucket), "greetings/*")
+    assert found.pop(_key(greetings)) == {"s3:GetObject"}
     assert found.pop(_key(ref(secret))) == {"secretsmanager:GetSecretValue"}
     assert found.pop(_key(ref(stack.messaging.staff.topic))) == {"sns:Publish"}
     pool = get_att_arn(logical_id(stack.identity.user_pool))
@@ -320,6 +327,16 @@ def test_the_voice_function_has_exactly_its_grants(
     every = {a for actions in found.values() for a in actions}
     assert not {a for a in every if a.startswith(("s3:", "chime:"))}
     assert all("*" not in a for a in every)
+
+
+def test_the_staff_api_may_store_and_remove_greetings_only(
+    stack: QuietlineStack, template: Template, storage: VoicemailStorage
+) -> None:
+    found = _by_resource(template, stack.staff_api.function)
+    bucket = logical_id(storage.voicemail_bucket)
+
+    assert found[_key(_objects(bucket, "greetings/*"))] == {"s3:PutObject", "s3:DeleteObject"}
+    assert found[_key(_objects(bucket, "voicemail/*"))] == {"s3:GetObject"}  # playback only
 
 
 def test_the_voice_function_uses_the_platform_key_only_through_services(

@@ -13,7 +13,8 @@ from aws_cdk.assertions import Match, Template
 
 from functions.core import settings
 from infra.app_factory import build_app
-from infra.constructs.voice import CHIME_PRINCIPAL, SIP_RULE_TYPE, ChimeVoice
+from infra.constructs.voice import SIP_RULE_TYPE, ChimeVoice
+from infra.constructs.voicemail import CHIME_PRINCIPAL
 from infra.eligibility import classify
 from infra.stack import QuietlineStack
 from tests.infra.conftest import (
@@ -137,6 +138,7 @@ def test_recordaudio_may_write_only_staged_keys_for_this_account_s_sma(
         s
         for s in _statements(raw, "AWS::S3::BucketPolicy")
         if s.get("Principal") == {"Service": CHIME_PRINCIPAL}
+        and s.get("Sid") != "ChimePlayAudioGreetings"
     ]
     (write,) = statements
     assert write["Effect"] == "Allow"
@@ -148,6 +150,51 @@ def test_recordaudio_may_write_only_staged_keys_for_this_account_s_sma(
             "Fn::GetAtt": [logical_id(voice.sip_media_application), "SipMediaApplicationArn"]
         }
     }
+
+
+def _sma_arn(voice: ChimeVoice) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id(voice.sip_media_application), "SipMediaApplicationArn"]}
+
+
+def test_playaudio_may_read_only_greetings_of_the_voicemail_bucket_for_this_account_s_sma(
+    raw: dict[str, Any], voice: ChimeVoice
+) -> None:
+    bucket = logical_id(voice.storage.voicemail_bucket)
+    (read,) = [
+        s
+        for s in _statements(raw, "AWS::S3::BucketPolicy")
+        if s.get("Principal") == {"Service": CHIME_PRINCIPAL}
+        and s["Effect"] == "Allow"
+        and "s3:GetObject" in _actions(s)
+    ]
+    assert _actions(read) == {"s3:GetObject"}
+    # greetings/* only: the sealed voicemails under voicemail/* stay out of Chime's reach
+    assert read["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/greetings/*"]]}
+    assert read["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert read["Condition"]["ArnLike"] == {"aws:SourceArn": _sma_arn(voice)}
+
+
+def test_the_platform_key_decrypts_for_chime_only_through_s3_for_this_account_s_sma(
+    raw: dict[str, Any], voice: ChimeVoice
+) -> None:
+    (grant,) = [
+        s
+        for s in _statements(raw, "AWS::KMS::Key")
+        + [
+            st
+            for r in resources(raw, "AWS::KMS::Key").values()
+            for st in r["Properties"]["KeyPolicy"]["Statement"]
+        ]
+        if s.get("Principal") == {"Service": CHIME_PRINCIPAL}
+    ]
+    assert _actions(grant) == {"kms:Decrypt"}
+    assert grant["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": ACCOUNT,
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    }
+    # This account's SMAs by pattern (the SMA itself would make the key depend on it)
+    (source,) = grant["Condition"]["ArnLike"].values()
+    assert source == "arn:aws:chime:us-east-1:" + ACCOUNT + ":sma/*"
 
 
 def test_the_staging_bucket_is_private_unversioned_and_expires_within_a_day(

@@ -6,6 +6,9 @@ route can ship without its authorization decided and tested.
 
 from __future__ import annotations
 
+import base64
+import io
+import wave
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +22,19 @@ from tests.integration.conftest import StaffApi
 from tests.phi_samples import BUSINESS_NUMBER, CLIENT_PHONE, OTHER_CLIENT_PHONE
 
 pytestmark = pytest.mark.integration
+
+
+def _silent_wav() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        out.writeframes(b"\x80" * 800)
+    return buffer.getvalue()
+
+
+_SILENT_WAV = _silent_wav()
 
 OK = "ok"
 # For each route: the success status, and what a clinician of the same tenant gets.
@@ -54,6 +70,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("GET", "/conversations/{conversation_id}/calls/{call_id}/voicemail"): (200, OK),
     ("GET", "/voice-settings"): (200, 403),
     ("PUT", "/voice-settings"): (200, 403),
+    ("PUT", "/voice-settings/greeting"): (200, 403),
+    ("DELETE", "/voice-settings/greeting"): (204, 403),
     ("PUT", "/me/forwarding-number"): (200, OK),
     ("DELETE", "/me/forwarding-number"): (204, OK),
 }
@@ -87,6 +105,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/conversations/{conversation_id}/calls"): "call.place",
     ("GET", "/conversations/{conversation_id}/calls/{call_id}/voicemail"): "voicemail.played",
     ("PUT", "/voice-settings"): "voice_settings.update",
+    ("PUT", "/voice-settings/greeting"): "voice_greeting.update",
+    ("DELETE", "/voice-settings/greeting"): "voice_greeting.clear",
     ("PUT", "/me/forwarding-number"): "forwarding_number.set",
     ("DELETE", "/me/forwarding-number"): "forwarding_number.clear",
 }
@@ -105,6 +125,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/settings"): {"help_reply": "Call the front desk."},
     ("POST", "/users"): {"email": "new.hire@harbor.example", "role": "clinician"},
     ("PUT", "/voice-settings"): {"enabled": True},
+    # A 0.1 s 8 kHz 8-bit WAV of silence
+    ("PUT", "/voice-settings/greeting"): {
+        "content_type": "audio/wav",
+        "audio_base64": base64.b64encode(_SILENT_WAV).decode(),
+    },
     ("PUT", "/me/forwarding-number"): {"phone_number": "+13125550188"},
 }
 

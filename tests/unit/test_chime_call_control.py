@@ -7,7 +7,7 @@ import copy
 import io
 import json
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -186,6 +186,56 @@ def test_a_voicemail_plan_speaks_the_greeting_then_records_into_the_staging_pref
         "BucketName": STAGING,
         "Prefix": f"staged/{CALL_ID}/",
     }
+
+
+RECORDED = replace(GREETING, recording_key="greetings/t-harbor/01JGREETING.wav")
+VOICEMAIL_BUCKET = "quietline-voicemail"
+
+
+def test_an_uploaded_wav_greeting_is_played_from_the_voicemail_bucket() -> None:
+    # Given the practice uploaded a WAV greeting
+    service = FakeVoice(
+        CallPlan(CALL_ID, PlanAction.VOICEMAIL, greeting=RECORDED, max_voicemail_seconds=90)
+    )
+    ctl = replace(control(service), greeting_bucket=VOICEMAIL_BUCKET)
+    # When a call goes to voicemail
+    response = run(ctl, event("new_inbound_call"))
+    # Then the recording plays on the caller's leg, then the recording starts
+    assert types(response) == ["PlayAudio", "RecordAudio"]
+    assert response["Actions"][0]["Parameters"] == {
+        "CallId": LEG_A,
+        "AudioSource": {
+            "Type": "S3",
+            "BucketName": VOICEMAIL_BUCKET,
+            "Key": RECORDED.recording_key,
+        },
+    }
+
+
+def test_an_uploaded_mp3_greeting_is_spoken_as_text_since_play_audio_takes_wav() -> None:
+    mp3 = replace(GREETING, recording_key="greetings/t-harbor/01JGREETING.mp3")
+    service = FakeVoice(
+        CallPlan(CALL_ID, PlanAction.VOICEMAIL, greeting=mp3, max_voicemail_seconds=90)
+    )
+    ctl = replace(control(service), greeting_bucket=VOICEMAIL_BUCKET)
+    response = run(ctl, event("new_inbound_call"))
+    assert types(response) == ["Speak", "RecordAudio"]
+    assert response["Actions"][0]["Parameters"]["Text"] == GREETING.text
+
+
+def test_a_greeting_that_fails_to_play_is_spoken_and_the_voicemail_still_recorded() -> None:
+    # Given the greeting's PlayAudio failed (the SMA then skips the RecordAudio after it)
+    service = FakeVoice(
+        CallPlan(CALL_ID, PlanAction.VOICEMAIL, greeting=RECORDED, max_voicemail_seconds=90)
+    )
+    ctl = replace(control(service), greeting_bucket=VOICEMAIL_BUCKET)
+    attrs = {ATTR_CALL: CALL_ID, "direction": "in", ATTR_PHASE: Phase.VOICEMAIL}
+    # When the failure comes back
+    response = run(ctl, event("play_audio_failed", **attrs))
+    # Then the caller hears the text instead and can still leave a message
+    assert types(response) == ["Speak", "RecordAudio"]
+    assert response["Actions"][0]["Parameters"]["Text"] == GREETING.text
+    assert response["Actions"][1]["Parameters"]["DurationInSeconds"] == 90
 
 
 def test_an_answered_clinician_leg_is_screened_on_leg_b_only() -> None:

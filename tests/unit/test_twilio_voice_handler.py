@@ -137,6 +137,46 @@ def test_an_after_hours_call_goes_straight_to_the_greeting_and_recording() -> No
     assert [child.tag for child in root] == ["Say", "Record", "Hangup"]
 
 
+class _Greetings:
+    def greeting_url(self, object_key: str) -> str:
+        return f"https://voicemail.example/{object_key}?X-Amz-Expires=300"
+
+
+class _RuntimeWithGreetings(VoiceRuntime):
+    def greeting_store(self) -> Any:
+        return _Greetings()
+
+
+def test_a_stored_greeting_is_played_from_a_short_lived_url() -> None:
+    # Given the practice uploaded a greeting and the call goes to voicemail
+    greeting = replace(GREETING, recording_key="greetings/t1/01J.wav")
+    service = FakeVoiceService(
+        plan=replace(ring_plan(), action=PlanAction.VOICEMAIL, targets=(), greeting=greeting)
+    )
+    # When Twilio asks what to do
+    event = post_to(INCOMING_URL, call_form())
+    response = twilio_voice.handler.bound(_RuntimeWithGreetings(service))(
+        event, LambdaContext("voice")
+    )
+    # Then the caller hears the recording, not the text
+    root = parse_twiml(response["body"])
+    assert [child.tag for child in root] == ["Play", "Record", "Hangup"]
+    assert root.findtext("Play") == (
+        "https://voicemail.example/greetings/t1/01J.wav?X-Amz-Expires=300"
+    )
+
+
+def test_a_stored_greeting_without_a_bucket_to_sign_for_is_spoken() -> None:
+    greeting = replace(GREETING, recording_key="greetings/t1/01J.wav")
+    service = FakeVoiceService(
+        plan=replace(ring_plan(), action=PlanAction.VOICEMAIL, targets=(), greeting=greeting)
+    )
+
+    root = parse_twiml(_send(service, post_to(INCOMING_URL, call_form()))["body"])
+
+    assert root.findtext("Say") == GREETING.text
+
+
 # --- the screen ----------------------------------------------------------------------------
 def test_the_screen_url_answers_with_the_practices_prompt_only() -> None:
     service = FakeVoiceService()

@@ -110,6 +110,16 @@ def test_the_voicemail_greets_beeps_records_within_the_limit_and_calls_back() ->
     assert urllib.parse.urlsplit(record.get("action", "")).path == tv.HANGUP_PATH
 
 
+def test_an_uploaded_greeting_is_played_from_its_url_instead_of_spoken() -> None:
+    recorded = replace(GREETING, recording_key="greetings/t1/01J.wav")
+    url = "https://voicemail.s3.amazonaws.com/greetings/t1/01J.wav?X-Amz-Expires=300"
+
+    root = parse_twiml(tv.voicemail_twiml(CALL_ID, recorded, 90, PUBLIC_BASE_URL, greeting_url=url))
+
+    assert [child.tag for child in root] == ["Play", "Record", "Hangup"]
+    assert root.findtext("Play") == url
+
+
 def test_click_to_call_bridges_the_client_under_the_business_number() -> None:
     root = parse_twiml(
         tv.bridge_twiml(CALL_ID, "user-a", BUSINESS_NUMBER, CLINICIAN_CELL, PUBLIC_BASE_URL)

@@ -1,7 +1,8 @@
 // @ts-check
 // Admin, "Calls" tab: voice on/off, who each business number rings (in order or together,
 // for how long), the voicemail greeting and the missed-call text. GET/PUT /voice-settings;
-// errors are shown next to the field the API names.
+// errors are shown next to the field the API names. The recorded greeting is uploaded on
+// its own (PUT/DELETE /voice-settings/greeting): the settings form never carries it.
 
 import { $, $$, h, say } from "./dom.js";
 import { ApiError, api } from "./session.js";
@@ -19,6 +20,7 @@ import { ApiError, api } from "./session.js";
  * @property {boolean} enabled
  * @property {NumberRoute[]} routes
  * @property {string} greeting_text
+ * @property {boolean} [greeting_recording] set by the API: callers hear the uploaded recording
  * @property {number} max_voicemail_seconds
  * @property {boolean} missed_call_text_enabled
  * @property {string} missed_call_text
@@ -33,6 +35,11 @@ const FIELD_ERRORS = /** @type {Record<string, string>} */ ({
 
 /** @type {StaffUser[]} */
 let staff = [];
+
+// The API's bounds for a greeting (functions/logic/greeting_audio.py); checked here first
+// only to answer at once, the API decides.
+const MAX_GREETING_BYTES = 1024 * 1024;
+const GREETING_TYPES = ["audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3"];
 
 /**
  * One business number's row: the number, whom to ring, how, for how long.
@@ -104,6 +111,82 @@ function fill(settings) {
   $("#voice-max-seconds", HTMLInputElement).value = String(settings.max_voicemail_seconds);
   $("#voice-text-back", HTMLInputElement).checked = settings.missed_call_text_enabled;
   $("#voice-text-back-text", HTMLTextAreaElement).value = settings.missed_call_text;
+  showGreetingSource(Boolean(settings.greeting_recording));
+}
+
+/** @param {boolean} recorded */
+function showGreetingSource(recorded) {
+  $("#voice-greeting-source").textContent = recorded ? "Using your recording" : "Using text-to-speech";
+  $("#voice-greeting-remove").hidden = !recorded;
+}
+
+/**
+ * The file's bytes as base64 (the API reads JSON), in chunks: one spread of a 1 MB array
+ * would overflow the call stack.
+ * @param {Blob} file
+ */
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let at = 0; at < bytes.length; at += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/**
+ * The API's refusal of an upload (413, 415, 422), in words next to the file input.
+ * @param {unknown} error
+ */
+function showGreetingError(error) {
+  if (!(error instanceof ApiError) || ![413, 415, 422].includes(error.status)) return false;
+  const [first] = error.data.errors || [];
+  const subject = first && first.field === "content_type" ? "This file's type" : "This recording";
+  say($("#voice-greeting-file-error"), first ? `${subject} ${first.problem}.` : "This recording cannot be used.");
+  return true;
+}
+
+/**
+ * @param {(work: () => Promise<void>) => Promise<void>} run
+ * @param {(text: string) => void} done
+ */
+async function uploadGreeting(run, done) {
+  const input = $("#voice-greeting-file", HTMLInputElement);
+  const file = input.files && input.files[0];
+  say($("#voice-greeting-file-error"), "");
+  if (!file) return;
+  if (file.size > MAX_GREETING_BYTES) {
+    say($("#voice-greeting-file-error"), "This recording must be at most 1 MB.");
+    return;
+  }
+  if (!GREETING_TYPES.includes(file.type)) {
+    say($("#voice-greeting-file-error"), "This file's type must be WAV or MP3.");
+    return;
+  }
+  await run(async () => {
+    try {
+      const body = { content_type: file.type, audio_base64: await base64Of(file) };
+      const settings = /** @type {VoiceSettings} */ (await api("PUT", "/voice-settings/greeting", body));
+      showGreetingSource(Boolean(settings.greeting_recording));
+      input.value = "";
+      done("Greeting recording saved: callers hear it before the beep.");
+    } catch (error) {
+      if (!showGreetingError(error)) throw error;
+    }
+  });
+}
+
+/**
+ * @param {(work: () => Promise<void>) => Promise<void>} run
+ * @param {(text: string) => void} done
+ */
+async function removeGreeting(run, done) {
+  say($("#voice-greeting-file-error"), "");
+  await run(async () => {
+    await api("DELETE", "/voice-settings/greeting");
+    showGreetingSource(false);
+    done("Greeting recording removed: callers hear the greeting text.");
+  });
 }
 
 function clearErrors() {
@@ -167,6 +250,8 @@ async function save(event, run, done) {
  */
 export function bindVoiceSettings(run, done) {
   $("#voice-form").addEventListener("submit", (event) => save(event, run, done));
+  $("#voice-greeting-file").addEventListener("change", () => uploadGreeting(run, done));
+  $("#voice-greeting-remove").addEventListener("click", () => removeGreeting(run, done));
   $("#voice-add-route").addEventListener("click", () => {
     const row = routeRow({ business_number: "", user_ids: [], strategy: "sequential", ring_seconds: 20 });
     $("#voice-routes").append(row);

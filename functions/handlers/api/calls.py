@@ -9,10 +9,16 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from functions.core.errors import ValidationError
 from functions.core.voice import CallRecord, NumberRouting, RingStrategy, VoiceSettings
 from functions.handlers.api.models import Cursor, Limit
 from functions.handlers.api.policy import principal, route, runtime
-from functions.handlers.api.voice_models import ForwardingNumber, VoiceSettingsBody
+from functions.handlers.api.voice_models import (
+    ForwardingNumber,
+    GreetingUpload,
+    VoiceSettingsBody,
+)
+from functions.logic.greeting_audio import MAX_GREETING_BYTES
 
 router = Router()
 
@@ -100,6 +106,43 @@ def update_voice_settings(payload: VoiceSettingsBody) -> dict[str, Any]:
     return _settings_view(updated)
 
 
+# Base64 of the largest greeting, plus room for the JSON around it; a bigger audio inside
+# this bound is refused on the decoded bytes (413 naming `audio`).
+_GREETING_BODY_BYTES = MAX_GREETING_BYTES * 4 // 3 + 4096
+
+
+@route(
+    router,
+    "PUT",
+    "/voice-settings/greeting",
+    audit="voice_greeting.update",
+    admin_only=True,
+    max_body_bytes=_GREETING_BODY_BYTES,
+)
+def upload_greeting(payload: GreetingUpload) -> dict[str, Any]:
+    try:
+        audio = base64.b64decode(payload.audio_base64, validate=True)
+    except ValueError:  # binascii.Error, or a character outside ASCII
+        raise ValidationError("audio_base64", "must be base64") from None
+    updated = (
+        runtime(router).voice_admin().set_greeting(principal(router), audio, payload.content_type)
+    )
+    return _settings_view(updated)
+
+
+@route(
+    router,
+    "DELETE",
+    "/voice-settings/greeting",
+    audit="voice_greeting.clear",
+    admin_only=True,
+    status=204,
+)
+def remove_greeting() -> Response[Any]:
+    runtime(router).voice_admin().clear_greeting(principal(router))
+    return Response(status_code=204)
+
+
 @route(router, "PUT", "/me/forwarding-number", audit="forwarding_number.set")
 def set_forwarding_number(payload: ForwardingNumber) -> dict[str, Any]:
     services = runtime(router)
@@ -128,6 +171,9 @@ def _settings_view(settings: VoiceSettings) -> dict[str, Any]:
             for r in settings.routes
         ],
         "greeting_text": settings.greeting_text,
+        # Whether callers hear the uploaded recording (True) or the text spoken; the
+        # object key stays server-side.
+        "greeting_recording": settings.greeting_recording_key is not None,
         "max_voicemail_seconds": settings.max_voicemail_seconds,
         "missed_call_text_enabled": settings.missed_call_text_enabled,
         "missed_call_text": settings.missed_call_text,

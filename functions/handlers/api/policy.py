@@ -90,8 +90,10 @@ def route(
     admin_only: bool = False,
     public: bool = False,
     status: int = 200,
+    max_body_bytes: int = _boundary.MAX_JSON_BYTES,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a route: its policy, its success `status`, and the errors it may answer."""
+    """Declare a route: its policy, its success `status`, and the errors it may answer.
+    `max_body_bytes` raises the JSON body limit for the one route that uploads audio."""
     policy = RoutePolicy(method, path, audit, admin_only, public)
     ROUTES.append(policy)
     resolver_path = path.replace("{", "<").replace("}", ">")
@@ -100,7 +102,7 @@ def route(
     # before any middleware, so the route runs its validation itself, in this order.
     middlewares = [
         *([] if public else [_guarded(policy)]),
-        _checked_body,
+        _checked_body(max_body_bytes),
         _VALIDATE_REQUEST.handler,
         _VALIDATE_RESPONSE.handler,
     ]
@@ -146,10 +148,14 @@ def _responses(status: int, *, public: bool) -> dict[int, OpenAPIResponse]:
     }
 
 
-def _checked_body(resolver: Any, next_middleware: NextMiddleware) -> Response[Any]:
+def _checked_body(max_bytes: int) -> Callable[[Any, NextMiddleware], Response[Any]]:
     """The body passes the boundary's checks (size, encoding, type, depth) before any parser."""
-    _boundary.json_body(resolver.current_event.raw_event)
-    return next_middleware(resolver)
+
+    def middleware(resolver: Any, next_middleware: NextMiddleware) -> Response[Any]:
+        _boundary.json_body(resolver.current_event.raw_event, max_bytes=max_bytes)
+        return next_middleware(resolver)
+
+    return middleware
 
 
 def runtime(router: BaseRouter) -> Container:

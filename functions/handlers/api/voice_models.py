@@ -28,3 +28,12 @@ class VoiceSettingsBody(_Body):
 
 class ForwardingNumber(_Body):
     phone_number: str = Field(min_length=3, max_length=32)
+
+
+class GreetingUpload(_Body):
+    """A recorded greeting as base64 in JSON: the staff API reads JSON only (API Gateway's
+    binary media types would turn every body binary-or-not by Content-Type), and the
+    boundary bounds the body before it is parsed. Size and length are checked on the bytes."""
+
+    content_type: str = Field(min_length=1, max_length=100)
+    audio_base64: str = Field(min_length=1)
