@@ -46,7 +46,7 @@ Params = Mapping[str, str | Sequence[str]]
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 # Webhooks carry ~40 fields plus two per media item (at most 10); anything far beyond is not Twilio.
 _MAX_FORM_FIELDS = 200
-_MAX_ERROR_BODY = 64 * 1024
+MAX_ERROR_BODY = 64 * 1024
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _ERROR_CODE_SHAPE = re.compile(r"\d{1,8}")
 _SID_SHAPE = re.compile(r"[A-Za-z0-9]{2,64}")
@@ -276,12 +276,14 @@ def parse_status(params: Params, *, received_at: str | None = None) -> DeliveryE
 
 
 # --- sending ------------------------------------------------------------------------
-def _check_base_url(base_url: str) -> str:
+def check_base_url(base_url: str, field: str = "base_url") -> str:
+    """A Twilio REST (or webhook) base URL without its trailing slash; ValidationError
+    naming `field` unless it is https (http only on loopback)."""
     parts = urllib.parse.urlsplit(base_url)
     loopback = parts.hostname in _LOOPBACK_HOSTS
     # TLS always, except a loopback stand-in (tests, local mode) that never leaves the host.
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise ValidationError("base_url", "must be https (http only on loopback)")
+        raise ValidationError(field, "must be https (http only on loopback)")
     return base_url.rstrip("/")
 
 
@@ -296,7 +298,8 @@ def default_opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(_NoRedirects())
 
 
-def _error_code(body: bytes) -> int | None:
+def error_code(body: bytes) -> int | None:
+    """Twilio's numeric error code in a REST error body, if it carries one."""
     try:
         payload = json.loads(body)
     except ValueError:
@@ -326,7 +329,7 @@ class TwilioCarrier:
             raise ValidationError("auth_token", "is required")
         self._account_sid = account_sid
         self._auth_token = auth_token
-        self._base_url = _check_base_url(base_url)
+        self._base_url = check_base_url(base_url)
         self._status_callback_url = status_callback_url
         self._opener = opener or default_opener()
         self._timeout = timeout
@@ -349,7 +352,7 @@ class TwilioCarrier:
 
     def _request(self, sms: OutboundSms) -> urllib.request.Request:
         credentials = base64.b64encode(f"{self._account_sid}:{self._auth_token}".encode()).decode()
-        return urllib.request.Request(  # noqa: S310 - scheme checked in _check_base_url
+        return urllib.request.Request(  # noqa: S310 - scheme checked in check_base_url
             self.messages_url,
             data=urllib.parse.urlencode(self._form(sms)).encode(),
             method="POST",
@@ -383,13 +386,13 @@ class TwilioCarrier:
     def _translate(error: urllib.error.HTTPError) -> PermanentCarrierError | TransientCarrierError:
         status = error.code
         try:
-            body = error.read(_MAX_ERROR_BODY)
+            body = error.read(MAX_ERROR_BODY)
         except (OSError, http.client.HTTPException):
             body = b""
         finally:
             error.close()
         # Only the numeric code: the error's message text can quote the destination number.
-        code = _error_code(body)
+        code = error_code(body)
         reason = f"twilio:{code}" if code is not None else f"twilio:http-{status}"
         if status == 429 or status >= 500:
             return TransientCarrierError(reason)

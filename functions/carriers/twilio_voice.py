@@ -20,7 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from functions.carriers.twilio import API_VERSION, default_opener, rebuild_query
+from functions.carriers.twilio import (
+    API_VERSION,
+    MAX_ERROR_BODY,
+    check_base_url,
+    default_opener,
+    error_code,
+    rebuild_query,
+)
 from functions.core.errors import (
     NotFoundError,
     PermanentCarrierError,
@@ -83,8 +90,6 @@ RECORDING_CONTENT_TYPE = "audio/mpeg"
 _RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}|AC[A-Za-z0-9]{1,62}")
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-_MAX_ERROR_BODY = 64 * 1024
 
 Params = Mapping[str, str | Sequence[str]]
 
@@ -281,15 +286,6 @@ def outbound_call_outcome(call_status: str) -> CallOutcome:
 
 
 # --- REST ---------------------------------------------------------------------------------
-def _check_base_url(base_url: str, field: str) -> str:
-    parts = urllib.parse.urlsplit(base_url)
-    loopback = parts.hostname in _LOOPBACK_HOSTS
-    # TLS always, except a loopback stand-in (tests, local mode) that never leaves the host.
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise ValidationError(field, "must be https (http only on loopback)")
-    return base_url.rstrip("/")
-
-
 def require_recording_sid(value: object) -> str:
     if not isinstance(value, str) or not _RECORDING_SID.fullmatch(value):
         raise ValidationError("RecordingSid", "is not a recording SID")
@@ -300,15 +296,6 @@ def require_recording_sid(value: object) -> str:
 class FetchedRecording:
     audio: bytes
     content_type: str
-
-
-def _error_code(body: bytes) -> int | None:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    code = payload.get("code") if isinstance(payload, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 class TwilioVoiceCarrier:
@@ -335,10 +322,10 @@ class TwilioVoiceCarrier:
         self._account_sid = account_sid
         self._credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._api = (
-            f"{_check_base_url(api_base_url, 'api_base_url')}/{API_VERSION}/Accounts/{account_sid}"
+            f"{check_base_url(api_base_url, 'api_base_url')}/{API_VERSION}/Accounts/{account_sid}"
         )
         self._webhook_base = (
-            _check_base_url(webhook_base_url, "public_base_url") if webhook_base_url else None
+            check_base_url(webhook_base_url, "public_base_url") if webhook_base_url else None
         )
         self._opener = opener or default_opener()
         self._timeout = timeout
@@ -420,14 +407,14 @@ class TwilioVoiceCarrier:
     ) -> NotFoundError | PermanentCarrierError | TransientCarrierError:
         status = error.code
         try:
-            body = error.read(_MAX_ERROR_BODY)
+            body = error.read(MAX_ERROR_BODY)
         except (OSError, http.client.HTTPException):
             body = b""
         finally:
             error.close()
         if status == 404:
             return NotFoundError("twilio:not-found")
-        code = _error_code(body)
+        code = error_code(body)
         reason = f"twilio:{code}" if code is not None else f"twilio:http-{status}"
         if status == 429 or status >= 500:
             return TransientCarrierError(reason)
