@@ -111,6 +111,26 @@ class TableRecords:
     def table(self) -> Any:
         return self._table
 
+    def _newest_first(
+        self, pk: str, prefix: str, *, limit: int, cursor: str | None, what: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a partition's items whose sort key starts with `prefix`, newest
+        first, and the cursor to the next page (None: no more). A cursor that was not
+        issued for this partition is InvalidCursorError."""
+        start = decode_cursor(cursor, {PARTITION_KEY: pk})
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+            "ExpressionAttributeValues": {":pk": pk, ":prefix": prefix},
+            "ScanIndexForward": False,
+            "Limit": clamp(limit),
+        }
+        if start:
+            query["ExclusiveStartKey"] = start
+        with dynamodb(f"Query {what}"):
+            response = self._db.query(**query)
+        return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))
+
     def _update_existing(self, key: dict[str, str], what: str, **update: Any) -> None:
         """UpdateItem on an item that must exist; NotFoundError names `what` otherwise."""
         with dynamodb(f"UpdateItem {what}"):

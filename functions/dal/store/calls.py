@@ -37,9 +37,7 @@ from functions.dal.store._common import (
     carrier_pk,
     clamp,
     conversation_sk,
-    decode_cursor,
     dynamodb,
-    encode_cursor,
     messages_pk,
     tenant_pk,
 )
@@ -213,23 +211,14 @@ class CallRecords(TableRecords):
     def list_calls(
         self, tenant_id: str, conversation_id: str, *, limit: int, cursor: str | None
     ) -> Page[CallRecord]:
-        pk = messages_pk(tenant_id, conversation_id)
-        start = decode_cursor(cursor, {PARTITION_KEY: pk})
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-            "ExpressionAttributeValues": {":pk": pk, ":prefix": CALL_SORT_KEY_PREFIX},
-            "ScanIndexForward": False,
-            "Limit": clamp(limit),
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        with dynamodb("Query calls"):
-            response = self._db.query(**query)
-        return Page(
-            [_call_from_item(i) for i in response.get("Items", [])],
-            encode_cursor(response.get("LastEvaluatedKey")),
+        items, next_cursor = self._newest_first(
+            messages_pk(tenant_id, conversation_id),
+            CALL_SORT_KEY_PREFIX,
+            limit=limit,
+            cursor=cursor,
+            what="calls",
         )
+        return Page([_call_from_item(i) for i in items], next_cursor)
 
     # --- carrier copies whose delete failed (one small partition per carrier) ------------
 

@@ -19,7 +19,13 @@ from functions.core.models import (
     PendingMessage,
 )
 from functions.dal import aws
-from functions.dal.schema import PARTITION_KEY, PENDING_OUTBOUND, SORT_KEY, TTL_ATTRIBUTE
+from functions.dal.schema import (
+    MESSAGE_SORT_KEY_PREFIX,
+    PARTITION_KEY,
+    PENDING_OUTBOUND,
+    SORT_KEY,
+    TTL_ATTRIBUTE,
+)
 from functions.dal.store._common import (
     PENDING_PK,
     TableRecords,
@@ -27,9 +33,7 @@ from functions.dal.store._common import (
     carrier_pk,
     clamp,
     conversation_sk,
-    decode_cursor,
     dynamodb,
-    encode_cursor,
     message_sk,
     messages_pk,
     tenant_pk,
@@ -176,23 +180,14 @@ class MessageRecords(TableRecords):
         self, tenant_id: str, conversation_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> Page[Message]:
         """A thread's messages, newest first."""
-        pk = messages_pk(tenant_id, conversation_id)
-        start = decode_cursor(cursor, {PARTITION_KEY: pk})
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-            "ExpressionAttributeValues": {":pk": pk, ":prefix": "MSG#"},
-            "ScanIndexForward": False,
-            "Limit": clamp(limit),
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        with dynamodb("Query messages"):
-            response = self._db.query(**query)
-        return Page(
-            [_message_from_item(i) for i in response.get("Items", [])],
-            encode_cursor(response.get("LastEvaluatedKey")),
+        items, next_cursor = self._newest_first(
+            messages_pk(tenant_id, conversation_id),
+            MESSAGE_SORT_KEY_PREFIX,
+            limit=limit,
+            cursor=cursor,
+            what="messages",
         )
+        return Page([_message_from_item(i) for i in items], next_cursor)
 
     def find_by_carrier_id(self, carrier: str, carrier_message_id: str) -> MessageRef:
         with dynamodb("GetItem carrier id"):
