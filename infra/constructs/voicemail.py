@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.core.settings import ENV_VOICEMAIL_BUCKET
-from infra.buckets import PRIVATE_BUCKET
+from infra.buckets import PRIVATE_BUCKET, access_log_bucket
 from infra.config import QuietlineConfig
 from infra.constructs.function import QuietlineFunction
 from infra.constructs.keys import PlatformKey
@@ -64,7 +64,10 @@ class VoicemailStorage(Construct):
         platform_key: PlatformKey,
     ) -> None:
         super().__init__(scope, id)
-        self.access_logs = self._access_log_bucket(config)
+        # S3 server access logging writes with SSE-S3 and bucket-owner-enforced ownership.
+        self.access_logs = access_log_bucket(
+            self, config.audit_retention_days, s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
+        )
         self.voicemail_bucket = self._voicemail_bucket(config, platform_key)
         self._acknowledge()
 
@@ -154,25 +157,6 @@ class VoicemailStorage(Construct):
         )
 
     # --- buckets ---------------------------------------------------------------------------
-    def _access_log_bucket(self, config: QuietlineConfig) -> s3.Bucket:
-        return s3.Bucket(
-            self,
-            "AccessLogBucket",
-            **PRIVATE_BUCKET,
-            # S3 server access logging writes with SSE-S3 (it cannot use a CMK here).
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireAfterAuditRetention",
-                    expiration=cdk.Duration.days(config.audit_retention_days),
-                    noncurrent_version_expiration=cdk.Duration.days(30),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-
     def _voicemail_bucket(self, config: QuietlineConfig, platform_key: PlatformKey) -> s3.Bucket:
         longest = max(config.retention_days(t) for t in config.tenants)
         return s3.Bucket(

@@ -18,7 +18,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.buckets import PRIVATE_BUCKET
+from infra.buckets import PRIVATE_BUCKET, access_log_bucket
 from infra.config import QuietlineConfig
 from infra.nag import acknowledge
 from infra.web_policy import (
@@ -77,7 +77,10 @@ class WebInbox(Construct):
     ) -> None:
         super().__init__(scope, id)
         web = config.web
-        self.logs = self._log_bucket(config)
+        # CloudFront's standard logs are delivered with an ACL grant (object writer).
+        self.logs = access_log_bucket(
+            self, config.audit_retention_days, s3.ObjectOwnership.OBJECT_WRITER
+        )
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -180,25 +183,6 @@ class WebInbox(Construct):
             else f"https://{self.distribution.distribution_domain_name}"
         )
         self._acknowledge(config)
-
-    def _log_bucket(self, config: QuietlineConfig) -> s3.Bucket:
-        return s3.Bucket(
-            self,
-            "AccessLogBucket",
-            **PRIVATE_BUCKET,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            # CloudFront's standard logs are delivered with an ACL grant.
-            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireAfterAuditRetention",
-                    expiration=cdk.Duration.days(config.audit_retention_days),
-                    noncurrent_version_expiration=cdk.Duration.days(30),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
 
     def _acknowledge(self, config: QuietlineConfig) -> None:
         acknowledge(
