@@ -308,6 +308,16 @@ def error_code(body: bytes) -> int | None:
     return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
+def basic_credentials(account_sid: object, auth_token: object) -> str:
+    """The HTTP basic-auth value for Twilio's REST API; ValidationError naming the field
+    (never its value) for a malformed account SID or an empty token."""
+    if not isinstance(account_sid, str) or not _SID_SHAPE.fullmatch(account_sid):
+        raise ValidationError("account_sid", "is not a Twilio account SID")
+    if not isinstance(auth_token, str) or not auth_token:
+        raise ValidationError("auth_token", "is required")
+    return base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+
+
 class TwilioCarrier:
     """Implements functions.carriers.models.Carrier over Twilio's Messages REST API."""
 
@@ -323,12 +333,8 @@ class TwilioCarrier:
         opener: urllib.request.OpenerDirector | None = None,
         timeout: float = 10.0,
     ) -> None:
-        if not isinstance(account_sid, str) or not _SID_SHAPE.fullmatch(account_sid):
-            raise ValidationError("account_sid", "is not a Twilio account SID")
-        if not auth_token:
-            raise ValidationError("auth_token", "is required")
+        self._credentials = basic_credentials(account_sid, auth_token)
         self._account_sid = account_sid
-        self._auth_token = auth_token
         self._base_url = check_base_url(base_url)
         self._status_callback_url = status_callback_url
         self._opener = opener or default_opener()
@@ -351,13 +357,12 @@ class TwilioCarrier:
         return form
 
     def _request(self, sms: OutboundSms) -> urllib.request.Request:
-        credentials = base64.b64encode(f"{self._account_sid}:{self._auth_token}".encode()).decode()
         return urllib.request.Request(  # noqa: S310 - scheme checked in check_base_url
             self.messages_url,
             data=urllib.parse.urlencode(self._form(sms)).encode(),
             method="POST",
             headers={
-                "Authorization": f"Basic {credentials}",
+                "Authorization": f"Basic {self._credentials}",
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Accept": "application/json",
                 "User-Agent": "quietline",

@@ -8,7 +8,6 @@ bodies (`<Number>`), which Twilio receives over HTTPS and no log of ours records
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import re
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 from functions.carriers.twilio import (
     API_VERSION,
     MAX_ERROR_BODY,
+    basic_credentials,
     check_base_url,
     default_opener,
     error_code,
@@ -88,7 +88,6 @@ ACCEPT_DIGIT = "1"
 RECORDING_FORMAT = ".mp3"  # 32 kbps: a 5-minute voicemail is ~1.2 MB (WAV would be ~4.8 MB)
 RECORDING_CONTENT_TYPE = "audio/mpeg"
 _RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
-_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}|AC[A-Za-z0-9]{1,62}")
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 
 Params = Mapping[str, str | Sequence[str]]
@@ -315,12 +314,8 @@ class TwilioVoiceCarrier:
         opener: urllib.request.OpenerDirector | None = None,
         timeout: float = 10.0,
     ) -> None:
-        if not isinstance(account_sid, str) or not _ACCOUNT_SID.fullmatch(account_sid):
-            raise ValidationError("account_sid", "is not a Twilio account SID")
-        if not auth_token:
-            raise ValidationError("auth_token", "is required")
+        self._credentials = basic_credentials(account_sid, auth_token)
         self._account_sid = account_sid
-        self._credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._api = (
             f"{check_base_url(api_base_url, 'api_base_url')}/{API_VERSION}/Accounts/{account_sid}"
         )
