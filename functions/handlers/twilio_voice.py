@@ -10,19 +10,11 @@ failed, and Twilio calls again (the fragment on the URL asks it to); nothing is 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from functions.carriers import twilio_voice as tv
 from functions.carriers.timestamps import utc_now
-from functions.carriers.twilio import (
-    SIGNATURE_HEADER,
-    matches_request,
-    parse_form,
-    rebuild_query,
-    validate_signature,
-)
 from functions.container import Container
 from functions.core.errors import (
     CarrierError,
@@ -52,15 +44,13 @@ from functions.core.voice import (
 from functions.dal import secrets  # noqa: F401 - the auth token is read on every request
 from functions.handlers import _boundary
 from functions.handlers._entry import SCHEDULE_SOURCE, EntryPoint
+from functions.handlers._twilio import Query, error, response, verified_form
 from functions.logic.voice import VoiceService
 
-MAX_FORM_BYTES = 64 * 1024
 _TWIML = "text/xml"
 _USER_ID_MAX = 128
 # Failures worth Twilio's retry: its copy of the recording stays until ours is stored.
 _RETRYABLE = (CarrierError, DependencyError, ThrottledError, CryptoError)
-
-Query = Mapping[str, Sequence[str]]
 
 
 @runtime_checkable
@@ -121,38 +111,6 @@ class _Request:
             caller=self.field("From"),
             received_at=utc_now(),
         )
-
-
-# --- the URL Twilio signed --------------------------------------------------------------
-def public_base(event: Mapping[str, Any], public_base_url: str | None) -> str:
-    """Where Twilio reaches us: the configured base (custom domain, local mode), else the
-    stage URL this request came through (its path minus the route)."""
-    if public_base_url:
-        return public_base_url.rstrip("/")
-    context = event.get("requestContext") or {}
-    resource = str(event.get("resource", ""))
-    path = str(context.get("path", ""))
-    prefix = path[: -len(resource)] if resource and path.endswith(resource) else ""
-    return f"https://{context.get('domainName', '')}{prefix}"
-
-
-def signed_urls(event: Mapping[str, Any], base_url: str, configured: Sequence[str]) -> list[str]:
-    """Every URL Twilio may have signed: a configured one matching this request verbatim,
-    the URL rebuilt in the order API Gateway gave the query, and in sorted order (how
-    twilio_voice.webhook_url writes every URL we hand out). The recording callback's URL
-    also with its connection-override fragment, in case Twilio signs it too."""
-    resource = str(event.get("resource", ""))
-    query: Query = event.get("multiValueQueryStringParameters") or {}
-    url = base_url + resource
-    urls = [u for u in configured if matches_request(u, resource, query)]
-    if query:
-        urls.append(f"{url}?{rebuild_query(query)}")
-        urls.append(f"{url}?{rebuild_query({k: query[k] for k in sorted(query)})}")
-    else:
-        urls.append(url)
-    if resource == tv.RECORDING_PATH:
-        urls += [f"{u}#{tv.RECORDING_RETRY_FRAGMENT}" for u in urls]
-    return urls
 
 
 # --- routes ------------------------------------------------------------------------------
@@ -319,35 +277,6 @@ ROUTES: dict[str, Route] = {
 
 
 # --- the handler ---------------------------------------------------------------------------
-def _response(status: int, body: str, content_type: str) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_type, "Cache-Control": "no-store"},
-        "body": body,
-    }
-
-
-def _error(status: int, message: str) -> dict[str, Any]:
-    return _response(status, json.dumps({"error": message}), "application/json")
-
-
-def _verified(event: dict[str, Any], runtime: Container) -> _Request:
-    body = _boundary.form_body(event, max_bytes=MAX_FORM_BYTES)
-    params = parse_form(body)
-    settings = runtime.settings
-    base_url = public_base(event, settings.public_base_url)
-    validate_signature(
-        runtime.twilio_auth_token(),
-        signed_urls(event, base_url, settings.twilio_webhook_urls),
-        params,
-        _boundary.header(event, SIGNATURE_HEADER),
-    )
-    expected_account = settings.twilio_account_sid
-    if expected_account and params.get("AccountSid") != [expected_account]:
-        raise SignatureError("webhook is for another account")  # signed, not ours
-    return _Request(params, event.get("multiValueQueryStringParameters") or {}, base_url)
-
-
 def _dispatch(resource: str, request: _Request, runtime: Container) -> str:
     """The route's TwiML; NotFoundError (answered with a hang-up) for an unknown route,
     which API Gateway never forwards."""
@@ -377,31 +306,34 @@ def _webhook(event: dict[str, Any], runtime: Container) -> dict[str, Any]:
     resource = str(event.get("resource", ""))
     metrics = runtime.metrics()
     try:
-        request = _verified(event, runtime)
+        # Twilio may sign the recording callback's URL with its retry fragment.
+        retry = (tv.RECORDING_RETRY_FRAGMENT,) if resource == tv.RECORDING_PATH else ()
+        form = verified_form(event, runtime, fragments=retry)
+        request = _Request(form.params, form.query, form.base_url)
         twiml = _dispatch(resource, request, runtime)
     except RequestBodyError as refused:
         metrics.count("VoiceWebhookMalformed")
-        return _error(_boundary.status_of(refused), f"{refused.field} {refused.problem}")
+        return error(_boundary.status_of(refused), f"{refused.field} {refused.problem}")
     except SignatureError:
         metrics.count("VoiceWebhookSignatureRejected")
         logger.warning("voice webhook signature rejected", extra={"route": resource})
-        return _error(403, "signature verification failed")
-    except ValidationError as error:
+        return error(403, "signature verification failed")
+    except ValidationError as invalid:
         metrics.count("VoiceWebhookMalformed")
         # Field names only: a ValidationError never carries the offending value.
-        return _error(400, f"malformed webhook: {error.field}")
+        return error(400, f"malformed webhook: {invalid.field}")
     except NotFoundError:
         metrics.count("VoiceCallNotFound")
-        return _response(200, tv.hangup_twiml(), _TWIML)
-    except _RETRYABLE as error:
+        return response(200, tv.hangup_twiml(), _TWIML)
+    except _RETRYABLE as failed:
         metrics.count("VoiceWebhookRetry")
         logger.warning(
             "voice webhook failed; the carrier retries",
-            extra={"route": resource, "error": type(error).__name__},
+            extra={"route": resource, "error": type(failed).__name__},
         )
-        return _error(503, "temporarily unavailable, retry")
+        return error(503, "temporarily unavailable, retry")
     logger.info("voice webhook processed", extra={"route": resource})
-    return _response(200, twiml, _TWIML)
+    return response(200, twiml, _TWIML)
 
 
 handler = EntryPoint(handle, required=("table_name",))

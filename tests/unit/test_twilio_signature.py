@@ -13,7 +13,7 @@ import pytest
 from functions.carriers import twilio
 from functions.core.errors import SignatureError
 from functions.core.settings import Settings
-from functions.handlers import twilio_webhook
+from functions.handlers import _twilio
 from tests.builders import PUBLIC_BASE_URL, twilio_post
 from tests.phi_samples import BUSINESS_NUMBER, CLIENT_PHONE
 
@@ -294,7 +294,7 @@ def _settings(*webhook_urls: str) -> Settings:
 def _check(event: dict[str, Any], settings: Settings) -> None:
     params = twilio.parse_form(event["body"].encode())
     signature = event["headers"]["X-Twilio-Signature"]
-    twilio.validate_signature(TOKEN, twilio_webhook.signed_urls(event, settings), params, signature)
+    twilio.validate_signature(TOKEN, _twilio.signed_urls(event, settings), params, signature)
 
 
 def _reordered(event: dict[str, Any]) -> dict[str, Any]:
@@ -361,14 +361,14 @@ def test_given_a_simple_query_written_minimally_when_not_configured_then_it_stil
 def test_given_no_query_when_checked_then_the_base_url_and_route_are_what_is_signed() -> None:
     event = twilio_post(SMS_PATH, PARAMS, TOKEN)
 
-    assert twilio_webhook.signed_urls(event, _settings()) == [PUBLIC_BASE_URL + SMS_PATH]
+    assert _twilio.signed_urls(event, _settings()) == [PUBLIC_BASE_URL + SMS_PATH]
 
 
 def test_given_no_public_base_url_when_checked_then_the_stage_url_is_what_is_signed() -> None:
     event = twilio_post(SMS_PATH, PARAMS, TOKEN)
     context = event["requestContext"]
 
-    assert twilio_webhook.signed_urls(event, Settings()) == [
+    assert _twilio.signed_urls(event, Settings()) == [
         f"https://{context['domainName']}{context['path']}"
     ]
 
