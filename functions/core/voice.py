@@ -330,3 +330,23 @@ class VoiceSettings:
 
     def route_for(self, business_number: str) -> NumberRouting | None:
         return next((r for r in self.routes if r.business_number == business_number), None)
+
+    def plain(self) -> dict[str, object]:
+        """The settings as plain JSON-ready values, without the greeting recording's object
+        key (the data layer stores it beside them; the API says only whether there is one)."""
+        return {
+            "enabled": self.enabled,
+            "routes": [
+                {
+                    "business_number": r.business_number,
+                    "user_ids": list(r.user_ids),
+                    "strategy": r.strategy.value,
+                    "ring_seconds": r.ring_seconds,
+                }
+                for r in self.routes
+            ],
+            "greeting_text": self.greeting_text,
+            "max_voicemail_seconds": self.max_voicemail_seconds,
+            "missed_call_text_enabled": self.missed_call_text_enabled,
+            "missed_call_text": self.missed_call_text,
+        }

@@ -373,22 +373,7 @@ def _call_from_item(item: dict[str, Any]) -> CallRecord:
 
 
 def _settings_item(settings: VoiceSettings) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "enabled": settings.enabled,
-        "routes": [
-            {
-                "business_number": r.business_number,
-                "user_ids": list(r.user_ids),
-                "strategy": r.strategy.value,
-                "ring_seconds": r.ring_seconds,
-            }
-            for r in settings.routes
-        ],
-        "greeting_text": settings.greeting_text,
-        "max_voicemail_seconds": settings.max_voicemail_seconds,
-        "missed_call_text_enabled": settings.missed_call_text_enabled,
-        "missed_call_text": settings.missed_call_text,
-    }
+    item: dict[str, Any] = settings.plain()
     if settings.greeting_recording_key:
         item["greeting_recording_key"] = settings.greeting_recording_key
     return item

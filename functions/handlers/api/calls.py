@@ -159,22 +159,6 @@ def clear_forwarding_number() -> Response[Any]:
 
 
 def _settings_view(settings: VoiceSettings) -> dict[str, Any]:
-    return {
-        "enabled": settings.enabled,
-        "routes": [
-            {
-                "business_number": r.business_number,
-                "user_ids": list(r.user_ids),
-                "strategy": r.strategy.value,
-                "ring_seconds": r.ring_seconds,
-            }
-            for r in settings.routes
-        ],
-        "greeting_text": settings.greeting_text,
-        # Whether callers hear the uploaded recording (True) or the text spoken; the
-        # object key stays server-side.
-        "greeting_recording": settings.greeting_recording_key is not None,
-        "max_voicemail_seconds": settings.max_voicemail_seconds,
-        "missed_call_text_enabled": settings.missed_call_text_enabled,
-        "missed_call_text": settings.missed_call_text,
-    }
+    # Whether callers hear the uploaded recording (True) or the text spoken; the object
+    # key stays server-side.
+    return {**settings.plain(), "greeting_recording": settings.greeting_recording_key is not None}
