@@ -262,32 +262,27 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
         )
         for url, module in consumers
     ]
-    sealer = bound_handler("functions.handlers.audit_sealer", runtime)
-    threads.append(
+    # The DynamoDB Streams event sources, with their event source mappings' filters: the
+    # audit sealer, and the staff notifier on the message table. (The notifier once
+    # stalled here: moto's rollback of a cancelled transaction stranded stream iterators
+    # on a table copy; local/moto_dynamodb.py's journaled transactions keep them on it.)
+    stream_sources = (
+        ("audit_table_name", "functions.handlers.audit_sealer", AUDIT_SEALER_FILTER),
+        ("table_name", "functions.handlers.staff_notifier", NEW_INBOUND_MESSAGE_FILTER),
+    )
+    threads += [
         streams.consumer(
             runtime.clients,
-            runtime.settings.need("audit_table_name"),
-            sealer,
+            runtime.settings.need(table),
+            bound_handler(module, runtime),
             stop,
-            filter_pattern=AUDIT_SEALER_FILTER,
+            filter_pattern=pattern,
         )
-    )
+        for table, module, pattern in stream_sources
+    ]
     sweeper = bound_handler("functions.handlers.sweeper", runtime)
     threads.append(
         threading.Thread(target=workers.run_every, args=(60, sweeper, stop), daemon=True)
-    )
-    # The staff notifier, fed by the message table's stream as in AWS. (It once stalled
-    # here: moto's rollback of a cancelled transaction stranded stream iterators on a
-    # table copy; local/moto_dynamodb.py's journaled transactions keep them on the table.)
-    notifier = bound_handler("functions.handlers.staff_notifier", runtime)
-    threads.append(
-        streams.consumer(
-            runtime.clients,
-            runtime.settings.need("table_name"),
-            notifier,
-            stop,
-            filter_pattern=NEW_INBOUND_MESSAGE_FILTER,
-        )
     )
     return threads
 
