@@ -275,10 +275,15 @@ def test_click_to_call_rings_the_cell_then_the_phone_which_answers(
     page.locator("#conversation-list button", has_text=DEMO_CLIENT.display_name).click()
     phone = _phone(context, runtime, DEMO_CLIENT.phone_number)
     cell = _cell(context, runtime)
-    # When the clinician presses Call in the inbox
-    page.get_by_role("button", name="Call", exact=True).click()
-    placed = page.locator("#messages li.call.outbound", has_text="Ringing").last
-    call_ulid = placed.get_attribute("data-call-id")
+    # When the clinician presses Call in the inbox (the call's id is the one the API gave
+    # back: the thread may already show another call still ringing)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/calls")
+    ) as placing:
+        page.get_by_role("button", name="Call", exact=True).click()
+    call_ulid = placing.value.json()["call_id"]
+    placed = page.locator(f'#messages li.call.outbound[data-call-id="{call_ulid}"]')
+    expect(placed).to_contain_text("Ringing")
     # Then their cell rings first, with the outbound screen; they accept
     ringing = cell.locator(f'li.cell-call[data-call-id$="/{call_ulid}"]')
     expect(ringing).to_contain_text("Call to a client of")
