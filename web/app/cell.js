@@ -123,8 +123,11 @@ async function poll() {
   // Keep the buttons the user may be pressing: redraw only when something changed.
   const items = calls.map(item).filter((node) => node !== null);
   const list = $("#cell-calls");
-  const before = list.textContent + [...list.children].map((n) => n instanceof HTMLElement && n.dataset.state).join();
-  const after = items.map((n) => n.textContent).join("") + items.map((n) => n.dataset.state).join();
+  // A call and the next one can read the same: their ids and states tell them apart.
+  /** @param {Element} n */
+  const key = (n) => (n instanceof HTMLElement ? `${n.dataset.callId}:${n.dataset.state}:${n.textContent}` : "");
+  const before = [...list.children].map(key).join("|");
+  const after = items.map(key).join("|");
   if (before !== after) list.replaceChildren(...items);
   show($("#cell-idle"), items.length === 0);
 }
