@@ -9,7 +9,12 @@ from botocore.exceptions import ClientError
 
 from functions.container import Container
 from functions.dal.aws import AwsClients
-from functions.dal.schema import QueueSpec, create_table_kwargs, tenant_key_alias
+from functions.dal.schema import (
+    KEY_ROTATION_DAYS,
+    QueueSpec,
+    create_table_kwargs,
+    tenant_key_alias,
+)
 from functions.logic.tenants import provision_tenant
 from infra.config import QuietlineConfig
 from local import kms_key_state
@@ -42,7 +47,7 @@ def ensure_tenant_key(kms: Any, tenant_id: str) -> str:
         if error.response["Error"]["Code"] != "NotFoundException":
             raise
     key_id = str(kms.create_key(Description="Quietline tenant key")["KeyMetadata"]["KeyId"])
-    kms.enable_key_rotation(KeyId=key_id)
+    kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=KEY_ROTATION_DAYS)
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
     return key_id
 

@@ -86,6 +86,12 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
     }
 
 
+# Automatic rotation period of every customer-managed key, in days (KMS allows 90-2,560).
+# The longest: each field has its own data key, so rotation only retires the wrapping key,
+# and each of a key's first two rotations adds $1 a month (docs/key-scheme.md, "Rotation").
+KEY_ROTATION_DAYS = 2560
+
+
 def tenant_key_alias(tenant_id: str) -> str:
     """KMS alias of a tenant's customer-managed key (same in CDK and local mode)."""
     return f"alias/quietline/{tenant_id}"

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from functions.dal.schema import tenant_key_alias
+from functions.dal.schema import KEY_ROTATION_DAYS, tenant_key_alias
 from infra.config import QuietlineConfig
 
 # The encryption-context key naming the tenant. The Lambda key provider must put exactly
@@ -60,9 +60,12 @@ def _customer_managed_key(scope: Construct, id: str, *, alias: str, description:
         id,
         alias=alias,
         description=description,
-        # Annual automatic rotation of the key material (AwsSolutions-KMS5); old versions
-        # stay available to decrypt what they wrapped.
+        # Automatic rotation of the key material (AwsSolutions-KMS5 asks only that it is on);
+        # old versions stay available to decrypt what they wrapped. Every 2,560 days, the
+        # longest KMS allows: the keys only wrap one-use data keys, and each of the first two
+        # rotations adds $1 a month per key (docs/key-scheme.md, "Rotation").
         enable_key_rotation=True,
+        rotation_period=cdk.Duration.days(KEY_ROTATION_DAYS),
         # The keys are the only way to read retained data: never deleted with the stack.
         removal_policy=cdk.RemovalPolicy.RETAIN,
         pending_window=_PENDING_WINDOW,

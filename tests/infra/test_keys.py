@@ -51,7 +51,11 @@ def test_each_tenant_has_its_own_rotating_retained_key(
     # Then the key rotates, survives stack deletion, and waits 30 days before deletion
     key.has(
         {
-            "Properties": {"EnableKeyRotation": True, "PendingWindowInDays": 30},
+            "Properties": {
+                "EnableKeyRotation": True,
+                "RotationPeriodInDays": 2560,
+                "PendingWindowInDays": 30,
+            },
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
         }
@@ -110,7 +114,12 @@ def test_platform_key_rotates_is_retained_and_lets_only_this_accounts_logs_use_i
 ) -> None:
     key = resource(app_template, stack.platform_key.key)
 
-    key.has({"Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "Retain"})
+    key.has(
+        {
+            "Properties": {"EnableKeyRotation": True, "RotationPeriodInDays": 2560},
+            "DeletionPolicy": "Retain",
+        }
+    )
     logs_statements = [
         s
         for s in key.statements("KeyPolicy")
