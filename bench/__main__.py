@@ -111,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     JSON_PATH.write_text(document, encoding="utf-8")
     MD_PATH.write_text(report.to_markdown(results), encoding="utf-8")
     _say(f"bench: wrote {MD_PATH.name} and {JSON_PATH.name}")
+    if "cost_synth" in chosen:
+        from bench.doc.lifetime import summary  # noqa: PLC0415
+
+        for line in summary(results.get("cost", {}).get("lifetime", {})):
+            _say(line)
     return 0
 
 

@@ -486,6 +486,21 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "carrier": "twilio",
         "twilio": {"account_sid": "AC" + "0" * 32},
     },
+    # Chime SDK voice: End User Messaging numbers cannot take Chime calls, so the practice's
+    # tenant has a second number that only calls (infra/config.py VoiceConfig).
+    "aws-voice": {
+        "vpc": {"enabled": False},
+        "waf": {"enabled": False},
+        "tenants": [
+            {
+                "id": "harbor",
+                "display_name": "Harbor Counseling",
+                "business_numbers": ["+12065550100", "+12065550101"],
+                "support_contact": "(206) 555-0100",
+            }
+        ],
+        "voice": {"enabled": True, "numbers": ["+12065550101"]},
+    },
     # Twilio voice adds no AWS idle cost beyond the (empty) voicemail buckets and the voice
     # function's alarms; this variant prices exactly what its template shows.
     "twilio-voice": {

@@ -64,7 +64,7 @@ def assemble(
     trips = raw.get("round_trips")
     synth = raw.get("cost_synth")
     if synth and synth.get("templates") and trips:
-        results["cost"] = cost_doc.assemble(synth, trips, cost.Prices.load())
+        results["cost"] = cost_doc.assemble(synth, trips, cost.Prices.load(), raw.get("voice"))
     elif previous_cost:
         results["cost"] = dict(previous_cost)
     results["targets"] = targets(results)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench import cost
+from bench.doc import lifetime as lifetime_doc
 from bench.doc.base import (
     PER_THOUSAND,
     Doc,
@@ -28,7 +29,10 @@ IDLE_TARGET_USD = 5.0
 
 # --- assembling ----------------------------------------------------------------------------
 def assemble(
-    synth: Mapping[str, Any], round_trips: Mapping[str, Any], prices: cost.Prices
+    synth: Mapping[str, Any],
+    round_trips: Mapping[str, Any],
+    prices: cost.Prices,
+    voice: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """results["cost"]: every variant priced, and the variable cost from the round trips."""
     operations = round_trips["operations"]
@@ -93,6 +97,10 @@ def assemble(
             ),
         }
         result["idle_target_met"] = met(idle["total_usd"], IDLE_TARGET_USD)
+    variable = result.get("variable_per_1000", {}).get("total_usd")
+    result["lifetime"] = lifetime_doc.assemble(
+        synth["templates"], variants, prices, variable, voice
+    )
     return result
 
 
@@ -128,6 +136,7 @@ def targets(data: Figures, _doc: Doc) -> list[dict[str, Any]]:
     if not idle:
         return []
     return [
+        *lifetime_doc.targets(data.get("lifetime", {})),
         {
             "target": f"idle single-tenant deployment ≤ {usd(_target(data))} a month "
             "(VPC, WAF off)",
@@ -135,7 +144,7 @@ def targets(data: Figures, _doc: Doc) -> list[dict[str, Any]]:
             f"({usd(idle['total_usd'] - idle['free_tier_credit_usd'])} "
             "with the always-free tiers)",
             "met": _idle_met(data),
-        }
+        },
     ]
 
 
@@ -194,6 +203,8 @@ def body(data: Figures, doc: Doc) -> Lines:
     idle = data.get("variants", {}).get("idle")
     if idle:
         lines += _idle(data, idle)
+    if data.get("lifetime"):
+        lines += lifetime_doc.body(data["lifetime"])
     lines += _variable(data) + _kept(data)
     if idle:
         lines += [

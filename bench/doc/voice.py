@@ -174,7 +174,10 @@ def _costs(cost: Figures) -> Lines:
         f"{usd(cost['voicemail_storage_usd_month'])} a month in S3 Standard.",
         "",
         "Per-seat prices of the SaaS peers: "
-        + "; ".join(f"{name}: {said}" for name, said in cost["peers"].items())
+        + "; ".join(
+            f"{name}: {said['note'] if isinstance(said, dict) else said}"
+            for name, said in cost["peers"].items()
+        )
         + ".",
         "",
     ]

@@ -34,6 +34,30 @@ def test_every_price_names_its_source_and_the_file_its_date(prices: Prices) -> N
         assert entry["usd"] >= 0 and entry["unit"], name
 
 
+def _all_entries(prices: Prices) -> dict[str, dict[str, Any]]:
+    return {
+        **prices.data["prices"],
+        **prices.data["carriers"]["prices"],
+        **prices.data["voice"]["prices"],
+    }
+
+
+def test_every_price_says_whether_it_was_checked_where_and_when(prices: Prices) -> None:
+    for name, entry in _all_entries(prices).items():
+        assert entry["status"] in {"checked", "secondary", "unchecked"}, name
+        assert entry["read"] == prices.data["as_of"], name
+        if entry["status"] != "unchecked":
+            # A checked or secondary figure names the page it was read on
+            assert entry["checked_at"].startswith("https://"), name
+
+
+def test_a_checked_price_was_read_on_the_providers_own_site(prices: Prices) -> None:
+    own = ("https://aws.amazon.com/", "https://docs.aws.amazon.com/", "https://www.twilio.com/")
+    for name, entry in _all_entries(prices).items():
+        if entry["status"] == "checked":
+            assert entry["checked_at"].startswith(own), name
+
+
 def _template(**resources: dict[str, Any]) -> dict[str, Any]:
     return {"Resources": resources}
 
