@@ -21,6 +21,7 @@ from bench import environment
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 JSON_PATH = DOCS / "benchmarks.json"
 MD_PATH = DOCS / "benchmarks.md"
+README = DOCS.parent / "README.md"
 SECTIONS = (
     "cost_synth",
     "cold_start",
@@ -112,9 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     MD_PATH.write_text(report.to_markdown(results), encoding="utf-8")
     _say(f"bench: wrote {MD_PATH.name} and {JSON_PATH.name}")
     if "cost_synth" in chosen:
-        from bench.doc.lifetime import summary  # noqa: PLC0415
+        from bench.doc import lifetime  # noqa: PLC0415
 
-        for line in summary(results.get("cost", {}).get("lifetime", {})):
+        figures = results.get("cost", {}).get("lifetime", {})
+        README.write_text(
+            lifetime.replace_readme_block(
+                README.read_text(encoding="utf-8"), lifetime.readme_table(figures)
+            ),
+            encoding="utf-8",
+        )
+        for line in lifetime.summary(figures):
             _say(line)
     return 0
 

@@ -4,7 +4,7 @@ the prices' check status, and two practices' whole monthly bills beside peer sea
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench import bills, lifetime
@@ -215,27 +215,33 @@ def _years(data: Figures) -> Lines:
         "**What one tenant key costs a year under each rotation period** (KMS allows "
         f"{lifetime.KMS_ROTATION_DAYS_RANGE[0]} to {lifetime.KMS_ROTATION_DAYS_RANGE[1]:,} days):",
         "",
-        table(
-            (
-                "Rotates every",
-                *(f"Year {y}" for y in rotation["choices"][0]["per_year_usd"]),
-                f"{rotation['choices'][0]['horizon_years']} years",
-            ),
-            (
-                (
-                    f"{c['period_days']:,} days",
-                    *(usd(v) for v in c["per_year_usd"].values()),
-                    usd(c["horizon_usd"]),
-                )
-                for c in rotation["choices"]
-            ),
-        ),
+        rotation_table(rotation["choices"]),
         "",
     ]
     return lines
 
 
-def _per_tenant(years: list[Mapping[str, Any]]) -> Lines:
+def rotation_table(choices: Sequence[Mapping[str, Any]]) -> str:
+    """One tenant key's yearly cost under each rotation period (also in docs/key-scheme.md,
+    where tests/unit/test_bench_lifetime.py checks it against this)."""
+    return table(
+        (
+            "Rotates every",
+            *(f"Year {y}" for y in choices[0]["per_year_usd"]),
+            f"{choices[0]['horizon_years']} years",
+        ),
+        (
+            (
+                f"{c['period_days']:,} days",
+                *(usd(v) for v in c["per_year_usd"].values()),
+                usd(c["horizon_usd"]),
+            )
+            for c in choices
+        ),
+    )
+
+
+def _per_tenant(years: Sequence[Mapping[str, Any]]) -> Lines:
     tenant = next((n for n, k in enumerate(years[0]["keys"]) if k["tenant"]), None)
     if tenant is None:
         return []
@@ -419,3 +425,67 @@ def summary(data: Figures) -> Lines:
         for b in data.get("bills", [])
     ]
     return lines
+
+
+# --- the README's table ----------------------------------------------------------------------
+README_START = "<!-- bench:bills (written by python -m bench from docs/benchmarks.json) -->"
+README_END = "<!-- /bench:bills -->"
+
+
+def readme_table(data: Figures) -> Lines:
+    """The two practices' monthly bills beside the peers' seat prices, for README.md."""
+    found = data.get("bills")
+    if not found:
+        return []
+    peers = data.get("peers", {})
+    seat = "; ".join(
+        f"{name} "
+        + (
+            usd(p["per_seat_usd_month"])
+            if p.get("per_seat_usd_month") is not None
+            else "not public / not found"
+        )
+        for name, p in peers.items()
+    )
+    return [
+        table(
+            ("Practice", "Carrier", "AWS", "Carrier fees", "A month", "Per clinician"),
+            (
+                (
+                    b["practice_name"],
+                    b["carrier_name"],
+                    usd(b["aws_usd"]),
+                    usd(b["carrier_usd"]) + (" + unpriced call minutes" if b["unpriced"] else ""),
+                    f"**{usd(b['total_usd'])}**",
+                    usd(b["per_clinician_usd"]),
+                )
+                for b in found
+            ),
+        ),
+        "",
+        _checked_note(data)
+        + f"List prices in year {found[0]['year']}, one-time registration fees apart; seat "
+        f"prices of the apps it replaces: {seat or 'none found'}. Every line, its price's "
+        "source and whether it was checked: [docs/benchmarks.md](docs/benchmarks.md) §5.",
+    ]
+
+
+def _checked_note(data: Figures) -> str:
+    counts = data.get("price_status", {}).get("counts", {})
+    total = sum(counts.values())
+    if not total or counts.get("checked", 0) == total:
+        return ""
+    return (
+        f"Of the {total} prices in `bench/prices.json`, {counts.get('checked', 0)} were "
+        "checked on the provider's own page; the others were read on a secondary page or "
+        "not found, and these figures use some of them. "
+    )
+
+
+def replace_readme_block(readme: str, lines: Lines) -> str:
+    """README text with the marked block's contents replaced (unchanged without markers)."""
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < start or not lines:
+        return readme
+    head = readme[: start + len(README_START)]
+    return head + "\n" + "\n".join(lines) + "\n" + readme[end:]

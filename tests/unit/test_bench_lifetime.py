@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.cost import Prices
+from bench.doc.lifetime import (
+    README_END,
+    README_START,
+    replace_readme_block,
+    rotation_table,
+)
 from bench.lifetime import (
     KeyInfo,
     cheapest_design,
@@ -175,3 +182,19 @@ def test_given_two_sqs_event_sources_when_merged_then_half_the_idle_polling_goes
     assert found["end_usd"] == pytest.approx(3.5 - 0.2628)
     # The free tier covers at most what is left of the polling
     assert found["free_tier_credit_usd"] == pytest.approx(0.2628)
+
+
+def test_the_rotation_table_in_the_key_scheme_is_the_one_the_prices_give() -> None:
+    # Given the price file, when the table is computed, then docs/key-scheme.md shows it as is
+    doc = (Path(__file__).parents[2] / "docs" / "key-scheme.md").read_text(encoding="utf-8")
+
+    assert rotation_table(rotation_choices(Prices.load())) in doc
+
+
+def test_given_a_readme_with_the_markers_when_written_then_only_the_block_changes() -> None:
+    readme = f"intro\n{README_START}\nold table\n{README_END}\nrest\n"
+
+    written = replace_readme_block(readme, ["| new |", "note"])
+
+    assert written == f"intro\n{README_START}\n| new |\nnote\n{README_END}\nrest\n"
+    assert replace_readme_block("no markers here\n", ["| new |"]) == "no markers here\n"
