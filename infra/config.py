@@ -27,6 +27,7 @@ from pydantic import (
 from functions.carriers.twilio import SMS_WEBHOOK_PATH, STATUS_WEBHOOK_PATH
 from functions.core.errors import InvalidPhoneNumberError
 from functions.core.phone import is_region, require_e164
+from functions.dal.schema import KEY_ROTATION_DAYS
 from functions.logic.tenants import TenantSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -219,6 +220,10 @@ class QuietlineConfig(_Strict):
     audit_retention_days: int = Field(
         default=MIN_AUDIT_RETENTION_DAYS, ge=MIN_AUDIT_RETENTION_DAYS, le=3653
     )
+    # Automatic rotation period of every customer-managed key (KMS allows 90-2,560 days).
+    # The default is the longest: docs/key-scheme.md "Rotation" argues it and prices each
+    # choice; a practice whose policy asks for yearly rotation sets 365.
+    key_rotation_days: int = Field(default=KEY_ROTATION_DAYS, ge=90, le=2560)
     alarm_email: Email
     # LambdaConcurrency (HIPAA): reserved concurrency per function. New accounts can have
     # a concurrency quota as low as 10; lower this (or raise the quota) if deploy fails.

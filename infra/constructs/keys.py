@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from functions.dal.schema import KEY_ROTATION_DAYS, tenant_key_alias
+from functions.dal.schema import tenant_key_alias
 from infra.config import QuietlineConfig
 
 # The encryption-context key naming the tenant. The Lambda key provider must put exactly
@@ -54,18 +54,21 @@ def allow_service_of_this_account(
     )
 
 
-def _customer_managed_key(scope: Construct, id: str, *, alias: str, description: str) -> kms.Key:
+def _customer_managed_key(
+    scope: Construct, id: str, *, alias: str, description: str, rotation_days: int
+) -> kms.Key:
     return kms.Key(
         scope,
         id,
         alias=alias,
         description=description,
         # Automatic rotation of the key material (AwsSolutions-KMS5 asks only that it is on);
-        # old versions stay available to decrypt what they wrapped. Every 2,560 days, the
-        # longest KMS allows: the keys only wrap one-use data keys, and each of the first two
-        # rotations adds $1 a month per key (docs/key-scheme.md, "Rotation").
+        # old versions stay available to decrypt what they wrapped. The period is
+        # `key_rotation_days` (default 2,560, the longest KMS allows): the keys only wrap
+        # one-use data keys, and each of the first two rotations adds $1 a month per key
+        # (docs/key-scheme.md, "Rotation").
         enable_key_rotation=True,
-        rotation_period=cdk.Duration.days(KEY_ROTATION_DAYS),
+        rotation_period=cdk.Duration.days(rotation_days),
         # The keys are the only way to read retained data: never deleted with the stack.
         removal_policy=cdk.RemovalPolicy.RETAIN,
         pending_window=_PENDING_WINDOW,
@@ -79,6 +82,7 @@ class TenantKeys(Construct):
 
     def __init__(self, scope: Construct, id: str, *, config: QuietlineConfig) -> None:
         super().__init__(scope, id)
+        self._rotation_days = config.key_rotation_days
         self._keys: dict[str, kms.Key] = {
             tenant.id: self._tenant_key(tenant.id) for tenant in config.tenants
         }
@@ -121,6 +125,7 @@ class TenantKeys(Construct):
             alias=tenant_key_alias(tenant_id),
             # Tenant ids are configuration slugs, not PHI.
             description=f"Quietline envelope key of tenant {tenant_id}",
+            rotation_days=self._rotation_days,
         )
         # 164.312(a)(1) access control: even a role granted this key (or an admin with
         # kms:*) cannot use it for data unless the request names this tenant, so one
@@ -152,6 +157,7 @@ class PlatformKey(Construct):
             description=(
                 f"Quietline {config.stack_name}: table, logs, queues, topics, backups, trail"
             ),
+            rotation_days=config.key_rotation_days,
         )
         # CloudWatch Logs encrypts log groups with this key (CloudWatchLogGroupEncrypted);
         # the service may use it only for log groups of this account and region.

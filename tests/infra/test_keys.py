@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Capture, Template
 
@@ -12,7 +13,11 @@ from tests.infra.conftest import (
     TENANT_IDS,
     Resource,
     as_list,
+    config_data,
+    config_error,
     logical_id,
+    make_config,
+    plain_app,
     resource,
     resource_by_id,
     single,
@@ -137,3 +142,29 @@ def test_platform_key_is_not_a_tenant_key(stack: QuietlineStack, app_template: T
     platform = logical_id(stack.platform_key.key)
 
     assert platform not in {_tenant_key_id(app_template, tenant_id) for tenant_id in TENANT_IDS}
+
+
+def test_a_practice_that_rotates_yearly_sets_it_once_for_every_key() -> None:
+    # Given a deployment whose policy asks for yearly rotation
+    app = plain_app()
+    stack = QuietlineStack(
+        app,
+        "Quietline",
+        config=make_config(key_rotation_days=365),
+        env=cdk.Environment(account=ACCOUNT, region=REGION),
+    )
+
+    # When synthesized, then the platform key and every tenant key rotate every 365 days
+    periods = [
+        key["Properties"]["RotationPeriodInDays"]
+        for key in Template.from_stack(stack).find_resources("AWS::KMS::Key").values()
+    ]
+    assert periods == [365] * (len(TENANT_IDS) + 1)
+
+
+@pytest.mark.parametrize("days", [89, 2561])
+def test_a_rotation_period_kms_would_refuse_is_a_config_error(days: int) -> None:
+    # KMS accepts 90 to 2,560 days; the config says so before a deploy fails half-way
+    message = config_error(config_data(key_rotation_days=days))
+
+    assert "key_rotation_days" in message
