@@ -1,0 +1,50 @@
+"""How the conversation list names a client: their name, or else their number masked to the
+last four digits (#15: rows read "Unnamed client (…7mj7)", which told staff nothing)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.api_harness import call
+from tests.integration.conftest import StaffApi
+from tests.phi_samples import CLIENT_PHONE, OTHER_CLIENT_PHONE
+
+pytestmark = pytest.mark.integration
+
+
+def _create(staff: StaffApi, phone: str, name: str | None) -> str:
+    body: dict[str, object] = {
+        "phone_number": phone,
+        "consent": {"mode": "secure_link", "wording_version": "v1"},
+    }
+    if name:
+        body["display_name"] = name
+    created = call(staff.admin, "POST", "/contacts", body=body)
+    assert created.status == 201, created.text
+    contact_id: str = created.json["contact_id"]
+    return contact_id
+
+
+def test_an_unnamed_client_is_listed_by_the_last_four_digits_of_their_number(
+    staff_api: StaffApi,
+) -> None:
+    # Given one named and one unnamed client
+    named = _create(staff_api, CLIENT_PHONE, "Jamie")
+    unnamed = _create(staff_api, OTHER_CLIENT_PHONE, None)
+
+    # When staff list the conversations and open the unnamed one
+    listed = call(staff_api.admin, "GET", "/conversations")
+    one = call(
+        staff_api.admin,
+        "GET",
+        "/conversations/{conversation_id}",
+        path_params={"conversation_id": unnamed},
+    )
+
+    # Then the named row carries the name only, the unnamed one a masked number only
+    rows = {row["conversation_id"]: row for row in listed.json["items"]}
+    assert (rows[named]["display_name"], rows[named]["number_hint"]) == ("Jamie", None)
+    masked = "…" + OTHER_CLIENT_PHONE[-4:]
+    assert (rows[unnamed]["display_name"], rows[unnamed]["number_hint"]) == (None, masked)
+    assert one.json["number_hint"] == masked
+    assert OTHER_CLIENT_PHONE not in listed.text and OTHER_CLIENT_PHONE[-7:] not in listed.text
