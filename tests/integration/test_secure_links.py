@@ -299,9 +299,7 @@ def test_staff_see_that_a_code_was_sent_but_never_the_code(staff: StaffApi) -> N
     assert code not in json.dumps(thread)
     # And the stored message keeps no copy of what was texted once it was sent
     items = staff.messaging.table.scan()["Items"]
-    (stored,) = [
-        i for i in items if "body_record" in i and i["message_id"] == marker["message_id"]
-    ]
+    (stored,) = [i for i in items if "body_record" in i and i["message_id"] == marker["message_id"]]
     assert "sms_text_record" not in stored
 
 
