@@ -29,6 +29,7 @@ from functions.crypto.contexts import body_location, name_location, phone_locati
 from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.after_hours import validate_after_hours
+from functions.logic.keywords import default_replies
 from functions.logic.outbound import OutboundService, SecureLinkIssuer
 from functions.logic.ports import (
     ConversationRead,
@@ -498,6 +499,11 @@ class InboxService:
 
     def get_settings(self, principal: Principal) -> TenantSettings:
         return self.directory.active_tenant(principal.tenant_id).settings
+
+    def settings_with_defaults(self, principal: Principal) -> tuple[TenantSettings, dict[str, str]]:
+        """The settings and the built-in keyword wordings an empty reply falls back to."""
+        tenant = self.directory.active_tenant(principal.tenant_id)
+        return tenant.settings, default_replies(tenant.display_name, tenant.support_contact)
 
     def update_settings(self, principal: Principal, settings: TenantSettings) -> TenantSettings:
         require_admin(principal)

@@ -1,5 +1,6 @@
-"""How the conversation list names a client: their name, or else their number masked to the
-last four digits (#15: rows read "Unnamed client (…7mj7)", which told staff nothing)."""
+"""What the inbox tells staff (#15): the conversation list names a client by name, or else by
+their number masked to the last four digits (rows read "Unnamed client (…7mj7)", which told
+staff nothing); the settings show the keyword wording in effect when none is customised."""
 
 from __future__ import annotations
 
@@ -48,3 +49,22 @@ def test_an_unnamed_client_is_listed_by_the_last_four_digits_of_their_number(
     assert (rows[unnamed]["display_name"], rows[unnamed]["number_hint"]) == (None, masked)
     assert one.json["number_hint"] == masked
     assert OTHER_CLIENT_PHONE not in listed.text and OTHER_CLIENT_PHONE[-7:] not in listed.text
+
+
+def test_the_settings_carry_the_built_in_keyword_wordings_an_empty_reply_means(
+    staff_api: StaffApi,
+) -> None:
+    # Given a practice that customised HELP only
+    saved = call(staff_api.admin, "PUT", "/settings", body={"help_reply": "Call the front desk."})
+    assert saved.status == 200, saved.text
+
+    # When staff read the settings
+    settings = call(staff_api.admin, "GET", "/settings").json
+
+    # Then the empty STOP and START come with the wording texted in their place, naming
+    # the practice, next to the customised HELP
+    assert (settings["help_reply"], settings["stop_reply"]) == ("Call the front desk.", "")
+    defaults = settings["default_replies"]
+    assert set(defaults) == {"help_reply", "stop_reply", "start_reply"}
+    assert defaults["stop_reply"].startswith("You're unsubscribed from Harbor Counseling texts.")
+    assert "Reply STOP" in defaults["start_reply"]
