@@ -7,6 +7,7 @@ import { $, $$, clear, h, say, show, when } from "./dom.js";
 import { ApiError, api, sessionEnded } from "./session.js";
 import { reloadTemplates } from "./inbox.js";
 import { bindVoiceSettings, closeVoiceSettings, loadVoiceSettings } from "./voice_admin.js";
+import { fillTimeZones, showWordingInEffect } from "./settings_view.js";
 
 /** @import { Me, Page, StaffUser, Template } from "./session.js" */
 /**
@@ -22,6 +23,7 @@ import { bindVoiceSettings, closeVoiceSettings, loadVoiceSettings } from "./voic
  * @property {number} max_body_chars
  * @property {{ enabled: boolean, timezone: string, hours: Hours, text: string,
  *   window_minutes: number }} after_hours
+ * @property {Record<string, string>} [default_replies] GET only: the built-in wordings
  */
 /**
  * One audit event as GET /audit/events lists it: identifiers only, never message text.
@@ -230,7 +232,8 @@ async function loadSettings() {
   $("#start-reply", HTMLTextAreaElement).value = settings.start_reply;
   $("#after-enabled", HTMLInputElement).checked = settings.after_hours.enabled;
   $("#after-text", HTMLTextAreaElement).value = settings.after_hours.text;
-  $("#after-timezone", HTMLInputElement).value = settings.after_hours.timezone;
+  fillTimeZones($("#after-timezone", HTMLSelectElement), settings.after_hours.timezone);
+  showWordingInEffect(settings.default_replies);
   $("#after-window", HTMLInputElement).value = String(settings.after_hours.window_minutes);
   hoursRows(settings.after_hours.hours);
   form.inert = false;
@@ -258,7 +261,7 @@ async function saveSettings(event) {
     max_body_chars: state.settings ? state.settings.max_body_chars : 1600,
     after_hours: {
       enabled: field("after-enabled").checked,
-      timezone: field("after-timezone").value.trim(),
+      timezone: $("#after-timezone", HTMLSelectElement).value,
       hours,
       text: text("after-text"),
       window_minutes: Number(field("after-window").value) || 720,
