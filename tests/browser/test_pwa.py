@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 expect = pytest.importorskip("playwright.sync_api").expect
 
-PWA_CLIENT = "+12065550131"
+PWA_CLIENT = "+12065550136"
 PWA_TEXT = "Demo text for the offline check: see you Thursday."
 WORKER = REPO_ROOT / "web" / "sw.js"
 APP = REPO_ROOT / "web" / "app"
