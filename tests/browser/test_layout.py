@@ -110,7 +110,7 @@ def test_on_a_phone_the_inbox_goes_list_thread_client_and_back(
     assert_nothing_kept(page, DEMO_CLIENT_NAME)
 
 
-def test_on_a_phone_every_control_is_a_44px_touch_target(
+def test_on_a_phone_every_control_is_a_44px_touch_target_and_no_screen_scrolls_sideways(
     phone_context: BrowserContext, runtime: dict[str, Any]
 ) -> None:
     page = phone_context.new_page()
@@ -132,6 +132,7 @@ def test_on_a_phone_every_control_is_a_44px_touch_target(
         page.get_by_role("button", name=tab, exact=True).click()
         expect(page.locator(ready).first).to_be_visible()
         assert page.evaluate(_SMALL_TARGETS, TARGETS) == [], tab
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], tab
 
 
 def test_on_a_desktop_the_three_panes_sit_side_by_side(page: Page, runtime: dict[str, Any]) -> None:
@@ -193,3 +194,35 @@ def test_a_national_number_is_accepted_and_errors_sit_next_to_their_field(
     # Then the contact is created and opened; the error is gone
     expect(page.locator("#contact-phone")).to_have_text("+12065550138")
     expect(note).to_be_hidden()
+
+
+def test_settings_show_the_keyword_wording_in_effect_and_pick_a_time_zone(
+    page: Page, runtime: dict[str, Any]
+) -> None:
+    sign_in(page, runtime, "admin")
+    page.get_by_role("button", name="Admin").click()
+    page.get_by_role("button", name="Settings", exact=True).click()
+    expect(page.locator("#settings-form[data-loaded]")).to_be_visible()
+
+    # Given STOP left empty: the built-in wording it falls back to is shown under it
+    page.locator("#stop-reply").fill("")
+    effect = page.locator("#stop-reply-effect")
+    expect(effect).to_contain_text("In effect, built in:")
+    expect(effect).to_contain_text("unsubscribed from Harbor Counseling texts")
+    # and once the practice writes its own, that is what is in effect
+    page.locator("#stop-reply").fill("You will get no more texts from us. Reply START to resume.")
+    expect(effect).to_have_text("In effect: your wording above.")
+    page.locator("#stop-reply").fill("")
+
+    # When a time zone is picked from the list and saved
+    zones = page.locator("#after-timezone option")
+    assert zones.count() > 100
+    page.locator("#after-timezone").select_option("America/Denver")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+
+    # Then it is the practice's time zone when the settings are read again
+    page.get_by_role("button", name="Staff", exact=True).click()
+    page.get_by_role("button", name="Settings", exact=True).click()
+    expect(page.locator("#settings-form[data-loaded]")).to_be_visible()
+    expect(page.locator("#after-timezone")).to_have_value("America/Denver")
