@@ -16,6 +16,7 @@ import pytest
 from infra.config import REPO_ROOT
 from infra.web_policy import LOCAL_ONLY_ASSETS
 from tests.browser.helpers import http, sign_in, text_from_phone
+from tests.browser.shell import cached, shell_paths
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -25,16 +26,7 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 PWA_CLIENT = "+12065550136"
 PWA_TEXT = "Demo text for the offline check: see you Thursday."
-WORKER = REPO_ROOT / "web" / "sw.js"
 APP = REPO_ROOT / "web" / "app"
-
-
-def _shell() -> set[str]:
-    """The paths web/sw.js lists in SHELL."""
-    source = WORKER.read_text(encoding="utf-8")
-    listing = re.search(r"const SHELL = \[(.*?)\];", source, re.S)
-    assert listing, "sw.js lists its shell in `const SHELL = [...]`"
-    return set(re.findall(r'"([^"]+)"', listing.group(1)))
 
 
 def _imports(module: str, seen: set[str]) -> set[str]:
@@ -46,24 +38,6 @@ def _imports(module: str, seen: set[str]) -> set[str]:
     for found in re.findall(r'(?:from|import)\s*\(?\s*"\./([\w-]+\.js)"', source):
         _imports(found, seen)
     return seen
-
-
-def _cached(page: Page) -> list[dict[str, Any]]:
-    """Every entry of every Cache Storage cache of the origin: its URL and its text."""
-    entries: list[dict[str, Any]] = page.evaluate(
-        """async () => {
-          const found = [];
-          for (const name of await caches.keys()) {
-            const cache = await caches.open(name);
-            for (const request of await cache.keys()) {
-              const response = await cache.match(request);
-              found.push({ cache: name, url: request.url, text: await response.text() });
-            }
-          }
-          return found;
-        }"""
-    )
-    return entries
 
 
 def _controlled(page: Page) -> None:
@@ -78,7 +52,7 @@ def test_the_worker_caches_every_module_the_inbox_loads_and_no_local_only_script
 
     # Then the shell lists each of them, the page, its styles, manifest and icons, and no
     # local-only script (the demo panel, its TOTP helper) or generated config
-    shell = _shell()
+    shell = shell_paths()
     assert {f"/app/{m}" for m in modules} <= shell
     assert {"/", "/app/style.css", "/app/manifest.json"} <= shell
     assert not {f"/app/{name}" for name in LOCAL_ONLY_ASSETS | {"config.json"}} & shell
@@ -134,15 +108,15 @@ def test_after_reading_a_thread_only_the_shell_is_cached_and_it_opens_offline(
     expect(page.locator("#messages")).to_be_visible()
 
     # When Cache Storage is listed
-    cached = _cached(page)
+    entries = cached(page)
 
     # Then it holds exactly the shell: no API answer, no config, no query strings, and no
     # message text or number anywhere in what is kept
     base = runtime["base_url"]
-    paths = {entry["url"].removeprefix(base) for entry in cached}
-    assert paths == _shell()
-    assert {entry["cache"] for entry in cached} == {"quietline-shell-v1"}
-    everything = json.dumps(cached)
+    paths = {entry["url"].removeprefix(base) for entry in entries}
+    assert paths == shell_paths()
+    assert {entry["cache"] for entry in entries} == {"quietline-shell-v1"}
+    everything = json.dumps(entries)
     kept = (PWA_TEXT, PWA_CLIENT, PWA_CLIENT[-10:], account["email"], account["totp_secret"])
     for secret in kept:
         assert secret not in everything
