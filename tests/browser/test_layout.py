@@ -214,6 +214,14 @@ def test_settings_show_the_keyword_wording_in_effect_and_pick_a_time_zone(
     expect(effect).to_have_text("In effect: your wording above.")
     page.locator("#stop-reply").fill("")
 
+    # And a value the API refuses is reported next to its field, not in a banner
+    page.locator("#after-window").fill("99999")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#after-window-field-error")).to_be_visible()
+    expect(page.locator("#after-window")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#admin-error")).to_be_hidden()
+    page.locator("#after-window").fill("720")
+
     # When a time zone is picked from the list and saved
     zones = page.locator("#after-timezone option")
     assert zones.count() > 100
