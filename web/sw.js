@@ -16,6 +16,7 @@ const SHELL = [
   "/app/inbox.js",
   "/app/inbox_format.js",
   "/app/layout.js",
+  "/app/new_contact.js",
   "/app/pwa.js",
   "/app/segments.js",
   "/app/session.js",

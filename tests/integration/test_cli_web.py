@@ -46,6 +46,7 @@ PUBLISHED = {
     "app/layout.js",
     "app/main.js",
     "app/manifest.json",
+    "app/new_contact.js",
     "app/pwa.js",
     "app/secure.js",
     "app/segments.js",

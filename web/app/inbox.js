@@ -5,11 +5,12 @@
 // ever go into the address bar, the title or browser storage.
 
 import { $, $$, clear, h, say, show, when } from "./dom.js";
-import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
+import { api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
 import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
 import { clientLabel, conversationRow, messageItem } from "./inbox_format.js";
 import { showPane } from "./layout.js";
+import { bindNewContact, resetNewContact } from "./new_contact.js";
 import * as voice from "./voice.js";
 
 /** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
@@ -409,71 +410,15 @@ async function wipe() {
   }
 }
 
-// --- new contact ---------------------------------------------------------------------------
-/** The API's field names (422) -> the new-contact form's inputs. */
-const NEW_CONTACT_FIELDS = {
-  phone_number: "new-phone",
-  display_name: "new-name",
-  wording_version: "new-wording",
-  mode: "new-wording",
-};
-
-function startNewContact() {
-  closeThread();
-  show($("#contact-empty"), false);
-  show($("#new-contact-form"));
-  say($("#new-contact-error"), "");
-  clearFieldErrors($("#new-contact-form"));
-  showPane("contact", { focus: false });
-  $("#new-phone").focus();
-}
-
-function resetNewContact() {
-  $("#new-phone", HTMLInputElement).value = "";
-  $("#new-name", HTMLInputElement).value = "";
-  $("#new-confirm", HTMLInputElement).checked = false;
-  show($("#new-contact-form"), false);
-  show($("#contact-empty"), !state.openId);
-  clearFieldErrors($("#new-contact-form"));
-  if ($("#inbox-view").dataset.pane === "contact" && !state.openId) showPane("list", { focus: false });
-}
-
-/** @param {SubmitEvent} event */
-async function createContact(event) {
-  event.preventDefault();
-  say($("#new-contact-error"), "");
-  clearFieldErrors($("#new-contact-form"));
-  const phone = $("#new-phone", HTMLInputElement).value.trim();
-  if (!phone) return fieldError($("#new-phone"), "Enter the client's phone number.");
-  if (!$("#new-confirm", HTMLInputElement).checked) {
-    return fieldError($("#new-confirm"), "Confirm that you recorded the client's choice with this wording.");
-  }
-  /** @type {{ phone_number: string, display_name?: string, consent: { mode: ConsentMode, wording_version: string } }} */
-  const payload = {
-    phone_number: phone,
-    consent: {
-      mode: consentMode($("#new-contact-form input[name=new-consent]:checked", HTMLInputElement).value),
-      wording_version: $("#new-wording", HTMLInputElement).value.trim(),
-    },
-  };
-  const name = $("#new-name", HTMLInputElement).value.trim();
-  if (name) payload.display_name = name;
-  try {
-    const contact = /** @type {Contact} */ (await api("POST", "/contacts", payload));
-    resetNewContact();
+// --- new contact (new_contact.js) ------------------------------------------------------------
+const newContact = {
+  closeThread,
+  threadOpen: () => Boolean(state.openId),
+  async created(/** @type {string} */ id) {
     await loadList();
-    await openConversation(contact.contact_id);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409 && error.data.error === "conflict") {
-      fieldError($("#new-phone"), "This client is already in your inbox.");
-    } else if (showFieldErrors(error, NEW_CONTACT_FIELDS)) {
-      // shown next to the fields the API named
-    } else if (!sessionEnded(error)) {
-      say($("#new-contact-error"), problem(error));
-    }
-  }
-  return undefined;
-}
+    await openConversation(id);
+  },
+};
 
 // --- lifecycle -----------------------------------------------------------------------------
 export function bind() {
@@ -488,9 +433,7 @@ export function bind() {
   $("#refresh-list").addEventListener("click", refresh);
   $("#load-more").addEventListener("click", () => loadList({ more: true }).catch(() => {}));
   $("#older-messages").addEventListener("click", () => loadThread({ older: true }).catch(() => {}));
-  $("#new-contact").addEventListener("click", startNewContact);
-  $("#new-cancel").addEventListener("click", resetNewContact);
-  $("#new-contact-form").addEventListener("submit", createContact);
+  bindNewContact(newContact);
   $("#compose").addEventListener("submit", send);
   $("#compose-body").addEventListener("input", updateCounter);
   for (const radio of $$("#compose input[name=mode]", HTMLInputElement)) {
@@ -565,7 +508,7 @@ export function close() {
   $("#list-filter", HTMLSelectElement).value = "all";
   closeThread();
   voice.close();
-  resetNewContact();
+  resetNewContact(newContact);
   clear($("#conversation-list"));
   renderTemplates();
   say($("#list-status"), "");
