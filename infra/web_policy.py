@@ -15,7 +15,12 @@ INBOX_PAGE = "index.html"
 SECURE_PAGE = "secure.html"
 PHONE_PAGE = "phone.html"
 CELL_PAGE = "cell.html"  # a clinician's simulated forwarding cell: local mode only too
-DEPLOYED_PAGES = (INBOX_PAGE, SECURE_PAGE)
+# The installable app's service worker (web/sw.js). It is served from the site's root,
+# /sw.js, because a worker only controls pages at or below its own path; it caches the app
+# shell only (docs/web.md, "Service worker").
+SERVICE_WORKER = "sw.js"
+SERVICE_WORKER_PATH = "/sw.js"
+DEPLOYED_PAGES = (INBOX_PAGE, SECURE_PAGE, SERVICE_WORKER)
 ASSET_DIR = "app"
 CONFIG_ASSET = "config.json"
 # Scripts in web/app that exist for local mode only, listed once: the phone simulator's
@@ -64,6 +69,9 @@ def content_security_policy(cognito_endpoint: str, *api_origins: str | None) -> 
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' data:",
+            # The installable app: its service worker (/sw.js) and web app manifest.
+            "worker-src 'self'",
+            "manifest-src 'self'",
             # Voicemail plays from a blob: URL of audio fetched with the API's token
             # (docs/voice.md, "Inbox"): never a URL that could be replayed or cached.
             "media-src blob:",

@@ -41,6 +41,8 @@ from infra.web_policy import (
     SECURE_PAGE,
     SECURE_PAGE_PATH,
     SECURITY_HEADERS,
+    SERVICE_WORKER,
+    SERVICE_WORKER_PATH,
     cache_control,
     cognito_endpoint_for,
     origin,
@@ -53,6 +55,7 @@ PAGES = {
     "/phone": PHONE_PAGE,
     "/cell": CELL_PAGE,
     SECURE_PAGE_PATH: SECURE_PAGE,
+    SERVICE_WORKER_PATH: SERVICE_WORKER,
 }
 ASSET_ROUTE = "/app/{asset}"
 DEMO_ROUTE = "/local/demo"

@@ -25,6 +25,15 @@ class MessageStatus(StrEnum):
     FAILED = "failed"  # the carrier or we gave up (final)
 
 
+class MessageKind(StrEnum):
+    """How an outbound message reached the client (the inbox marks each)."""
+
+    PLAIN = "plain"  # the body itself was texted
+    SECURE_LINK = "secure_link"  # only a link was texted; the client opens the body with a code
+    # A secure link's one-time code: the stored body is a marker, never the code (#15).
+    VERIFICATION_CODE = "verification_code"
+
+
 # A status only ever moves to a higher rank, so late or repeated events cannot regress it.
 STATUS_RANK: dict[MessageStatus, int] = {
     MessageStatus.RECEIVED: 0,
@@ -160,8 +169,11 @@ class Message:
     encoding: str | None = None
     failure_reason: str | None = None
     sent_by: str | None = None  # user id or "system" for keyword and after-hours replies
-    # What is actually texted when it is not the body: a secure-link notice (encrypted too).
+    # What is actually texted when it is not the body: a secure-link notice or a one-time
+    # code (encrypted too). Removed once the message leaves `queued` (sent or failed).
     sms_text_record: bytes | None = None
+    kind: MessageKind = MessageKind.PLAIN
+    opened_at: str | None = None  # a secure link's message, when the client first opened it
 
 
 @dataclass(frozen=True)

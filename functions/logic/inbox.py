@@ -19,6 +19,7 @@ from functions.core.models import (
     ConsentRecord,
     Conversation,
     Message,
+    MessageKind,
     MessageTemplate,
     Page,
     TenantSettings,
@@ -28,6 +29,7 @@ from functions.crypto.contexts import body_location, name_location, phone_locati
 from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.after_hours import validate_after_hours
+from functions.logic.keywords import default_replies
 from functions.logic.outbound import OutboundService, SecureLinkIssuer
 from functions.logic.ports import (
     ConversationRead,
@@ -153,6 +155,13 @@ class ConversationView:
     assigned_to: str | None
     opted_out: bool
     consent_mode: str | None
+    # An unnamed client's number, masked to its last four digits ("…0142"), so staff can
+    # tell rows apart; the whole number only shows in the client panel.
+    number_hint: str | None = None
+
+
+def masked_number(phone: str) -> str:
+    return "…" + phone[-4:]
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,8 @@ class MessageView:
     encoding: str | None
     failure_reason: str | None
     sent_by: str | None
+    kind: str = MessageKind.PLAIN.value  # plain text, secure link or one-time code
+    opened_at: str | None = None  # a secure link's message: when the client opened it
 
 
 @dataclass(frozen=True)
@@ -205,7 +216,17 @@ class InboxService:
         location = name_location(conversation.tenant_id, conversation.conversation_id)
         return self.cipher.decrypt(location, conversation.name_record)
 
-    def _view(self, conversation: Conversation, name: str | None) -> ConversationView:
+    def _label(self, conversation: Conversation) -> tuple[str | None, str | None]:
+        """The client's name, or else their masked number (one decryption either way)."""
+        if conversation.name_record is None:
+            location = phone_location(conversation.tenant_id, conversation.conversation_id)
+            return None, masked_number(self.cipher.decrypt(location, conversation.phone_record))
+        location = name_location(conversation.tenant_id, conversation.conversation_id)
+        return self.cipher.decrypt(location, conversation.name_record), None
+
+    def _view(
+        self, conversation: Conversation, name: str | None, hint: str | None = None
+    ) -> ConversationView:
         return ConversationView(
             conversation.conversation_id,
             name,
@@ -214,6 +235,7 @@ class InboxService:
             conversation.assigned_to,
             conversation.opted_out,
             conversation.consent.mode.value if conversation.consent else None,
+            hint,
         )
 
     def list_conversations(
@@ -238,18 +260,28 @@ class InboxService:
         principal.settle_session(read.session)
         self.directory.admit(read.tenant)
         page = read.conversations.get()
-        named = [(c, c.name_record) for c in page.items]
-        names = self.cipher.decrypt_many(
-            [(name_location(c.tenant_id, c.conversation_id), r) for c, r in named if r is not None]
+        # One KMS wave: the name where there is one, else the number (shown masked).
+        labels = self.cipher.decrypt_many(
+            [
+                (name_location(c.tenant_id, c.conversation_id), c.name_record)
+                if c.name_record is not None
+                else (phone_location(c.tenant_id, c.conversation_id), c.phone_record)
+                for c in page.items
+            ]
         )
-        by_id = dict(
-            zip([c.conversation_id for c, r in named if r is not None], names, strict=True)
+        return Page(
+            [
+                self._view(c, label, None)
+                if c.name_record is not None
+                else self._view(c, None, masked_number(label))
+                for c, label in zip(page.items, labels, strict=True)
+            ],
+            page.cursor,
         )
-        return Page([self._view(c, by_id.get(c.conversation_id)) for c in page.items], page.cursor)
 
     def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationView:
         conversation = self._first_read(principal, conversation_id)
-        return self._view(conversation, self._name(conversation))
+        return self._view(conversation, *self._label(conversation))
 
     def read_thread(
         self, principal: Principal, conversation_id: str, *, limit: int, cursor: str | None
@@ -468,6 +500,11 @@ class InboxService:
     def get_settings(self, principal: Principal) -> TenantSettings:
         return self.directory.active_tenant(principal.tenant_id).settings
 
+    def settings_with_defaults(self, principal: Principal) -> tuple[TenantSettings, dict[str, str]]:
+        """The settings and the built-in keyword wordings an empty reply falls back to."""
+        tenant = self.directory.active_tenant(principal.tenant_id)
+        return tenant.settings, default_replies(tenant.display_name, tenant.support_contact)
+
     def update_settings(self, principal: Principal, settings: TenantSettings) -> TenantSettings:
         require_admin(principal)
         validate_after_hours(settings.after_hours)
@@ -494,4 +531,6 @@ def _message_view(message: Message, body: str) -> MessageView:
         message.encoding,
         message.failure_reason,
         message.sent_by,
+        message.kind.value,
+        message.opened_at,
     )

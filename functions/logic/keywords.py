@@ -58,6 +58,15 @@ def classify(body: str) -> Keyword | None:
     return _KEYWORDS.get(_normalize(body))
 
 
+def default_replies(practice_name: str, support_contact: str) -> dict[str, str]:
+    """The built-in HELP / STOP / START wordings, keyed as the settings name them."""
+    return {
+        "help_reply": default_reply(Keyword.HELP, practice_name, support_contact),
+        "stop_reply": default_reply(Keyword.OPT_OUT, practice_name, support_contact),
+        "start_reply": default_reply(Keyword.OPT_IN, practice_name, support_contact),
+    }
+
+
 def default_reply(keyword: Keyword, practice_name: str, support_contact: str) -> str:
     """The carrier-required answer to a keyword, in GSM-7.
 

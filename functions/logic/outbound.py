@@ -22,6 +22,7 @@ from functions.core.models import (
     Conversation,
     Direction,
     Message,
+    MessageKind,
     MessageRef,
     MessageStatus,
     Tenant,
@@ -70,6 +71,7 @@ def queued_message(
     sent_by: str,
     sms_text: Callable[[str], str] | None = None,
     sealed: SealedBody | None = None,
+    kind: MessageKind = MessageKind.PLAIN,
 ) -> Message:
     """An encrypted outbound message in `queued`, with its segment count recorded.
 
@@ -106,6 +108,7 @@ def queued_message(
         encoding=segments.encoding,
         sent_by=sent_by,
         sms_text_record=records[0] if sms_text else None,
+        kind=kind,
     )
 
 
@@ -184,6 +187,7 @@ class OutboundService:
                 if secure_link
                 else None
             ),
+            kind=MessageKind.SECURE_LINK if secure_link else MessageKind.PLAIN,
         )
         self.store.record_message(message)
         ref = MessageRef(tenant.tenant_id, conversation_id, message.message_id)

@@ -23,7 +23,7 @@ from functions.core.errors import (
     LinkUnavailableError,
     ValidationError,
 )
-from functions.core.models import MessageRef, SecureLink, Tenant
+from functions.core.models import MessageKind, MessageRef, SecureLink, Tenant
 from functions.crypto.contexts import body_location, phone_location
 from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.audit import AuditEvent, AuditSink, Outcome
@@ -68,6 +68,15 @@ class SecureLinkRepository(Protocol):
 
 class SecureLinkMessages(ConversationReader, MessageReader, MessageRecorder, Protocol):
     """What the client's side reads and writes: the message, its thread, code texts."""
+
+    def mark_opened(self, ref: MessageRef, at: str) -> bool:
+        """Record the client's first opening of a secure message (False: opened before)."""
+        ...
+
+
+# What the staff thread shows for a code text: the code itself is only in the encrypted
+# copy the sender texts, which is removed once it is sent (#15: staff never see codes).
+CODE_SENT_MARKER = "One-time code texted for the secure link (codes are never shown to staff)."
 
 
 def _hash(*parts: str) -> str:
@@ -149,14 +158,19 @@ class SecureLinkService:
         ):
             raise LinkLockedError("no more codes for this link")
         minutes = int(self.policy.code_ttl.total_seconds() // 60)
+        text = (
+            f"Your code for the secure message from {tenant.display_name} is {code}. "
+            f"It expires in {minutes} minutes."
+        )
         message = queued_message(
             self.cipher,
             self.clock,
             tenant=tenant,
             conversation_id=link.conversation_id,
-            body=f"Your code for the secure message from {tenant.display_name} is {code}. "
-            f"It expires in {minutes} minutes.",
+            body=CODE_SENT_MARKER,
             sent_by=SYSTEM_SENDER,
+            sms_text=lambda _message_id: text,
+            kind=MessageKind.VERIFICATION_CODE,
         )
         self.store.record_message(message)
         enqueue_or_leave_for_sweeper(
@@ -212,13 +226,14 @@ class SecureLinkService:
     def read(self, token: str, session: str) -> SecureView:
         link = self._session(token, session)
         tenant = self.directory.active_tenant(link.tenant_id)
-        message = self.store.get_message(
-            MessageRef(link.tenant_id, link.conversation_id, link.message_id)
-        )
+        ref = MessageRef(link.tenant_id, link.conversation_id, link.message_id)
+        message = self.store.get_message(ref)
         body = self.cipher.decrypt(
             body_location(link.tenant_id, link.conversation_id, link.message_id),
             message.body_record,
         )
+        if message.opened_at is None:
+            self.store.mark_opened(ref, iso(self.clock.now()))  # the inbox shows "opened"
         self._event(link, "secure_message.view", Outcome.SUCCESS)
         return SecureView(tenant.display_name, body, message.created_at)
 

@@ -28,6 +28,8 @@ from infra.web_policy import (
     SECURE_PAGE,
     SECURE_PAGE_PATH,
     SECURITY_HEADERS,
+    SERVICE_WORKER,
+    SERVICE_WORKER_PATH,
     cognito_endpoint_for,
     content_security_policy,
 )
@@ -43,6 +45,10 @@ VIEWER_REQUEST_CODE = f"""function handler(event) {{
   }}
   if (uri === "{SECURE_PAGE_PATH}") {{
     request.uri = "/{SECURE_PAGE}";
+    return request;
+  }}
+  if (uri === "{SERVICE_WORKER_PATH}") {{
+    request.uri = "/{SERVICE_WORKER}";
     return request;
   }}
   if (/^\\/{ASSET_DIR}\\/{ASSET_NAME_PATTERN}$/.test(uri)) {{

@@ -74,9 +74,13 @@ def test_the_viewer_function_maps_the_pages_and_refuses_everything_else(
         "/s": "/secure.html",  # the token is in the fragment: CloudFront never sees it
         "/app/main.js": "/app/main.js",
         "/app/config.json": "/app/config.json",
+        "/sw.js": "/sw.js",  # the service worker, at the root so its scope is the whole app
+        "/app/manifest.json": "/app/manifest.json",
+        "/app/icon-512.png": "/app/icon-512.png",
         # Only the shapes local mode serves: nothing else in the bucket is reachable.
         "/index.html": 404,
         "/secure.html": 404,
+        "/make_icons.py": 404,
         "/phone": 404,  # the phone simulator is local mode only
         "/cell": 404,  # and so is the clinician cell simulator
         f"/s/{TOKEN}": 404,

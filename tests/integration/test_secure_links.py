@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from functions.core.clock import iso
 from functions.core.errors import InvalidCodeError, LinkLockedError
 from functions.handlers import secure_link, sender
 from functions.logic.secure_links import SecureLinkService
@@ -269,3 +270,53 @@ def test_a_right_code_hands_back_the_attempt_it_was_counted_as(staff: StaffApi) 
 
     # Then it opens: only the four wrong codes counted toward the lock
     assert again[0] == 200
+
+
+def _thread(staff: StaffApi, contact: str) -> list[dict[str, Any]]:
+    answer = call(
+        staff.admin,
+        "GET",
+        "/conversations/{conversation_id}/messages",
+        path_params={"conversation_id": contact},
+    )
+    assert answer.status == 200, answer.text
+    items: list[dict[str, Any]] = answer.json["items"]
+    return items
+
+
+def test_staff_see_that_a_code_was_sent_but_never_the_code(staff: StaffApi) -> None:
+    # Given a secure link the client asked a code for, and the code texted to their phone
+    contact, token = _secure_send(staff)
+    _client(staff, "POST", token, "challenge")
+    code = _code(staff)
+
+    # When staff read the thread
+    thread = _thread(staff, contact)
+
+    # Then the code text shows as a marker of its kind, and the code is nowhere in it
+    (marker,) = [m for m in thread if m["kind"] == "verification_code"]
+    assert marker["status"] == "sent" and marker["sent_by"] == "system"
+    assert code not in json.dumps(thread)
+    # And the stored message keeps no copy of what was texted once it was sent
+    items = staff.messaging.table.scan()["Items"]
+    (stored,) = [i for i in items if "body_record" in i and i["message_id"] == marker["message_id"]]
+    assert "sms_text_record" not in stored
+
+
+def test_the_thread_marks_a_secure_link_and_when_the_client_opened_it(staff: StaffApi) -> None:
+    # Given a secure link, sent but not yet opened
+    contact, token = _secure_send(staff)
+    (link,) = [m for m in _thread(staff, contact) if m["kind"] == "secure_link"]
+    assert link["opened_at"] is None
+    opened_at = staff.messaging.clock.now()
+
+    # When the client opens it, and opens it again later with a new code
+    for _ in range(2):
+        _client(staff, "POST", token, "challenge")
+        session = _client(staff, "POST", token, "verify", {"code": _code(staff)})[1]["session"]
+        assert _client(staff, "GET", token, "message", session=session)[0] == 200
+        staff.messaging.clock.advance(minutes=5)
+
+    # Then the thread says when it was first opened
+    (link,) = [m for m in _thread(staff, contact) if m["kind"] == "secure_link"]
+    assert link["opened_at"] == iso(opened_at)

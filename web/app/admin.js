@@ -7,6 +7,8 @@ import { $, $$, clear, h, say, show, when } from "./dom.js";
 import { ApiError, api, sessionEnded } from "./session.js";
 import { reloadTemplates } from "./inbox.js";
 import { bindVoiceSettings, closeVoiceSettings, loadVoiceSettings } from "./voice_admin.js";
+import { fillTimeZones, showWordingInEffect } from "./settings_view.js";
+import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
 
 /** @import { Me, Page, StaffUser, Template } from "./session.js" */
 /**
@@ -22,6 +24,7 @@ import { bindVoiceSettings, closeVoiceSettings, loadVoiceSettings } from "./voic
  * @property {number} max_body_chars
  * @property {{ enabled: boolean, timezone: string, hours: Hours, text: string,
  *   window_minutes: number }} after_hours
+ * @property {Record<string, string>} [default_replies] GET only: the built-in wordings
  */
 /**
  * One audit event as GET /audit/events lists it: identifiers only, never message text.
@@ -44,9 +47,13 @@ const state = {
   audit: /** @type {AuditPage | null} */ (null),
 };
 
-/** @param {unknown} error */
-function report(error) {
+/**
+ * @param {unknown} error
+ * @param {Record<string, string>} [fields] the API's field names -> this form's inputs
+ */
+function report(error, fields = {}) {
   if (sessionEnded(error)) return; // back at sign-in already
+  if (showFieldErrors(error, fields)) return; // next to the fields the API named
   let text = "Something went wrong. Please try again.";
   if (error instanceof ApiError) {
     if (error.status === 422) {
@@ -70,16 +77,19 @@ function done(text) {
 }
 
 /**
- * One admin action: the status and error lines cleared first, any failure reported.
+ * One admin action: the status and error lines cleared first, any failure reported (next
+ * to its field when the API names one of `fields`).
  * @param {() => Promise<void>} work
+ * @param {Record<string, string>} [fields]
  */
-async function run(work) {
+async function run(work, fields) {
   say($("#admin-error"), "");
   say($("#admin-status"), "");
+  clearFieldErrors($("#admin-view"));
   try {
     await work();
   } catch (error) {
-    report(error);
+    report(error, fields);
   }
 }
 
@@ -137,13 +147,17 @@ async function loadUsers() {
 async function invite(event) {
   event.preventDefault();
   const email = $("#invite-email", HTMLInputElement).value.trim();
-  if (!email) return say($("#admin-error"), "Enter an email address.");
-  return run(async () => {
-    await api("POST", "/users", { email, role: $("#invite-role", HTMLSelectElement).value });
-    $("#invite-email", HTMLInputElement).value = "";
-    await loadUsers();
-    done("Invitation sent.");
-  });
+  clearFieldErrors($("#admin-view"));
+  if (!email) return fieldError($("#invite-email"), "Enter an email address.");
+  return run(
+    async () => {
+      await api("POST", "/users", { email, role: $("#invite-role", HTMLSelectElement).value });
+      $("#invite-email", HTMLInputElement).value = "";
+      await loadUsers();
+      done("Invitation sent.");
+    },
+    { email: "invite-email", role: "invite-role" },
+  );
 }
 
 // --- templates ----------------------------------------------------------------------------
@@ -185,18 +199,33 @@ async function addTemplate(event) {
   event.preventDefault();
   const name = $("#template-name", HTMLInputElement).value.trim();
   const body = $("#template-body", HTMLTextAreaElement).value;
-  if (!name || !body.trim()) return say($("#admin-error"), "A template needs a name and text.");
-  return run(async () => {
-    await api("POST", "/templates", { name, body });
-    $("#template-name", HTMLInputElement).value = "";
-    $("#template-body", HTMLTextAreaElement).value = "";
-    await loadTemplates();
-    reloadTemplates();
-    done("Template added.");
-  });
+  clearFieldErrors($("#admin-view"));
+  if (!name) return fieldError($("#template-name"), "A template needs a name.");
+  if (!body.trim()) return fieldError($("#template-body"), "A template needs text.");
+  return run(
+    async () => {
+      await api("POST", "/templates", { name, body });
+      $("#template-name", HTMLInputElement).value = "";
+      $("#template-body", HTMLTextAreaElement).value = "";
+      await loadTemplates();
+      reloadTemplates();
+      done("Template added.");
+    },
+    { name: "template-name", body: "template-body" },
+  );
 }
 
 // --- settings ------------------------------------------------------------------------------
+/** The API's field names (422) -> the settings form's inputs. */
+const SETTINGS_FIELDS = {
+  help_reply: "help-reply",
+  stop_reply: "stop-reply",
+  start_reply: "start-reply",
+  "after_hours.text": "after-text",
+  timezone: "after-timezone",
+  window_minutes: "after-window",
+};
+
 /** @param {Hours} hours */
 function hoursRows(hours) {
   const rows = $("#hours-rows");
@@ -230,7 +259,8 @@ async function loadSettings() {
   $("#start-reply", HTMLTextAreaElement).value = settings.start_reply;
   $("#after-enabled", HTMLInputElement).checked = settings.after_hours.enabled;
   $("#after-text", HTMLTextAreaElement).value = settings.after_hours.text;
-  $("#after-timezone", HTMLInputElement).value = settings.after_hours.timezone;
+  fillTimeZones($("#after-timezone", HTMLSelectElement), settings.after_hours.timezone);
+  showWordingInEffect(settings.default_replies);
   $("#after-window", HTMLInputElement).value = String(settings.after_hours.window_minutes);
   hoursRows(settings.after_hours.hours);
   form.inert = false;
@@ -258,7 +288,7 @@ async function saveSettings(event) {
     max_body_chars: state.settings ? state.settings.max_body_chars : 1600,
     after_hours: {
       enabled: field("after-enabled").checked,
-      timezone: field("after-timezone").value.trim(),
+      timezone: $("#after-timezone", HTMLSelectElement).value,
       hours,
       text: text("after-text"),
       window_minutes: Number(field("after-window").value) || 720,
@@ -268,7 +298,7 @@ async function saveSettings(event) {
     await api("PUT", "/settings", settings);
     await loadSettings();
     done("Settings saved.");
-  });
+  }, SETTINGS_FIELDS);
 }
 
 // --- audit export -----------------------------------------------------------------------------

@@ -5,8 +5,12 @@
 // ever go into the address bar, the title or browser storage.
 
 import { $, $$, clear, h, say, show, when } from "./dom.js";
-import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
+import { api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
+import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
+import { clientLabel, conversationRow, messageItem } from "./inbox_format.js";
+import { showPane } from "./layout.js";
+import { bindNewContact, resetNewContact } from "./new_contact.js";
 import * as voice from "./voice.js";
 
 /** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
@@ -35,11 +39,6 @@ const state = {
 const path = (id) => `/conversations/${encodeURIComponent(id)}`;
 
 // --- conversation list ---------------------------------------------------------------------
-/** @param {Conversation} conversation */
-function nameOf(conversation) {
-  return conversation.display_name || `Unnamed client (…${conversation.conversation_id.slice(-4)})`;
-}
-
 /** @param {string | null} userId */
 function assignee(userId) {
   if (!userId) return "Unassigned";
@@ -52,34 +51,13 @@ function renderList() {
   const list = $("#conversation-list");
   clear(list);
   for (const conversation of state.conversations) {
-    const unread = conversation.unread_count || 0;
-    const current = conversation.conversation_id === state.openId;
+    const id = conversation.conversation_id;
     list.append(
-      h(
-        "li",
-        {},
-        h(
-          "button",
-          {
-            type: "button",
-            class: "conversation" + (unread ? " unread" : ""),
-            "aria-current": current ? "true" : null,
-            dataset: { id: conversation.conversation_id },
-            onclick: () => openConversation(conversation.conversation_id),
-          },
-          h("span", { class: "conversation-name" }, nameOf(conversation)),
-          unread
-            ? h("span", { class: "badge" }, String(unread), h("span", { class: "visually-hidden" }, " unread"))
-            : null,
-          h(
-            "span",
-            { class: "conversation-meta" },
-            [when(conversation.last_activity_at), assignee(conversation.assigned_to), conversation.opted_out ? "Opted out" : null]
-              .filter(Boolean)
-              .join(" · "),
-          ),
-        ),
-      ),
+      conversationRow(conversation, {
+        current: id === state.openId,
+        assignee: assignee(conversation.assigned_to),
+        onOpen: () => openConversation(id),
+      }),
     );
   }
   say($("#list-status"), state.conversations.length ? "" : "No conversations yet.");
@@ -131,30 +109,10 @@ async function refresh() {
 }
 
 // --- thread ------------------------------------------------------------------------------
-/** @param {Message} message */
-function author(message) {
-  if (message.direction === "inbound") return "Client";
-  return message.sent_by === "system" ? "Automatic reply" : staffName(message.sent_by);
-}
-
 /** @param {string | null} userId */
 function staffName(userId) {
   if (state.me && userId === state.me.user_id) return "You";
   return state.users.find((u) => u.user_id === userId)?.email ?? "Staff";
-}
-
-/** @param {Message} message */
-function messageItem(message) {
-  const details = [author(message), when(message.created_at)];
-  if (message.direction === "outbound") {
-    details.push(message.status + (message.failure_reason ? ` (${message.failure_reason})` : ""));
-  }
-  return h(
-    "li",
-    { class: `message ${message.direction}`, dataset: { id: message.message_id } },
-    h("p", { class: "message-meta" }, details.join(" · ")),
-    h("p", { class: "message-body" }, message.body),
-  );
 }
 
 /** @param {{ older?: boolean }} [options] */
@@ -169,7 +127,7 @@ async function loadThread({ older = false } = {}) {
   if (id !== state.openId) return;
   const list = $("#messages");
   const oldest = page.cursor ? (page.items.at(-1)?.created_at ?? null) : null; // more pages to come
-  const items = voice.withCalls(page.items.map((m) => ({ at: m.created_at, node: messageItem(m) })), oldest);
+  const items = voice.withCalls(page.items.map((m) => ({ at: m.created_at, node: messageItem(m, staffName) })), oldest);
   if (older) {
     list.prepend(...items);
   } else {
@@ -190,7 +148,7 @@ async function markRead(conversation) {
 
 /** @param {Conversation} conversation */
 function renderHeader(conversation) {
-  $("#thread-title").textContent = nameOf(conversation);
+  $("#thread-title").textContent = clientLabel(conversation);
   const flags = [];
   if (conversation.opted_out) flags.push("Opted out (texted STOP): nothing can be sent until they text START.");
   flags.push(
@@ -226,6 +184,7 @@ export async function openConversation(id, { focus = true } = {}) {
     show($("#new-contact-form"), false);
     say($("#compose-error"), "");
     say($("#compose-status"), "");
+    showPane("thread", { focus: false });
     const mode = conversation.consent_mode === "plain_sms" ? "plain" : "secure_link";
     $(`#compose input[name=mode][value=${mode}]`, HTMLInputElement).checked = true;
     updateCounter();
@@ -250,6 +209,7 @@ function closeThread() {
   show($("#compose"), false);
   $("#compose-body", HTMLTextAreaElement).value = "";
   clearContact();
+  showPane("list", { focus: false });
 }
 
 // --- compose -------------------------------------------------------------------------------
@@ -374,6 +334,7 @@ async function saveContact(event) {
   event.preventDefault();
   say($("#contact-error"), "");
   say($("#contact-status"), "");
+  clearFieldErrors($("#contact-form"));
   const id = state.openId;
   const contact = state.contact;
   if (!id || !contact) return undefined;
@@ -385,7 +346,7 @@ async function saveContact(event) {
   const current = contact.consent ? contact.consent.mode : null;
   if (chosen && chosen.value !== current) {
     if (!$("#consent-confirm", HTMLInputElement).checked) {
-      return say($("#contact-error"), "Confirm that you recorded the client's choice with this wording.");
+      return fieldError($("#consent-confirm"), "Confirm that you recorded the client's choice with this wording.");
     }
     change.consent = {
       mode: consentMode(chosen.value),
@@ -408,7 +369,8 @@ async function saveContact(event) {
     }
     say($("#contact-status"), "Saved.");
   } catch (error) {
-    if (!sessionEnded(error)) say($("#contact-error"), problem(error));
+    const fields = { display_name: "contact-name-input", wording_version: "consent-wording" };
+    if (!showFieldErrors(error, fields) && !sessionEnded(error)) say($("#contact-error"), problem(error));
   }
   return undefined;
 }
@@ -442,63 +404,21 @@ async function wipe() {
     renderList();
     say($("#list-status"), `Conversation wiped (${result.messages_deleted} messages deleted).`);
     $("#thread-title").focus();
+    showPane("list"); // a phone goes back to the list (a desktop keeps the focus above)
   } catch (error) {
     if (!sessionEnded(error)) say($("#contact-error"), problem(error));
   }
 }
 
-// --- new contact ---------------------------------------------------------------------------
-function startNewContact() {
-  closeThread();
-  show($("#contact-empty"), false);
-  show($("#new-contact-form"));
-  say($("#new-contact-error"), "");
-  $("#new-phone").focus();
-}
-
-function resetNewContact() {
-  $("#new-phone", HTMLInputElement).value = "";
-  $("#new-name", HTMLInputElement).value = "";
-  $("#new-confirm", HTMLInputElement).checked = false;
-  show($("#new-contact-form"), false);
-  show($("#contact-empty"), !state.openId);
-}
-
-/** @param {SubmitEvent} event */
-async function createContact(event) {
-  event.preventDefault();
-  say($("#new-contact-error"), "");
-  const phone = $("#new-phone", HTMLInputElement).value.trim();
-  if (!phone) return say($("#new-contact-error"), "Enter the client's phone number.");
-  if (!$("#new-confirm", HTMLInputElement).checked) {
-    return say($("#new-contact-error"), "Confirm that you recorded the client's choice with this wording.");
-  }
-  /** @type {{ phone_number: string, display_name?: string, consent: { mode: ConsentMode, wording_version: string } }} */
-  const payload = {
-    phone_number: phone,
-    consent: {
-      mode: consentMode($("#new-contact-form input[name=new-consent]:checked", HTMLInputElement).value),
-      wording_version: $("#new-wording", HTMLInputElement).value.trim(),
-    },
-  };
-  const name = $("#new-name", HTMLInputElement).value.trim();
-  if (name) payload.display_name = name;
-  try {
-    const contact = /** @type {Contact} */ (await api("POST", "/contacts", payload));
-    resetNewContact();
+// --- new contact (new_contact.js) ------------------------------------------------------------
+const newContact = {
+  closeThread,
+  threadOpen: () => Boolean(state.openId),
+  async created(/** @type {string} */ id) {
     await loadList();
-    await openConversation(contact.contact_id);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409 && error.data.error === "conflict") {
-      say($("#new-contact-error"), "This client is already in your inbox.");
-    } else if (error instanceof ApiError && error.status === 422) {
-      say($("#new-contact-error"), "Check the phone number (for example +1 206 555 0101) and the other fields.");
-    } else if (!sessionEnded(error)) {
-      say($("#new-contact-error"), problem(error));
-    }
-  }
-  return undefined;
-}
+    await openConversation(id);
+  },
+};
 
 // --- lifecycle -----------------------------------------------------------------------------
 export function bind() {
@@ -513,9 +433,7 @@ export function bind() {
   $("#refresh-list").addEventListener("click", refresh);
   $("#load-more").addEventListener("click", () => loadList({ more: true }).catch(() => {}));
   $("#older-messages").addEventListener("click", () => loadThread({ older: true }).catch(() => {}));
-  $("#new-contact").addEventListener("click", startNewContact);
-  $("#new-cancel").addEventListener("click", resetNewContact);
-  $("#new-contact-form").addEventListener("submit", createContact);
+  bindNewContact(newContact);
   $("#compose").addEventListener("submit", send);
   $("#compose-body").addEventListener("input", updateCounter);
   for (const radio of $$("#compose input[name=mode]", HTMLInputElement)) {
@@ -590,7 +508,7 @@ export function close() {
   $("#list-filter", HTMLSelectElement).value = "all";
   closeThread();
   voice.close();
-  resetNewContact();
+  resetNewContact(newContact);
   clear($("#conversation-list"));
   renderTemplates();
   say($("#list-status"), "");

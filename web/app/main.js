@@ -8,6 +8,8 @@ import { $, $$, say, show } from "./dom.js";
 import * as session from "./session.js";
 import * as inbox from "./inbox.js";
 import * as admin from "./admin.js";
+import * as layout from "./layout.js";
+import { registerWorker } from "./pwa.js";
 
 /** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
 /** @import { Me } from "./session.js" */
@@ -315,13 +317,21 @@ async function main() {
   bindSignIn();
   bindShell();
   inbox.bind();
+  layout.bind();
   admin.bind();
+  registerWorker(); // the installable app's offline shell (pwa.js); not awaited
   /** @type {WebConfig} */
   let config;
   try {
     config = /** @type {WebConfig} */ (await loadJson("/app/config.json"));
   } catch {
-    say($("#signin-error"), "Quietline could not load its configuration. Reload the page.");
+    const offline = !navigator.onLine; // the installed app opened from its cached shell
+    say(
+      $("#signin-error"),
+      offline
+        ? "You are offline. Reload Quietline when you are back online to sign in."
+        : "Quietline could not load its configuration. Reload the page.",
+    );
     return;
   }
   state.cognito = new Cognito(config.cognito_endpoint, config.user_pool_client_id);

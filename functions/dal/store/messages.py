@@ -13,6 +13,7 @@ from functions.core.models import (
     ConversationChange,
     Direction,
     Message,
+    MessageKind,
     MessageRef,
     MessageStatus,
     Page,
@@ -241,10 +242,12 @@ class MessageRecords(TableRecords):
         update: dict[str, Any] = {
             "TableName": self._db.name,
             "Key": key,
-            # Leaving `queued` takes the message off the sweeper's pending index.
+            # Leaving `queued` takes the message off the sweeper's pending index, and drops
+            # the texted copy (a secure link's token, a one-time code): it is never needed
+            # again, and a code must not stay readable (#15).
             "UpdateExpression": "SET "
             + ", ".join(sets)
-            + f" REMOVE {pending.partition_key}, {pending.sort_key}, send_lease",
+            + f" REMOVE {pending.partition_key}, {pending.sort_key}, send_lease, sms_text_record",
             "ConditionExpression": (
                 "attribute_exists(pk) AND #direction = :outbound"
                 f" AND #status IN ({', '.join(placeholders)})"
@@ -307,6 +310,25 @@ class MessageRecords(TableRecords):
                 raise
         return _message_from_item(response["Attributes"])
 
+    def mark_opened(self, ref: MessageRef, at: str) -> bool:
+        """Stamp a secure-link message's first opening; False if it was opened before."""
+        with dynamodb("UpdateItem opened"):
+            try:
+                self._db.update_item(
+                    Key={
+                        PARTITION_KEY: messages_pk(ref.tenant_id, ref.conversation_id),
+                        SORT_KEY: message_sk(ref.message_id),
+                    },
+                    UpdateExpression="SET opened_at = :at",
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(opened_at)",
+                    ExpressionAttributeValues={":at": at},
+                )
+            except ClientError as error:
+                if aws.error_code(error) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
+
     def list_pending(self, *, created_before: str, limit: int = 100) -> list[PendingMessage]:
         """Outbound messages still queued that were created before `created_before`."""
         index = PENDING_OUTBOUND
@@ -365,6 +387,8 @@ def _message_item(message: Message) -> dict[str, Any]:
         "failure_reason": message.failure_reason,
         "sent_by": message.sent_by,
         "sms_text_record": message.sms_text_record,
+        "kind": None if message.kind is MessageKind.PLAIN else message.kind.value,
+        "opened_at": message.opened_at,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if message.status is MessageStatus.QUEUED:
@@ -391,4 +415,6 @@ def _message_from_item(item: dict[str, Any]) -> Message:
         failure_reason=item.get("failure_reason"),
         sent_by=item.get("sent_by"),
         sms_text_record=bytes(item["sms_text_record"]) if "sms_text_record" in item else None,
+        kind=MessageKind(item.get("kind", MessageKind.PLAIN.value)),
+        opened_at=item.get("opened_at"),
     )

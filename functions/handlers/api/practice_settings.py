@@ -16,7 +16,9 @@ router = Router()
 
 @route(router, "GET", "/settings", audit=None)
 def get_settings() -> dict[str, Any]:
-    return settings_view(runtime(router).inbox_service().get_settings(principal(router)))
+    settings, defaults = runtime(router).inbox_service().settings_with_defaults(principal(router))
+    # The inbox shows the wording in effect while a reply is left empty (#15).
+    return settings_view(settings) | {"default_replies": defaults}
 
 
 @route(router, "PUT", "/settings", audit="settings.update", admin_only=True)
