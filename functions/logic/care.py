@@ -16,7 +16,7 @@ from typing import Protocol
 
 from functions.core.care import CareSettings
 from functions.core.clock import Clock, iso
-from functions.core.errors import ForbiddenError, NotFoundError, QuietlineError
+from functions.core.errors import ForbiddenError, QuietlineError
 from functions.core.models import Conversation, StaffUser, Tenant
 from functions.core.observability import logger
 from functions.logic.access import Principal
@@ -191,24 +191,38 @@ class CareService:
         tenant_id = tenant.tenant_id
         users = self._crisis_recipients(tenant, conversation, now)
         outcome = self.pager().page(PageRequest(tenant_id, users, PageKind.URGENT, from_number))
-        self.audit().record(
-            AuditEvent(
-                action="conversation.flag_urgent",
-                outcome=Outcome.SUCCESS,
-                actor=SYSTEM_ACTOR,
-                tenant_id=tenant_id,
-                at=iso(now),
-                # Ids and counts only: not the category (it would say what the client wrote).
-                target={
-                    "conversation_id": conversation_id,
-                    "paged": ",".join(users),
-                    "pages_sent": str(sum(outcome.sent.values())),
-                    "channels_failed": ",".join(outcome.failed),
-                },
-            )
-        )
         self.metrics.count("ConversationFlaggedUrgent")
+        self._audit_flag(tenant_id, conversation_id, users, outcome, now)
         return outcome
+
+    def _audit_flag(
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        users: tuple[str, ...],
+        outcome: PageOutcome,
+        now: datetime,
+    ) -> None:
+        try:
+            self.audit().record(
+                AuditEvent(
+                    action="conversation.flag_urgent",
+                    outcome=Outcome.SUCCESS,
+                    actor=SYSTEM_ACTOR,
+                    tenant_id=tenant_id,
+                    at=iso(now),
+                    # Ids and counts only: not the category (it would say what the client wrote).
+                    target={
+                        "conversation_id": conversation_id,
+                        "paged": ",".join(users),
+                        "pages_sent": str(sum(outcome.sent.values())),
+                        "channels_failed": ",".join(outcome.failed),
+                    },
+                )
+            )
+        except QuietlineError as error:  # the page went out; the flag is stored with the text
+            self.metrics.count("CrisisAuditFailed")
+            logger.warning("crisis audit failed", extra={"error": type(error).__name__})
 
     def _crisis_recipients(
         self, tenant: Tenant, conversation: Conversation | None, now: datetime
@@ -243,10 +257,10 @@ class CareService:
         return self.store.list_urgent(principal.tenant_id)
 
     def clear_urgent(self, principal: Principal, conversation_id: str) -> None:
-        """Staff clear a flag once someone has followed up (the route audits who)."""
-        if not self.store.clear_urgent(principal.tenant_id, conversation_id):
-            raise NotFoundError("no urgent flag on this conversation")
-        self.metrics.count("UrgentFlagCleared")
+        """Staff clear a flag once someone has followed up (the route audits who).
+        Idempotent: clearing a conversation that is not flagged changes nothing."""
+        if self.store.clear_urgent(principal.tenant_id, conversation_id):
+            self.metrics.count("UrgentFlagCleared")
 
 
 def crisis_reply_text(settings: CareSettings, practice_name: str) -> str:

@@ -153,6 +153,7 @@ class ConversationView:
     assigned_to: str | None
     opted_out: bool
     consent_mode: str | None
+    urgent_at: str | None = None  # flagged by the crisis safety net until staff clear it
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,7 @@ class InboxService:
             conversation.assigned_to,
             conversation.opted_out,
             conversation.consent.mode.value if conversation.consent else None,
+            conversation.urgent_at,
         )
 
     def list_conversations(
