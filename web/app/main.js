@@ -8,6 +8,7 @@ import { $, $$, say, show } from "./dom.js";
 import * as session from "./session.js";
 import * as inbox from "./inbox.js";
 import * as admin from "./admin.js";
+import * as urgent from "./urgent.js";
 
 /** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
 /** @import { Me } from "./session.js" */
@@ -219,6 +220,7 @@ async function signedIn(result) {
   show($("#account"));
   show($("#nav-admin"), me.role === "admin");
   show($("#signin-view"), false);
+  urgent.watch(inbox.openConversation);
   await inbox.open(me);
   goTo("inbox");
 }
@@ -226,6 +228,7 @@ async function signedIn(result) {
 /** @param {string} reason */
 function signedOut(reason) {
   inbox.close();
+  urgent.close();
   admin.close();
   state.me = null;
   show($("#inbox-view"), false);
