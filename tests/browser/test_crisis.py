@@ -101,3 +101,36 @@ def test_a_crisis_text_is_flagged_urgent_at_the_top_and_pages_the_on_call_clinic
     expect(banner).to_have_count(0)
     expect(page.locator("#conversation-list button.urgent")).to_have_count(0)
     assert _api(runtime, "GET", "/urgent-conversations")["items"] == []
+
+
+def test_an_admin_sets_the_rota_a_holiday_and_the_crisis_reply_in_the_inbox(
+    page: Page, runtime: dict[str, Any]
+) -> None:
+    try:
+        sign_in(page, runtime, "admin")
+        page.get_by_role("button", name="Admin").click()
+        # A holiday in Settings
+        page.get_by_role("button", name="Settings", exact=True).click()
+        expect(page.locator("#settings-form[data-loaded]")).to_be_visible()
+        page.locator("#after-holidays").fill("2026-12-25, 2027-01-01")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.get_by_text("Settings saved.")).to_be_visible()
+        # A weekend slot and the practice's own crisis reply in After-hours care
+        page.get_by_role("button", name="After-hours care").click()
+        expect(page.locator("#care-form[data-loaded]")).to_be_visible()
+        page.get_by_role("button", name="Add a weekly slot").click()
+        page.locator("#care-crisis-reply").fill("Call 911, or call or text 988.")
+        page.get_by_role("button", name="Save after-hours care").click()
+        expect(page.get_by_text("After-hours care saved.")).to_be_visible()
+        # Both survive a reload of the tab, read back from the API
+        saved = _api(runtime, "GET", "/care-settings")
+        assert [(s["from_day"], s["to_day"]) for s in saved["weekly"]] == [(5, 1)]
+        assert saved["crisis_reply"] == "Call 911, or call or text 988."
+        expect(page.locator("#care-weekly .care-weekly")).to_have_count(1)
+        settings = _api(runtime, "GET", "/settings")
+        assert settings["after_hours"]["holidays"] == ["2026-12-25", "2027-01-01"]
+    finally:
+        _api(runtime, "PUT", "/care-settings", {})
+        settings = _api(runtime, "GET", "/settings")
+        settings["after_hours"]["holidays"] = []
+        _api(runtime, "PUT", "/settings", settings)
