@@ -21,7 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.core.settings import ENV_STAFF_TOPIC_ARN, ENV_TABLE_NAME
+from functions.core.settings import ENV_TABLE_NAME
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.function import QuietlineFunction
@@ -82,9 +82,6 @@ class PipelineParts:
         self.queues.outbound.grant_send(grantee)
         if retry_queue:
             self.queues.retry.grant_send(grantee)
-        # Crisis and after-hours pages by e-mail, no PHI (functions/logic/care.py, crisis.md).
-        self.staff.grant_publish(grantee)
-        grantee.function.add_environment(ENV_STAFF_TOPIC_ARN, self.staff.topic.topic_arn)
 
     def grant_tenant_keys(self, grantee: iam.IGrantable, *, decrypt: bool, generate: bool) -> None:
         for tenant_id in self.tenant_keys.keys:
