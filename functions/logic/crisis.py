@@ -205,6 +205,7 @@ _IDIOMS = tuple(
         r"\bdie (of|from) (embarrassment|shame|boredom|laughter|cringe|cuteness|happiness)\b",
         r"\b(dying|die|died) (to|for|laughing|of laughter|inside)\b",
         r"\bto die for\b",
+        r"\b(just )?kill me now\b",
         r"\brather die than\b",
         r"\b(mom|mum|dad|mother|father|boss|teacher|coach|sister|brother|wife|husband|"
         r"partner|friend|roommate|grandma|manager|professor|landlord)( \w+){0,3} (is|will|"
