@@ -18,10 +18,14 @@ from functions.logic.care import DEFAULT_CRISIS_REPLY
 router = Router()
 
 Day = Annotated[int, Field(ge=1, le=7, strict=True)]
-HhMm = Annotated[str, Field(min_length=5, max_length=5)]
-LocalTime = Annotated[str, Field(min_length=16, max_length=16)]  # YYYY-MM-DDTHH:MM
+HhMm = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+# Practice-local YYYY-MM-DDTHH:MM; whether the date exists is checked in logic/on_call.py.
+LocalTime = Annotated[
+    str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]$")
+]
 UserId = Annotated[str, Field(min_length=1, max_length=64)]
-Phrase = Annotated[str, Field(max_length=60)]
+Phrase = Annotated[str, Field(max_length=60, pattern="[A-Za-z0-9]")]  # plain words, no regex
+Phrases = Annotated[list[Phrase], Field(max_length=100)]
 
 
 class WeeklySlotBody(_Body):
@@ -38,11 +42,20 @@ class DateRangeBody(_Body):
     ends: LocalTime
 
 
+class CrisisPhrasesBody(_Body):
+    """A category left out keeps the built-in phrases (functions/logic/crisis.py)."""
+
+    suicide: Phrases | None = None
+    self_harm: Phrases | None = None
+    harm_to_others: Phrases | None = None
+    abuse: Phrases | None = None
+
+
 class CareBody(_Body):
     weekly: list[WeeklySlotBody] = Field(default_factory=list, max_length=100)
     ranges: list[DateRangeBody] = Field(default_factory=list, max_length=100)
     crisis_enabled: bool = Field(default=True, strict=True)
-    crisis_phrases: dict[str, list[Phrase]] = Field(default_factory=dict, max_length=4)
+    crisis_phrases: CrisisPhrasesBody = CrisisPhrasesBody()
     crisis_reply: str = Field(default="", max_length=480)
     page_after_hours: bool = Field(default=True, strict=True)
 
@@ -73,7 +86,9 @@ def update_care_settings(payload: CareBody) -> dict[str, Any]:
             tuple(DateRange(**r.model_dump()) for r in payload.ranges),
         ),
         crisis_enabled=payload.crisis_enabled,
-        crisis_phrases={c: tuple(p) for c, p in payload.crisis_phrases.items()},
+        crisis_phrases={
+            c: tuple(p) for c, p in payload.crisis_phrases.model_dump(exclude_none=True).items()
+        },
         crisis_reply=payload.crisis_reply,
         page_after_hours=payload.page_after_hours,
     )
