@@ -31,6 +31,7 @@ SECTIONS = (
     "audit",
     "memory",
     "voice",
+    "crisis",
 )
 
 

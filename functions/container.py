@@ -36,10 +36,12 @@ if TYPE_CHECKING:
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
     from functions.logic.audit import AuditSink
+    from functions.logic.care import CareService
     from functions.logic.delivery import Sweeper
     from functions.logic.inbound import InboundService
     from functions.logic.inbox import InboxService
     from functions.logic.outbound import OutboundService, SenderService
+    from functions.logic.pager import PageChannel, Pager
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
     from functions.logic.secure_links import SecureLinkService
@@ -69,6 +71,7 @@ class Ports:
     voice_carrier: VoiceCarrier | None = None
     voicemail_store: VoicemailStore | None = None
     voice_notifier: VoiceNotifier | None = None
+    page_channels: tuple[PageChannel, ...] | None = None  # replaces e-mail + SMS pages
 
 
 class Container:
@@ -226,6 +229,7 @@ class Container:
                 self.outbound_queue(),
                 self.clock(),
                 self.metrics(),
+                care=self.care_service(),
             )
 
         return self._once("inbound_service", build)
@@ -486,6 +490,7 @@ class Container:
                 if self.ports.users is not None or self.settings.user_pool_id
                 else None,
                 voice_only_numbers=frozenset(self.settings.voice_only_numbers),
+                on_call=self.care_service().on_call_for_call,
             )
 
         return self._once("voice_service", build)
@@ -504,3 +509,41 @@ class Container:
             )
 
         return self._once("voice_admin", build)
+
+    # --- after-hours care (functions/logic/care.py) -------------------------------------
+    def _staff_if_configured(self) -> Any:
+        return self.staff_directory if self.ports.users or self.settings.user_pool_id else None
+
+    def pager(self) -> Pager:
+        """E-mail (the staff topic) and SMS to the clinician's cell; Web Push appends here."""
+
+        def build() -> Pager:
+            from functions.dal.pager import SnsEmailPager  # noqa: PLC0415
+            from functions.logic.pager import CellPager, Pager  # noqa: PLC0415
+
+            channels = self.ports.page_channels
+            if channels is None:
+                topic = self.settings.staff_topic_arn or ""
+                channels = (
+                    SnsEmailPager(topic, self.clients.client("sns")),
+                    CellPager(self.call_store(), self.cipher(), self.carrier, self.clock()),
+                )
+            return Pager(channels, self.metrics())
+
+        return self._once("pager", build)
+
+    def care_service(self) -> CareService:
+        def build() -> CareService:
+            from functions.dal.store.care import CareRecords  # noqa: PLC0415
+            from functions.logic.care import CareService  # noqa: PLC0415
+
+            return CareService(
+                CareRecords(self.store().table),
+                self._staff_if_configured(),
+                self.pager,
+                self.audit_sink,
+                self.clock(),
+                self.metrics(),
+            )
+
+        return self._once("care_service", build)

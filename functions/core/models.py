@@ -59,8 +59,9 @@ class AfterHours:
     hours: dict[int, tuple[str, str]] = field(
         default_factory=lambda: {d: ("09:00", "17:00") for d in range(1, 6)}
     )
-    text: str = ""
+    text: str = ""  # "" means the built-in wording (functions/logic/after_hours.py)
     window_minutes: int = 720  # at most one auto-reply per client in this window
+    holidays: tuple[str, ...] = ()  # practice-local dates "YYYY-MM-DD", closed all day
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Conversation:
     consent: ConsentRecord | None = None
     last_auto_reply_at: str | None = None
     name_record: bytes | None = None  # EncryptedRecord of the client's name, if staff gave one
+    urgent_at: str | None = None  # a crisis phrase flagged it; cleared by staff (crisis.md)
 
 
 class ConsentMode(StrEnum):
@@ -219,6 +221,7 @@ class ConversationChange:
     business_number: str | None = None
     opted_out: bool | None = None  # True on STOP, False on START, None: unchanged
     auto_reply_at: str | None = None
+    urgent_at: str | None = None  # flag the conversation urgent (functions/logic/care.py)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from functions.core.observability import logger
 from functions.dal import audit_log, voice_notifier, voicemail_store  # noqa: F401 - see below
 from functions.dal.store import calls  # noqa: F401 - see below
 from functions.handlers._entry import SCHEDULE_SOURCE, EntryPoint
-from functions.logic import voice  # noqa: F401 - see below
+from functions.logic import care, voice  # noqa: F401 - see below
 
 # Every event builds the voice service (its stores, the audit sink): loaded at init, so
 # the first call's first event (the caller is waiting in silence) does not pay for them.

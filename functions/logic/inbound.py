@@ -32,7 +32,8 @@ from functions.core.models import (
 from functions.core.observability import logger
 from functions.crypto.contexts import body_location, phone_location
 from functions.crypto.envelope import EncryptedRecord, EnvelopeCipher
-from functions.logic.after_hours import should_auto_reply
+from functions.logic.after_hours import after_hours_text, should_auto_reply
+from functions.logic.care import CareService
 from functions.logic.keywords import Keyword, classify, default_reply
 from functions.logic.outbound import (
     SYSTEM_SENDER,
@@ -80,6 +81,7 @@ class InboundService:
     queue: OutboundQueue
     clock: Clock
     metrics: MetricsSink
+    care: CareService | None = None  # business hours, on-call and the crisis safety net
 
     def receive_or_defer(self, sms: InboundSms, retry: RetryQueue) -> InboundResult:
         """Receive now, or park the message durably; either way the carrier may get a 2xx.
@@ -130,6 +132,11 @@ class InboundService:
         keyword = classify(sms.body)
         opted_out = {Keyword.OPT_OUT: True, Keyword.OPT_IN: False}.get(keyword) if keyword else None
         reply_text, auto_reply = self._reply_for(tenant, conversation, keyword, now)
+        crisis = (
+            self.care.check(tenant, conversation, sms.body) if self.care and not keyword else None
+        )
+        if crisis and crisis.reply:  # crisis resources replace any after-hours reply
+            reply_text, auto_reply = crisis.reply, False
         body, phone_record, replies = self._sealed(
             tenant,
             conversation_id,
@@ -143,6 +150,7 @@ class InboundService:
             business_number=sms.to_number,
             opted_out=opted_out,
             auto_reply_at=iso(now) if auto_reply else None,
+            urgent_at=iso(now) if crisis and crisis.flag else None,
         )
         try:
             self.store.record_message(
@@ -159,6 +167,10 @@ class InboundService:
             # Swallows its own fault: the message is stored, the carrier must not retry.
             enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
         self.metrics.count("InboundStored")
+        if self.care:  # pages and audits off the stored text; never raises
+            self.care.after_stored(
+                tenant, conversation, conversation_id, crisis, sms.to_number, now
+            )
         if keyword:
             self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
         return InboundResult(
@@ -272,7 +284,7 @@ class InboundService:
             return "", False
         last = _parse_iso(conversation.last_auto_reply_at) if conversation else None
         if should_auto_reply(settings.after_hours, now, last):
-            return settings.after_hours.text, True
+            return after_hours_text(settings.after_hours, tenant.display_name), True
         return "", False
 
 

@@ -158,6 +158,7 @@ class ConversationView:
     # An unnamed client's number, masked to its last four digits ("…0142"), so staff can
     # tell rows apart; the whole number only shows in the client panel.
     number_hint: str | None = None
+    urgent_at: str | None = None  # flagged by the crisis safety net until staff clear it
 
 
 def masked_number(phone: str) -> str:
@@ -236,6 +237,7 @@ class InboxService:
             conversation.opted_out,
             conversation.consent.mode.value if conversation.consent else None,
             hint,
+            conversation.urgent_at,
         )
 
     def list_conversations(

@@ -112,6 +112,7 @@ class VoiceService:
     staff: Callable[[], StaffRoster] | None = None
     # Numbers that carry calls but cannot text (Chime SDK voice numbers on the AWS carrier).
     voice_only_numbers: frozenset[str] = frozenset()
+    on_call: Callable[[Tenant, datetime], str | None] | None = None  # logic/care.py
 
     # --- carrier-facing -------------------------------------------------------------------
 
@@ -199,11 +200,12 @@ class VoiceService:
     def _ring_targets(
         self, tenant: Tenant, voice: VoiceSettings, business_number: str, now: datetime
     ) -> list[RingTarget]:
-        """The routed clinicians with a forwarding cell, in order; none after hours."""
+        """The routed clinicians with a forwarding cell, in order; after hours, the on-call one."""
         after_hours = tenant.settings.after_hours
-        if after_hours.enabled and is_after_hours(after_hours, now):
-            return []
         route = voice.route_for(business_number)
+        if after_hours.enabled and is_after_hours(after_hours, now):  # the rota's clinician
+            on_duty = self.on_call(tenant, now) if self.on_call else None
+            route = NumberRouting(business_number, (on_duty,)) if on_duty else None
         if route is None or not route.user_ids:
             return []
         records = self.settings.get_forwarding_records(tenant.tenant_id, list(route.user_ids))

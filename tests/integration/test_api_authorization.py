@@ -74,6 +74,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("DELETE", "/voice-settings/greeting"): (204, 403),
     ("PUT", "/me/forwarding-number"): (200, OK),
     ("DELETE", "/me/forwarding-number"): (204, OK),
+    ("GET", "/care-settings"): (200, OK),
+    ("PUT", "/care-settings"): (200, 403),
+    ("GET", "/urgent-conversations"): (200, OK),
+    ("DELETE", "/conversations/{conversation_id}/urgent"): (204, OK),
 }
 
 # The one route anyone may call, signed in or not.
@@ -109,6 +113,9 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/voice-settings/greeting"): "voice_greeting.clear",
     ("PUT", "/me/forwarding-number"): "forwarding_number.set",
     ("DELETE", "/me/forwarding-number"): "forwarding_number.clear",
+    ("PUT", "/care-settings"): "care_settings.update",
+    ("GET", "/urgent-conversations"): "conversation.list",
+    ("DELETE", "/conversations/{conversation_id}/urgent"): "conversation.clear_urgent",
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -131,6 +138,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "audio_base64": base64.b64encode(_SILENT_WAV).decode(),
     },
     ("PUT", "/me/forwarding-number"): {"phone_number": "+13125550188"},
+    ("PUT", "/care-settings"): {"crisis_reply": "Call 911 or text 988."},
 }
 
 

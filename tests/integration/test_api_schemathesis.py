@@ -43,6 +43,8 @@ BEYOND_THE_SCHEMA = {
     "GET /conversations/{conversation_id}/calls": "400",  # a cursor this API issued
     # Real audio: base64 of a WAV/MP3 of at most 60 s (422), of a type carriers play (415).
     "PUT /voice-settings/greeting": "415 422",
+    # The rota names enabled staff of the practice, each range starting before it ends.
+    "PUT /care-settings": "422",
 }
 # schemathesis' default for valid data (5xx is not_a_server_error's to report), plus the above.
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]

@@ -9,6 +9,7 @@ import { reloadTemplates } from "./inbox.js";
 import { bindVoiceSettings, closeVoiceSettings, loadVoiceSettings } from "./voice_admin.js";
 import { fillTimeZones, showWordingInEffect } from "./settings_view.js";
 import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
+import { bindCareSettings, closeCareSettings, loadCareSettings } from "./care_admin.js";
 
 /** @import { Me, Page, StaffUser, Template } from "./session.js" */
 /**
@@ -23,7 +24,7 @@ import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
  * @property {string} start_reply
  * @property {number} max_body_chars
  * @property {{ enabled: boolean, timezone: string, hours: Hours, text: string,
- *   window_minutes: number }} after_hours
+ *   window_minutes: number, holidays?: string[] }} after_hours
  * @property {Record<string, string>} [default_replies] GET only: the built-in wordings
  */
 /**
@@ -36,7 +37,7 @@ import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
  * @property {Record<string, string>} [target]
  */
 /** @typedef {{ items: AuditEvent[], truncated: boolean }} AuditPage */
-/** @typedef {"users" | "templates" | "settings" | "voice" | "audit"} Tab */
+/** @typedef {"users" | "templates" | "settings" | "voice" | "care" | "audit"} Tab */
 
 const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
@@ -263,6 +264,7 @@ async function loadSettings() {
   showWordingInEffect(settings.default_replies);
   $("#after-window", HTMLInputElement).value = String(settings.after_hours.window_minutes);
   hoursRows(settings.after_hours.hours);
+  $("#after-holidays", HTMLInputElement).value = (settings.after_hours.holidays ?? []).join(", ");
   form.inert = false;
   form.dataset.loaded = "true";
 }
@@ -292,6 +294,7 @@ async function saveSettings(event) {
       hours,
       text: text("after-text"),
       window_minutes: Number(field("after-window").value) || 720,
+      holidays: field("after-holidays").value.split(",").map((d) => d.trim()).filter(Boolean),
     },
   };
   return run(async () => {
@@ -351,6 +354,7 @@ const LOADERS = {
   templates: loadTemplates,
   settings: loadSettings,
   voice: loadVoiceSettings,
+  care: loadCareSettings,
   audit: async () => {},
 };
 
@@ -383,6 +387,7 @@ export function bind() {
   $("#audit-form").addEventListener("submit", showAudit);
   $("#audit-download").addEventListener("click", downloadAudit);
   bindVoiceSettings(run, done);
+  bindCareSettings(run, done);
   const today = new Date().toISOString().slice(0, 10);
   $("#audit-start", HTMLInputElement).value = today;
   $("#audit-end", HTMLInputElement).value = today;
@@ -401,6 +406,7 @@ export function close() {
   for (const id of ["#users-body", "#templates-list", "#audit-body", "#hours-rows"]) clear($(id));
   $("#audit-download", HTMLButtonElement).disabled = true;
   closeVoiceSettings();
+  closeCareSettings();
   say($("#admin-error"), "");
   say($("#admin-status"), "");
 }

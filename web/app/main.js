@@ -10,6 +10,7 @@ import * as inbox from "./inbox.js";
 import * as admin from "./admin.js";
 import * as layout from "./layout.js";
 import { registerWorker } from "./pwa.js";
+import * as urgent from "./urgent.js";
 
 /** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
 /** @import { Me } from "./session.js" */
@@ -221,6 +222,7 @@ async function signedIn(result) {
   show($("#account"));
   show($("#nav-admin"), me.role === "admin");
   show($("#signin-view"), false);
+  urgent.watch(inbox.openConversation);
   await inbox.open(me);
   goTo("inbox");
 }
@@ -228,6 +230,7 @@ async function signedIn(result) {
 /** @param {string} reason */
 function signedOut(reason) {
   inbox.close();
+  urgent.close();
   admin.close();
   state.me = null;
   show($("#inbox-view"), false);

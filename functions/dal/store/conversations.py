@@ -244,4 +244,5 @@ def conversation_from_item(item: dict[str, Any]) -> Conversation:
         consent=ConsentRecord.from_item(item["consent"]) if item.get("consent") else None,
         last_auto_reply_at=item.get("last_auto_reply_at"),
         name_record=bytes(item["name_record"]) if "name_record" in item else None,
+        urgent_at=item.get("urgent_at"),
     )

@@ -39,6 +39,7 @@ from functions.dal.store._common import (
     messages_pk,
     tenant_pk,
 )
+from functions.dal.store.care import urgent_marker_item
 
 
 class MessageRecords(TableRecords):
@@ -75,6 +76,12 @@ class MessageRecords(TableRecords):
                     }
                 }
             )
+        if change and change.urgent_at:
+            # Before the touch: the cancellation reasons below read it last.
+            marker = urgent_marker_item(
+                message.tenant_id, message.conversation_id, change.urgent_at
+            )
+            actions.append({"Put": {"TableName": table_name, "Item": marker}})
         actions.append(
             self._conversation_touch(
                 message, table_name, new_phone_record, change or ConversationChange()
@@ -147,6 +154,9 @@ class MessageRecords(TableRecords):
         if change.auto_reply_at:
             sets.append("last_auto_reply_at = :auto")
             values[":auto"] = change.auto_reply_at
+        if change.urgent_at:
+            sets.append("urgent_at = if_not_exists(urgent_at, :urgent)")
+            values[":urgent"] = change.urgent_at
         update = "SET " + ", ".join(sets)
         if message.direction is Direction.INBOUND:
             update += " ADD unread_count :one"

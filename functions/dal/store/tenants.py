@@ -139,6 +139,7 @@ def _settings_item(settings: TenantSettings) -> dict[str, Any]:
             "hours": {str(day): list(span) for day, span in after.hours.items()},
             "text": after.text,
             "window_minutes": after.window_minutes,
+            "holidays": list(after.holidays),
         },
     }
 
@@ -162,5 +163,6 @@ def _settings_from_item(item: dict[str, Any]) -> TenantSettings:
             ),
             text=after.get("text", ""),
             window_minutes=int(after.get("window_minutes", defaults.after_hours.window_minutes)),
+            holidays=tuple(after.get("holidays", ())),
         ),
     )

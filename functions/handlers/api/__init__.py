@@ -17,6 +17,7 @@ from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.handlers.api import (
     audit_events,
     calls,
+    care,
     contacts,
     conversations,
     errors,
@@ -48,6 +49,7 @@ for resource in (
     users,
     audit_events,
     calls,
+    care,
 ):
     app.include_router(resource.router)
 

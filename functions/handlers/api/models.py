@@ -69,6 +69,9 @@ class AfterHoursSettings(_Body):
     hours: dict[Weekday, tuple[str, str]] = Field(default_factory=_weekdays_nine_to_five)
     text: str = Field(default="", max_length=320)
     window_minutes: int = Field(default=720, ge=1, le=10_080, strict=True)
+    holidays: list[Annotated[str, Field(max_length=10)]] = Field(
+        default_factory=list, max_length=100
+    )
 
 
 class Settings(_Body):

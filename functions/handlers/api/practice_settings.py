@@ -35,6 +35,7 @@ def update_settings(payload: Settings) -> dict[str, Any]:
             hours={int(d): span for d, span in after.hours.items()},
             text=after.text,
             window_minutes=after.window_minutes,
+            holidays=tuple(after.holidays),
         ),
     )
     return settings_view(
