@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from functions.logic.secure_links import SecureLinkService
     from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
+    from functions.logic.transcription import Transcriber, TranscriptionService
     from functions.logic.voice import VoiceService
     from functions.logic.voice_admin import VoiceAdmin
     from functions.logic.voice_ports import VoiceCarrier, VoicemailStore, VoiceNotifier
@@ -69,6 +70,7 @@ class Ports:
     voice_carrier: VoiceCarrier | None = None
     voicemail_store: VoicemailStore | None = None
     voice_notifier: VoiceNotifier | None = None
+    transcriber: Transcriber | None = None
 
 
 class Container:
@@ -486,9 +488,47 @@ class Container:
                 if self.ports.users is not None or self.settings.user_pool_id
                 else None,
                 voice_only_numbers=frozenset(self.settings.voice_only_numbers),
+                transcription=self.transcription_service() if self.transcribes else None,
             )
 
         return self._once("voice_service", build)
+
+    @property
+    def transcribes(self) -> bool:
+        """Whether this deployment can transcribe voicemail (a practice still opts in)."""
+        return self.ports.transcriber is not None or bool(self.settings.transcription_bucket)
+
+    def transcription_service(self) -> TranscriptionService:
+        def build() -> TranscriptionService:
+            from functions.dal.store.transcripts import TranscriptRecords  # noqa: PLC0415
+            from functions.logic.transcription import TranscriptionService  # noqa: PLC0415
+
+            calls = self.call_store()
+            return TranscriptionService(
+                directory=self.directory(),
+                store=self.store(),
+                calls=calls,
+                settings=calls,
+                voicemails=self.voicemail_store(),
+                transcripts=TranscriptRecords(self.clients.table(self.settings.need("table_name"))),
+                transcriber=self.ports.transcriber or self._aws_transcriber(),
+                cipher=self.cipher(),
+                audit=self.audit_sink(),
+                clock=self.clock(),
+                metrics=self.metrics(),
+            )
+
+        return self._once("transcription_service", build)
+
+    def _aws_transcriber(self) -> Transcriber:
+        from functions.dal.transcriber import AwsTranscriber  # noqa: PLC0415
+
+        return AwsTranscriber(
+            self.settings.need("transcription_bucket"),
+            self.settings.need("transcription_kms_key_id"),
+            self.clients.client("s3"),
+            self.clients.client("transcribe"),
+        )
 
     def voice_admin(self) -> VoiceAdmin:
         def build() -> VoiceAdmin:
@@ -501,6 +541,7 @@ class Container:
                 if self.ports.users is not None or self.settings.user_pool_id
                 else None,
                 greetings=self.greeting_store(),
+                transcription_available=self.transcribes,
             )
 
         return self._once("voice_admin", build)

@@ -297,8 +297,10 @@ def _dispatch(resource: str, request: _Request, runtime: Container) -> str:
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
     if event.get("source") == SCHEDULE_SOURCE:
         # Every 5 minutes (EventBridge): recordings whose delete at Twilio failed after
-        # their voicemail was sealed.
-        return {"carrier_copies_deleted": runtime.voice_service().sweep_carrier_recordings()}
+        # their voicemail was sealed, and voicemail transcription jobs under way.
+        deleted = runtime.voice_service().sweep_carrier_recordings()
+        transcribed = runtime.transcription_service().sweep() if runtime.transcribes else 0
+        return {"carrier_copies_deleted": deleted, "transcripts_finished": transcribed}
     return _webhook(event, runtime)
 
 

@@ -38,6 +38,9 @@ def call_view(call: CallRecord) -> dict[str, Any]:
         "voicemail": {
             "duration_seconds": call.voicemail.duration_seconds,
             "content_type": call.voicemail.content_type,
+            # Whether a transcript is pending, ready or failed; its text only through the
+            # transcript route (audited like reading a body).
+            "transcript": call.transcript_status,
         }
         if call.voicemail
         else None,
@@ -82,6 +85,22 @@ def play_voicemail(conversation_id: str, call_id: str) -> Response[Any]:
     return response
 
 
+@route(
+    router,
+    "GET",
+    "/conversations/{conversation_id}/calls/{call_id}/transcript",
+    audit="voicemail.transcript_read",
+)
+def read_transcript(conversation_id: str, call_id: str) -> Response[Any]:
+    transcript = (
+        runtime(router)
+        .transcription_service()
+        .transcript(principal(router), conversation_id, call_id)
+    )
+    body = {"status": transcript.status.value, "text": transcript.text}
+    return Response(200, "application/json", body=body, headers={"Cache-Control": "no-store"})
+
+
 @route(router, "GET", "/voice-settings", audit=None, admin_only=True)
 def get_voice_settings() -> dict[str, Any]:
     return _settings_view(runtime(router).voice_admin().get_voice_settings(principal(router)))
@@ -101,6 +120,7 @@ def update_voice_settings(payload: VoiceSettingsBody) -> dict[str, Any]:
         max_voicemail_seconds=payload.max_voicemail_seconds,
         missed_call_text_enabled=payload.missed_call_text_enabled,
         missed_call_text=payload.missed_call_text,
+        transcribe_voicemail=payload.transcribe_voicemail,
     )
     updated = runtime(router).voice_admin().update_voice_settings(principal(router), settings)
     return _settings_view(updated)
