@@ -298,9 +298,10 @@ def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str,
     if event.get("source") == SCHEDULE_SOURCE:
         # Every 5 minutes (EventBridge): recordings whose delete at Twilio failed after
         # their voicemail was sealed, and voicemail transcription jobs under way.
-        deleted = runtime.voice_service().sweep_carrier_recordings()
-        transcribed = runtime.transcription_service().sweep() if runtime.transcribes else 0
-        return {"carrier_copies_deleted": deleted, "transcripts_finished": transcribed}
+        swept = {"carrier_copies_deleted": runtime.voice_service().sweep_carrier_recordings()}
+        if runtime.transcribes:
+            swept["transcripts_finished"] = runtime.transcription_service().sweep()
+        return swept
     return _webhook(event, runtime)
 
 
