@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from functions.carriers.models import Carrier
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.store.calls import CallRecords
+    from functions.dal.store.transcripts import TranscriptRecords
     from functions.dal.voicemail_store import S3GreetingStore
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from functions.logic.secure_links import SecureLinkService
     from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
-    from functions.logic.transcription import Transcriber, TranscriptionService
+    from functions.logic.transcription import Transcriber, TranscriptionService, TranscriptReader
     from functions.logic.voice import VoiceService
     from functions.logic.voice_admin import VoiceAdmin
     from functions.logic.voice_ports import VoiceCarrier, VoicemailStore, VoiceNotifier
@@ -500,17 +501,14 @@ class Container:
 
     def transcription_service(self) -> TranscriptionService:
         def build() -> TranscriptionService:
-            from functions.dal.store.transcripts import TranscriptRecords  # noqa: PLC0415
             from functions.logic.transcription import TranscriptionService  # noqa: PLC0415
 
             calls = self.call_store()
             return TranscriptionService(
-                directory=self.directory(),
-                store=self.store(),
                 calls=calls,
                 settings=calls,
                 voicemails=self.voicemail_store(),
-                transcripts=TranscriptRecords(self.clients.table(self.settings.need("table_name"))),
+                transcripts=self.transcript_store(),
                 transcriber=self.ports.transcriber or self._aws_transcriber(),
                 cipher=self.cipher(),
                 audit=self.audit_sink(),
@@ -519,6 +517,24 @@ class Container:
             )
 
         return self._once("transcription_service", build)
+
+    def transcript_store(self) -> TranscriptRecords:
+        from functions.dal.store.transcripts import TranscriptRecords  # noqa: PLC0415
+
+        return self._once(
+            "transcript_store",
+            lambda: TranscriptRecords(self.clients.table(self.settings.need("table_name"))),
+        )
+
+    def transcript_reader(self) -> TranscriptReader:
+        from functions.logic.transcription import TranscriptReader  # noqa: PLC0415
+
+        return self._once(
+            "transcript_reader",
+            lambda: TranscriptReader(
+                self.directory(), self.store(), self.transcript_store(), self.cipher()
+            ),
+        )
 
     def _aws_transcriber(self) -> Transcriber:
         from functions.dal.transcriber import AwsTranscriber  # noqa: PLC0415

@@ -74,9 +74,9 @@ class StoredTranscript:
 
 @dataclass(frozen=True)
 class Transcript:
-    """What staff read: the status, and the decrypted text once ready."""
+    """What staff read: the status (None: never asked for), the decrypted text once ready."""
 
-    status: TranscriptStatus
+    status: TranscriptStatus | None
     text: str | None = field(default=None, repr=False)
 
 
@@ -127,9 +127,35 @@ def job_name(call: CallRecord, attempt: int) -> str:
 
 
 @dataclass
-class TranscriptionService:
+class TranscriptReader:
+    """Staff reading a voicemail's transcript (needs no transcriber: a deployment that
+    stopped transcribing still shows the transcripts it has)."""
+
     directory: TenantDirectory
     store: RecordingStore  # conversations: who may read a thread's transcript
+    transcripts: TranscriptStore
+    cipher: EnvelopeCipher
+
+    def transcript(self, principal: Principal, conversation_id: str, call_ulid: str) -> Transcript:
+        """A voicemail's transcript for staff who may see the thread (else not found, as if
+        it did not exist); decrypted per read. The route audits the read."""
+        read = self.store.tenant_and_conversation(principal.tenant_id, conversation_id)
+        if not can_see(principal, read.conversation.get()):
+            raise NotFoundError("conversation not found")
+        tenant = self.directory.admit(read.tenant)
+        stored = self.transcripts.get_transcript(tenant.tenant_id, conversation_id, call_ulid)
+        if stored is None:  # transcription off, or a call without a voicemail
+            return Transcript(None)
+        if stored.status is not TranscriptStatus.READY or stored.record is None:
+            return Transcript(stored.status)
+        text = self.cipher.decrypt(
+            transcript_location(tenant.tenant_id, conversation_id, call_ulid), stored.record
+        )
+        return Transcript(TranscriptStatus.READY, text)
+
+
+@dataclass
+class TranscriptionService:
     calls: CallStore
     settings: VoiceSettingsStore
     voicemails: VoicemailStore
@@ -162,23 +188,6 @@ class TranscriptionService:
             except QuietlineError as error:  # left pending: the next sweep tries again
                 self._warn("TranscriptionSweepFailed", error)
         return finished
-
-    def transcript(self, principal: Principal, conversation_id: str, call_ulid: str) -> Transcript:
-        """A voicemail's transcript for staff who may see the thread (else not found, as if
-        it did not exist); decrypted per read. The route audits the read."""
-        read = self.store.tenant_and_conversation(principal.tenant_id, conversation_id)
-        if not can_see(principal, read.conversation.get()):
-            raise NotFoundError("conversation not found")
-        tenant = self.directory.admit(read.tenant)
-        stored = self.transcripts.get_transcript(tenant.tenant_id, conversation_id, call_ulid)
-        if stored is None:
-            raise NotFoundError("no transcript for that call")
-        if stored.status is not TranscriptStatus.READY or stored.record is None:
-            return Transcript(stored.status)
-        text = self.cipher.decrypt(
-            transcript_location(tenant.tenant_id, conversation_id, call_ulid), stored.record
-        )
-        return Transcript(TranscriptStatus.READY, text)
 
     # --- one job --------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from functions.logic.access import Principal, Role
 from functions.logic.transcription import (
     MAX_ATTEMPTS,
     TranscriptionService,
+    TranscriptReader,
     TranscriptStatus,
 )
 from functions.logic.voice_admin import VoiceAdmin
@@ -34,6 +35,7 @@ SPOKEN = "Hi, this is a client, please call me back about Tuesday."
 class World:
     voice: Voice
     service: TranscriptionService
+    reader: TranscriptReader
     transcriber: FakeTranscriber
     transcripts: InMemoryTranscripts
 
@@ -61,8 +63,6 @@ def world() -> World:
     transcriber = FakeTranscriber()
     transcripts = InMemoryTranscripts()
     service = TranscriptionService(
-        directory=voice.service.directory,
-        store=voice.messages,  # type: ignore[arg-type]
         calls=voice.calls,
         settings=voice.calls,
         voicemails=voice.voicemails,
@@ -74,7 +74,13 @@ def world() -> World:
         metrics=voice.metrics,
     )
     voice.service.transcription = service
-    return World(voice, service, transcriber, transcripts)
+    reader = TranscriptReader(
+        voice.service.directory,
+        voice.messages,  # type: ignore[arg-type]
+        transcripts,
+        voice.cipher,
+    )
+    return World(voice, service, reader, transcriber, transcripts)
 
 
 def ids(call_id: str) -> tuple[str, str, str]:
@@ -234,12 +240,12 @@ def test_staff_who_may_see_the_thread_read_the_decrypted_text(world: World) -> N
     world.opt_in()
     call_id = world.leave_voicemail()
     _, conversation_id, call_ulid = ids(call_id)
-    assert world.service.transcript(ADMIN, conversation_id, call_ulid).status is (
+    assert world.reader.transcript(ADMIN, conversation_id, call_ulid).status is (
         TranscriptStatus.PENDING
     )
     world.transcriber.complete(world.only_job(), SPOKEN)
     world.service.sweep()
-    transcript = world.service.transcript(ADMIN, conversation_id, call_ulid)
+    transcript = world.reader.transcript(ADMIN, conversation_id, call_ulid)
     assert (transcript.status, transcript.text) == (TranscriptStatus.READY, SPOKEN)
     assert SPOKEN not in repr(transcript)
 
@@ -253,7 +259,7 @@ def test_a_clinician_outside_the_thread_gets_not_found(world: World) -> None:
     conversations[key] = replace(conversations[key], assigned_to="ben")
     ana = Principal("ana", TENANT, Role.CLINICIAN, "s", 0)
     with pytest.raises(NotFoundError):
-        world.service.transcript(ana, conversation_id, call_ulid)
+        world.reader.transcript(ana, conversation_id, call_ulid)
 
 
 # --- the setting -----------------------------------------------------------------------
@@ -279,3 +285,11 @@ def test_an_admin_turns_transcription_on_and_it_is_kept(world: World) -> None:
     admin.update_voice_settings(ADMIN, VoiceSettings(enabled=True, transcribe_voicemail=True))
     assert admin.get_voice_settings(ADMIN).transcribe_voicemail is True
     assert VoiceSettings().transcribe_voicemail is False  # off unless an admin opts in
+
+
+def test_a_voicemail_never_sent_for_transcription_reads_as_no_transcript(world: World) -> None:
+    world.opt_in(False)
+    call_id = world.leave_voicemail()
+    _, conversation_id, call_ulid = ids(call_id)
+    transcript = world.reader.transcript(ADMIN, conversation_id, call_ulid)
+    assert (transcript.status, transcript.text) == (None, None)

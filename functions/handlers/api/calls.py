@@ -25,7 +25,7 @@ router = Router()
 
 def call_view(call: CallRecord) -> dict[str, Any]:
     """What the thread shows: ids, direction, outcome, who answered; never a number."""
-    return {
+    view: dict[str, Any] = {
         "call_id": call.call_ulid,
         "kind": "call",
         "direction": call.direction.value,
@@ -38,13 +38,15 @@ def call_view(call: CallRecord) -> dict[str, Any]:
         "voicemail": {
             "duration_seconds": call.voicemail.duration_seconds,
             "content_type": call.voicemail.content_type,
-            # Whether a transcript is pending, ready or failed; its text only through the
-            # transcript route (audited like reading a body).
-            "transcript": call.transcript_status,
         }
         if call.voicemail
         else None,
     }
+    if call.voicemail and call.transcript_status:
+        # Whether a transcript is pending, ready or failed; its text only through the
+        # transcript route (audited like reading a body).
+        view["voicemail"]["transcript"] = call.transcript_status
+    return view
 
 
 @route(router, "GET", "/conversations/{conversation_id}/calls", audit="call.read")
@@ -93,11 +95,10 @@ def play_voicemail(conversation_id: str, call_id: str) -> Response[Any]:
 )
 def read_transcript(conversation_id: str, call_id: str) -> Response[Any]:
     transcript = (
-        runtime(router)
-        .transcription_service()
-        .transcript(principal(router), conversation_id, call_id)
+        runtime(router).transcript_reader().transcript(principal(router), conversation_id, call_id)
     )
-    body = {"status": transcript.status.value, "text": transcript.text}
+    status = transcript.status.value if transcript.status else None
+    body = {"status": status, "text": transcript.text}
     return Response(200, "application/json", body=body, headers={"Cache-Control": "no-store"})
 
 
