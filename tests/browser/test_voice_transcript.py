@@ -78,8 +78,10 @@ def test_an_opted_in_voicemail_shows_its_transcript_under_the_voicemail(
         while _transcript_state(runtime, conversation_id, call_id) != "ready":
             assert time.monotonic() < deadline, "no transcript within 30 s"
             time.sleep(0.5)
-        # When the admin opens the thread and reads the transcript
-        page.locator("#nav-inbox").click()
+        # When the admin opens the thread (a fresh sign-in: the list shows the new caller)
+        # and reads the transcript
+        page = page.context.new_page()
+        sign_in(page, runtime, "admin")
         _open(page, conversation_id)
         row = page.locator(f'#messages li.call[data-call-id="{call_id}"]')
         expect(row.get_by_role("button", name="Play voicemail (0:02)")).to_be_visible()
