@@ -66,6 +66,9 @@ def test_an_opted_in_voicemail_shows_its_transcript_under_the_voicemail(
     sign_in(page, runtime, "admin")
     page.locator("#nav-admin").click()
     page.locator('.tab[data-tab="voice"]').click()
+    # (the form is filled from the API once loaded: wait for it, or the fill undoes the tick)
+    route = page.locator("#voice-routes .voice-route").first
+    expect(route.locator(".route-number")).to_have_value(runtime["business_number"])
     expect(page.get_by_label("Transcribe voicemails", exact=False)).not_to_be_checked()
     page.get_by_label("Transcribe voicemails", exact=False).check()
     page.get_by_role("button", name="Save call settings").click()
