@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from functions.carriers.models import Carrier
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.store.calls import CallRecords
+    from functions.dal.store.transcripts import TranscriptRecords
     from functions.dal.voicemail_store import S3GreetingStore
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from functions.logic.secure_links import SecureLinkService
     from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
+    from functions.logic.transcription import Transcriber, TranscriptionService, TranscriptReader
     from functions.logic.voice import VoiceService
     from functions.logic.voice_admin import VoiceAdmin
     from functions.logic.voice_ports import VoiceCarrier, VoicemailStore, VoiceNotifier
@@ -72,6 +74,7 @@ class Ports:
     voicemail_store: VoicemailStore | None = None
     voice_notifier: VoiceNotifier | None = None
     page_channels: tuple[PageChannel, ...] | None = None  # replaces e-mail + SMS pages
+    transcriber: Transcriber | None = None
 
 
 class Container:
@@ -491,9 +494,62 @@ class Container:
                 else None,
                 voice_only_numbers=frozenset(self.settings.voice_only_numbers),
                 on_call=self.care_service().on_call_for_call,
+                transcription=self.transcription_service() if self.transcribes else None,
             )
 
         return self._once("voice_service", build)
+
+    @property
+    def transcribes(self) -> bool:
+        """Whether this deployment can transcribe voicemail (a practice still opts in)."""
+        return self.ports.transcriber is not None or bool(self.settings.transcription_bucket)
+
+    def transcription_service(self) -> TranscriptionService:
+        def build() -> TranscriptionService:
+            from functions.logic.transcription import TranscriptionService  # noqa: PLC0415
+
+            calls = self.call_store()
+            return TranscriptionService(
+                calls=calls,
+                settings=calls,
+                voicemails=self.voicemail_store(),
+                transcripts=self.transcript_store(),
+                transcriber=self.ports.transcriber or self._aws_transcriber(),
+                cipher=self.cipher(),
+                audit=self.audit_sink(),
+                clock=self.clock(),
+                metrics=self.metrics(),
+            )
+
+        return self._once("transcription_service", build)
+
+    def transcript_store(self) -> TranscriptRecords:
+        from functions.dal.store.transcripts import TranscriptRecords  # noqa: PLC0415
+
+        return self._once(
+            "transcript_store",
+            lambda: TranscriptRecords(self.clients.table(self.settings.need("table_name"))),
+        )
+
+    def transcript_reader(self) -> TranscriptReader:
+        from functions.logic.transcription import TranscriptReader  # noqa: PLC0415
+
+        return self._once(
+            "transcript_reader",
+            lambda: TranscriptReader(
+                self.directory(), self.store(), self.transcript_store(), self.cipher()
+            ),
+        )
+
+    def _aws_transcriber(self) -> Transcriber:
+        from functions.dal.transcriber import AwsTranscriber  # noqa: PLC0415
+
+        return AwsTranscriber(
+            self.settings.need("transcription_bucket"),
+            self.settings.need("transcription_kms_key_id"),
+            self.clients.client("s3"),
+            self.clients.client("transcribe"),
+        )
 
     def voice_admin(self) -> VoiceAdmin:
         def build() -> VoiceAdmin:
@@ -506,6 +562,7 @@ class Container:
                 if self.ports.users is not None or self.settings.user_pool_id
                 else None,
                 greetings=self.greeting_store(),
+                transcription_available=self.transcribes,
             )
 
         return self._once("voice_admin", build)

@@ -92,7 +92,9 @@ class QuietlineStack(cdk.Stack):
         self.backups.protect("AuditTable", self.audit_log.table)
         # Id "Voice": the buckets' logical ids are the ones Chime-only voice had.
         self.voicemail = (
-            VoicemailStorage(self, "Voice", config=config, platform_key=self.platform_key)
+            VoicemailStorage(
+                self, "Voice", config=config, platform_key=self.platform_key, alarms=self.alarms
+            )
             if config.voice.enabled
             else None
         )

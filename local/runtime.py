@@ -74,6 +74,7 @@ from local.routes import (
 )
 from local.server import make_server, use_authorizer, use_handlers
 from local.sim_carrier import SimulatedCarrier
+from local.sim_transcriber import local_transcriber
 from local.sim_voice import SimulatedVoiceCarrier, VoiceDriver
 
 HOST = "127.0.0.1"
@@ -207,7 +208,12 @@ def start_stack(
     runtime = Container(
         settings,
         clients=clients,
-        ports=Ports(carrier=carrier, twilio_auth_token=token, voice_carrier=voice_carrier),
+        ports=Ports(
+            carrier=carrier,
+            twilio_auth_token=token,
+            voice_carrier=voice_carrier,
+            transcriber=local_transcriber(clients),  # moto's Transcribe (sim_transcriber.py)
+        ),
     )
     carrier.on_sent = workers.delivery_reports(runtime)
     bootstrap(config, runtime)
@@ -283,6 +289,12 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     sweeper = bound_handler("functions.handlers.sweeper", runtime)
     threads.append(
         threading.Thread(target=workers.run_every, args=(60, sweeper, stop), daemon=True)
+    )
+    # The voice functions' schedule, for voicemail transcription jobs: every 2 s, not 5
+    # minutes, so a transcript shows while you look.
+    transcripts = lambda _event, _context: runtime.transcription_service().sweep()  # noqa: E731
+    threads.append(
+        threading.Thread(target=workers.run_every, args=(2, transcripts, stop), daemon=True)
     )
     return threads
 

@@ -63,6 +63,10 @@ class Settings(BaseModel):
     # carrier cannot record under our key (Chime RecordAudio; objects expire within a day).
     voicemail_bucket: str | None = None
     voice_staging_bucket: str | None = None
+    # Voicemail transcription (Amazon Transcribe): the bucket for staged audio and the
+    # service's output, and the platform key both are encrypted under (docs/voice.md).
+    transcription_bucket: str | None = None
+    transcription_kms_key_id: str | None = None
     # Amazon Chime SDK PSTN audio: the SIP media application click-to-call dials through.
     chime_sip_media_application_id: str | None = None
     # Business numbers that carry calls but not texts (Chime SDK voice numbers on the AWS
@@ -142,4 +146,6 @@ ENV_INBOX_ORIGIN = env_name("inbox_origin")
 ENV_PHONE_REGION = env_name("phone_region")
 ENV_VOICEMAIL_BUCKET = env_name("voicemail_bucket")
 ENV_VOICE_STAGING_BUCKET = env_name("voice_staging_bucket")
+ENV_TRANSCRIPTION_BUCKET = env_name("transcription_bucket")
+ENV_TRANSCRIPTION_KMS_KEY_ID = env_name("transcription_kms_key_id")
 ENV_CHIME_SIP_MEDIA_APPLICATION_ID = env_name("chime_sip_media_application_id")

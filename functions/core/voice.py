@@ -290,6 +290,9 @@ class CallRecord:
     placed_by: str | None = None  # click-to-call: the clinician who asked for it
     duration_seconds: int = 0
     voicemail: VoicemailRef | None = None
+    # The voicemail's transcript: None (not asked), "pending", "ready" or "failed". The
+    # sealed text is read only through the staff API (functions/logic/transcription.py).
+    transcript_status: str | None = None
 
     @property
     def call_id(self) -> str:
@@ -327,6 +330,8 @@ class VoiceSettings:
     max_voicemail_seconds: int = 120
     missed_call_text_enabled: bool = False
     missed_call_text: str = ""  # practice wording, no PHI; empty: the built-in wording
+    # Voicemail transcription (Amazon Transcribe): off unless an admin opts in.
+    transcribe_voicemail: bool = False
 
     def route_for(self, business_number: str) -> NumberRouting | None:
         return next((r for r in self.routes if r.business_number == business_number), None)
@@ -349,4 +354,5 @@ class VoiceSettings:
             "max_voicemail_seconds": self.max_voicemail_seconds,
             "missed_call_text_enabled": self.missed_call_text_enabled,
             "missed_call_text": self.missed_call_text,
+            "transcribe_voicemail": self.transcribe_voicemail,
         }

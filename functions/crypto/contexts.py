@@ -50,6 +50,11 @@ def voicemail_location(tenant_id: str, conversation_id: str, call_id: str) -> Fi
     return FieldLocation(tenant_id, conversation_id, call_id, "voicemail_audio")
 
 
+def transcript_location(tenant_id: str, conversation_id: str, call_id: str) -> FieldLocation:
+    """A voicemail's transcript (PHI like a message body), bound to its call in its thread."""
+    return FieldLocation(tenant_id, conversation_id, call_id, "voicemail_transcript")
+
+
 def forwarding_number_location(tenant_id: str, user_id: str) -> FieldLocation:
     """A clinician's own cell, rung for the practice's calls (PHI-grade personal data)."""
     return FieldLocation(tenant_id, "staff", user_id, "forwarding_number")

@@ -46,7 +46,10 @@ def handle(event: Any, context: Any, runtime: Container) -> dict[str, Any]:
         # Staged copies whose delete failed after their voicemail was sealed (the service
         # keeps a marker for each): delete them now.
         deleted = runtime.voice_service().sweep_carrier_recordings()
-        return {"stored": stored, "failed": failed, "carrier_copies_deleted": deleted}
+        swept = {"stored": stored, "failed": failed, "carrier_copies_deleted": deleted}
+        if runtime.transcribes:  # voicemail transcription jobs under way (docs/voice.md)
+            swept["transcripts_finished"] = runtime.transcription_service().sweep()
+        return swept
     try:
         sma_event = parse_event(event)
     except ValidationError as error:

@@ -297,8 +297,11 @@ def _dispatch(resource: str, request: _Request, runtime: Container) -> str:
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
     if event.get("source") == SCHEDULE_SOURCE:
         # Every 5 minutes (EventBridge): recordings whose delete at Twilio failed after
-        # their voicemail was sealed.
-        return {"carrier_copies_deleted": runtime.voice_service().sweep_carrier_recordings()}
+        # their voicemail was sealed, and voicemail transcription jobs under way.
+        swept = {"carrier_copies_deleted": runtime.voice_service().sweep_carrier_recordings()}
+        if runtime.transcribes:
+            swept["transcripts_finished"] = runtime.transcription_service().sweep()
+        return swept
     return _webhook(event, runtime)
 
 

@@ -49,11 +49,7 @@ from functions.core.voice import (
     VoiceSettings,
     split_call_id,
 )
-from functions.crypto.contexts import (
-    forwarding_number_location,
-    phone_location,
-    voicemail_location,
-)
+from functions.crypto.contexts import forwarding_number_location, phone_location, voicemail_location
 from functions.crypto.envelope import EnvelopeCipher
 from functions.logic.access import Principal, can_see
 from functions.logic.after_hours import is_after_hours
@@ -68,6 +64,7 @@ from functions.logic.voice_ports import (
     StaffRoster,
     VoiceCarrier,
     VoicemailStore,
+    VoicemailTranscription,
     VoiceNotifier,
     VoiceSettingsStore,
 )
@@ -113,6 +110,7 @@ class VoiceService:
     # Numbers that carry calls but cannot text (Chime SDK voice numbers on the AWS carrier).
     voice_only_numbers: frozenset[str] = frozenset()
     on_call: Callable[[Tenant, datetime], str | None] | None = None  # logic/care.py
+    transcription: VoicemailTranscription | None = None  # the practice may opt in
 
     # --- carrier-facing -------------------------------------------------------------------
 
@@ -315,6 +313,8 @@ class VoiceService:
         if call.voicemail is None:
             tenant = self.directory.active_tenant(call.tenant_id)
             self._store_voicemail(call, recording)
+            if self.transcription is not None:  # never raises: the voicemail is stored
+                self.transcription.voicemail_stored(call, recording.audio, recording.content_type)
             try:
                 self.notifier.new_voicemail(call.tenant_id, tenant.display_name)
             except QuietlineError as error:

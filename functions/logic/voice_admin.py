@@ -37,6 +37,9 @@ class VoiceAdmin:
     # Enabled staff (Cognito), read when needed: routed clinicians must be live staff.
     staff: Callable[[], StaffRoster] | None = None
     greetings: GreetingStore | None = None
+    # Whether this deployment can transcribe (a transcriber configured): an admin cannot
+    # opt in to something that would silently never happen.
+    transcription_available: bool = False
 
     def get_voice_settings(self, principal: Principal) -> VoiceSettings:
         require_admin(principal)
@@ -49,6 +52,8 @@ class VoiceAdmin:
         current = self.settings.get_voice_settings(principal.tenant_id)
         settings = replace(settings, greeting_recording_key=current.greeting_recording_key)
         validate_voice_settings(settings)
+        if settings.transcribe_voicemail and not self.transcription_available:
+            raise ValidationError("voice.transcribe_voicemail", "is not available here")
         self._require_routed_staff(principal.tenant_id, settings)
         self.settings.put_voice_settings(principal.tenant_id, settings)
         return settings

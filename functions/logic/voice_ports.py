@@ -141,3 +141,11 @@ class StaffRoster(Protocol):
     """Who may be rung or routed: the tenant's enabled staff (Cognito in AWS)."""
 
     def is_active_staff(self, tenant_id: str, user_id: str) -> bool: ...
+
+
+class VoicemailTranscription(Protocol):
+    """Optional transcription of a voicemail just stored (functions/logic/transcription.py)."""
+
+    def voicemail_stored(self, call: CallRecord, audio: bytes, content_type: str) -> None:
+        """Start it if the practice opted in; never raises (the voicemail is safe)."""
+        ...

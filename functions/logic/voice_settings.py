@@ -69,6 +69,8 @@ def validate_voice_settings(settings: VoiceSettings) -> None:
         raise ValidationError(
             "voice.max_voicemail_seconds", f"must be 10 to {MAX_VOICEMAIL_SECONDS}"
         )
+    if not isinstance(settings.transcribe_voicemail, bool):
+        raise ValidationError("voice.transcribe_voicemail", "must be true or false")
     key = settings.greeting_recording_key
     if key is not None and not (key.startswith(GREETING_PREFIX) and key.isprintable()):
         raise ValidationError("voice.greeting_recording_key", "must be a greetings/ object key")

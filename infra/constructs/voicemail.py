@@ -18,8 +18,10 @@ from constructs import Construct
 from functions.core.settings import ENV_VOICEMAIL_BUCKET
 from infra.buckets import PRIVATE_BUCKET, access_log_bucket
 from infra.config import QuietlineConfig
+from infra.constructs.alarms import Alarms
 from infra.constructs.function import QuietlineFunction
 from infra.constructs.keys import PlatformKey
+from infra.constructs.transcription import TranscriptionStorage
 from infra.nag import acknowledge
 
 # Amazon Chime SDK's audio service (PlayAudio/RecordAudio) as an S3/KMS principal.
@@ -62,6 +64,7 @@ class VoicemailStorage(Construct):
         *,
         config: QuietlineConfig,
         platform_key: PlatformKey,
+        alarms: Alarms | None = None,
     ) -> None:
         super().__init__(scope, id)
         # S3 server access logging writes with SSE-S3 and bucket-owner-enforced ownership.
@@ -69,14 +72,27 @@ class VoicemailStorage(Construct):
             self, config.audit_retention_days, s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
         )
         self.voicemail_bucket = self._voicemail_bucket(config, platform_key)
+        # Optional transcription (each practice opts in): its bucket, grants and alarms.
+        self.transcription = TranscriptionStorage(
+            self,
+            "Transcription",
+            platform_key=platform_key,
+            access_logs=self.access_logs,
+            alarms=alarms,
+        )
         self._acknowledge()
 
     def environment(self) -> dict[str, str]:
-        """What a function storing or playing voicemail needs."""
-        return {ENV_VOICEMAIL_BUCKET: self.voicemail_bucket.bucket_name}
+        """What a function storing or playing voicemail needs (the transcription settings
+        also tell the staff API that a practice may turn transcription on)."""
+        return {
+            ENV_VOICEMAIL_BUCKET: self.voicemail_bucket.bucket_name,
+            **self.transcription.environment(),
+        }
 
     def grant_voicemail_write(self, grantee: QuietlineFunction) -> None:
-        """Sealed audio in, with its retention tag; the bucket key through S3 only."""
+        """Sealed audio in, with its retention tag; the bucket key through S3 only. Whoever
+        stores a voicemail also starts (and polls) its transcription job."""
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["s3:PutObject", "s3:PutObjectTagging"],
@@ -84,6 +100,7 @@ class VoicemailStorage(Construct):
         )
         self._grant_bucket_key(grantee, "kms:GenerateDataKey")
         self._acknowledge_voicemail_objects(grantee)
+        self.transcription.grant_jobs(grantee)
 
     def grant_voicemail_read(self, grantee: QuietlineFunction) -> None:
         """Playback: GetObject on the voicemail objects, the bucket key through S3 only."""

@@ -102,6 +102,18 @@ def _objects(bucket_id: str, pattern: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [get_att_arn(bucket_id), f"/{pattern}"]]}
 
 
+def _jobs_rule() -> str:
+    return (
+        "AwsSolutions-IAM5[Resource::arn:aws:transcribe:us-east-1:123456789012:"
+        "transcription-job/quietline-vm-*]"
+    )
+
+
+def _transcription_object_rules(storage: VoicemailStorage) -> list[str]:
+    bucket = logical_id(storage.transcription.bucket)
+    return [f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{p}/*]" for p in ("staging", "output")]
+
+
 # --- config ---------------------------------------------------------------------------------
 def test_twilio_voice_accepts_the_numbers_that_text() -> None:
     config = make_config(**TWILIO_VOICE)
@@ -141,6 +153,14 @@ def test_voice_acknowledgements_are_the_reviewed_list_with_specific_reasons(
         ("HIPAA.Security-S3BucketReplicationEnabled", "Quietline/Voice/VoicemailBucket"),
         ("HIPAA.Security-S3BucketReplicationEnabled", "Quietline/Voice/AccessLogBucket"),
         ("HIPAA.Security-S3DefaultEncryptionKMS", "Quietline/Voice/AccessLogBucket"),
+        # Voicemail transcription (infra/constructs/transcription.py)
+        (_jobs_rule(), "Quietline/Messaging/TwilioVoice/Role/Policy"),
+        *(
+            (rule, "Quietline/Messaging/TwilioVoice/Role/Policy")
+            for rule in _transcription_object_rules(storage)
+        ),
+        ("HIPAA.Security-S3BucketReplicationEnabled", "Quietline/Voice/Transcription/Bucket"),
+        ("HIPAA.Security-S3BucketVersioningEnabled", "Quietline/Voice/Transcription/Bucket"),
     }
     voice = [
         (rule, path, reason)
@@ -323,6 +343,20 @@ def test_the_voice_function_has_exactly_its_grants(
     assert "dynamodb:Scan" not in found.pop(_key(get_att_arn(table)))
     for tenant_key in stack.tenant_keys.keys.values():
         assert found.pop(_key(arn(tenant_key))) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    # Voicemail transcription: stage the audio, read and delete the output; our jobs only.
+    transcription = logical_id(storage.transcription.bucket)
+    for prefix in ("staging/*", "output/*"):
+        assert found.pop(_key(_objects(transcription, prefix))) == {
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:DeleteObject",
+        }
+    jobs = "arn:aws:transcribe:us-east-1:123456789012:transcription-job/quietline-vm-*"
+    assert found.pop(_key(jobs)) == {
+        "transcribe:StartTranscriptionJob",
+        "transcribe:GetTranscriptionJob",
+        "transcribe:DeleteTranscriptionJob",
+    }
     # Nothing on any other bucket, no S3 action anywhere else, no Chime.
     every = {a for actions in found.values() for a in actions}
     assert not {a for a in every if a.startswith(("s3:", "chime:"))}
@@ -348,8 +382,9 @@ def test_the_voice_function_uses_the_platform_key_only_through_services(
         if statement["Resource"] == platform:
             services.add(statement["Condition"]["StringEquals"]["kms:ViaService"].split(".")[0])
 
-    # S3 for the voicemail bucket's SSE-KMS, the rest as every pipeline function.
-    assert services == {"s3", "sqs", "sns", "dynamodb", "secretsmanager"}
+    # S3 for the voicemail and transcription buckets' SSE-KMS, Transcribe for its output
+    # key, the rest as every pipeline function.
+    assert services == {"s3", "transcribe", "sqs", "sns", "dynamodb", "secretsmanager"}
 
 
 def test_the_voice_function_s_failures_land_in_an_alarmed_dlq(
@@ -412,4 +447,5 @@ def test_twilio_voice_deploys_no_chime_resource_and_no_staging_bucket(
     assert voice_buckets == {
         logical_id(storage.voicemail_bucket),
         logical_id(storage.access_logs),
+        logical_id(storage.transcription.bucket),
     }

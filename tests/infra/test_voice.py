@@ -6,6 +6,7 @@ One synth per session, in its own xdist group."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -286,7 +287,9 @@ def test_call_control_reads_and_deletes_only_staged_objects(
 ) -> None:
     statements = _role_statements(raw, logical_id(voice.call_control.role))
     staging = logical_id(voice.staging_bucket)
-    staged = [s for s in statements if "s3:DeleteObject" in _actions(s)]
+    deletes = [s for s in statements if "s3:DeleteObject" in _actions(s)]
+    # The other delete is on the transcription bucket's own prefixes (tested below).
+    staged = [s for s in deletes if staging in json.dumps(s["Resource"])]
     (delete,) = staged
     assert _actions(delete) == {"s3:GetObject", "s3:DeleteObject"}
     assert delete["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [staging, "Arn"]}, "/staged/*"]]}
@@ -336,3 +339,73 @@ def test_every_voice_acknowledgement_names_a_rule_and_a_specific_reason(
     assert suppressed, "the staging bucket's SSE-S3 must be acknowledged, not silently passed"
     for violation in suppressed:
         assert len(str(violation)) > 80
+
+
+# --- voicemail transcription (infra/constructs/transcription.py) ---------------------------------
+def test_call_control_may_start_only_our_transcription_jobs(
+    raw: dict[str, Any], voice: ChimeVoice, stack: QuietlineStack
+) -> None:
+    statements = _role_statements(raw, logical_id(voice.call_control.role))
+    (jobs,) = [s for s in statements if any(a.startswith("transcribe:") for a in _actions(s))]
+    assert _actions(jobs) == {
+        "transcribe:StartTranscriptionJob",
+        "transcribe:GetTranscriptionJob",
+        "transcribe:DeleteTranscriptionJob",
+    }
+    assert jobs["Resource"] == (
+        f"arn:aws:transcribe:us-east-1:{ACCOUNT}:transcription-job/quietline-vm-*"
+    )
+    bucket = logical_id(stack.voicemail.transcription.bucket)  # type: ignore[union-attr]
+    on_bucket = [s for s in statements if bucket in json.dumps(s["Resource"])]
+    (objects,) = on_bucket
+    assert _actions(objects) == {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
+    assert {json.dumps(r) for r in objects["Resource"]} == {
+        json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{prefix}/*"]]})
+        for prefix in ("staging", "output")
+    }
+
+
+def test_call_control_is_told_the_transcription_bucket_and_key(
+    raw: dict[str, Any], voice: ChimeVoice, stack: QuietlineStack
+) -> None:
+    functions = resources(raw, "AWS::Lambda::Function")
+    for fn in (voice.call_control.function, stack.staff_api.function.function):
+        variables = functions[logical_id(fn)]["Properties"]["Environment"]["Variables"]
+        bucket = logical_id(stack.voicemail.transcription.bucket)  # type: ignore[union-attr]
+        assert variables[settings.ENV_TRANSCRIPTION_BUCKET] == {"Ref": bucket}
+        assert variables[settings.ENV_TRANSCRIPTION_KMS_KEY_ID] == {
+            "Fn::GetAtt": [logical_id(stack.platform_key.key), "Arn"]
+        }
+
+
+def test_the_transcription_bucket_is_kms_encrypted_unversioned_and_short_lived(
+    template: Template, stack: QuietlineStack
+) -> None:
+    bucket = stack.voicemail.transcription.bucket  # type: ignore[union-attr]
+    found = template.find_resources("AWS::S3::Bucket")[logical_id(bucket)]["Properties"]
+    (rule,) = found["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": [logical_id(stack.platform_key.key), "Arn"]},
+    }
+    assert "VersioningConfiguration" not in found  # a delete really deletes
+    assert [r["ExpirationInDays"] for r in found["LifecycleConfiguration"]["Rules"]] == [1]
+    assert found["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+
+
+@pytest.mark.parametrize(
+    "metric",
+    ["TranscriptionStuck", "TranscriptionFailed", "TranscriptionStartFailed"],
+)
+def test_transcription_that_is_stuck_or_failing_raises_an_alarm(
+    template: Template, stack: QuietlineStack, metric: str
+) -> None:
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "Quietline",
+            "MetricName": metric,
+            "Threshold": 1,
+            "AlarmActions": [{"Ref": logical_id(stack.alarms.topic)}],
+        },
+    )

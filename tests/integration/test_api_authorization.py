@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("GET", "/conversations/{conversation_id}/calls"): (200, OK),
     ("POST", "/conversations/{conversation_id}/calls"): (202, OK),
     ("GET", "/conversations/{conversation_id}/calls/{call_id}/voicemail"): (200, OK),
+    ("GET", "/conversations/{conversation_id}/calls/{call_id}/transcript"): (200, OK),
     ("GET", "/voice-settings"): (200, 403),
     ("PUT", "/voice-settings"): (200, 403),
     ("PUT", "/voice-settings/greeting"): (200, 403),
@@ -108,6 +109,10 @@ AUDITED: dict[tuple[str, str], str] = {
     ("GET", "/conversations/{conversation_id}/calls"): "call.read",
     ("POST", "/conversations/{conversation_id}/calls"): "call.place",
     ("GET", "/conversations/{conversation_id}/calls/{call_id}/voicemail"): "voicemail.played",
+    (
+        "GET",
+        "/conversations/{conversation_id}/calls/{call_id}/transcript",
+    ): "voicemail.transcript_read",
     ("PUT", "/voice-settings"): "voice_settings.update",
     ("PUT", "/voice-settings/greeting"): "voice_greeting.update",
     ("DELETE", "/voice-settings/greeting"): "voice_greeting.clear",

@@ -106,6 +106,18 @@ KNOWN_ANSWERS: list[tuple[str, Callable[[], FieldLocation], dict[str, str], str]
         "3030303030303030303043000f766f6963656d61696c5f617564696f",
     ),
     (
+        "voicemail-transcript",
+        lambda: contexts.transcript_location(TENANT, CONVERSATION, CALL),
+        {
+            "tenant_id": "harbor",
+            "conversation_id": "conv1",
+            "record_id": "01JCAL0000000000000000000C",
+            "field": "voicemail_transcript",
+        },
+        "71756965746c696e65010006686172626f720005636f6e7631001a30314a43414c303030303030303030"
+        "30303030303030303030430014766f6963656d61696c5f7472616e736372697074",
+    ),
+    (
         "forwarding-number",
         lambda: contexts.forwarding_number_location(TENANT, USER),
         {

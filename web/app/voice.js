@@ -19,8 +19,14 @@ import { ApiError, api, apiBlob, problem, sessionEnded } from "./session.js";
  * @property {string | null} placed_by
  * @property {number} duration_seconds
  * @property {string} created_at
- * @property {{ duration_seconds: number, content_type: string } | null} voicemail
+ * @property {{ duration_seconds: number, content_type: string, transcript?: string | null } | null} voicemail
  */
+
+/** The voicemail's transcript states (functions/logic/transcription.py), in words. */
+const TRANSCRIPT_NOTES = /** @type {Record<string, string>} */ ({
+  pending: "Transcribing…",
+  failed: "Transcription failed. The voicemail itself is safe: play it.",
+});
 
 const state = {
   conversationId: /** @type {string | null} */ (null),
@@ -101,9 +107,50 @@ function callItem(call) {
     const error = h("p", { class: "error", role: "alert", hidden: true });
     const button = h("button", { type: "button", class: "secondary play-voicemail" }, `Play voicemail (${length})`);
     button.addEventListener("click", () => play(call, item, button, error));
-    item.append(button, error);
+    item.append(button);
+    const transcript = call.voicemail.transcript || "";
+    if (transcript === "ready") {
+      const read = h("button", { type: "button", class: "secondary read-transcript" }, "Read transcript");
+      read.addEventListener("click", () => readTranscript(call, item, read, error));
+      item.append(read);
+    } else if (TRANSCRIPT_NOTES[transcript]) {
+      item.append(h("p", { class: "transcript-note" }, TRANSCRIPT_NOTES[transcript]));
+    }
+    item.append(error);
   }
   return item;
+}
+
+/**
+ * The voicemail's transcript, fetched through the staff API (audited like reading a
+ * message) and shown as text under the voicemail; never put in a URL or stored.
+ * @param {Call} call
+ * @param {HTMLLIElement} item
+ * @param {HTMLButtonElement} button
+ * @param {HTMLElement} error
+ */
+async function readTranscript(call, item, button, error) {
+  const conversationId = state.conversationId;
+  if (!conversationId) return;
+  say(error, "");
+  button.disabled = true;
+  try {
+    const answer = /** @type {{ status: string, text: string | null }} */ (
+      await api("GET", `${callsPath(conversationId)}/${encodeURIComponent(call.call_id)}/transcript`)
+    );
+    if (conversationId !== state.conversationId) return;
+    if (answer.status !== "ready" || answer.text === null) {
+      say(error, TRANSCRIPT_NOTES[answer.status] || "No transcript yet.");
+      return;
+    }
+    const shown = h("blockquote", { class: "voicemail-transcript" }, answer.text);
+    item.querySelector(".voicemail-transcript")?.remove();
+    button.replaceWith(shown);
+  } catch (failure) {
+    if (!sessionEnded(failure)) say(error, problem(failure));
+  } finally {
+    button.disabled = false;
+  }
 }
 
 /** Revoke the playing voicemail's blob: URL and take its player out of the page. */

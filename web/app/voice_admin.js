@@ -24,6 +24,7 @@ import { ApiError, api } from "./session.js";
  * @property {number} max_voicemail_seconds
  * @property {boolean} missed_call_text_enabled
  * @property {string} missed_call_text
+ * @property {boolean} transcribe_voicemail off unless an admin opts in
  */
 
 // Where an API field's error goes (the field as the API names it, after normalising).
@@ -31,6 +32,7 @@ const FIELD_ERRORS = /** @type {Record<string, string>} */ ({
   greeting_text: "#voice-greeting-error",
   max_voicemail_seconds: "#voice-max-seconds-error",
   missed_call_text: "#voice-text-back-text-error",
+  transcribe_voicemail: "#voice-transcribe-error",
 });
 
 /** @type {StaffUser[]} */
@@ -99,6 +101,7 @@ function read() {
     max_voicemail_seconds: Number($("#voice-max-seconds", HTMLInputElement).value),
     missed_call_text_enabled: $("#voice-text-back", HTMLInputElement).checked,
     missed_call_text: $("#voice-text-back-text", HTMLTextAreaElement).value.trim(),
+    transcribe_voicemail: $("#voice-transcribe", HTMLInputElement).checked,
   };
 }
 
@@ -111,6 +114,7 @@ function fill(settings) {
   $("#voice-max-seconds", HTMLInputElement).value = String(settings.max_voicemail_seconds);
   $("#voice-text-back", HTMLInputElement).checked = settings.missed_call_text_enabled;
   $("#voice-text-back-text", HTMLTextAreaElement).value = settings.missed_call_text;
+  $("#voice-transcribe", HTMLInputElement).checked = Boolean(settings.transcribe_voicemail);
   showGreetingSource(Boolean(settings.greeting_recording));
 }
 

@@ -369,6 +369,7 @@ def _call_from_item(item: dict[str, Any]) -> CallRecord:
         )
         if voicemail
         else None,
+        transcript_status=item.get("transcript", {}).get("status"),
     )
 
 
@@ -396,4 +397,5 @@ def _settings_from_item(item: dict[str, Any]) -> VoiceSettings:
         max_voicemail_seconds=int(item.get("max_voicemail_seconds", 120)),
         missed_call_text_enabled=bool(item.get("missed_call_text_enabled", False)),
         missed_call_text=item.get("missed_call_text", ""),
+        transcribe_voicemail=bool(item.get("transcribe_voicemail", False)),
     )

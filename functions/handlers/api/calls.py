@@ -25,7 +25,7 @@ router = Router()
 
 def call_view(call: CallRecord) -> dict[str, Any]:
     """What the thread shows: ids, direction, outcome, who answered; never a number."""
-    return {
+    view: dict[str, Any] = {
         "call_id": call.call_ulid,
         "kind": "call",
         "direction": call.direction.value,
@@ -42,6 +42,11 @@ def call_view(call: CallRecord) -> dict[str, Any]:
         if call.voicemail
         else None,
     }
+    if call.voicemail and call.transcript_status:
+        # Whether a transcript is pending, ready or failed; its text only through the
+        # transcript route (audited like reading a body).
+        view["voicemail"]["transcript"] = call.transcript_status
+    return view
 
 
 @route(router, "GET", "/conversations/{conversation_id}/calls", audit="call.read")
@@ -82,6 +87,21 @@ def play_voicemail(conversation_id: str, call_id: str) -> Response[Any]:
     return response
 
 
+@route(
+    router,
+    "GET",
+    "/conversations/{conversation_id}/calls/{call_id}/transcript",
+    audit="voicemail.transcript_read",
+)
+def read_transcript(conversation_id: str, call_id: str) -> Response[Any]:
+    transcript = (
+        runtime(router).transcript_reader().transcript(principal(router), conversation_id, call_id)
+    )
+    status = transcript.status.value if transcript.status else None
+    body = {"status": status, "text": transcript.text}
+    return Response(200, "application/json", body=body, headers={"Cache-Control": "no-store"})
+
+
 @route(router, "GET", "/voice-settings", audit=None, admin_only=True)
 def get_voice_settings() -> dict[str, Any]:
     return _settings_view(runtime(router).voice_admin().get_voice_settings(principal(router)))
@@ -101,6 +121,7 @@ def update_voice_settings(payload: VoiceSettingsBody) -> dict[str, Any]:
         max_voicemail_seconds=payload.max_voicemail_seconds,
         missed_call_text_enabled=payload.missed_call_text_enabled,
         missed_call_text=payload.missed_call_text,
+        transcribe_voicemail=payload.transcribe_voicemail,
     )
     updated = runtime(router).voice_admin().update_voice_settings(principal(router), settings)
     return _settings_view(updated)

@@ -24,6 +24,7 @@ class VoiceSettingsBody(_Body):
     max_voicemail_seconds: int = Field(default=120, ge=10, le=300, strict=True)
     missed_call_text_enabled: bool = Field(default=False, strict=True)
     missed_call_text: str = Field(default="", max_length=320)
+    transcribe_voicemail: bool = Field(default=False, strict=True)
 
 
 class ForwardingNumber(_Body):
