@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from functions.logic.admin import AdminService
     from functions.logic.audit import AuditSink
     from functions.logic.care import CareService
+    from functions.logic.care_pages import CarePages
     from functions.logic.delivery import Sweeper
     from functions.logic.inbound import InboundService
     from functions.logic.inbox import InboxService
@@ -604,3 +605,22 @@ class Container:
             )
 
         return self._once("care_service", build)
+
+    def care_pages(self) -> CarePages:
+        """The care pager's service (functions/handlers/care_pager.py), fed by the stream."""
+
+        def build() -> CarePages:
+            from functions.dal.store.page_ledger import PageLedger  # noqa: PLC0415
+            from functions.logic.care_pages import CarePages  # noqa: PLC0415
+
+            store = self.store()
+            return CarePages(
+                self.care_service(),
+                self.directory(),
+                store,
+                PageLedger(store.table),
+                self.clock(),
+                self.metrics(),
+            )
+
+        return self._once("care_pages", build)

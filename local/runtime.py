@@ -34,6 +34,7 @@ from functions.dal.schema import (
     AUDIT_SEALER_FILTER,
     NEW_INBOUND_MESSAGE_FILTER,
     OUTBOUND_QUEUE,
+    PAGE_REQUEST_FILTER,
     RETRY_QUEUE,
     create_audit_table_kwargs,
 )
@@ -275,6 +276,7 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     stream_sources = (
         ("audit_table_name", "functions.handlers.audit_sealer", AUDIT_SEALER_FILTER),
         ("table_name", "functions.handlers.staff_notifier", NEW_INBOUND_MESSAGE_FILTER),
+        ("table_name", "functions.handlers.care_pager", PAGE_REQUEST_FILTER),
     )
     threads += [
         streams.consumer(

@@ -3,7 +3,8 @@ a handler Lambda-shaped batches, in order, filtered as the event source mapping 
 
 Generic: any table with a stream and any handler (local mode runs the audit sealer with
 it). As Lambda does for a stream: one batch at a time per shard, records in stream
-order, records the filter rejects dropped, a failed batch retried as a whole and, after
+order, records the filter rejects dropped, a failed batch retried (from the record the
+handler reported in batchItemFailures, else as a whole) and, after
 `max_attempts`, reported to `on_failure` and skipped (the on-failure destination).
 """
 
@@ -180,8 +181,13 @@ class StreamPoller:
         event = {"Records": passing}
         for attempt in range(1, self._max_attempts + 1):
             try:
-                self._handler(event, LambdaContext(self._function_name))
-                return len(passing)
+                result = self._handler(event, LambdaContext(self._function_name))
+                remaining = _from_failed_item(event["Records"], result)
+                if not remaining:
+                    return len(passing)
+                # As Lambda does with ReportBatchItemFailures: retry from the failed record.
+                event = {"Records": remaining}
+                raise BatchItemFailure(f"{len(remaining)} record(s) reported as failed")
             except Exception as error:
                 if attempt == self._max_attempts:
                     self._on_failure(event, error)
@@ -191,6 +197,23 @@ class StreamPoller:
                 )
                 self._stop.wait(self._retry_delay * attempt)
         return 0  # pragma: no cover - the loop returns
+
+
+class BatchItemFailure(Exception):
+    """The handler reported a record as failed (batchItemFailures): the batch is retried
+    from it, and counts as a failed attempt."""
+
+
+def _from_failed_item(records: list[dict[str, Any]], result: Any) -> list[dict[str, Any]]:
+    """The records from the first one the handler reported as failed ([]: none was)."""
+    failures = result.get("batchItemFailures") if isinstance(result, Mapping) else None
+    if not failures:
+        return []
+    failed = {str(f.get("itemIdentifier")) for f in failures}
+    for index, record in enumerate(records):
+        if str(record["dynamodb"].get("SequenceNumber")) in failed:
+            return records[index:]
+    return records  # an identifier Lambda would not know: it retries the whole batch
 
 
 def _log_failure(event: dict[str, Any], error: Exception) -> None:

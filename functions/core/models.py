@@ -222,6 +222,7 @@ class ConversationChange:
     opted_out: bool | None = None  # True on STOP, False on START, None: unchanged
     auto_reply_at: str | None = None
     urgent_at: str | None = None  # flag the conversation urgent (functions/logic/care.py)
+    page_after_hours: bool = False  # ask the care pager to page the on-call (a marker item)
 
 
 @dataclass(frozen=True)

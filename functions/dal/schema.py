@@ -55,6 +55,14 @@ NEW_INBOUND_MESSAGE_FILTER: dict[str, Any] = {
     },
 }
 
+# Lambda event filter of the care pager: the insert of an urgent marker (a crisis text's
+# flag) or of an after-hours page request (functions/dal/store/care.py), nothing else. An
+# urgent marker written again over a flag is a MODIFY, so it never pages twice.
+PAGE_REQUEST_FILTER: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {SORT_KEY: {"S": [{"prefix": "URGENT#"}, {"prefix": "PAGE#"}]}}},
+}
+
 
 def create_table_kwargs(table_name: str) -> dict[str, Any]:
     """Arguments for boto3 `create_table` equal to what the CDK construct deploys."""

@@ -1,9 +1,10 @@
 """After-hours care: who is on call, the crisis safety net's decisions, urgent flags, pages.
 
 Best effort, never monitoring (docs/crisis.md). The inbound path asks `check` before it
-stores a text (the crisis reply and the urgent flag are written with the message, in one
-transaction) and calls `after_stored` once it is stored: that pages and audits, and
-swallows its own faults, since the text is already safe and the carrier must not retry.
+stores a text: the crisis reply and the urgent flag (its marker item) are written with the
+message, in one transaction, as is an after-hours page request when `wants_after_hours_page`.
+Paging and the flag's audit event run off the request path, from the markers' stream
+records (functions/logic/care_pages.py): at least once, each step once, retried.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from functions.logic.audit import AuditEvent, AuditSink, Outcome
 from functions.logic.crisis import CrisisCategory, CrisisMatch, CrisisMatcher, CrisisPhrases
 from functions.logic.crisis import validate_phrases as _validate_phrases
 from functions.logic.on_call import on_call, validate_rota
-from functions.logic.pager import PageKind, PageOutcome, Pager, PageRequest
+from functions.logic.pager import PageKind, PageOutcome, Pager, PageRequest, PageSteps
 from functions.logic.ports import MetricsSink
 
 # The resources every crisis reply gives unless the practice words its own.
@@ -36,6 +37,7 @@ DEFAULT_CRISIS_REPLY = (
     "we have let the clinician on call know."
 )
 SYSTEM_ACTOR = "inbound"
+AUDIT_STEP = "audit"  # the flag's audit event, once per flag like each page channel
 SETTINGS_TTL_SECONDS = 60.0  # an edit reaches every warm inbound instance within a minute
 
 
@@ -159,41 +161,47 @@ class CareService:
         reply = "" if opted_out else crisis_reply_text(settings, tenant.display_name)
         return CrisisCheck(match, reply, flag=True)
 
-    def after_stored(
-        self,
-        tenant: Tenant,
-        conversation: Conversation | None,
-        conversation_id: str,
-        crisis: CrisisCheck | None,
-        from_number: str,
-        now: datetime,
-    ) -> PageOutcome | None:
-        """Page for a flagged text (or an after-hours one, to the on-call) and audit it.
-        Never raises: the text is stored, and a page is best effort (docs/crisis.md)."""
-        try:
-            if crisis is not None and crisis.flag:
-                return self._page_urgent(tenant, conversation, conversation_id, from_number, now)
-            if crisis is None:
-                return self._page_after_hours(tenant, from_number, now)
-        except QuietlineError as error:
-            self.metrics.count("CrisisPageFailed" if crisis else "OnCallPageFailed")
-            logger.warning("paging failed", extra={"error": type(error).__name__})
-        return None
+    def wants_after_hours_page(self, tenant: Tenant, now: datetime) -> bool:
+        """Whether an ordinary text stored at `now` asks the care pager to page the on-call
+        (the pager resolves who: that needs the staff directory, which this path lacks)."""
+        settings, _ = self._settings(tenant.tenant_id)
+        return settings.page_after_hours and is_after_hours(tenant.settings.after_hours, now)
 
-    def _page_urgent(
+    # --- the care pager (off the request path: functions/logic/care_pages.py) ----------
+    def page_urgent(
         self,
         tenant: Tenant,
         conversation: Conversation | None,
         conversation_id: str,
-        from_number: str,
-        now: datetime,
+        from_number: str | None,
+        at: datetime,
+        steps: PageSteps,
     ) -> PageOutcome:
+        """Page for a flagged conversation and audit the flag, each step once (`steps`).
+        Raises if the audit event cannot be written: the stream delivers the flag again."""
         tenant_id = tenant.tenant_id
-        users = self._crisis_recipients(tenant, conversation, now)
-        outcome = self.pager().page(PageRequest(tenant_id, users, PageKind.URGENT, from_number))
-        self.metrics.count("ConversationFlaggedUrgent")
-        self._audit_flag(tenant_id, conversation_id, users, outcome, now)
+        users = self._crisis_recipients(tenant, conversation, at)
+        request = PageRequest(tenant_id, users, PageKind.URGENT, from_number)
+        outcome = self.pager().page(request, steps)
+        if steps.claim(AUDIT_STEP):
+            self._audit_flag(tenant_id, conversation_id, users, outcome, at)
+            steps.done(AUDIT_STEP)
+            self.metrics.count("ConversationFlaggedUrgent")
         return outcome
+
+    def page_after_hours(
+        self, tenant: Tenant, from_number: str | None, at: datetime, steps: PageSteps
+    ) -> PageOutcome | None:
+        """Page the clinician on call at `at` (None: nobody is, or paging was turned off)."""
+        settings, _ = self._settings(tenant.tenant_id)
+        if not settings.page_after_hours:
+            return None
+        on_duty = self.on_call(tenant, at)
+        if on_duty is None:
+            self.metrics.count("AfterHoursNobodyOnCall")
+            return None
+        request = PageRequest(tenant.tenant_id, (on_duty,), PageKind.AFTER_HOURS, from_number)
+        return self.pager().page(request, steps)
 
     def _audit_flag(
         self,
@@ -203,26 +211,22 @@ class CareService:
         outcome: PageOutcome,
         now: datetime,
     ) -> None:
-        try:
-            self.audit().record(
-                AuditEvent(
-                    action="conversation.flag_urgent",
-                    outcome=Outcome.SUCCESS,
-                    actor=SYSTEM_ACTOR,
-                    tenant_id=tenant_id,
-                    at=iso(now),
-                    # Ids and counts only: not the category (it would say what the client wrote).
-                    target={
-                        "conversation_id": conversation_id,
-                        "paged": ",".join(users),
-                        "pages_sent": str(sum(outcome.sent.values())),
-                        "channels_failed": ",".join(outcome.failed),
-                    },
-                )
+        self.audit().record(
+            AuditEvent(
+                action="conversation.flag_urgent",
+                outcome=Outcome.SUCCESS,
+                actor=SYSTEM_ACTOR,
+                tenant_id=tenant_id,
+                at=iso(now),
+                # Ids and counts only: not the category (it would say what the client wrote).
+                target={
+                    "conversation_id": conversation_id,
+                    "paged": ",".join(users),
+                    "pages_sent": str(sum(outcome.sent.values())),
+                    "channels_failed": ",".join(outcome.failed),
+                },
             )
-        except QuietlineError as error:  # the page went out; the flag is stored with the text
-            self.metrics.count("CrisisAuditFailed")
-            logger.warning("crisis audit failed", extra={"error": type(error).__name__})
+        )
 
     def _crisis_recipients(
         self, tenant: Tenant, conversation: Conversation | None, now: datetime
@@ -239,18 +243,6 @@ class CareService:
             return ()
         users = self.staff().list_users(tenant_id)
         return tuple(u.user_id for u in users if u.role == "admin" and u.enabled)
-
-    def _page_after_hours(
-        self, tenant: Tenant, from_number: str, now: datetime
-    ) -> PageOutcome | None:
-        settings, _ = self._settings(tenant.tenant_id)
-        if not settings.page_after_hours or not is_after_hours(tenant.settings.after_hours, now):
-            return None
-        on_duty = self.on_call(tenant, now)
-        if on_duty is None:
-            return None
-        request = PageRequest(tenant.tenant_id, (on_duty,), PageKind.AFTER_HOURS, from_number)
-        return self.pager().page(request)
 
     # --- the inbox ---------------------------------------------------------------------
     def urgent_ids(self, principal: Principal) -> list[tuple[str, str]]:

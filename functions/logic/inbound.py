@@ -1,7 +1,9 @@
 """Inbound texts: tenant by number -> keywords -> encrypt -> idempotent store -> replies.
 
 Staff are told of a stored text off the request path (functions/logic/staff_alerts.py,
-fed by the table's stream): the carrier's answer never waits for the notification.
+fed by the table's stream): the carrier's answer never waits for the notification. Pages
+(a crisis text's flag, an after-hours text) go the same way: the transaction writes a
+marker and the care pager pages from its stream record (functions/logic/care_pages.py).
 """
 
 from __future__ import annotations
@@ -151,6 +153,10 @@ class InboundService:
             opted_out=opted_out,
             auto_reply_at=iso(now) if auto_reply else None,
             urgent_at=iso(now) if crisis and crisis.flag else None,
+            # The care pager pages from this marker's stream record, off this path.
+            page_after_hours=bool(
+                self.care and crisis is None and self.care.wants_after_hours_page(tenant, now)
+            ),
         )
         try:
             self.store.record_message(
@@ -167,10 +173,6 @@ class InboundService:
             # Swallows its own fault: the message is stored, the carrier must not retry.
             enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
         self.metrics.count("InboundStored")
-        if self.care:  # pages and audits off the stored text; never raises
-            self.care.after_stored(
-                tenant, conversation, conversation_id, crisis, sms.to_number, now
-            )
         if keyword:
             self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
         return InboundResult(

@@ -44,6 +44,17 @@ class PageRequest:
     from_number: str | None = None  # the practice number an SMS page is sent from
 
 
+class PageSteps(Protocol):
+    """Once-only steps of one page (a channel, the audit event): a stream retry or a
+    duplicate record re-runs only the steps that did not finish (functions/dal/page_ledger.py)."""
+
+    def claim(self, step: str) -> bool:
+        """False when the step finished already (skip it); True: run it, then `done`."""
+        ...
+
+    def done(self, step: str) -> None: ...
+
+
 class PageChannel(Protocol):
     name: str
 
@@ -63,12 +74,19 @@ class Pager:
     channels: Sequence[PageChannel]
     metrics: MetricsSink
 
-    def page(self, request: PageRequest) -> PageOutcome:
+    def page(self, request: PageRequest, steps: PageSteps | None = None) -> PageOutcome:
+        """Every channel once. With `steps`, a channel that finished on an earlier attempt
+        is skipped (counted as sent) and a failed one is left for the next attempt."""
         sent: dict[str, int] = {}
         failed: list[str] = []
         for channel in self.channels:
             try:
+                if steps is not None and not steps.claim(channel.name):
+                    sent[channel.name] = sent.get(channel.name, 0) + 1  # paged before
+                    continue
                 sent[channel.name] = channel.page(request)
+                if steps is not None:
+                    steps.done(channel.name)
             except QuietlineError as error:
                 failed.append(channel.name)
                 self.metrics.count("PageFailed")

@@ -13,6 +13,7 @@ from functions.core.errors import DependencyError
 from functions.core.models import AfterHours, Conversation, StaffUser, Tenant, TenantSettings
 from functions.core.voice import IncomingCall, PlanAction
 from functions.logic.access import Principal, Role
+from functions.logic.audit import AuditEvent
 from functions.logic.care import CareService
 from functions.logic.pager import PageKind, Pager, PageRequest
 from tests.phi_samples import BUSINESS_NUMBER, CLIENT_PHONE
@@ -144,9 +145,34 @@ def test_given_the_settings_unreadable_then_the_built_in_net_still_flags() -> No
     assert setup.metrics.counts["CareSettingsUnavailable"] == 1
 
 
+class FlakyAudit(RecordingAudit):
+    def __init__(self, *, fail: bool) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def record(self, event: AuditEvent) -> None:
+        if self.fail:
+            raise DependencyError("audit table unavailable")
+        super().record(event)
+
+
+@dataclass
+class Steps:
+    """The dedupe ledger in memory: steps finished on an earlier attempt are skipped."""
+
+    finished: set[str] = field(default_factory=set)
+
+    def claim(self, step: str) -> bool:
+        return step not in self.finished
+
+    def done(self, step: str) -> None:
+        self.finished.add(step)
+
+
 def _flag_and_page(setup: Care, conv: Conversation | None) -> None:
     found = setup.service.check(TENANT_RECORD, conv, CRISIS)
-    setup.service.after_stored(TENANT_RECORD, conv, "conv-1", found, BUSINESS_NUMBER, MONDAY_10AM)
+    assert found is not None and found.flag
+    setup.service.page_urgent(TENANT_RECORD, conv, "conv-1", BUSINESS_NUMBER, MONDAY_10AM, Steps())
 
 
 def test_given_someone_on_call_then_they_alone_are_paged_urgently() -> None:
@@ -189,10 +215,9 @@ def test_given_one_channel_failing_then_the_others_still_page_and_the_failure_is
     assert setup.audit.events[0].target["channels_failed"] == "sms"
 
 
-def test_given_an_ordinary_text_in_office_hours_then_nobody_is_paged() -> None:
+def test_given_an_ordinary_text_in_office_hours_then_no_page_is_asked_for() -> None:
     setup = care(ON_CALL_ANA)
-    setup.service.after_stored(TENANT_RECORD, None, "c", None, BUSINESS_NUMBER, MONDAY_10AM)
-    assert setup.channel.requests == []
+    assert not setup.service.wants_after_hours_page(TENANT_RECORD, MONDAY_10AM)
 
 
 def test_given_an_ordinary_text_on_a_holiday_then_the_on_call_gets_an_after_hours_page() -> None:
@@ -200,10 +225,37 @@ def test_given_an_ordinary_text_on_a_holiday_then_the_on_call_gets_an_after_hour
     holiday = replace(
         TENANT_RECORD, settings=TenantSettings(after_hours=AfterHours(holidays=("2026-11-30",)))
     )
-    setup.service.after_stored(holiday, None, "c", None, BUSINESS_NUMBER, MONDAY_10AM)
+    assert setup.service.wants_after_hours_page(holiday, MONDAY_10AM)
+    setup.service.page_after_hours(holiday, BUSINESS_NUMBER, MONDAY_10AM, Steps())
     assert [(r.kind, r.user_ids) for r in setup.channel.requests] == [
         (PageKind.AFTER_HOURS, ("ana",))
     ]
+
+
+def test_given_a_page_retried_then_only_the_channel_that_failed_pages_again() -> None:
+    sms, email = Channel("sms", broken=True), Channel("email")
+    setup = care(ON_CALL_ANA, channels=(sms, email))
+    steps = Steps()
+    setup.service.page_urgent(TENANT_RECORD, None, "conv-1", BUSINESS_NUMBER, MONDAY_10AM, steps)
+    sms.broken = False
+    setup.service.page_urgent(TENANT_RECORD, None, "conv-1", BUSINESS_NUMBER, MONDAY_10AM, steps)
+    assert (len(sms.requests), len(email.requests)) == (1, 1)
+    assert len(setup.audit.events) == 1
+
+
+def test_given_the_audit_failing_then_the_page_raises_and_the_retry_audits_without_repaging() -> (
+    None
+):
+    setup = care(ON_CALL_ANA)
+    audit = FlakyAudit(fail=True)
+    setup.service.audit = lambda: audit
+    steps = Steps()
+    with pytest.raises(DependencyError):
+        setup.service.page_urgent(TENANT_RECORD, None, "c", BUSINESS_NUMBER, MONDAY_10AM, steps)
+    audit.fail = False
+    setup.service.page_urgent(TENANT_RECORD, None, "c", BUSINESS_NUMBER, MONDAY_10AM, steps)
+    assert len(setup.channel.requests) == 1
+    assert [e.action for e in audit.events] == ["conversation.flag_urgent"]
 
 
 def test_given_a_rota_naming_a_departed_clinician_when_saved_then_it_is_refused() -> None:

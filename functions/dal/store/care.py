@@ -2,25 +2,32 @@
 
     TENANT#<tenant>   CARE                    rota + crisis settings (no PHI)
     TENANT#<tenant>   URGENT#<conversation>   a conversation flagged urgent, until cleared
+    TENANT#<tenant>   PAGE#<conversation>#<message>   an after-hours page asked for (ids, TTL)
 
 An urgent marker is written in the inbound message's own transaction (messages.py), so a
 stored crisis text is never left unflagged; the inbox lists the markers with one Query on
 the tenant's partition, whatever page the conversation's last activity puts it on.
+Both markers' inserts are page requests: the care pager reads them from the table's
+stream (functions/handlers/care_pager.py), off the carrier's request path.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from functions.core.care import CareSettings, DateRange, OnCallRota, WeeklySlot
+from functions.core.clock import expiry, iso
 from functions.dal import aws
-from functions.dal.schema import PARTITION_KEY, SORT_KEY
+from functions.dal.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from functions.dal.store._common import TableRecords, conversation_key, dynamodb, tenant_pk
 
 CARE_SK = "CARE"
 URGENT_PREFIX = "URGENT#"
+PAGE_PREFIX = "PAGE#"
+PAGE_REQUEST_DAYS = 2  # past the stream's 24 hours: the insert is what matters
 
 
 def urgent_marker_item(tenant_id: str, conversation_id: str, at: str) -> dict[str, Any]:
@@ -29,6 +36,20 @@ def urgent_marker_item(tenant_id: str, conversation_id: str, at: str) -> dict[st
         SORT_KEY: URGENT_PREFIX + conversation_id,
         "conversation_id": conversation_id,
         "urgent_at": at,
+    }
+
+
+def after_hours_page_item(
+    tenant_id: str, conversation_id: str, message_id: str, at: datetime
+) -> dict[str, Any]:
+    """Ids and a time only: the pager reads who is on call and the practice number itself."""
+    return {
+        PARTITION_KEY: tenant_pk(tenant_id),
+        SORT_KEY: f"{PAGE_PREFIX}{conversation_id}#{message_id}",
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "requested_at": iso(at),
+        TTL_ATTRIBUTE: expiry(at, PAGE_REQUEST_DAYS),
     }
 
 

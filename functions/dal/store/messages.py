@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,7 +40,7 @@ from functions.dal.store._common import (
     messages_pk,
     tenant_pk,
 )
-from functions.dal.store.care import urgent_marker_item
+from functions.dal.store.care import after_hours_page_item, urgent_marker_item
 
 
 class MessageRecords(TableRecords):
@@ -82,6 +83,14 @@ class MessageRecords(TableRecords):
                 message.tenant_id, message.conversation_id, change.urgent_at
             )
             actions.append({"Put": {"TableName": table_name, "Item": marker}})
+        if change and change.page_after_hours:
+            request = after_hours_page_item(
+                message.tenant_id,
+                message.conversation_id,
+                message.message_id,
+                datetime.fromisoformat(message.created_at.replace("Z", "+00:00")),
+            )
+            actions.append({"Put": {"TableName": table_name, "Item": request}})
         actions.append(
             self._conversation_touch(
                 message, table_name, new_phone_record, change or ConversationChange()
