@@ -13,6 +13,7 @@ from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.audit import AuditLog, SecurityTrail
 from infra.constructs.backup import Backups
+from infra.constructs.care_pager import CarePager
 from infra.constructs.identity import StaffIdentity
 from infra.constructs.keys import PlatformKey, TenantKeys
 from infra.constructs.message_store import MessageStore
@@ -115,6 +116,15 @@ class QuietlineStack(cdk.Stack):
                 if self.voicemail is not None and config.carrier == "twilio"
                 else None
             ),
+        )
+        # Pages for crisis flags and after-hours texts, from the table's stream: the
+        # grants paging needs stay off the inbound functions (docs/crisis.md).
+        self.care_pager = CarePager(
+            self,
+            "CarePager",
+            messaging=self.messaging,
+            audit_log=self.audit_log,
+            identity=self.identity,
         )
         # The inbox's distribution needs the API's origin (its CSP) and the API needs the
         # inbox's origin (CORS, secure links): no cycle between the resources (the

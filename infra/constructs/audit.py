@@ -166,6 +166,15 @@ class AuditLog(Construct):
             self, config=config, alarms=alarms, network=network, audit_log=self
         )
 
+    def grant_append(self, grantee: iam.IGrantable) -> None:
+        """Create events only (a system actor's event, e.g. the care pager's flag)."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(AUDIT_APPEND_ACTIONS),
+            resource_arns=[self.table.table_arn],
+        )
+        self.grant_table_key(grantee)
+
     def grant_append_and_read(self, grantee: iam.IGrantable) -> None:
         """Create events and read them (table and its index); nothing else."""
         index_arns = [f"{self.table.table_arn}/index/{name}" for name in self.index_names]

@@ -118,6 +118,24 @@ class MessageStore(Construct):
         )
         self._grant_key(grantee, _KEY_READ_ACTIONS)
 
+    def grant_tenant_items(
+        self, grantee: iam.IGrantable, actions: tuple[str, ...], *, write: bool
+    ) -> None:
+        """`actions` on the table (not its indexes), on the tenant partitions only, and the
+        table key through DynamoDB. The partitions' PHI fields are envelope-encrypted under
+        tenant keys this grant does not include."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(actions),
+            resource_arns=[self.table.table_arn],
+            conditions={
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": [f"{schema.TENANT_PARTITION_PREFIX}*"]
+                }
+            },
+        )
+        self._grant_key(grantee, _KEY_READ_ACTIONS + (_KEY_WRITE_ACTIONS if write else ()))
+
     def grant_batch_delete(self, grantee: iam.IGrantable) -> None:
         """dynamodb:BatchWriteItem on the table (not its indexes): deleting a client's
         whole thread (MessageStore.delete_conversation) in batches of 25. IAM cannot

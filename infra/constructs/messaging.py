@@ -270,6 +270,12 @@ class Messaging(Construct):
             for spec in specs
         }
 
+    @property
+    def parts(self) -> PipelineParts:
+        """The building blocks and shared grants, for a pipeline function built elsewhere
+        (infra/constructs/care_pager.py)."""
+        return self._parts
+
     # --- carrier "twilio" (None with carrier "aws") ---------------------------------------
     @property
     def twilio_auth_token(self) -> secretsmanager.Secret | None:

@@ -40,6 +40,7 @@ HANDLERS = {
     "twilio_webhook": "functions.handlers.twilio_webhook.handler",
     "twilio_voice": "functions.handlers.twilio_voice.handler",
     "staff_notifier": "functions.handlers.staff_notifier.handler",
+    "care_pager": "functions.handlers.care_pager.handler",
 }
 
 SQS_BATCH_SIZE = 10

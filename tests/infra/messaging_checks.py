@@ -44,6 +44,7 @@ def messaging_functions(stack: QuietlineStack) -> dict[str, QuietlineFunction]:
         "retry_worker": messaging.retry_worker,
         "sweeper": messaging.sweeper,
         "staff_notifier": messaging.staff_notifier,
+        "care_pager": stack.care_pager.function,
         "inbound": messaging.inbound,
         "delivery_events": messaging.delivery_events,
         "webhook": messaging.webhook,
@@ -151,9 +152,17 @@ def check_tenant_key_grants_name_their_tenant(stack: QuietlineStack, template: T
     assert grants
     for grant in grants:
         (tenant_id,) = [t for t, arn in arns.items() if arn == grant["Resource"]]
-        assert grant["Condition"] == {
-            "StringEquals": {"kms:EncryptionContext:tenant_id": tenant_id}
-        }
+        # The tenant always; a grant may narrow further to one field (the care pager's
+        # forwarding cells), never widen.
+        assert grant["Condition"] in (
+            {"StringEquals": {"kms:EncryptionContext:tenant_id": tenant_id}},
+            {
+                "StringEquals": {
+                    "kms:EncryptionContext:tenant_id": tenant_id,
+                    "kms:EncryptionContext:field": "forwarding_number",
+                }
+            },
+        )
         assert actions(grant) <= {"kms:Decrypt", "kms:GenerateDataKey"}
 
 
@@ -368,17 +377,22 @@ def check_event_source_mappings(stack: QuietlineStack, template: Template) -> No
 
 
 def check_staff_notifier_reads_the_message_stream(
-    stack: QuietlineStack, assertions: Template
+    stack: QuietlineStack,
+    assertions: Template,
+    consumer: QuietlineFunction | None = None,
+    pattern: dict[str, Any] = schema.NEW_INBOUND_MESSAGE_FILTER,
 ) -> None:
-    """The message table's stream consumer: inbound message inserts only, resumable,
-    bounded, and what it gives up on lands in its own alarmed, platform-key DLQ."""
+    """A message table's stream consumer (the staff notifier unless named): the records
+    `pattern` admits only, resumable, bounded, and what it gives up on lands in its own
+    alarmed, platform-key DLQ."""
     template = assertions.to_json()
-    notifier = stack.messaging.staff_notifier
+    notifier = consumer or stack.messaging.staff_notifier
     table = logical_id(stack.message_store.table)
     (props,) = [
         m
         for m in _mappings(template, of_streams=True)
         if m["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
+        and m["FunctionName"] == {"Ref": logical_id(notifier.function)}
     ]
     assert props["FunctionName"] == {"Ref": logical_id(notifier.function)}
     assert props["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
@@ -386,7 +400,7 @@ def check_staff_notifier_reads_the_message_stream(
         "StreamViewType": schema.MESSAGE_STREAM_VIEW
     }
     (criteria,) = props["FilterCriteria"]["Filters"]
-    assert json.loads(criteria["Pattern"]) == schema.NEW_INBOUND_MESSAGE_FILTER
+    assert json.loads(criteria["Pattern"]) == pattern
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BisectBatchOnFunctionError"] is True
     assert 0 < props["MaximumRetryAttempts"] <= 5

@@ -56,6 +56,14 @@ EXPECTED_ENVIRONMENT = {
         E.ENV_RETRY_QUEUE_URL,
     },
     "delivery_events": {E.ENV_TABLE_NAME, E.ENV_RETRY_QUEUE_URL},
+    # Pages: the staff topic, who is staff, the flag's audit event, the carrier (no queue).
+    "care_pager": {
+        E.ENV_TABLE_NAME,
+        E.ENV_STAFF_TOPIC_ARN,
+        E.ENV_AUDIT_TABLE_NAME,
+        E.ENV_USER_POOL_ID,
+        E.ENV_CARRIER,
+    },
 }
 TENANT_KEY_ACTIONS = {
     "sender": {"kms:Decrypt"},
@@ -64,6 +72,7 @@ TENANT_KEY_ACTIONS = {
     "staff_notifier": set(),
     "inbound": {"kms:Decrypt", "kms:GenerateDataKey"},
     "delivery_events": set(),
+    "care_pager": {"kms:Decrypt"},  # forwarding cells only (test_care_pager.py)
 }
 
 
@@ -368,20 +377,26 @@ def test_platform_key_is_used_only_through_aws_services(
     checks.check_platform_key_only_through_services(aws_stack, app_template)
 
 
-def test_only_the_sender_may_send_texts_from_this_accounts_numbers_and_pools(
+def test_only_the_sender_and_the_care_pager_may_send_texts_from_this_accounts_numbers(
     aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    (grant,) = checks.check_exclusive_action(
+    grants = checks.check_exclusive_action(
         app_template,
         "sms-voice:SendTextMessage",
-        {logical_id(aws_stack.messaging.sender.role)},
+        {
+            logical_id(aws_stack.messaging.sender.role),
+            # Pages the on-call clinician's cell from the practice number (docs/crisis.md).
+            logical_id(aws_stack.care_pager.function.role),
+        },
     )
 
-    assert checks.actions(grant) == {"sms-voice:SendTextMessage"}
-    assert as_list(grant["Resource"]) == [
-        f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:phone-number/*",
-        f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:pool/*",
-    ]
+    assert len(grants) == 2
+    for grant in grants:
+        assert checks.actions(grant) == {"sms-voice:SendTextMessage"}
+        assert as_list(grant["Resource"]) == [
+            f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:phone-number/*",
+            f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:pool/*",
+        ]
 
 
 def test_nobody_reads_secrets_on_the_aws_carrier(app_template: Template) -> None:
@@ -427,13 +442,18 @@ def test_queue_actions_per_function(
     assert _queue_actions(aws_stack, app_template, name) == expected
 
 
-def test_only_the_staff_notifier_publishes_staff_notices(
+def test_only_the_stream_consumers_publish_staff_notices(
     aws_stack: QuietlineStack, app_template: Template
 ) -> None:
-    # Inbound functions (and a secure-message reply) only store: the stream tells staff.
+    # Inbound functions (and a secure-message reply) only store: the stream tells staff,
+    # through the staff notifier (new messages) and the care pager (pages: crisis flags and
+    # after-hours texts), both off the carrier's request path.
     messaging = aws_stack.messaging
+    publishers = {messaging.staff_notifier.role, aws_stack.care_pager.function.role}
+    if aws_stack.messaging.twilio_voice is not None:
+        publishers.add(aws_stack.messaging.twilio_voice.role)
     grants = checks.check_exclusive_action(
-        app_template, "sns:Publish", {logical_id(messaging.staff_notifier.role)}
+        app_template, "sns:Publish", {logical_id(role) for role in publishers}
     )
     for statement in grants:
         assert statement["Resource"] == ref(messaging.staff.topic)
@@ -490,6 +510,7 @@ def test_handler_strings_name_real_handlers(
 
 # --- alarms on the pipeline's own metrics ----------------------------------------------------
 PIPELINE_METRICS = {
+    "CarePageFailed",  # the care pager's (infra/constructs/care_pager.py)
     "SweeperExpired",
     "StaffNotificationFailed",
     "OutboundEnqueueFailed",

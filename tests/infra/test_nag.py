@@ -37,9 +37,11 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
     *(
         (
             f"AwsSolutions-IAM5[Resource::arn:aws:sms-voice:{REGION}:{ACCOUNT}:{kind}/*]",
-            "Quietline/Messaging/Sender/Role/Policy",
+            f"Quietline/Messaging/{function}/Role/Policy",
         )
         for kind in ("phone-number", "pool")
+        # The care pager texts the on-call clinician's cell from the practice's number.
+        for function in ("Sender", "CarePager")
     ),
     # Per function (QuietlineFunction): outside the optional VPC, X-Ray's Resource::*,
     # the pinned runtime.
@@ -50,6 +52,7 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
             "RetryWorker",
             "Sweeper",
             "StaffNotifier",
+            "CarePager",
             "Inbound",
             "DeliveryEvents",
         )

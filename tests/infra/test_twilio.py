@@ -80,6 +80,15 @@ EXPECTED_ENVIRONMENT = {
         E.ENV_RETRY_QUEUE_URL,
         *TWILIO_ENV,
     },
+    # No public base URL: a page asks Twilio for no status callback.
+    "care_pager": {
+        E.ENV_TABLE_NAME,
+        E.ENV_STAFF_TOPIC_ARN,
+        E.ENV_AUDIT_TABLE_NAME,
+        E.ENV_USER_POOL_ID,
+        E.ENV_CARRIER,
+        *TWILIO_ENV,
+    },
 }
 TENANT_KEY_ACTIONS = {
     "sender": {"kms:Decrypt"},
@@ -87,6 +96,7 @@ TENANT_KEY_ACTIONS = {
     "sweeper": set(),
     "staff_notifier": set(),
     "webhook": {"kms:Decrypt", "kms:GenerateDataKey"},
+    "care_pager": {"kms:Decrypt"},  # forwarding cells only (test_care_pager.py)
 }
 # Reviewed list of the Twilio variant's acknowledgements beyond the per-function ones.
 EXPECTED_ACKNOWLEDGEMENTS = {
@@ -106,7 +116,14 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     (BACKUP_ROLE_RULE, "Quietline/Backups/Plan/MessageTable/Role"),
     *(
         ack
-        for function in ("Sender", "RetryWorker", "Sweeper", "StaffNotifier", "TwilioWebhook")
+        for function in (
+            "Sender",
+            "RetryWorker",
+            "Sweeper",
+            "StaffNotifier",
+            "CarePager",
+            "TwilioWebhook",
+        )
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
@@ -412,7 +429,12 @@ def test_only_the_twilio_functions_read_the_auth_token_and_only_that_secret(
     grants = checks.check_exclusive_action(
         twilio_template,
         "secretsmanager:GetSecretValue",
-        {logical_id(messaging.sender.role), logical_id(_webhook(tw_stack).role)},
+        {
+            logical_id(messaging.sender.role),
+            logical_id(_webhook(tw_stack).role),
+            # Pages the on-call clinician's cell through Twilio (docs/crisis.md).
+            logical_id(tw_stack.care_pager.function.role),
+        },
     )
 
     for grant in grants:
@@ -517,6 +539,7 @@ def test_webhook_signature_alarm_fires_on_a_burst_of_forgeries(
         "InboundDeferred",
         "WebhookSignatureRejected",
         "UnusualReadVolume",
+        "CarePageFailed",
     }
 
     threshold = Capture()
@@ -543,13 +566,18 @@ def test_staff_notices_are_emailed_to_the_configured_addresses(
     )
 
 
-def test_only_the_staff_notifier_publishes_staff_notices(
+def test_only_the_stream_consumers_publish_staff_notices(
     tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
-    # Inbound functions (and a secure-message reply) only store: the stream tells staff.
+    # Inbound functions (and a secure-message reply) only store: the stream tells staff,
+    # through the staff notifier (new messages) and the care pager (pages: crisis flags and
+    # after-hours texts), both off the carrier's request path.
     messaging = tw_stack.messaging
+    publishers = {messaging.staff_notifier.role, tw_stack.care_pager.function.role}
+    if tw_stack.messaging.twilio_voice is not None:
+        publishers.add(tw_stack.messaging.twilio_voice.role)
     grants = checks.check_exclusive_action(
-        twilio_template, "sns:Publish", {logical_id(messaging.staff_notifier.role)}
+        twilio_template, "sns:Publish", {logical_id(role) for role in publishers}
     )
     for statement in grants:
         assert statement["Resource"] == ref(messaging.staff.topic)
