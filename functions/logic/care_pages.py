@@ -26,12 +26,11 @@ from functions.core.errors import (
     QuietlineError,
     TenantUnavailableError,
 )
-from functions.core.models import Conversation
+from functions.core.models import Conversation, Tenant
 from functions.core.observability import logger
 from functions.logic.care import CareService
 from functions.logic.pager import PageKind, PageOutcome, PageSteps
-from functions.logic.ports import ConversationRead, MetricsSink
-from functions.logic.tenants import TenantDirectory
+from functions.logic.ports import ConversationRead, MetricsSink, Outcome
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,10 @@ class PageContextReader(Protocol):
     def tenant_and_conversation(self, tenant_id: str, conversation_id: str) -> ConversationRead: ...
 
 
+class TenantAdmission(Protocol):
+    def admit(self, read: Outcome[Tenant]) -> Tenant: ...
+
+
 class PageLedgerPort(Protocol):
     def steps(self, tenant_id: str, page_key: str, now: datetime) -> PageSteps: ...
 
@@ -61,7 +64,7 @@ class PageIncompleteError(DependencyError):
 @dataclass
 class CarePages:
     care: CareService
-    directory: TenantDirectory
+    directory: TenantAdmission  # functions/logic/tenants.py TenantDirectory
     reads: PageContextReader
     ledger: PageLedgerPort
     clock: Clock

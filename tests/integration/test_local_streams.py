@@ -110,6 +110,32 @@ def test_a_failed_batch_is_retried_whole_before_the_next(table: Any, clients: Aw
     assert recorder.keys() == ["E#1", "E#2"]
 
 
+class ReportsFirstFailure:
+    """A handler that reports the batch's second record as failed once (batchItemFailures)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        records = event["Records"]
+        self.batches.append([r["dynamodb"]["Keys"]["seq"]["S"] for r in records])
+        if len(self.batches) > 1:
+            return {"batchItemFailures": []}
+        return {"batchItemFailures": [{"itemIdentifier": records[1]["dynamodb"]["SequenceNumber"]}]}
+
+
+def test_a_reported_item_failure_is_retried_from_that_record_as_lambda_does(
+    table: Any, clients: AwsClients
+) -> None:
+    handler = ReportsFirstFailure()
+    for key in ("E#1", "E#2", "E#3"):
+        _put(table, key)
+
+    StreamPoller(clients, "streamed", handler, max_attempts=3, retry_delay=0).poll()
+
+    assert handler.batches == [["E#1", "E#2", "E#3"], ["E#2", "E#3"]]
+
+
 def test_a_batch_that_keeps_failing_goes_to_on_failure_and_the_stream_moves_on(
     table: Any, clients: AwsClients
 ) -> None:
