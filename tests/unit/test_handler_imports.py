@@ -34,6 +34,7 @@ EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "secure_link": ("secure_links", "audit_sink", "metrics", "clock"),
     "sender": ("sender_service", "outbound_queue"),
     "staff_notifier": ("staff_alerts",),
+    "care_pager": ("care_pages",),
     "sweeper": ("sweeper",),
     "twilio_webhook": ("twilio_auth_token", "store", "metrics", "retry_queue"),
     # The voice service is built on first use: its Lambda gets the voicemail bucket at merge.
