@@ -65,6 +65,7 @@ class StaffReads(Protocol):
         limit: int,
         cursor: str | None,
         session: SessionTouch | None,
+        after: str | None = None,
     ) -> ThreadRead: ...
 
     def listing(
@@ -78,6 +79,7 @@ class StaffReads(Protocol):
         unread_only: bool,
         assigned_to: str | None,
         unassigned_only: bool,
+        since: str | None = None,
     ) -> ListingRead: ...
 
 
@@ -223,7 +225,10 @@ class InboxService:
         limit: int,
         cursor: str | None,
         view: ConversationFilter = "all",
+        since: str | None = None,
     ) -> Page[ConversationView]:
+        """A page of the list; with `since` (the mark the last listing returned), only the
+        conversations changed after it, so a refresh decrypts and audits what is new."""
         # Session, tenant and the page in one round trip; names decrypted only after.
         read = self.reads.listing(
             principal.tenant_id,
@@ -234,6 +239,7 @@ class InboxService:
             unread_only=view == "unread",
             assigned_to=principal.user_id if view == "mine" else None,
             unassigned_only=view == "unassigned",
+            since=since,
         )
         principal.settle_session(read.session)
         self.directory.admit(read.tenant)
@@ -245,16 +251,23 @@ class InboxService:
         by_id = dict(
             zip([c.conversation_id for c, r in named if r is not None], names, strict=True)
         )
-        return Page([self._view(c, by_id.get(c.conversation_id)) for c in page.items], page.cursor)
+        views = [self._view(c, by_id.get(c.conversation_id)) for c in page.items]
+        return Page(views, page.cursor, since=page.since)
 
     def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationView:
         conversation = self._first_read(principal, conversation_id)
         return self._view(conversation, self._name(conversation))
 
     def read_thread(
-        self, principal: Principal, conversation_id: str, *, limit: int, cursor: str | None
+        self,
+        principal: Principal,
+        conversation_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        after: str | None = None,
     ) -> Page[MessageView]:
-        """A page of a thread, newest first.
+        """A page of a thread, newest first (with `after`, a message id: only newer ones).
 
         The session touch, the tenant and conversation reads and the messages Query are
         one round trip; nothing is decrypted until the session and the visibility check
@@ -267,6 +280,7 @@ class InboxService:
             limit=limit,
             cursor=cursor,
             session=principal.session_to_send(),
+            after=after,
         )
         self._checked(principal, read.conversation)
         page = read.messages.get()
