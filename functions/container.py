@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from functions.logic.delivery import Sweeper
     from functions.logic.inbound import InboundService
     from functions.logic.inbox import InboxService
+    from functions.logic.live import LivePublisher, LiveService
     from functions.logic.outbound import OutboundService, SenderService
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
@@ -69,6 +70,7 @@ class Ports:
     voice_carrier: VoiceCarrier | None = None
     voicemail_store: VoicemailStore | None = None
     voice_notifier: VoiceNotifier | None = None
+    live_publisher: LivePublisher | None = None  # local mode's in-process sockets
 
 
 class Container:
@@ -191,6 +193,21 @@ class Container:
             return SnsStaffNotifier(topic, self.clients.client("sns"))
 
         return self._once("notifier", build)
+
+    def live_service(self) -> LiveService:
+        def build() -> LiveService:
+            from functions.dal.live import ApiGatewayLivePublisher, DynamoDbLiveRegistry  # noqa: PLC0415
+            from functions.logic.live import LiveService  # noqa: PLC0415
+
+            publisher = self.ports.live_publisher or ApiGatewayLivePublisher(
+                lambda: self.clients.client_at(
+                    "apigatewaymanagementapi", self.settings.need("live_management_url")
+                )
+            )
+            registry = DynamoDbLiveRegistry(self.clients.table(self.settings.need("table_name")))
+            return LiveService(registry, publisher, self.clock())
+
+        return self._once("live_service", build)
 
     def audit_log(self) -> DynamoDbAuditLog:
         def build() -> DynamoDbAuditLog:

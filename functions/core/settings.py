@@ -68,6 +68,10 @@ class Settings(BaseModel):
     # Business numbers that carry calls but not texts (Chime SDK voice numbers on the AWS
     # carrier, space-separated): a conversation a call starts texts from another number.
     voice_only_numbers: tuple[str, ...] = ()
+    # Live updates (docs/web.md): the WebSocket URL the inbox connects to (wss://...), and
+    # the same API's management endpoint (https://...) where pushes are posted.
+    live_socket_url: str | None = None
+    live_management_url: str | None = None
 
     @field_validator("twilio_webhook_urls", "voice_only_numbers", mode="before")
     @classmethod
@@ -143,3 +147,5 @@ ENV_PHONE_REGION = env_name("phone_region")
 ENV_VOICEMAIL_BUCKET = env_name("voicemail_bucket")
 ENV_VOICE_STAGING_BUCKET = env_name("voice_staging_bucket")
 ENV_CHIME_SIP_MEDIA_APPLICATION_ID = env_name("chime_sip_media_application_id")
+ENV_LIVE_SOCKET_URL = env_name("live_socket_url")
+ENV_LIVE_MANAGEMENT_URL = env_name("live_management_url")

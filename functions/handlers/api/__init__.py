@@ -20,6 +20,7 @@ from functions.handlers.api import (
     contacts,
     conversations,
     errors,
+    live,
     me,
     openapi,
     practice_settings,
@@ -48,6 +49,7 @@ for resource in (
     users,
     audit_events,
     calls,
+    live,
 ):
     app.include_router(resource.router)
 
