@@ -40,6 +40,7 @@ from functions.dal.schema import (
 from functions.handlers._entry import EntryPoint
 from infra.config import REPO_ROOT, ConfigError, QuietlineConfig, load_config
 from local import (
+    live_socket,
     moto_cognito,
     moto_dynamodb,
     persistence,
@@ -62,6 +63,7 @@ from local.identity import (
     pool_from_saved,
     users_for_state,
 )
+from local.live_socket import LIVE_PATH, LocalSockets
 from local.persistence import GatedMotoServer, MotoGate, Saved, StateSaver
 from local.routes import (
     AWS_SMS_INBOUND_PATH,
@@ -72,7 +74,7 @@ from local.routes import (
     TWILIO_STATUS_PATH,
     VOICE_HANDLER,
 )
-from local.server import make_server, use_authorizer, use_handlers
+from local.server import make_server, use_authorizer, use_handlers, use_upgrade
 from local.sim_carrier import SimulatedCarrier
 from local.sim_voice import SimulatedVoiceCarrier, VoiceDriver
 
@@ -200,6 +202,9 @@ def start_stack(
         # Twilio signs the URL it calls; locally that is this server.
         public_base_url=base_url,
         voicemail_bucket=VOICEMAIL_BUCKET,  # created by bootstrap(), as infra deploys it
+        # Live updates on this server's own WebSocket (local/live_socket.py).
+        live_socket_url="ws" + base_url.removeprefix("http") + LIVE_PATH,
+        live_management_url=base_url + LIVE_PATH,
     )
     token = str(app_state.get("twilio_auth_token") or secrets.token_hex(16))
     carrier = SimulatedCarrier()
@@ -207,7 +212,12 @@ def start_stack(
     runtime = Container(
         settings,
         clients=clients,
-        ports=Ports(carrier=carrier, twilio_auth_token=token, voice_carrier=voice_carrier),
+        ports=Ports(
+            carrier=carrier,
+            twilio_auth_token=token,
+            voice_carrier=voice_carrier,
+            live_publisher=LocalSockets(),
+        ),
     )
     carrier.on_sent = workers.delivery_reports(runtime)
     bootstrap(config, runtime)
@@ -269,6 +279,7 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     stream_sources = (
         ("audit_table_name", "functions.handlers.audit_sealer", AUDIT_SEALER_FILTER),
         ("table_name", "functions.handlers.staff_notifier", NEW_INBOUND_MESSAGE_FILTER),
+        ("table_name", "functions.handlers.live_notifier", NEW_INBOUND_MESSAGE_FILTER),
     )
     threads += [
         streams.consumer(
@@ -382,6 +393,7 @@ def main() -> int:
         signal.signal(signum, lambda *_: stop.set())
     use_authorizer(server, CognitoAuthorizer(stack.endpoint, config.region, stack.pool))
     use_handlers(server, handler_table(ROUTES, stack.runtime, stack.carrier, stack.voice_carrier))
+    use_upgrade(server, LIVE_PATH, live_socket.server_for(stack.runtime))
     saver = StateSaver(data_file, stack.moto.gate, stack.saved_app_state)
 
     serving = threading.Thread(target=server.serve_forever, daemon=True)

@@ -16,6 +16,7 @@ from functions.container import Container
 from functions.dal import live  # noqa: F401 - every frame uses it: loaded at init
 from functions.handlers._entry import EntryPoint
 
+READY = json.dumps({"type": "ready"})
 MAX_FRAME_BYTES = 1024  # an auth frame is ~80 bytes; anything larger is not ours
 
 
@@ -31,8 +32,10 @@ def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str,
     frame = _frame(event.get("body"))
     if frame.get("action") == "auth":
         ticket = frame.get("ticket")
-        ok = service.authenticate(connection_id, ticket if isinstance(ticket, str) else "")
-        return {"statusCode": 200 if ok else 401}
+        if service.authenticate(connection_id, ticket if isinstance(ticket, str) else ""):
+            # The auth route's response (a two-way route): the app knows it is live.
+            return {"statusCode": 200, "body": READY}
+        return {"statusCode": 401}
     return {"statusCode": 200}  # ping, or anything else: ignored
 
 

@@ -49,7 +49,8 @@ def test_an_authenticated_socket_hears_of_a_new_inbound_message(table: Any, clie
     context = LambdaContext("live-socket")
     assert on_socket(_socket_event("$connect", "s1"), context) == {"statusCode": 200}
     frame = json.dumps({"action": "auth", "ticket": ticket})
-    assert on_socket(_socket_event("auth", "s1", frame), context) == {"statusCode": 200}
+    answer = on_socket(_socket_event("auth", "s1", frame), context)
+    assert (answer["statusCode"], json.loads(answer["body"])) == (200, {"type": "ready"})
     # When the stream announces an inbound message of its tenant
     record = {
         "eventName": "INSERT",
