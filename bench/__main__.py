@@ -30,6 +30,7 @@ SECTIONS = (
     "audit",
     "memory",
     "voice",
+    "usage_hour",  # #17 item 4: usage per staff-hour, live updates (bench/usage_hour.py)
 )
 
 

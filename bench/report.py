@@ -17,6 +17,7 @@ from typing import Any
 from bench import cost
 from bench.doc import audit, cold_start, crypto, load, memory, round_trips, usage, voice
 from bench.doc import cost as cost_doc
+from bench.doc import usage_hour as usage_hour_doc
 from bench.doc.base import Doc, Lines, Section, table, verdict
 
 SECTIONS: tuple[Section, ...] = (
@@ -24,6 +25,7 @@ SECTIONS: tuple[Section, ...] = (
     cold_start.SECTION,
     crypto.SECTION,
     usage.SECTION,
+    usage_hour_doc.SECTION,
     cost_doc.SECTION,
     load.SECTION,
     audit.SECTION,
