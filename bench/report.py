@@ -25,12 +25,12 @@ SECTIONS: tuple[Section, ...] = (
     cold_start.SECTION,
     crypto.SECTION,
     usage.SECTION,
-    usage_hour_doc.SECTION,
     cost_doc.SECTION,
     load.SECTION,
     audit.SECTION,
     memory.SECTION,
     voice.SECTION,
+    usage_hour_doc.SECTION,
 )
 NOTES_PATH = Path(__file__).with_name("notes.md")
 NOTES_HEADING = "## Notes written by hand (not computed from this run)"
