@@ -37,6 +37,7 @@ from functions.dal.schema import (
     RETRY_QUEUE,
     create_audit_table_kwargs,
 )
+from functions.dal.web_push import new_vapid_private_key_pem
 from functions.handlers._entry import EntryPoint
 from infra.config import REPO_ROOT, ConfigError, QuietlineConfig, load_config
 from local import (
@@ -165,6 +166,7 @@ class LocalStack:
             "pool": asdict(self.pool),
             "twilio_auth_token": self.twilio_auth_token,
             "seeded": self.seeded,
+            "vapid_private_key_pem": self.runtime.ports.vapid_private_key_pem,
         }
 
 
@@ -217,6 +219,10 @@ def start_stack(
             twilio_auth_token=token,
             voice_carrier=voice_carrier,
             live_publisher=LocalSockets(),
+            # Web Push signs with a key of this machine's local state (kept across runs).
+            vapid_private_key_pem=str(
+                app_state.get("vapid_private_key_pem") or new_vapid_private_key_pem()
+            ),
         ),
     )
     carrier.on_sent = workers.delivery_reports(runtime)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.container import Container
-from functions.dal import live  # noqa: F401 - every batch uses it: loaded at init
+from functions.dal import live, web_push  # noqa: F401 - every batch uses them: loaded at init
 from functions.dal.store.stream import new_inbound_message
 from functions.handlers._entry import EntryPoint
 from functions.logic.live import Change
@@ -25,6 +25,9 @@ def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str,
         if arrival is not None
     ]
     runtime.live_service().announce(changes)
+    if changes:
+        # Devices that opted in: "New message in Quietline", once per tenant per batch.
+        runtime.web_push_service().notify(change.tenant_id for change in changes)
     return {"batchItemFailures": []}
 
 

@@ -24,6 +24,7 @@ from functions.handlers.api import (
     me,
     openapi,
     practice_settings,
+    push,
     templates,
     users,
 )
@@ -50,6 +51,7 @@ for resource in (
     audit_events,
     calls,
     live,
+    push,
 ):
     app.include_router(resource.router)
 
