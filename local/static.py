@@ -53,6 +53,7 @@ PAGES = {
     "/phone": PHONE_PAGE,
     "/cell": CELL_PAGE,
     SECURE_PAGE_PATH: SECURE_PAGE,
+    "/sw.js": "sw.js",  # the service worker: served from the root, its scope is the inbox
 }
 ASSET_ROUTE = "/app/{asset}"
 DEMO_ROUTE = "/local/demo"

@@ -9,6 +9,7 @@ import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
 import * as voice from "./voice.js";
 import * as live from "./live.js";
+import * as push from "./push.js";
 
 /** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
 /** @import { StaffUser, Template } from "./session.js" */
@@ -578,6 +579,13 @@ export function bind() {
     await refresh();
   });
   for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, returned, { passive: true });
+  show($("#push-enable"), push.supported());
+  $("#push-enable").addEventListener("click", () =>
+    push
+      .enable()
+      .then((said) => say($("#push-status"), said))
+      .catch((error) => sessionEnded(error) || say($("#push-status"), "Notifications could not be turned on.")),
+  );
   document.addEventListener("visibilitychange", returned);
   $("#load-more").addEventListener("click", () => loadList({ more: true }).catch(() => {}));
   $("#older-messages").addEventListener("click", () => loadThread({ older: true }).catch(() => {}));
