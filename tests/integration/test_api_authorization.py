@@ -74,6 +74,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("DELETE", "/voice-settings/greeting"): (204, 403),
     ("PUT", "/me/forwarding-number"): (200, OK),
     ("DELETE", "/me/forwarding-number"): (204, OK),
+    # Live updates and Web Push are not configured in this harness: 404 for anyone signed in.
+    ("POST", "/live/tickets"): (404, OK),
+    ("GET", "/push/key"): (404, OK),
+    ("POST", "/push/subscriptions"): (204, OK),
+    ("POST", "/push/subscriptions/remove"): (204, OK),
 }
 
 # The one route anyone may call, signed in or not.
@@ -109,6 +114,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/voice-settings/greeting"): "voice_greeting.clear",
     ("PUT", "/me/forwarding-number"): "forwarding_number.set",
     ("DELETE", "/me/forwarding-number"): "forwarding_number.clear",
+    ("POST", "/push/subscriptions"): "push.subscribe",
+    ("POST", "/push/subscriptions/remove"): "push.unsubscribe",
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -131,6 +138,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "audio_base64": base64.b64encode(_SILENT_WAV).decode(),
     },
     ("PUT", "/me/forwarding-number"): {"phone_number": "+13125550188"},
+    ("POST", "/push/subscriptions"): {
+        "endpoint": "https://push.example/device-1",
+        "keys": {"p256dh": "BPushKeyOfTheTestDevice", "auth": "authsecret"},
+    },
+    ("POST", "/push/subscriptions/remove"): {"endpoint": "https://push.example/device-1"},
 }
 
 

@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.core.errors import NotFoundError
+from functions.core.settings import SettingsError
 from functions.handlers.api.policy import principal, route, runtime
 
 router = Router()
@@ -37,7 +39,10 @@ def push_key() -> dict[str, Any]:
     """The VAPID public key a device subscribes with."""
     from functions.dal.web_push import vapid_public_key  # noqa: PLC0415 - push routes only
 
-    return {"key": vapid_public_key(runtime(router).vapid_private_key_pem())}
+    try:
+        return {"key": vapid_public_key(runtime(router).vapid_private_key_pem())}
+    except (SettingsError, ValueError):  # no signing key configured (or not a PEM key)
+        raise NotFoundError("web push is not set up") from None
 
 
 @route(router, "POST", "/push/subscriptions", audit="push.subscribe", status=204)
