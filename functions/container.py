@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from functions.logic.delivery import Sweeper
     from functions.logic.inbound import InboundService
     from functions.logic.inbox import InboxService
+    from functions.logic.live import LivePublisher, LiveService
     from functions.logic.outbound import OutboundService, SenderService
     from functions.logic.pager import PageChannel, Pager
     from functions.logic.ports import StaffNotifier
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from functions.logic.voice import VoiceService
     from functions.logic.voice_admin import VoiceAdmin
     from functions.logic.voice_ports import VoiceCarrier, VoicemailStore, VoiceNotifier
+    from functions.logic.web_push import PushSender, WebPushService
 
 T = TypeVar("T")
 
@@ -75,6 +77,9 @@ class Ports:
     voice_notifier: VoiceNotifier | None = None
     page_channels: tuple[PageChannel, ...] | None = None  # replaces e-mail + SMS pages
     transcriber: Transcriber | None = None
+    live_publisher: LivePublisher | None = None  # local mode's in-process sockets
+    vapid_private_key_pem: str | None = None  # Web Push signing key (local mode's own)
+    push_sender: PushSender | None = None
 
 
 class Container:
@@ -197,6 +202,45 @@ class Container:
             return SnsStaffNotifier(topic, self.clients.client("sns"))
 
         return self._once("notifier", build)
+
+    def live_service(self) -> LiveService:
+        def build() -> LiveService:
+            from functions.dal.live import ApiGatewayLivePublisher, DynamoDbLiveRegistry  # noqa: PLC0415
+            from functions.logic.live import LiveService  # noqa: PLC0415
+
+            publisher = self.ports.live_publisher or ApiGatewayLivePublisher(
+                lambda: self.clients.client_at(
+                    "apigatewaymanagementapi", self.settings.need("live_management_url")
+                )
+            )
+            registry = DynamoDbLiveRegistry(self.clients.table(self.settings.need("table_name")))
+            return LiveService(registry, publisher, self.clock())
+
+        return self._once("live_service", build)
+
+    def vapid_private_key_pem(self) -> str:
+        """The Web Push signing key (Secrets Manager, created by `quietline push init`)."""
+        if self.ports.vapid_private_key_pem is not None:
+            return self.ports.vapid_private_key_pem
+        secret_id = self.settings.need("web_push_vapid_secret")
+
+        def build() -> Any:
+            from functions.dal.secrets import CachedSecret  # noqa: PLC0415
+
+            return CachedSecret(self.clients.client("secretsmanager"), secret_id)
+
+        return str(self._once("vapid_secret", build).get())
+
+    def web_push_service(self) -> WebPushService:
+        def build() -> WebPushService:
+            from functions.dal.web_push import DynamoDbPushStore, PywebpushSender  # noqa: PLC0415
+            from functions.logic.web_push import WebPushService  # noqa: PLC0415
+
+            store = DynamoDbPushStore(self.clients.table(self.settings.need("table_name")))
+            sender = self.ports.push_sender or PywebpushSender(self.vapid_private_key_pem)
+            return WebPushService(store, self.cipher(), sender)
+
+        return self._once("web_push_service", build)
 
     def audit_log(self) -> DynamoDbAuditLog:
         def build() -> DynamoDbAuditLog:

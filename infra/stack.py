@@ -15,6 +15,7 @@ from infra.constructs.audit import AuditLog, SecurityTrail
 from infra.constructs.backup import Backups
 from infra.constructs.identity import StaffIdentity
 from infra.constructs.keys import PlatformKey, TenantKeys
+from infra.constructs.live_updates import LiveUpdates
 from infra.constructs.message_store import MessageStore
 from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
@@ -138,6 +139,11 @@ class QuietlineStack(cdk.Stack):
         )
         self.voice = self._chime_voice() if config.carrier == "aws" else None
         self._staff_api_voice()
+        # The inbox's live updates (a WebSocket API; ids only): tickets from the staff API.
+        self.live = LiveUpdates(
+            self, "Live", parts=self.messaging.parts, api_account=self.api_account
+        )
+        self.live.grant_tickets(self.staff_api.function)
         # Secure messages need the inbox (the client's page is <inbox>/s#<token>); their
         # public routes are an API of their own, watched apart from the staff API.
         self.secure_links = (
@@ -164,9 +170,12 @@ class QuietlineStack(cdk.Stack):
                 "Web",
                 config=config,
                 api_origins=[
-                    api_origin(api.api)
-                    for api in (self.staff_api, self.secure_links)
-                    if api is not None
+                    *(
+                        api_origin(api.api)
+                        for api in (self.staff_api, self.secure_links)
+                        if api is not None
+                    ),
+                    self.live.origin,
                 ],
             )
             if config.web.enabled

@@ -72,6 +72,12 @@ class Settings(BaseModel):
     # Business numbers that carry calls but not texts (Chime SDK voice numbers on the AWS
     # carrier, space-separated): a conversation a call starts texts from another number.
     voice_only_numbers: tuple[str, ...] = ()
+    # Live updates (docs/web.md): the WebSocket URL the inbox connects to (wss://...), and
+    # the same API's management endpoint (https://...) where pushes are posted.
+    live_socket_url: str | None = None
+    live_management_url: str | None = None
+    # Web Push (docs/web.md): the Secrets Manager id of the VAPID signing key (PEM).
+    web_push_vapid_secret: str | None = None
 
     @field_validator("twilio_webhook_urls", "voice_only_numbers", mode="before")
     @classmethod
@@ -149,3 +155,6 @@ ENV_VOICE_STAGING_BUCKET = env_name("voice_staging_bucket")
 ENV_TRANSCRIPTION_BUCKET = env_name("transcription_bucket")
 ENV_TRANSCRIPTION_KMS_KEY_ID = env_name("transcription_kms_key_id")
 ENV_CHIME_SIP_MEDIA_APPLICATION_ID = env_name("chime_sip_media_application_id")
+ENV_LIVE_SOCKET_URL = env_name("live_socket_url")
+ENV_LIVE_MANAGEMENT_URL = env_name("live_management_url")
+ENV_WEB_PUSH_VAPID_SECRET = env_name("web_push_vapid_secret")

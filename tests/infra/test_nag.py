@@ -20,6 +20,7 @@ from tests.infra.conftest import (
 from tests.infra.shared_acknowledgements import (
     BACKUP_ROLE_RULE,
     function_acknowledgements,
+    live_update_acknowledgements,
     secure_link_acknowledgements,
     staff_and_audit_acknowledgements,
     web_hosting_acknowledgements,
@@ -60,6 +61,7 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
     # The inbox hosted here (S3 + CloudFront) and the clients' secure-message path.
     *web_hosting_acknowledgements(),
     *secure_link_acknowledgements(waf_enabled=False),
+    *live_update_acknowledgements(),
 }
 EXPECTED_FUNCTION_RULES = {
     "HIPAA.Security-LambdaInsideVPC",  # only where vpc.enabled is false

@@ -58,6 +58,7 @@ EXPECTED_ENVIRONMENT = {
     # The inbox is hosted here by default: CORS for its origin, the base of secure links.
     E.ENV_INBOX_ORIGIN,
     E.ENV_SECURE_LINK_BASE_URL,
+    E.ENV_LIVE_SOCKET_URL,  # where the inbox's live-update socket connects (POST /live/tickets)
 }
 MESSAGE_TABLE_ACTIONS = {
     "dynamodb:GetItem",

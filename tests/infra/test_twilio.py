@@ -47,6 +47,7 @@ from tests.infra.conftest import (
 from tests.infra.shared_acknowledgements import (
     BACKUP_ROLE_RULE,
     function_acknowledgements,
+    live_update_acknowledgements,
     secure_link_acknowledgements,
     staff_and_audit_acknowledgements,
 )
@@ -113,6 +114,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
     # An inbox hosted elsewhere (inbox_origin): the clients' secure-message path.
     *secure_link_acknowledgements(waf_enabled=True),
+    *live_update_acknowledgements(),
 }
 
 

@@ -213,9 +213,11 @@ def test_the_headers_are_local_modes_with_hsts_and_the_apis_origin_in_the_csp(
     )
     parts = csp_parts.as_array()
     csp = "".join(part if isinstance(part, str) else "<ref>" for part in parts)
-    # The staff API's origin, then the clients' secure-link API's, and nothing else.
+    # The staff API's origin, then the clients' secure-link API's, then the live-update
+    # socket's (wss), and nothing else.
     api = f"https://<ref>.execute-api.{REGION}.<ref>"
-    assert f"connect-src 'self' https://cognito-idp.{REGION}.<ref> {api} {api};" in csp
+    live = f"wss://<ref>.execute-api.{REGION}.<ref>"
+    assert f"connect-src 'self' https://cognito-idp.{REGION}.<ref> {api} {api} {live};" in csp
     assert stack.secure_links is not None
     assert parts.index(ref(stack.staff_api.api)) < parts.index(ref(stack.secure_links.api))
     for directive in (

@@ -79,6 +79,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("PUT", "/care-settings"): (200, 403),
     ("GET", "/urgent-conversations"): (200, OK),
     ("DELETE", "/conversations/{conversation_id}/urgent"): (204, OK),
+    # Live updates and Web Push are not configured in this harness: 404 for anyone signed in.
+    ("POST", "/live/tickets"): (404, OK),
+    ("GET", "/push/key"): (404, OK),
+    ("POST", "/push/subscriptions"): (204, OK),
+    ("POST", "/push/subscriptions/remove"): (204, OK),
 }
 
 # The one route anyone may call, signed in or not.
@@ -121,6 +126,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("PUT", "/care-settings"): "care_settings.update",
     ("GET", "/urgent-conversations"): "conversation.list",
     ("DELETE", "/conversations/{conversation_id}/urgent"): "conversation.clear_urgent",
+    ("POST", "/push/subscriptions"): "push.subscribe",
+    ("POST", "/push/subscriptions/remove"): "push.unsubscribe",
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -144,6 +151,11 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("PUT", "/me/forwarding-number"): {"phone_number": "+13125550188"},
     ("PUT", "/care-settings"): {"crisis_reply": "Call 911 or text 988."},
+    ("POST", "/push/subscriptions"): {
+        "endpoint": "https://push.example/device-1",
+        "keys": {"p256dh": "BPushKeyOfTheTestDevice", "auth": "authsecret"},
+    },
+    ("POST", "/push/subscriptions/remove"): {"endpoint": "https://push.example/device-1"},
 }
 
 

@@ -21,9 +21,11 @@ from functions.handlers.api import (
     contacts,
     conversations,
     errors,
+    live,
     me,
     openapi,
     practice_settings,
+    push,
     templates,
     users,
 )
@@ -50,6 +52,8 @@ for resource in (
     audit_events,
     calls,
     care,
+    live,
+    push,
 ):
     app.include_router(resource.router)
 
