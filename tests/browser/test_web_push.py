@@ -39,7 +39,7 @@ def test_a_push_shows_the_fixed_notice_and_nothing_it_carries(
     )
     cdp.send("ServiceWorker.enable")
     # The app's own registration (through its Trusted Types policy, as the CSP requires).
-    page.evaluate("async () => { await (await import('/app/push.js')).registerWorker(); }")
+    page.evaluate("async () => { await (await import('/app/pwa.js')).registerWorker(); }")
     deadline = time.monotonic() + 10
     while not registrations and time.monotonic() < deadline:
         page.wait_for_timeout(50)
