@@ -118,12 +118,9 @@ def local_to_utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
     the wall would show. A time the fall-back repeats (01:30) is read as its first,
     daylight-time occurrence (fold=0): earlier rather than an hour late.
     """
-    naive = datetime.combine(day, wall)
-    aware = naive.replace(tzinfo=zone, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != naive:
-        # In the gap: fold=1 gives the offset from before the gap, which lands after it.
-        aware = naive.replace(tzinfo=zone, fold=1)
+    # PEP 495's fold=0 does both: in a gap it applies the offset from before the gap
+    # (which lands after it), in a repeat it picks the first occurrence.
+    aware = datetime.combine(day, wall).replace(tzinfo=zone, fold=0)
     return aware.astimezone(UTC)
 
 
