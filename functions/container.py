@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from functions.logic.outbound import OutboundService, SenderService
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
-    from functions.logic.reminders import AppointmentService, ReminderReplies
+    from functions.logic.reminder_replies import ReminderReplies
+    from functions.logic.reminders import AppointmentService
     from functions.logic.scheduling import DueSweep, ScheduleService
     from functions.logic.secure_links import SecureLinkService
     from functions.logic.staff_alerts import StaffAlerts
@@ -341,10 +342,9 @@ class Container:
 
     def reminder_replies(self) -> ReminderReplies:
         def build() -> ReminderReplies:
-            from functions.logic.reminders import ReminderReplies  # noqa: PLC0415
+            from functions.logic.reminder_replies import ReminderReplies  # noqa: PLC0415
 
             return ReminderReplies(
-                self.directory(),
                 self.schedule_store(),
                 self.cipher(),
                 self.outbound_queue(),

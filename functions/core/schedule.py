@@ -7,6 +7,7 @@ as), so nothing the scheduler reads or passes on is PHI.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -101,6 +102,11 @@ class SchedulingConfig:
 
     def zone(self) -> ZoneInfo:
         return zone_of(self.timezone)
+
+
+def external_key_hash(tenant_id: str, external_id: str) -> str:
+    """An import's own event id, hashed: it may be anything (an EHR can put a name in it)."""
+    return hashlib.sha256(f"{tenant_id}\x00{external_id}".encode()).hexdigest()[:40]
 
 
 def zone_of(name: str) -> ZoneInfo:

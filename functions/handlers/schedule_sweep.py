@@ -12,8 +12,9 @@ from dataclasses import asdict
 from typing import Any
 
 from functions.container import Container
+from functions.dal.store import schedules  # noqa: F401 - every run sweeps: loaded at init
 from functions.handlers._entry import EntryPoint
-from functions.logic import scheduling  # noqa: F401 - every run sweeps: loaded at init
+from functions.logic import scheduling  # noqa: F401
 
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, int]:

@@ -1,10 +1,10 @@
-"""Appointments and their reminders: entry, import, the day view, and the client's answers.
+"""Appointments and their reminders: entry, import, the day view.
 
 A reminder is a scheduled message of kind `reminder` (functions/logic/scheduling.py sends
 it). Its wording comes from the tenant's template, which names the practice, the date and
 the time only. When one is sent, the client's conversation is marked as awaiting an
 answer until the appointment starts; only then are C/Y, R and N read as answers
-(`ReminderReplies.after_inbound`, called by functions/logic/inbound.py), recorded on the
+(functions/logic/reminder_replies.py, called by functions/logic/inbound.py), recorded on the
 appointment and acknowledged. Any other time "Y" is just a text in the inbox.
 """
 
@@ -16,10 +16,9 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from functions.core.clock import Clock, epoch_ms, expiry, iso
-from functions.core.errors import ConflictError, NotFoundError, QuietlineError, ValidationError
+from functions.core.errors import ConflictError, NotFoundError, ValidationError
 from functions.core.ids import new_id
-from functions.core.models import Conversation, Message, MessageRef, Tenant
-from functions.core.observability import logger
+from functions.core.models import Conversation, Message, Tenant
 from functions.core.schedule import (
     Appointment,
     AppointmentStatus,
@@ -28,13 +27,14 @@ from functions.core.schedule import (
     ScheduleKind,
     ScheduleStatus,
     SchedulingConfig,
+    external_key_hash,
     parse_local,
     parse_utc,
     reminder_due_times,
     validate_config,
 )
 from functions.crypto.envelope import EnvelopeCipher
-from functions.logic.access import Principal, require_admin
+from functions.logic.access import Principal, can_see, require_admin
 from functions.logic.appointment_import import (
     ImportedAppointment,
     ImportProblem,
@@ -42,23 +42,8 @@ from functions.logic.appointment_import import (
     read_csv,
     read_ics,
 )
-from functions.logic.keywords import Keyword
-from functions.logic.outbound import SYSTEM_SENDER, enqueue_or_leave_for_sweeper, queued_message
-from functions.logic.ports import MetricsSink, OutboundQueue
+from functions.logic.outbound import SYSTEM_SENDER
 from functions.logic.tenants import TenantDirectory
-
-_ANSWERS: dict[str, ReplyKind] = {
-    **dict.fromkeys(("c", "y", "yes", "confirm", "confirmed"), ReplyKind.CONFIRMED),
-    **dict.fromkeys(("r", "reschedule"), ReplyKind.RESCHEDULE),
-    **dict.fromkeys(("n", "no", "cancel"), ReplyKind.CANCEL),
-}
-
-
-def classify_answer(body: str) -> ReplyKind | None:
-    """The answer a whole text is (case, spacing and trailing punctuation ignored)."""
-    if not isinstance(body, str) or len(body) > 40:
-        return None
-    return _ANSWERS.get(" ".join(body.split()).rstrip(".!?,;:").strip().casefold())
 
 
 class AppointmentStore(Protocol):
@@ -153,7 +138,9 @@ class AppointmentService:
         duration_minutes: int = 50,
     ) -> AppointmentView:
         tenant = self.directory.active_tenant(principal.tenant_id)
-        self.store.get_conversation(tenant.tenant_id, conversation_id)  # NotFoundError: 404
+        conversation = self.store.get_conversation(tenant.tenant_id, conversation_id)
+        if not can_see(principal, conversation):
+            raise NotFoundError("conversation not found")  # as if it did not exist
         config = self.store.get_scheduling_config(tenant.tenant_id)
         begins = parse_local(start, config.zone())
         if begins <= self.clock.now():
@@ -190,7 +177,6 @@ class AppointmentService:
         source: str,
     ) -> ImportReport:
         from functions.core.phone import to_e164  # noqa: PLC0415 - imports only
-        from functions.dal.store.schedules import external_key_hash  # noqa: PLC0415
 
         counts = {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0}
         now = self.clock.now()
@@ -308,7 +294,11 @@ class AppointmentService:
         return tuple(ids)
 
     def cancel(self, principal: Principal, appointment_id: str) -> None:
-        self._cancel(self.store.get_appointment(principal.tenant_id, appointment_id))
+        appointment = self.store.get_appointment(principal.tenant_id, appointment_id)
+        conversation = self.store.get_conversation(principal.tenant_id, appointment.conversation_id)
+        if not can_see(principal, conversation):
+            raise NotFoundError("appointment not found")
+        self._cancel(appointment)
 
     def _cancel(self, appointment: Appointment) -> None:
         """The practice cancelled: pending reminders cancelled, answers no longer read."""
@@ -369,71 +359,3 @@ class AppointmentService:
             state,
             a.reminders_sent,
         )
-
-
-@dataclass
-class ReminderReplies:
-    """Reads a client's text as an answer to a reminder, only while one awaits it."""
-
-    directory: TenantDirectory
-    store: AppointmentStore
-    cipher: EnvelopeCipher
-    queue: OutboundQueue
-    clock: Clock
-    metrics: MetricsSink
-
-    def after_inbound(
-        self, tenant: Tenant, conversation_id: str, body: str, keyword: Keyword | None
-    ) -> ReplyKind | None:
-        """Called once an inbound text is stored; never raises (the text is safe already)."""
-        try:
-            return self._answer(tenant, conversation_id, body, keyword)
-        except QuietlineError as error:
-            self.metrics.count("ReminderReplyFailed")
-            logger.warning("reminder answer not recorded", extra={"error": type(error).__name__})
-            return None
-
-    def _answer(
-        self, tenant: Tenant, conversation_id: str, body: str, keyword: Keyword | None
-    ) -> ReplyKind | None:
-        answer = classify_answer(body)
-        if answer is None or keyword in (Keyword.HELP, Keyword.OPT_IN):
-            return None  # most texts: no read at all
-        awaiting = self.store.awaiting(tenant.tenant_id, conversation_id)
-        if awaiting is None:
-            return None
-        appointment_id, until = awaiting
-        now = self.clock.now()
-        if iso(now) >= until:
-            self.store.clear_awaiting(tenant.tenant_id, conversation_id, appointment_id)
-            return None
-        try:
-            self.store.record_reply(
-                tenant.tenant_id, conversation_id, appointment_id, answer, iso(now)
-            )
-        except ConflictError:
-            return None  # answered already (a second text raced this one)
-        self.metrics.count(f"ReminderAnswer{answer.name.title()}")
-        if keyword is Keyword.OPT_OUT:
-            return answer  # CANCEL is also a carrier opt-out: the STOP reply is the only one
-        config = self.store.get_scheduling_config(tenant.tenant_id)
-        text = {
-            ReplyKind.CONFIRMED: config.confirmed_reply,
-            ReplyKind.RESCHEDULE: config.reschedule_reply,
-            ReplyKind.CANCEL: config.cancel_reply,
-        }[answer]
-        message = queued_message(
-            self.cipher,
-            self.clock,
-            tenant=tenant,
-            conversation_id=conversation_id,
-            body=text,
-            sent_by=SYSTEM_SENDER,
-        )
-        self.store.record_message(message)
-        enqueue_or_leave_for_sweeper(
-            self.queue,
-            self.metrics,
-            MessageRef(tenant.tenant_id, conversation_id, message.message_id),
-        )
-        return answer

@@ -17,7 +17,6 @@ pointer's delete commit together or not at all, so a retry cannot send twice.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from typing import Any
 
@@ -66,11 +65,6 @@ def appointment_key(tenant_id: str, appointment_id: str) -> dict[str, str]:
 
 def awaiting_key(tenant_id: str, conversation_id: str) -> dict[str, str]:
     return {PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: f"AWAIT#{conversation_id}"}
-
-
-def external_key_hash(tenant_id: str, external_id: str) -> str:
-    """An import's own event id, hashed: it may be anything (an EHR can put a name in it)."""
-    return hashlib.sha256(f"{tenant_id}\x00{external_id}".encode()).hexdigest()[:40]
 
 
 class ScheduleRecords(MessageStore):

@@ -23,6 +23,7 @@ from functions.handlers.api import (
     me,
     openapi,
     practice_settings,
+    schedules,
     templates,
     users,
 )
@@ -48,6 +49,7 @@ for resource in (
     users,
     audit_events,
     calls,
+    schedules,
 ):
     app.include_router(resource.router)
 
