@@ -74,6 +74,8 @@ class Ports:
     voice_carrier: VoiceCarrier | None = None
     voicemail_store: VoicemailStore | None = None
     voice_notifier: VoiceNotifier | None = None
+    # The schedule sweep's clock alone (local mode advances it to fire schedules).
+    scheduler_clock: Clock | None = None
 
 
 class Container:
@@ -304,7 +306,7 @@ class Container:
                 self.schedule_store(),
                 self.cipher(),
                 self.outbound_queue(),
-                self.clock(),
+                self.ports.scheduler_clock or self.clock(),
                 self.metrics(),
                 secure_links=links,
             )

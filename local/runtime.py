@@ -54,6 +54,7 @@ from local.bootstrap import (
     ensure_staff_topic,
     ensure_table,
 )
+from local.clock import CLOCK_HANDLER, AdvancingClock, ClockDriver
 from local.demo_seed import seed_demo_conversations, seed_demo_voice
 from local.identity import (
     CognitoAuthorizer,
@@ -112,6 +113,8 @@ def handler_table(
 ) -> dict[str, Any]:
     """Each route's handler: Lambda entry points bound to this runtime's container."""
     table: dict[str, Any] = {OUTBOX_HANDLER: carrier.outbox_handler}
+    if isinstance(runtime.ports.scheduler_clock, AdvancingClock):
+        table[CLOCK_HANDLER] = ClockDriver(runtime, runtime.ports.scheduler_clock).handler
     if voice_carrier is not None:
         table[VOICE_HANDLER] = VoiceDriver(runtime, voice_carrier).handler
     for route in routes:
@@ -207,7 +210,12 @@ def start_stack(
     runtime = Container(
         settings,
         clients=clients,
-        ports=Ports(carrier=carrier, twilio_auth_token=token, voice_carrier=voice_carrier),
+        ports=Ports(
+            carrier=carrier,
+            twilio_auth_token=token,
+            voice_carrier=voice_carrier,
+            scheduler_clock=AdvancingClock(),
+        ),
     )
     carrier.on_sent = workers.delivery_reports(runtime)
     bootstrap(config, runtime)
@@ -284,6 +292,9 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     threads.append(
         threading.Thread(target=workers.run_every, args=(60, sweeper, stop), daemon=True)
     )
+    # Scheduled messages and reminders: the deployed rule's minute, a little sooner here.
+    due = bound_handler("functions.handlers.schedule_sweep", runtime)
+    threads.append(threading.Thread(target=workers.run_every, args=(15, due, stop), daemon=True))
     return threads
 
 

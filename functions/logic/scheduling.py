@@ -11,6 +11,7 @@ counted (ScheduledSendFailed, alarmed). docs/scheduling.md argues the mechanism.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -264,8 +265,14 @@ class DueSweep:
     max_attempts: int = 5
     batch: int = 100
     counts: SweepResult = field(default_factory=SweepResult)
+    # Local mode sweeps from a timer and from its clock route: one at a time per instance.
+    _running: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def sweep(self) -> SweepResult:
+        with self._running:
+            return self._sweep()
+
+    def _sweep(self) -> SweepResult:
         self.counts = SweepResult()
         now = self.clock.now()
         for ids in self.store.due_pointers(iso(now), limit=self.batch):
