@@ -30,6 +30,7 @@ SECTIONS = (
     "audit",
     "memory",
     "voice",
+    "scheduling",
 )
 
 

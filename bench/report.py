@@ -17,6 +17,7 @@ from typing import Any
 from bench import cost
 from bench.doc import audit, cold_start, crypto, load, memory, round_trips, usage, voice
 from bench.doc import cost as cost_doc
+from bench.doc import scheduling as scheduling_doc
 from bench.doc.base import Doc, Lines, Section, table, verdict
 
 SECTIONS: tuple[Section, ...] = (
@@ -29,6 +30,7 @@ SECTIONS: tuple[Section, ...] = (
     audit.SECTION,
     memory.SECTION,
     voice.SECTION,
+    scheduling_doc.SECTION,
 )
 NOTES_PATH = Path(__file__).with_name("notes.md")
 NOTES_HEADING = "## Notes written by hand (not computed from this run)"
