@@ -8,6 +8,7 @@ import { $, $$, clear, h, say, show, when } from "./dom.js";
 import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
 import * as voice from "./voice.js";
+import * as schedule from "./schedule.js";
 
 /** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
 /** @import { StaffUser, Template } from "./session.js" */
@@ -221,6 +222,7 @@ export async function openConversation(id, { focus = true } = {}) {
     renderList();
     renderHeader(conversation);
     voice.openThread(id, staffName);
+    void schedule.openThread(id);
     show($("#thread-empty"), false);
     show($("#compose"));
     show($("#new-contact-form"), false);
