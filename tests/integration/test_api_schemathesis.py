@@ -43,6 +43,9 @@ BEYOND_THE_SCHEMA = {
     "GET /conversations/{conversation_id}/calls": "400",  # a cursor this API issued
     # Real audio: base64 of a WAV/MP3 of at most 60 s (422), of a type carriers play (415).
     "PUT /voice-settings/greeting": "415 422",
+    "GET /appointments": "422",  # a real calendar day
+    "POST /appointments/import": "422",  # a CSV with its columns, an iCalendar file, an https feed
+    "PUT /scheduling-settings": "422",  # an IANA time zone, HH:MM, a template's fields
 }
 # schemathesis' default for valid data (5xx is not_a_server_error's to report), plus the above.
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
