@@ -33,6 +33,7 @@ SECTIONS = (
     "voice",
     "crisis",
     "usage_hour",  # #17 item 4: usage per staff-hour, live updates (bench/usage_hour.py)
+    "scheduling",
 )
 
 

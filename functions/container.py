@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from functions.core.clock import Clock, SystemClock
+from functions.core.errors import NotFoundError
 from functions.core.settings import Settings, SettingsError
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from functions.carriers.models import Carrier
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.store.calls import CallRecords
+    from functions.dal.store.schedules import ScheduleRecords
     from functions.dal.store.transcripts import TranscriptRecords
     from functions.dal.voicemail_store import S3GreetingStore
     from functions.logic.access import SessionGuard
@@ -46,6 +48,9 @@ if TYPE_CHECKING:
     from functions.logic.pager import PageChannel, Pager
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
+    from functions.logic.reminder_replies import ReminderReplies
+    from functions.logic.reminders import AppointmentService
+    from functions.logic.scheduling import DueSweep, ScheduleService
     from functions.logic.secure_links import SecureLinkService
     from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
@@ -80,6 +85,8 @@ class Ports:
     live_publisher: LivePublisher | None = None  # local mode's in-process sockets
     vapid_private_key_pem: str | None = None  # Web Push signing key (local mode's own)
     push_sender: PushSender | None = None
+    # The schedule sweep's clock alone (local mode advances it to fire schedules).
+    scheduler_clock: Clock | None = None
 
 
 class Container:
@@ -277,6 +284,7 @@ class Container:
                 self.clock(),
                 self.metrics(),
                 care=self.care_service(),
+                after_stored=self.reminder_replies().after_inbound,
             )
 
         return self._once("inbound_service", build)
@@ -318,6 +326,86 @@ class Container:
             return Sweeper(self.store(), self.outbound_queue(), self.clock(), self.metrics())
 
         return self._once("sweeper", build)
+
+    # --- scheduled messages and reminders (functions/logic/scheduling.py, reminders.py) ---
+    def schedule_store(self) -> ScheduleRecords:
+        from functions.dal.store.schedules import ScheduleRecords  # noqa: PLC0415
+
+        return self._once("schedule_store", lambda: ScheduleRecords(self.store().table))
+
+    def schedule_service(self) -> ScheduleService:
+        def build() -> ScheduleService:
+            from functions.logic.scheduling import ScheduleService  # noqa: PLC0415
+
+            return ScheduleService(
+                self.directory(),
+                self.schedule_store(),
+                self.cipher(),
+                self.clock(),
+                self.staff_reads(),
+            )
+
+        return self._once("schedule_service", build)
+
+    def due_sweep(self) -> DueSweep:
+        def build() -> DueSweep:
+            from functions.logic.scheduling import DueSweep  # noqa: PLC0415
+
+            links = self.secure_links if self.settings.secure_link_base_url else None
+            return DueSweep(
+                self.directory(),
+                self.schedule_store(),
+                self.cipher(),
+                self.outbound_queue(),
+                self.ports.scheduler_clock or self.clock(),
+                self.metrics(),
+                secure_links=links,
+            )
+
+        return self._once("due_sweep", build)
+
+    def appointment_service(self) -> AppointmentService:
+        def build() -> AppointmentService:
+            from functions.dal.calendar_feed import CalendarFeedFetcher  # noqa: PLC0415
+            from functions.logic.reminders import AppointmentService  # noqa: PLC0415
+
+            store = self.schedule_store()
+            directory = self.directory()
+
+            def conversation_for_number(tenant: Any, number: str) -> str | None:
+                conversation_id = directory.conversation_id_for(tenant, number)
+                try:
+                    store.get_conversation(tenant.tenant_id, conversation_id)
+                except NotFoundError:
+                    return None
+                return conversation_id
+
+            # Local mode's tests serve a feed on 127.0.0.1; a deployment never may.
+            feeds = CalendarFeedFetcher(allow_local_http=self.settings.stage == "local")
+            return AppointmentService(
+                directory,
+                store,
+                self.cipher(),
+                self.clock(),
+                conversation_for_number,
+                fetch_feed=feeds.fetch,
+            )
+
+        return self._once("appointment_service", build)
+
+    def reminder_replies(self) -> ReminderReplies:
+        def build() -> ReminderReplies:
+            from functions.logic.reminder_replies import ReminderReplies  # noqa: PLC0415
+
+            return ReminderReplies(
+                self.schedule_store(),
+                self.cipher(),
+                self.outbound_queue(),
+                self.clock(),
+                self.metrics(),
+            )
+
+        return self._once("reminder_replies", build)
 
     def sessions(self) -> Any:
         def build() -> Any:

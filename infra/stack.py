@@ -21,6 +21,7 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import ApiGatewayAccount, api_origin
+from infra.constructs.scheduler import Scheduler
 from infra.constructs.secure_link_api import SecureLinkApi
 from infra.constructs.staff_api import StaffApi
 from infra.constructs.twilio_carrier import TwilioVoiceParts
@@ -163,6 +164,19 @@ class QuietlineStack(cdk.Stack):
             )
             if inbox_origin
             else None
+        )
+        self.scheduler = Scheduler(
+            self,
+            "Scheduler",
+            config=config,
+            platform_key=self.platform_key,
+            tenant_keys=self.tenant_keys,
+            alarms=self.alarms,
+            message_store=self.message_store,
+            queues=self.queues,
+            network=self.network,
+            staff=self.messaging.staff,
+            secure_link_base_url=inbox_origin,
         )
         self.web = (
             WebInbox(

@@ -56,6 +56,7 @@ from local.bootstrap import (
     ensure_staff_topic,
     ensure_table,
 )
+from local.clock import CLOCK_HANDLER, AdvancingClock, ClockDriver
 from local.demo_seed import seed_demo_conversations, seed_demo_voice
 from local.identity import (
     CognitoAuthorizer,
@@ -116,6 +117,8 @@ def handler_table(
 ) -> dict[str, Any]:
     """Each route's handler: Lambda entry points bound to this runtime's container."""
     table: dict[str, Any] = {OUTBOX_HANDLER: carrier.outbox_handler}
+    if isinstance(runtime.ports.scheduler_clock, AdvancingClock):
+        table[CLOCK_HANDLER] = ClockDriver(runtime, runtime.ports.scheduler_clock).handler
     if voice_carrier is not None:
         table[VOICE_HANDLER] = VoiceDriver(runtime, voice_carrier).handler
     for route in routes:
@@ -225,6 +228,7 @@ def start_stack(
             vapid_private_key_pem=str(
                 app_state.get("vapid_private_key_pem") or new_vapid_private_key_pem()
             ),
+            scheduler_clock=AdvancingClock(),
         ),
     )
     carrier.on_sent = workers.delivery_reports(runtime)
@@ -309,6 +313,9 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     threads.append(
         threading.Thread(target=workers.run_every, args=(2, transcripts, stop), daemon=True)
     )
+    # Scheduled messages and reminders: the deployed rule's minute, a little sooner here.
+    due = bound_handler("functions.handlers.schedule_sweep", runtime)
+    threads.append(threading.Thread(target=workers.run_every, args=(15, due, stop), daemon=True))
     return threads
 
 

@@ -82,6 +82,8 @@ class InboundService:
     clock: Clock
     metrics: MetricsSink
     care: CareService | None = None  # business hours, on-call and the crisis safety net
+    # Reads a stored text as an answer to a reminder (functions/logic/reminders.py).
+    after_stored: Callable[[Tenant, str, str, Keyword | None], object] | None = None
 
     def receive_or_defer(self, sms: InboundSms, retry: RetryQueue) -> InboundResult:
         """Receive now, or park the message durably; either way the carrier may get a 2xx.
@@ -171,6 +173,8 @@ class InboundService:
             self.care.after_stored(
                 tenant, conversation, conversation_id, crisis, sms.to_number, now
             )
+        if self.after_stored is not None:
+            self.after_stored(tenant, conversation_id, sms.body, keyword)
         if keyword:
             self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
         return InboundResult(

@@ -56,6 +56,7 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
         )
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
+    *function_acknowledgements("Quietline/Scheduler/ScheduleSweep"),
     # Staff API, user pool, audit table and trail (shared_acknowledgements.py).
     *staff_and_audit_acknowledgements(waf_enabled=False, trail=True),
     # The inbox hosted here (S3 + CloudFront) and the clients' secure-message path.

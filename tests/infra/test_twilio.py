@@ -110,6 +110,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
         for function in ("Sender", "RetryWorker", "Sweeper", "StaffNotifier", "TwilioWebhook")
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
+    *function_acknowledgements("Quietline/Scheduler/ScheduleSweep"),
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
     *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
     # An inbox hosted elsewhere (inbox_origin): the clients' secure-message path.
@@ -519,6 +520,8 @@ def test_webhook_signature_alarm_fires_on_a_burst_of_forgeries(
         "InboundDeferred",
         "WebhookSignatureRejected",
         "UnusualReadVolume",
+        "ScheduledFailed",  # the scheduler's (tests/infra/test_scheduler.py)
+        "ScheduledRetrying",
     }
 
     threshold = Capture()

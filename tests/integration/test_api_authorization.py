@@ -84,6 +84,15 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("GET", "/push/key"): (404, OK),
     ("POST", "/push/subscriptions"): (204, OK),
     ("POST", "/push/subscriptions/remove"): (204, OK),
+    ("GET", "/conversations/{conversation_id}/schedules"): (200, OK),
+    ("POST", "/conversations/{conversation_id}/schedules"): (201, OK),
+    ("DELETE", "/conversations/{conversation_id}/schedules/{schedule_id}"): (204, OK),
+    ("GET", "/appointments"): (200, OK),
+    ("POST", "/conversations/{conversation_id}/appointments"): (201, OK),
+    ("DELETE", "/appointments/{appointment_id}"): (204, OK),
+    ("POST", "/appointments/import"): (200, 403),
+    ("GET", "/scheduling-settings"): (200, OK),
+    ("PUT", "/scheduling-settings"): (200, 403),
 }
 
 # The one route anyone may call, signed in or not.
@@ -128,8 +137,17 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/conversations/{conversation_id}/urgent"): "conversation.clear_urgent",
     ("POST", "/push/subscriptions"): "push.subscribe",
     ("POST", "/push/subscriptions/remove"): "push.unsubscribe",
+    ("GET", "/conversations/{conversation_id}/schedules"): "schedule.read",
+    ("POST", "/conversations/{conversation_id}/schedules"): "schedule.create",
+    ("DELETE", "/conversations/{conversation_id}/schedules/{schedule_id}"): "schedule.cancel",
+    ("GET", "/appointments"): "appointment.list",
+    ("POST", "/conversations/{conversation_id}/appointments"): "appointment.create",
+    ("DELETE", "/appointments/{appointment_id}"): "appointment.cancel",
+    ("POST", "/appointments/import"): "appointment.import",
+    ("PUT", "/scheduling-settings"): "scheduling_settings.update",
 }
 
+SCHEDULE = {"send_at": "2026-12-01T10:00", "body": "See you at 3."}
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/conversations/{conversation_id}/messages"): {"body": "See you at 3."},
     ("PUT", "/conversations/{conversation_id}/assignment"): {"user_id": None},
@@ -156,6 +174,19 @@ BODIES: dict[tuple[str, str], Any] = {
         "keys": {"p256dh": "BPushKeyOfTheTestDevice", "auth": "authsecret"},
     },
     ("POST", "/push/subscriptions/remove"): {"endpoint": "https://push.example/device-1"},
+    ("POST", "/conversations/{conversation_id}/schedules"): SCHEDULE,
+    ("POST", "/conversations/{conversation_id}/appointments"): {"start": "2026-12-03T14:00"},
+    ("POST", "/appointments/import"): {"format": "csv", "content": "phone,start\n"},
+    ("PUT", "/scheduling-settings"): {
+        "timezone": "America/Chicago",
+        "quiet_start": "20:00",
+        "quiet_end": "09:00",
+        "reminder_hours_before": [24],
+        "reminder_template": "{practice}: see you {date} at {time}. Reply C to confirm.",
+        "confirmed_reply": "Thanks!",
+        "reschedule_reply": "We will call you.",
+        "cancel_reply": "Noted.",
+    },
 }
 
 
@@ -187,6 +218,25 @@ def _path_params(staff: StaffApi, path: str) -> dict[str, str]:
             staff.admin, CLIENT_PHONE if "DELETE" not in path else OTHER_CLIENT_PHONE
         )
         params["conversation_id" if "{conversation_id}" in path else "contact_id"] = contact
+    if "{schedule_id}" in path:
+        created = call(
+            staff.admin,
+            "POST",
+            "/conversations/{conversation_id}/schedules",
+            path_params=params,
+            body=SCHEDULE,
+        )
+        params["schedule_id"] = created.json["schedule_id"]
+    if "{appointment_id}" in path:
+        contact = staff.contact(staff.admin, CLIENT_PHONE)
+        created = call(
+            staff.admin,
+            "POST",
+            "/conversations/{conversation_id}/appointments",
+            path_params={"conversation_id": contact},
+            body={"start": "2026-12-03T14:00"},
+        )
+        params["appointment_id"] = created.json["appointment_id"]
     if "{template_id}" in path:
         created = call(staff.admin, "POST", "/templates", body=BODIES[("POST", "/templates")])
         params["template_id"] = created.json["template_id"]

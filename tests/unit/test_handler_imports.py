@@ -37,6 +37,7 @@ EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "sender": ("sender_service", "outbound_queue"),
     "staff_notifier": ("staff_alerts",),
     "sweeper": ("sweeper",),
+    "schedule_sweep": ("due_sweep",),
     "twilio_webhook": ("twilio_auth_token", "store", "metrics", "retry_queue"),
     # The voice service is built on first use: its Lambda gets the voicemail bucket at merge.
     "twilio_voice": ("twilio_auth_token", "metrics"),

@@ -4,18 +4,19 @@
 // capture, assignment, wipe). Everything lives in memory: no ids, names, numbers or text
 // ever go into the address bar, the title or browser storage.
 
-import { $, $$, clear, h, say, show, when } from "./dom.js";
+import { $, $$, clear, h, say, show } from "./dom.js";
 import { api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
 import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
-import { clientLabel, conversationRow, messageItem } from "./inbox_format.js";
+import { clientLabel, consentText, conversationRow, messageItem } from "./inbox_format.js";
 import { showPane } from "./layout.js";
 import { bindNewContact, resetNewContact } from "./new_contact.js";
 import * as voice from "./voice.js";
 import * as live from "./live.js";
 import * as push from "./push.js";
+import * as schedule from "./schedule.js";
 
-/** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
+/** @import { ConsentMode, Contact, Conversation, Me, Message, Page } from "./session.js" */
 /** @import { StaffUser, Template } from "./session.js" */
 /** @typedef {"plain" | "secure_link"} SendMode */
 
@@ -246,6 +247,7 @@ export async function openConversation(id, { focus = true } = {}) {
     renderList();
     renderHeader(conversation);
     voice.openThread(id, staffName);
+    void schedule.openThread(id);
     show($("#thread-empty"), false);
     show($("#compose"));
     show($("#new-contact-form"), false);
@@ -341,13 +343,6 @@ function clearContact() {
   show($("#wipe-confirm"), false);
   show($("#contact-details"), false);
   show($("#contact-empty"), true);
-}
-
-/** @param {ConsentRecord | null} consent */
-function consentText(consent) {
-  if (!consent) return "None recorded";
-  const what = consent.mode === "plain_sms" ? "Plain texts" : "Secure links only";
-  return `${what} (wording ${consent.wording_version}, ${when(consent.captured_at)})`;
 }
 
 /**

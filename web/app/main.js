@@ -11,6 +11,8 @@ import * as admin from "./admin.js";
 import * as layout from "./layout.js";
 import { registerWorker } from "./pwa.js";
 import * as urgent from "./urgent.js";
+import * as appointments from "./appointments.js";
+import * as schedule from "./schedule.js";
 
 /** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
 /** @import { Me } from "./session.js" */
@@ -244,24 +246,27 @@ function signedOut(reason) {
 }
 
 // --- views ---------------------------------------------------------------------------------
-/** @param {"inbox" | "admin"} view */
+/** @param {"inbox" | "admin" | "appointments"} view */
 function goTo(view) {
-  const toInbox = view === "inbox";
-  show($("#inbox-view"), toInbox);
-  show($("#admin-view"), !toInbox);
-  const [on, off] = toInbox ? ["#nav-inbox", "#nav-admin"] : ["#nav-admin", "#nav-inbox"];
-  $(on).setAttribute("aria-current", "page");
-  $(off).removeAttribute("aria-current");
-  if (!toInbox) {
+  show($("#inbox-view"), view === "inbox");
+  show($("#admin-view"), view === "admin");
+  show($("#appointments-view"), view === "appointments");
+  for (const name of ["inbox", "admin", "appointments"]) {
+    if (name === view) $(`#nav-${name}`).setAttribute("aria-current", "page");
+    else $(`#nav-${name}`).removeAttribute("aria-current");
+  }
+  if (view === "admin") {
     if (state.me) admin.open(state.me);
   } else {
     admin.close();
   }
+  if (view === "appointments") void appointments.load();
 }
 
 function bindShell() {
   $("#nav-inbox").addEventListener("click", () => goTo("inbox"));
   $("#nav-admin").addEventListener("click", () => goTo("admin"));
+  $("#nav-appointments").addEventListener("click", () => goTo("appointments"));
   $("#sign-out").addEventListener("click", async () => {
     try {
       // Ends every session of this user on the server too: their refresh tokens are
@@ -323,6 +328,8 @@ async function main() {
   layout.bind();
   admin.bind();
   registerWorker(); // the installable app's offline shell (pwa.js); not awaited
+  appointments.bind();
+  schedule.bind();
   /** @type {WebConfig} */
   let config;
   try {

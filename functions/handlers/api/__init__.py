@@ -26,6 +26,7 @@ from functions.handlers.api import (
     openapi,
     practice_settings,
     push,
+    schedules,
     templates,
     users,
 )
@@ -54,6 +55,7 @@ for resource in (
     care,
     live,
     push,
+    schedules,
 ):
     app.include_router(resource.router)
 
