@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
     from functions.logic.audit import AuditSink
+    from functions.logic.browser_session import BrowserSessions, TokenRefresher
     from functions.logic.delivery import Sweeper
     from functions.logic.inbound import InboundService
     from functions.logic.inbox import InboxService
@@ -69,6 +70,7 @@ class Ports:
     voice_carrier: VoiceCarrier | None = None
     voicemail_store: VoicemailStore | None = None
     voice_notifier: VoiceNotifier | None = None
+    token_refresher: TokenRefresher | None = None  # Cognito's REFRESH_TOKEN_AUTH
 
 
 class Container:
@@ -284,6 +286,18 @@ class Container:
             return SessionGuard(self.sessions(), self.clock(), idle)
 
         return self._once("session_guard", build)
+
+    def browser_sessions(self) -> BrowserSessions:
+        def build() -> BrowserSessions:
+            from functions.dal.token_refresh import CognitoTokenRefresher  # noqa: PLC0415
+            from functions.logic.browser_session import BrowserSessions  # noqa: PLC0415
+
+            refresher = self.ports.token_refresher or CognitoTokenRefresher(
+                self.clients.client("cognito-idp"), self.settings.need("user_pool_client_id")
+            )
+            return BrowserSessions(refresher, self.session_guard())
+
+        return self._once("browser_sessions", build)
 
     def staff_reads(self) -> StaffReads:
         """The staff API's first reads, sent with the session touch (one round trip)."""

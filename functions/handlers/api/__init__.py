@@ -16,6 +16,7 @@ from functions.dal import audit_log, sessions  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.handlers.api import (
     audit_events,
+    browser_session,
     calls,
     contacts,
     conversations,
@@ -48,6 +49,7 @@ for resource in (
     users,
     audit_events,
     calls,
+    browser_session,
 ):
     app.include_router(resource.router)
 
