@@ -166,6 +166,7 @@ class QuietlineStack(cdk.Stack):
                     for api in (self.staff_api, self.secure_links)
                     if api is not None
                 ],
+                session_api=self.staff_api.api,
             )
             if config.web.enabled
             else None

@@ -9,7 +9,7 @@ from functions.handlers.api.browser_session import COOKIE_NAME
 from functions.logic.browser_session import id_token_claims
 from local.identity import LocalPool, sign_in
 from tests.integration.api_harness import ApiResponse, Caller, call
-from tests.integration.conftest import StaffApi
+from tests.integration.conftest import StaffApi, build_staff_api
 
 pytestmark = pytest.mark.integration
 
@@ -45,9 +45,9 @@ def _attributes(set_cookie: str) -> set[str]:
 @pytest.fixture
 def staff_api(staff_api: StaffApi, staff_pool: LocalPool) -> StaffApi:
     """The API with the inbox's app client, as deployed and in local mode."""
-    from tests.integration.conftest import build_staff_api  # noqa: PLC0415
-
-    return build_staff_api(staff_api.messaging, staff_pool, user_pool_client_id=staff_pool.client_id)
+    return build_staff_api(
+        staff_api.messaging, staff_pool, user_pool_client_id=staff_pool.client_id
+    )
 
 
 def test_handing_over_the_refresh_token_sets_a_cookie_no_script_can_read(
@@ -142,8 +142,6 @@ def test_another_origin_cannot_use_the_session_routes(
 def test_the_configured_inbox_origin_is_the_only_one_allowed(
     staff_api: StaffApi, staff_pool: LocalPool
 ) -> None:
-    from tests.integration.conftest import build_staff_api  # noqa: PLC0415
-
     inbox = "https://inbox.example.org"
     deployed = build_staff_api(
         staff_api.messaging,

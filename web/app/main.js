@@ -202,8 +202,16 @@ function bindSignIn() {
 
 /** @param {AuthenticationResult} result */
 async function signedIn(result) {
-  session.start(result);
   state.challenge = null;
+  if (!(await session.start(result))) {
+    restart("Sign-in failed. Please try again.");
+    return;
+  }
+  await enter();
+}
+
+/** Into the app with the session's token: after a sign-in, or a reload that resumed. */
+async function enter() {
   /** @type {Me} */
   let me;
   try {
@@ -214,7 +222,7 @@ async function signedIn(result) {
   }
   state.me = me;
   for (const input of $$("#signin-view input", HTMLInputElement)) input.value = "";
-  $("#account-label").textContent = `${state.email} (${me.role})`;
+  $("#account-label").textContent = `${state.email || session.email()} (${me.role})`;
   show($("#app-nav"));
   show($("#account"));
   show($("#nav-admin"), me.role === "admin");
@@ -325,8 +333,11 @@ async function main() {
     return;
   }
   state.cognito = new Cognito(config.cognito_endpoint, config.user_pool_client_id);
-  session.configure(state.cognito, signedOut, config.api_base_url || "");
+  session.configure(signedOut, config.api_base_url || "");
   session.watchIdle(config.idle_timeout_seconds, idleWarning);
+  // A reload while the session lives: straight back in (the cookie is HttpOnly: only the
+  // API can tell whether there is one).
+  if (await session.resume()) await enter();
   document.body.dataset.ready = "true";
   if (config.local_mode) await loadDemo();
 }
