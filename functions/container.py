@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from functions.dal.voicemail_store import S3GreetingStore
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
+    from functions.logic.app_lock import AppLockService
     from functions.logic.audit import AuditSink
     from functions.logic.browser_session import BrowserSessions, TokenRefresher
     from functions.logic.delivery import Sweeper
@@ -298,6 +299,18 @@ class Container:
             return BrowserSessions(refresher, self.session_guard())
 
         return self._once("browser_sessions", build)
+
+    def app_lock(self) -> AppLockService:
+        def build() -> AppLockService:
+            from functions.dal.app_lock import AppLockStore  # noqa: PLC0415 - API path only
+            from functions.logic.app_lock import AppLockService  # noqa: PLC0415
+
+            store = AppLockStore(self.store().table)
+            return AppLockService(
+                store, self.staff_admin_service(), self.audit_sink(), self.clock()
+            )
+
+        return self._once("app_lock", build)
 
     def staff_reads(self) -> StaffReads:
         """The staff API's first reads, sent with the session touch (one round trip)."""

@@ -74,6 +74,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("DELETE", "/voice-settings/greeting"): (204, 403),
     ("PUT", "/me/forwarding-number"): (200, OK),
     ("DELETE", "/me/forwarding-number"): (204, OK),
+    ("GET", "/me/lock"): (200, OK),
+    ("PUT", "/me/pin"): (204, OK),
+    ("POST", "/me/unlock"): (409, OK),  # no PIN set yet (test_app_lock_api.py unlocks)
+    ("PUT", "/lock-settings"): (200, 403),
 }
 
 # The one route anyone may call, signed in or not.
@@ -112,6 +116,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/voice-settings/greeting"): "voice_greeting.clear",
     ("PUT", "/me/forwarding-number"): "forwarding_number.set",
     ("DELETE", "/me/forwarding-number"): "forwarding_number.clear",
+    ("PUT", "/me/pin"): "pin.set",
+    ("PUT", "/lock-settings"): "lock_settings.update",
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -134,6 +140,9 @@ BODIES: dict[tuple[str, str], Any] = {
         "audio_base64": base64.b64encode(_SILENT_WAV).decode(),
     },
     ("PUT", "/me/forwarding-number"): {"phone_number": "+13125550188"},
+    ("PUT", "/me/pin"): {"pin": "482915"},
+    ("POST", "/me/unlock"): {"pin": "482915"},
+    ("PUT", "/lock-settings"): {"lock_after_seconds": 300},
 }
 
 

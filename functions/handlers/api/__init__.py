@@ -15,6 +15,7 @@ from functions.container import Container
 from functions.dal import audit_log, sessions  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.handlers.api import (
+    app_lock,
     audit_events,
     browser_session,
     calls,
@@ -50,6 +51,7 @@ for resource in (
     audit_events,
     calls,
     browser_session,
+    app_lock,
 ):
     app.include_router(resource.router)
 
