@@ -582,6 +582,11 @@ export function reloadTemplates() {
     .catch(() => {});
 }
 
+/** The open conversation's id (not PHI): the app lock reopens it after unlocking. */
+export function openConversationId() {
+  return state.openId;
+}
+
 /** Signed out: stop polling and take every client detail out of the page. */
 export function close() {
   clearInterval(state.poll);

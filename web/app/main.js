@@ -8,6 +8,7 @@ import { $, $$, say, show } from "./dom.js";
 import * as session from "./session.js";
 import * as inbox from "./inbox.js";
 import * as admin from "./admin.js";
+import * as lock from "./lock.js";
 
 /** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
 /** @import { Me } from "./session.js" */
@@ -229,10 +230,37 @@ async function enter() {
   show($("#signin-view"), false);
   await inbox.open(me);
   goTo("inbox");
+  await lock.start();
+}
+
+// --- app lock (lock.js decides when; these empty and rebuild the views) ----------------------
+let reopen = /** @type {string | null} */ (null);
+
+function lockApp() {
+  reopen = inbox.openConversationId();
+  inbox.close();
+  admin.close();
+  for (const id of ["#inbox-view", "#admin-view", "#app-nav", "#pin-setup", "#lock-now"]) {
+    show($(id), false);
+  }
+}
+
+async function unlockApp() {
+  const me = state.me;
+  if (!me) return;
+  show($("#app-nav"));
+  show($("#pin-setup"));
+  show($("#lock-now"));
+  await inbox.open(me);
+  goTo("inbox");
+  if (reopen) await inbox.openConversation(reopen, { focus: false }).catch(() => {});
+  reopen = null;
 }
 
 /** @param {string} reason */
 function signedOut(reason) {
+  lock.stop();
+  reopen = null;
   inbox.close();
   admin.close();
   state.me = null;
@@ -324,6 +352,7 @@ async function main() {
   bindShell();
   inbox.bind();
   admin.bind();
+  lock.bind({ lock: lockApp, unlock: unlockApp });
   /** @type {WebConfig} */
   let config;
   try {
