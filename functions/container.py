@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from functions.logic.inbound import InboundService
     from functions.logic.inbox import InboxService
     from functions.logic.outbound import OutboundService, SenderService
+    from functions.logic.passkeys import PasskeyService
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
     from functions.logic.secure_links import SecureLinkService
@@ -311,6 +312,15 @@ class Container:
             )
 
         return self._once("app_lock", build)
+
+    def passkeys(self) -> PasskeyService:
+        def build() -> PasskeyService:
+            from functions.dal.passkeys import PasskeyStore  # noqa: PLC0415 - API path only
+            from functions.logic.passkeys import PasskeyService  # noqa: PLC0415
+
+            return PasskeyService(PasskeyStore(self.store().table), self.audit_sink(), self.clock())
+
+        return self._once("passkeys", build)
 
     def staff_reads(self) -> StaffReads:
         """The staff API's first reads, sent with the session touch (one round trip)."""

@@ -78,6 +78,14 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("PUT", "/me/pin"): (204, OK),
     ("POST", "/me/unlock"): (409, OK),  # no PIN set yet (test_app_lock_api.py unlocks)
     ("PUT", "/lock-settings"): (200, 403),
+    ("POST", "/me/passkeys/options"): (200, OK),
+    # Without a real authenticator's answer these refuse; test_passkeys_api.py enrols one.
+    ("POST", "/me/passkeys"): (422, OK),
+    ("GET", "/me/passkeys"): (200, OK),
+    ("DELETE", "/me/passkeys/{credential_id}"): (404, OK),
+    ("POST", "/me/unlock/options"): (404, OK),  # nothing enrolled to unlock with
+    ("POST", "/me/unlock/passkey"): (422, OK),
+    ("DELETE", "/users/{user_id}/passkeys"): (200, 403),
 }
 
 # The one route anyone may call, signed in or not.
@@ -118,6 +126,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/me/forwarding-number"): "forwarding_number.clear",
     ("PUT", "/me/pin"): "pin.set",
     ("PUT", "/lock-settings"): "lock_settings.update",
+    ("DELETE", "/users/{user_id}/passkeys"): "passkey.revoke",
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -143,7 +152,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/me/pin"): {"pin": "482915"},
     ("POST", "/me/unlock"): {"pin": "482915"},
     ("PUT", "/lock-settings"): {"lock_after_seconds": 300},
+    ("POST", "/me/passkeys"): {"credential": {}, "name": "Phone"},
+    ("POST", "/me/unlock/passkey"): {"credential": {}},
 }
+
+# Passkey routes check the browser's Origin against the inbox's (here: this host's).
+BROWSER = {"Host": "inbox.test", "Origin": "http://inbox.test"}
 
 
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
@@ -208,6 +222,7 @@ def _request(staff: StaffApi, caller: Caller, method: str, path: str) -> int:
         path_params=params,
         body=BODIES.get((method, path)),
         query=QUERIES.get((method, path)),
+        headers=BROWSER,
     ).status
 
 
@@ -315,6 +330,7 @@ def test_every_phi_route_emits_exactly_its_audit_event(
         path_params=params,
         body=BODIES.get((method, path)),
         query=QUERIES.get((method, path)),
+        headers=BROWSER,
     )
     (event,) = staff_api.audit.events
     assert event.action == AUDITED[(method, path)]

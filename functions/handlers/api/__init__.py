@@ -24,6 +24,7 @@ from functions.handlers.api import (
     errors,
     me,
     openapi,
+    passkeys,
     practice_settings,
     templates,
     users,
@@ -52,6 +53,7 @@ for resource in (
     calls,
     browser_session,
     app_lock,
+    passkeys,
 ):
     app.include_router(resource.router)
 
