@@ -5,11 +5,16 @@
 // by the server (POST /me/unlock); the view is then rebuilt by fetching through the API.
 // Five wrong PINs end the session on the server: the next screen is the full sign-in.
 //
-// Without a PIN there is nothing quick to unlock with, so the page does not lock: the
-// server's idle logoff (15 minutes) is then the only timer (docs/access.md).
+// A passkey (Face ID, Touch ID, Windows Hello; user verification required) unlocks too,
+// verified by the server (passkeys.js). Without a PIN or a passkey there is nothing quick
+// to unlock with, so the page does not lock: the server's idle logoff (15 minutes) is then
+// the only timer (docs/access.md).
 
-import { $, say, show } from "./dom.js";
+import { $, clear, h, say, show, when } from "./dom.js";
+import * as passkeys from "./passkeys.js";
 import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
+
+/** @import { Passkey } from "./passkeys.js" */
 
 /** @typedef {{ lock_after_seconds: number, pin_set: boolean }} LockState */
 /** @typedef {{ lock: () => void, unlock: () => Promise<void> }} Hooks */
@@ -17,6 +22,7 @@ import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
 const state = {
   lockAfterMs: 120_000,
   pinSet: false,
+  passkeys: /** @type {Passkey[]} */ ([]),
   locked: false,
   running: false,
   timer: /** @type {ReturnType<typeof setInterval> | undefined} */ (undefined),
@@ -37,6 +43,8 @@ export function bind(appHooks) {
   $("#lock-now").addEventListener("click", () => lock());
   $("#pin-setup").addEventListener("click", () => openPinDialog());
   $("#pin-cancel").addEventListener("click", () => closePinDialog());
+  $("#passkey-add").addEventListener("click", () => addPasskey());
+  $("#unlock-passkey").addEventListener("click", () => unlockWithPasskey());
   $("#pin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     savePin();
@@ -50,8 +58,10 @@ export async function start() {
   try {
     const answer = /** @type {LockState} */ (await api("GET", "/me/lock"));
     state.lockAfterMs = answer.lock_after_seconds * 1000;
+    state.passkeys = passkeys.supported() ? await passkeys.list() : [];
     setPinSet(answer.pin_set);
   } catch {
+    state.passkeys = [];
     setPinSet(false); // the page works unlocked; the server's idle logoff still applies
   }
   clearInterval(state.timer);
@@ -63,7 +73,13 @@ export async function start() {
 /** Signed out: nothing to lock; forget the state and take the lock screen down. */
 export function stop() {
   clearInterval(state.timer);
-  Object.assign(state, { running: false, locked: false, pinSet: false, timer: undefined });
+  Object.assign(state, {
+    running: false,
+    locked: false,
+    pinSet: false,
+    passkeys: [],
+    timer: undefined,
+  });
   show($("#lock-view"), false);
   $("#unlock-pin", HTMLInputElement).value = "";
   say($("#unlock-error"), "");
@@ -77,18 +93,45 @@ export function isLocked() {
 /** @param {boolean} value */
 function setPinSet(value) {
   state.pinSet = value;
-  show($("#lock-now"), value);
+  show($("#lock-now"), canUnlock());
   $("#pin-setup").textContent = value ? "Change PIN" : "Set a PIN";
+  renderPasskeys();
+}
+
+function canUnlock() {
+  return state.pinSet || state.passkeys.length > 0;
 }
 
 function lock() {
-  if (!state.running || !state.pinSet || state.locked) return;
+  if (!state.running || !canUnlock() || state.locked) return;
   state.locked = true;
   closePinDialog();
   hooks.lock();
   say($("#unlock-error"), "");
+  show($("#unlock-form"), state.pinSet);
+  show($("#unlock-passkey"), state.passkeys.length > 0);
   show($("#lock-view"));
-  $("#unlock-pin").focus();
+  $(state.pinSet ? "#unlock-pin" : "#unlock-passkey").focus();
+}
+
+async function unlocked() {
+  state.locked = false;
+  show($("#lock-view"), false);
+  await hooks.unlock();
+}
+
+async function unlockWithPasskey() {
+  const button = $("#unlock-passkey", HTMLButtonElement);
+  button.disabled = true;
+  try {
+    await passkeys.unlock();
+  } catch (error) {
+    if (!sessionEnded(error)) say($("#unlock-error"), "That passkey was not accepted. Try again.");
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  await unlocked();
 }
 
 async function unlock() {
@@ -107,9 +150,7 @@ async function unlock() {
   } finally {
     button.disabled = false;
   }
-  state.locked = false;
-  show($("#lock-view"), false);
-  await hooks.unlock();
+  await unlocked();
 }
 
 /** @param {unknown} error */
@@ -126,6 +167,8 @@ function wrongPin(error) {
 function openPinDialog() {
   for (const id of ["#new-pin", "#new-pin-again"]) $(id, HTMLInputElement).value = "";
   say($("#pin-error"), "");
+  say($("#passkey-error"), "");
+  show($("#passkey-add"), passkeys.supported());
   show($("#pin-dialog"));
   $("#new-pin").focus();
 }
@@ -150,4 +193,42 @@ async function savePin() {
   closePinDialog();
   setPinSet(true);
   say($("#pin-status"), "PIN saved. Quietline locks when you step away.");
+}
+
+// --- passkeys -------------------------------------------------------------------------------
+function renderPasskeys() {
+  const list = $("#passkey-list");
+  clear(list);
+  for (const passkey of state.passkeys) {
+    const remove = h("button", { type: "button", class: "secondary" }, "Remove");
+    remove.setAttribute("aria-label", `Remove ${passkey.name}`);
+    remove.addEventListener("click", () => removePasskey(passkey.credential_id));
+    list.append(h("li", {}, `${passkey.name} · added ${when(passkey.created_at)} `, remove));
+  }
+  show($("#lock-now"), canUnlock());
+}
+
+async function addPasskey() {
+  say($("#passkey-error"), "");
+  try {
+    const added = await passkeys.enrol("Passkey on this device");
+    state.passkeys = [...state.passkeys, added];
+  } catch (error) {
+    if (sessionEnded(error)) return;
+    return say($("#passkey-error"), "No passkey was added. Try again, or use a PIN.");
+  }
+  renderPasskeys();
+  say($("#pin-status"), "Passkey added. Quietline locks when you step away.");
+}
+
+/** @param {string} credentialId */
+async function removePasskey(credentialId) {
+  try {
+    await passkeys.remove(credentialId);
+  } catch (error) {
+    if (!sessionEnded(error)) say($("#passkey-error"), problem(error));
+    return;
+  }
+  state.passkeys = state.passkeys.filter((p) => p.credential_id !== credentialId);
+  renderPasskeys();
 }
