@@ -43,6 +43,11 @@ BEYOND_THE_SCHEMA = {
     "GET /conversations/{conversation_id}/calls": "400",  # a cursor this API issued
     # Real audio: base64 of a WAV/MP3 of at most 60 s (422), of a type carriers play (415).
     "PUT /voice-settings/greeting": "415 422",
+    "PUT /me/pin": "422",  # six digits, but not one repeated digit or a straight run
+    "POST /me/unlock": "422",  # the right PIN
+    # A real authenticator's signed answer to a challenge this API issued.
+    "POST /me/passkeys": "422",
+    "POST /me/unlock/passkey": "422",
 }
 # schemathesis' default for valid data (5xx is not_a_server_error's to report), plus the above.
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.handlers.api.policy import RequestFacts, principal, route, runtime
+from functions.logic.app_lock import MAX_LOCK_AFTER_SECONDS, MIN_LOCK_AFTER_SECONDS
 
 router = Router()
 
@@ -18,12 +19,12 @@ class _Body(BaseModel):
 
 
 class PinBody(_Body):
-    # Checked (6 digits, not trivially guessable) by the service: a 422 names the field.
-    pin: str = Field(max_length=16)
+    # Six ASCII digits; the service also refuses the trivially guessable ones (422 on pin).
+    pin: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class LockSettings(_Body):
-    lock_after_seconds: int
+    lock_after_seconds: int = Field(ge=MIN_LOCK_AFTER_SECONDS, le=MAX_LOCK_AFTER_SECONDS)
 
 
 @route(router, "GET", "/me/lock", audit=None)
