@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.core.errors import ForbiddenError, NotFoundError
 from functions.handlers.api.policy import RequestFacts, principal, route, runtime
+from functions.logic.access import require_admin
 from functions.logic.passkey_models import RelyingParty, StoredPasskey
 
 router = Router()
@@ -112,6 +113,7 @@ def unlock(payload: Assertion) -> Response[Any]:
 def revoke(user_id: str) -> dict[str, Any]:
     """A lost phone: every passkey of one of this practice's staff (others' ids are 404)."""
     services, who = runtime(router), principal(router)
-    if user_id not in {u.user_id for u in services.staff_admin_service().list_users(who)}:
+    require_admin(who)  # (the route's policy already did; before any lookup, as a rule)
+    if not services.staff_directory().is_member(who.tenant_id, user_id):
         raise NotFoundError("no such user")
     return {"revoked": services.passkeys().revoke_all(who, user_id)}
