@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from functions.dal.voicemail_store import S3GreetingStore
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
+    from functions.logic.app_lock import AppLockService
     from functions.logic.audit import AuditSink
+    from functions.logic.browser_session import BrowserSessions, TokenRefresher
     from functions.logic.care import CareService
     from functions.logic.delivery import Sweeper
     from functions.logic.inbound import InboundService
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from functions.logic.live import LivePublisher, LiveService
     from functions.logic.outbound import OutboundService, SenderService
     from functions.logic.pager import PageChannel, Pager
+    from functions.logic.passkeys import PasskeyService
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
     from functions.logic.reminder_replies import ReminderReplies
@@ -87,6 +90,7 @@ class Ports:
     push_sender: PushSender | None = None
     # The schedule sweep's clock alone (local mode advances it to fire schedules).
     scheduler_clock: Clock | None = None
+    token_refresher: TokenRefresher | None = None  # Cognito's REFRESH_TOKEN_AUTH
 
 
 class Container:
@@ -423,6 +427,39 @@ class Container:
             return SessionGuard(self.sessions(), self.clock(), idle)
 
         return self._once("session_guard", build)
+
+    def browser_sessions(self) -> BrowserSessions:
+        def build() -> BrowserSessions:
+            from functions.dal.token_refresh import CognitoTokenRefresher  # noqa: PLC0415
+            from functions.logic.browser_session import BrowserSessions  # noqa: PLC0415
+
+            refresher = self.ports.token_refresher or CognitoTokenRefresher(
+                self.clients.client("cognito-idp"), self.settings.need("user_pool_client_id")
+            )
+            return BrowserSessions(refresher, self.session_guard())
+
+        return self._once("browser_sessions", build)
+
+    def app_lock(self) -> AppLockService:
+        def build() -> AppLockService:
+            from functions.dal.app_lock import AppLockStore  # noqa: PLC0415 - API path only
+            from functions.logic.app_lock import AppLockService  # noqa: PLC0415
+
+            store = AppLockStore(self.store().table)
+            return AppLockService(
+                store, self.staff_admin_service(), self.audit_sink(), self.clock()
+            )
+
+        return self._once("app_lock", build)
+
+    def passkeys(self) -> PasskeyService:
+        def build() -> PasskeyService:
+            from functions.dal.passkeys import PasskeyStore  # noqa: PLC0415 - API path only
+            from functions.logic.passkeys import PasskeyService  # noqa: PLC0415
+
+            return PasskeyService(PasskeyStore(self.store().table), self.audit_sink(), self.clock())
+
+        return self._once("passkeys", build)
 
     def staff_reads(self) -> StaffReads:
         """The staff API's first reads, sent with the session touch (one round trip)."""

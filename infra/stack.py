@@ -191,6 +191,7 @@ class QuietlineStack(cdk.Stack):
                     ),
                     self.live.origin,
                 ],
+                session_api=self.staff_api.api,
             )
             if config.web.enabled
             else None

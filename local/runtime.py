@@ -202,6 +202,7 @@ def start_stack(
         retry_queue_url=retry_url,
         staff_topic_arn=ensure_staff_topic(clients),
         user_pool_id=pool.user_pool_id,
+        user_pool_client_id=pool.client_id,  # the session routes renew tokens with it
         audit_table_name=AUDIT_TABLE_NAME,
         audit_retention_days=config.audit_retention_days,
         secure_link_base_url=base_url,

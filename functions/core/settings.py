@@ -45,6 +45,8 @@ class Settings(BaseModel):
     # signs, which API Gateway's decoded query can't reproduce. Whitespace-separated.
     twilio_webhook_urls: tuple[str, ...] = ()
     user_pool_id: str | None = None
+    # The inbox's app client: the staff API renews ID tokens with it (session routes).
+    user_pool_client_id: str | None = None
     audit_table_name: str | None = None
     # HIPAA 164.316(b)(2): documentation (the audit trail) kept six years.
     audit_retention_days: int = Field(default=2190, ge=2190)
@@ -143,6 +145,7 @@ ENV_PUBLIC_BASE_URL = env_name("public_base_url")
 ENV_TWILIO_WEBHOOK_URLS = env_name("twilio_webhook_urls")
 ENV_VOICE_ONLY_NUMBERS = env_name("voice_only_numbers")
 ENV_USER_POOL_ID = env_name("user_pool_id")
+ENV_USER_POOL_CLIENT_ID = env_name("user_pool_client_id")
 ENV_AUDIT_TABLE_NAME = env_name("audit_table_name")
 ENV_AUDIT_RETENTION_DAYS = env_name("audit_retention_days")
 ENV_IDLE_TIMEOUT_MINUTES = env_name("idle_timeout_minutes")

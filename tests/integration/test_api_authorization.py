@@ -93,10 +93,25 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("POST", "/appointments/import"): (200, 403),
     ("GET", "/scheduling-settings"): (200, OK),
     ("PUT", "/scheduling-settings"): (200, 403),
+    ("GET", "/me/lock"): (200, OK),
+    ("PUT", "/me/pin"): (204, OK),
+    ("POST", "/me/unlock"): (409, OK),  # no PIN set yet (test_app_lock_api.py unlocks)
+    ("PUT", "/lock-settings"): (200, 403),
+    ("POST", "/me/passkeys/options"): (200, OK),
+    # Without a real authenticator's answer these refuse; test_passkeys_api.py enrols one.
+    ("POST", "/me/passkeys"): (422, OK),
+    ("GET", "/me/passkeys"): (200, OK),
+    ("DELETE", "/me/passkeys/{credential_id}"): (404, OK),
+    ("POST", "/me/unlock/options"): (404, OK),  # nothing enrolled to unlock with
+    ("POST", "/me/unlock/passkey"): (422, OK),
+    ("DELETE", "/users/{user_id}/passkeys"): (200, 403),
 }
 
 # The one route anyone may call, signed in or not.
 PUBLIC = {("GET", "/openapi.json")}
+# Public at the gateway but authenticated by the inbox's HttpOnly refresh cookie and its
+# Origin, not by an ID token: their decisions are tested in test_browser_session.py.
+COOKIE_ROUTES = {("POST", "/session"), ("POST", "/session/refresh"), ("DELETE", "/session")}
 # The audit event each PHI read or change and each admin action records (docs/audit.md).
 AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/me/sign-out"): "session.sign_out",
@@ -145,6 +160,9 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/appointments/{appointment_id}"): "appointment.cancel",
     ("POST", "/appointments/import"): "appointment.import",
     ("PUT", "/scheduling-settings"): "scheduling_settings.update",
+    ("PUT", "/me/pin"): "pin.set",
+    ("PUT", "/lock-settings"): "lock_settings.update",
+    ("DELETE", "/users/{user_id}/passkeys"): "passkey.revoke",
 }
 
 SCHEDULE = {"send_at": "2026-12-01T10:00", "body": "See you at 3."}
@@ -187,7 +205,15 @@ BODIES: dict[tuple[str, str], Any] = {
         "reschedule_reply": "We will call you.",
         "cancel_reply": "Noted.",
     },
+    ("PUT", "/me/pin"): {"pin": "482915"},
+    ("POST", "/me/unlock"): {"pin": "482915"},
+    ("PUT", "/lock-settings"): {"lock_after_seconds": 300},
+    ("POST", "/me/passkeys"): {"credential": {}, "name": "Phone"},
+    ("POST", "/me/unlock/passkey"): {"credential": {}},
 }
+
+# Passkey routes check the browser's Origin against the inbox's (here: this host's).
+BROWSER = {"Host": "inbox.test", "Origin": "http://inbox.test"}
 
 
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
@@ -203,11 +229,11 @@ def _operations() -> list[tuple[str, str]]:
 
 
 def test_every_route_has_a_decision() -> None:
-    assert set(_operations()) == set(EXPECTED)
-    assert {(r.method, r.path) for r in ROUTES} == set(EXPECTED)
+    assert set(_operations()) == set(EXPECTED) | COOKIE_ROUTES
+    assert {(r.method, r.path) for r in ROUTES} == set(EXPECTED) | COOKIE_ROUTES
     # ... and its audit and public decisions are the ones tested below.
     assert {(r.method, r.path) for r in ROUTES if r.audit} == set(AUDITED)
-    assert {(r.method, r.path) for r in ROUTES if r.public} == PUBLIC
+    assert {(r.method, r.path) for r in ROUTES if r.public} == PUBLIC | COOKIE_ROUTES
 
 
 def _path_params(staff: StaffApi, path: str) -> dict[str, str]:
@@ -271,6 +297,7 @@ def _request(staff: StaffApi, caller: Caller, method: str, path: str) -> int:
         path_params=params,
         body=BODIES.get((method, path)),
         query=QUERIES.get((method, path)),
+        headers=BROWSER,
     ).status
 
 
@@ -378,6 +405,7 @@ def test_every_phi_route_emits_exactly_its_audit_event(
         path_params=params,
         body=BODIES.get((method, path)),
         query=QUERIES.get((method, path)),
+        headers=BROWSER,
     )
     (event,) = staff_api.audit.events
     assert event.action == AUDITED[(method, path)]

@@ -68,6 +68,13 @@ export async function load() {
   }
 }
 
+/** Empty the day view (sign-out, app lock): client names leave the page, not just the screen. */
+export function close() {
+  clear($("#appointments-list"));
+  say($("#appointments-empty"), "");
+  say($("#appointments-error"), "");
+}
+
 export function bind() {
   $("#appointments-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -270,6 +270,7 @@ function closeThread() {
   state.newestId = null;
   state.contact = null;
   voice.openThread(null, staffName);
+  void schedule.openThread(null);
   $("#thread-title").textContent = "No conversation open";
   $("#thread-flags").textContent = "";
   clear($("#messages"));
@@ -575,6 +576,11 @@ export function reloadTemplates() {
       renderTemplates();
     })
     .catch(() => {});
+}
+
+/** The open conversation's id (not PHI): the app lock reopens it after unlocking. */
+export function openConversationId() {
+  return state.openId;
 }
 
 /** Signed out: stop polling and take every client detail out of the page. */

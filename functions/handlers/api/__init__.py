@@ -15,7 +15,9 @@ from functions.container import Container
 from functions.dal import audit_log, sessions  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.handlers.api import (
+    app_lock,
     audit_events,
+    browser_session,
     calls,
     care,
     contacts,
@@ -24,6 +26,7 @@ from functions.handlers.api import (
     live,
     me,
     openapi,
+    passkeys,
     practice_settings,
     push,
     schedules,
@@ -56,6 +59,9 @@ for resource in (
     live,
     push,
     schedules,
+    browser_session,
+    app_lock,
+    passkeys,
 ):
     app.include_router(resource.router)
 
