@@ -32,6 +32,8 @@ SECTIONS = (
     "memory",
     "voice",
     "crisis",
+    "usage_hour",  # #17 item 4: usage per staff-hour, live updates (bench/usage_hour.py)
+    "scheduling",
 )
 
 

@@ -18,6 +18,8 @@ from bench import cost
 from bench.doc import audit, cold_start, crypto, load, memory, round_trips, usage, voice
 from bench.doc import cost as cost_doc
 from bench.doc import crisis as crisis_doc
+from bench.doc import scheduling as scheduling_doc
+from bench.doc import usage_hour as usage_hour_doc
 from bench.doc.base import Doc, Lines, Section, table, verdict
 
 SECTIONS: tuple[Section, ...] = (
@@ -31,6 +33,8 @@ SECTIONS: tuple[Section, ...] = (
     memory.SECTION,
     voice.SECTION,
     crisis_doc.SECTION,
+    usage_hour_doc.SECTION,
+    scheduling_doc.SECTION,
 )
 NOTES_PATH = Path(__file__).with_name("notes.md")
 NOTES_HEADING = "## Notes written by hand (not computed from this run)"

@@ -78,6 +78,18 @@ def register(main: click.Group, target_of: Any, one_line_errors: Any) -> None:  
     ):
         _user_action(users, name, verb, help_text, prepared, one_line_errors)
 
+    @users.command("revoke-passkeys")
+    @click.option("--tenant", required=True)
+    @click.argument("user_id")
+    @click.pass_context
+    @one_line_errors
+    def users_revoke_passkeys(ctx: click.Context, tenant: str, user_id: str) -> None:
+        """Remove every passkey of a user (a lost phone); their PIN and sign-in still work."""
+        runtime, who = prepared(ctx, tenant)
+        count = runtime.passkeys().revoke_all(who, user_id)
+        _audited(runtime, who, "passkey.revoke", {"user_id": user_id})
+        click.echo(f"revoke-passkeys: {count} removed for {user_id}")
+
     @main.group()
     def contacts() -> None:
         """Clients of a tenant."""

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from functions.core.clock import Clock, SystemClock
+from functions.core.errors import NotFoundError
 from functions.core.settings import Settings, SettingsError
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal import aws
@@ -32,20 +33,28 @@ if TYPE_CHECKING:
     from functions.carriers.models import Carrier
     from functions.dal.audit_log import DynamoDbAuditLog
     from functions.dal.store.calls import CallRecords
+    from functions.dal.store.schedules import ScheduleRecords
     from functions.dal.store.transcripts import TranscriptRecords
     from functions.dal.voicemail_store import S3GreetingStore
     from functions.logic.access import SessionGuard
     from functions.logic.admin import AdminService
+    from functions.logic.app_lock import AppLockService
     from functions.logic.audit import AuditSink
+    from functions.logic.browser_session import BrowserSessions, TokenRefresher
     from functions.logic.care import CareService
     from functions.logic.care_pages import CarePages
     from functions.logic.delivery import Sweeper
     from functions.logic.inbound import InboundService
     from functions.logic.inbox import InboxService
+    from functions.logic.live import LivePublisher, LiveService
     from functions.logic.outbound import OutboundService, SenderService
     from functions.logic.pager import PageChannel, Pager
+    from functions.logic.passkeys import PasskeyService
     from functions.logic.ports import StaffNotifier
     from functions.logic.read_watch import ReadVolumeWatch
+    from functions.logic.reminder_replies import ReminderReplies
+    from functions.logic.reminders import AppointmentService
+    from functions.logic.scheduling import DueSweep, ScheduleService
     from functions.logic.secure_links import SecureLinkService
     from functions.logic.staff_alerts import StaffAlerts
     from functions.logic.staff_users import StaffAdminService
@@ -53,6 +62,7 @@ if TYPE_CHECKING:
     from functions.logic.voice import VoiceService
     from functions.logic.voice_admin import VoiceAdmin
     from functions.logic.voice_ports import VoiceCarrier, VoicemailStore, VoiceNotifier
+    from functions.logic.web_push import PushSender, WebPushService
 
 T = TypeVar("T")
 
@@ -76,6 +86,12 @@ class Ports:
     voice_notifier: VoiceNotifier | None = None
     page_channels: tuple[PageChannel, ...] | None = None  # replaces e-mail + SMS pages
     transcriber: Transcriber | None = None
+    live_publisher: LivePublisher | None = None  # local mode's in-process sockets
+    vapid_private_key_pem: str | None = None  # Web Push signing key (local mode's own)
+    push_sender: PushSender | None = None
+    # The schedule sweep's clock alone (local mode advances it to fire schedules).
+    scheduler_clock: Clock | None = None
+    token_refresher: TokenRefresher | None = None  # Cognito's REFRESH_TOKEN_AUTH
 
 
 class Container:
@@ -199,6 +215,45 @@ class Container:
 
         return self._once("notifier", build)
 
+    def live_service(self) -> LiveService:
+        def build() -> LiveService:
+            from functions.dal.live import ApiGatewayLivePublisher, DynamoDbLiveRegistry  # noqa: PLC0415
+            from functions.logic.live import LiveService  # noqa: PLC0415
+
+            publisher = self.ports.live_publisher or ApiGatewayLivePublisher(
+                lambda: self.clients.client_at(
+                    "apigatewaymanagementapi", self.settings.need("live_management_url")
+                )
+            )
+            registry = DynamoDbLiveRegistry(self.clients.table(self.settings.need("table_name")))
+            return LiveService(registry, publisher, self.clock())
+
+        return self._once("live_service", build)
+
+    def vapid_private_key_pem(self) -> str:
+        """The Web Push signing key (Secrets Manager, created by `quietline push init`)."""
+        if self.ports.vapid_private_key_pem is not None:
+            return self.ports.vapid_private_key_pem
+        secret_id = self.settings.need("web_push_vapid_secret")
+
+        def build() -> Any:
+            from functions.dal.secrets import CachedSecret  # noqa: PLC0415
+
+            return CachedSecret(self.clients.client("secretsmanager"), secret_id)
+
+        return str(self._once("vapid_secret", build).get())
+
+    def web_push_service(self) -> WebPushService:
+        def build() -> WebPushService:
+            from functions.dal.web_push import DynamoDbPushStore, PywebpushSender  # noqa: PLC0415
+            from functions.logic.web_push import WebPushService  # noqa: PLC0415
+
+            store = DynamoDbPushStore(self.clients.table(self.settings.need("table_name")))
+            sender = self.ports.push_sender or PywebpushSender(self.vapid_private_key_pem)
+            return WebPushService(store, self.cipher(), sender)
+
+        return self._once("web_push_service", build)
+
     def audit_log(self) -> DynamoDbAuditLog:
         def build() -> DynamoDbAuditLog:
             from functions.dal.audit_log import DynamoDbAuditLog  # noqa: PLC0415
@@ -234,6 +289,7 @@ class Container:
                 self.clock(),
                 self.metrics(),
                 care=self.care_service(),
+                after_stored=self.reminder_replies().after_inbound,
             )
 
         return self._once("inbound_service", build)
@@ -276,6 +332,86 @@ class Container:
 
         return self._once("sweeper", build)
 
+    # --- scheduled messages and reminders (functions/logic/scheduling.py, reminders.py) ---
+    def schedule_store(self) -> ScheduleRecords:
+        from functions.dal.store.schedules import ScheduleRecords  # noqa: PLC0415
+
+        return self._once("schedule_store", lambda: ScheduleRecords(self.store().table))
+
+    def schedule_service(self) -> ScheduleService:
+        def build() -> ScheduleService:
+            from functions.logic.scheduling import ScheduleService  # noqa: PLC0415
+
+            return ScheduleService(
+                self.directory(),
+                self.schedule_store(),
+                self.cipher(),
+                self.clock(),
+                self.staff_reads(),
+            )
+
+        return self._once("schedule_service", build)
+
+    def due_sweep(self) -> DueSweep:
+        def build() -> DueSweep:
+            from functions.logic.scheduling import DueSweep  # noqa: PLC0415
+
+            links = self.secure_links if self.settings.secure_link_base_url else None
+            return DueSweep(
+                self.directory(),
+                self.schedule_store(),
+                self.cipher(),
+                self.outbound_queue(),
+                self.ports.scheduler_clock or self.clock(),
+                self.metrics(),
+                secure_links=links,
+            )
+
+        return self._once("due_sweep", build)
+
+    def appointment_service(self) -> AppointmentService:
+        def build() -> AppointmentService:
+            from functions.dal.calendar_feed import CalendarFeedFetcher  # noqa: PLC0415
+            from functions.logic.reminders import AppointmentService  # noqa: PLC0415
+
+            store = self.schedule_store()
+            directory = self.directory()
+
+            def conversation_for_number(tenant: Any, number: str) -> str | None:
+                conversation_id = directory.conversation_id_for(tenant, number)
+                try:
+                    store.get_conversation(tenant.tenant_id, conversation_id)
+                except NotFoundError:
+                    return None
+                return conversation_id
+
+            # Local mode's tests serve a feed on 127.0.0.1; a deployment never may.
+            feeds = CalendarFeedFetcher(allow_local_http=self.settings.stage == "local")
+            return AppointmentService(
+                directory,
+                store,
+                self.cipher(),
+                self.clock(),
+                conversation_for_number,
+                fetch_feed=feeds.fetch,
+            )
+
+        return self._once("appointment_service", build)
+
+    def reminder_replies(self) -> ReminderReplies:
+        def build() -> ReminderReplies:
+            from functions.logic.reminder_replies import ReminderReplies  # noqa: PLC0415
+
+            return ReminderReplies(
+                self.schedule_store(),
+                self.cipher(),
+                self.outbound_queue(),
+                self.clock(),
+                self.metrics(),
+            )
+
+        return self._once("reminder_replies", build)
+
     def sessions(self) -> Any:
         def build() -> Any:
             from functions.dal.sessions import SessionStore  # noqa: PLC0415 - API path only
@@ -292,6 +428,39 @@ class Container:
             return SessionGuard(self.sessions(), self.clock(), idle)
 
         return self._once("session_guard", build)
+
+    def browser_sessions(self) -> BrowserSessions:
+        def build() -> BrowserSessions:
+            from functions.dal.token_refresh import CognitoTokenRefresher  # noqa: PLC0415
+            from functions.logic.browser_session import BrowserSessions  # noqa: PLC0415
+
+            refresher = self.ports.token_refresher or CognitoTokenRefresher(
+                self.clients.client("cognito-idp"), self.settings.need("user_pool_client_id")
+            )
+            return BrowserSessions(refresher, self.session_guard())
+
+        return self._once("browser_sessions", build)
+
+    def app_lock(self) -> AppLockService:
+        def build() -> AppLockService:
+            from functions.dal.app_lock import AppLockStore  # noqa: PLC0415 - API path only
+            from functions.logic.app_lock import AppLockService  # noqa: PLC0415
+
+            store = AppLockStore(self.store().table)
+            return AppLockService(
+                store, self.staff_admin_service(), self.audit_sink(), self.clock()
+            )
+
+        return self._once("app_lock", build)
+
+    def passkeys(self) -> PasskeyService:
+        def build() -> PasskeyService:
+            from functions.dal.passkeys import PasskeyStore  # noqa: PLC0415 - API path only
+            from functions.logic.passkeys import PasskeyService  # noqa: PLC0415
+
+            return PasskeyService(PasskeyStore(self.store().table), self.audit_sink(), self.clock())
+
+        return self._once("passkeys", build)
 
     def staff_reads(self) -> StaffReads:
         """The staff API's first reads, sent with the session touch (one round trip)."""

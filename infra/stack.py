@@ -16,11 +16,13 @@ from infra.constructs.backup import Backups
 from infra.constructs.care_pager import CarePager
 from infra.constructs.identity import StaffIdentity
 from infra.constructs.keys import PlatformKey, TenantKeys
+from infra.constructs.live_updates import LiveUpdates
 from infra.constructs.message_store import MessageStore
 from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
 from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import ApiGatewayAccount, api_origin
+from infra.constructs.scheduler import Scheduler
 from infra.constructs.secure_link_api import SecureLinkApi
 from infra.constructs.staff_api import StaffApi
 from infra.constructs.twilio_carrier import TwilioVoiceParts
@@ -148,6 +150,11 @@ class QuietlineStack(cdk.Stack):
         )
         self.voice = self._chime_voice() if config.carrier == "aws" else None
         self._staff_api_voice()
+        # The inbox's live updates (a WebSocket API; ids only): tickets from the staff API.
+        self.live = LiveUpdates(
+            self, "Live", parts=self.messaging.parts, api_account=self.api_account
+        )
+        self.live.grant_tickets(self.staff_api.function)
         # Secure messages need the inbox (the client's page is <inbox>/s#<token>); their
         # public routes are an API of their own, watched apart from the staff API.
         self.secure_links = (
@@ -168,16 +175,33 @@ class QuietlineStack(cdk.Stack):
             if inbox_origin
             else None
         )
+        self.scheduler = Scheduler(
+            self,
+            "Scheduler",
+            config=config,
+            platform_key=self.platform_key,
+            tenant_keys=self.tenant_keys,
+            alarms=self.alarms,
+            message_store=self.message_store,
+            queues=self.queues,
+            network=self.network,
+            staff=self.messaging.staff,
+            secure_link_base_url=inbox_origin,
+        )
         self.web = (
             WebInbox(
                 self,
                 "Web",
                 config=config,
                 api_origins=[
-                    api_origin(api.api)
-                    for api in (self.staff_api, self.secure_links)
-                    if api is not None
+                    *(
+                        api_origin(api.api)
+                        for api in (self.staff_api, self.secure_links)
+                        if api is not None
+                    ),
+                    self.live.origin,
                 ],
+                session_api=self.staff_api.api,
             )
             if config.web.enabled
             else None

@@ -7,6 +7,7 @@ from functions.carriers.twilio_voice import VOICE_WEBHOOK_PATHS
 from functions.handlers.api import ROUTES as API_ROUTES
 from local import sim_voice, static
 from local.apigw import Route
+from local.clock import CLOCK_ADVANCE_PATH, CLOCK_HANDLER, CLOCK_PATH
 
 TWILIO_SMS_PATH = SMS_WEBHOOK_PATH
 TWILIO_STATUS_PATH = STATUS_WEBHOOK_PATH
@@ -48,6 +49,8 @@ ROUTES: tuple[Route, ...] = (
     *(Route("POST", path, TWILIO_VOICE_HANDLER) for path in VOICE_WEBHOOK_PATHS),
     Route("POST", AWS_SMS_INBOUND_PATH, "functions.handlers.inbound_sns.handler", kind="sns"),
     Route("GET", OUTBOX_PATH, OUTBOX_HANDLER),
+    Route("GET", CLOCK_PATH, CLOCK_HANDLER),
+    Route("POST", CLOCK_ADVANCE_PATH, CLOCK_HANDLER),
     *VOICE_ROUTES,
     *(
         Route(method, f"/secure/{{token}}/{step}", SECURE_LINK_HANDLER, resolver=True)

@@ -38,9 +38,11 @@ from functions.dal.schema import (
     RETRY_QUEUE,
     create_audit_table_kwargs,
 )
+from functions.dal.web_push import new_vapid_private_key_pem
 from functions.handlers._entry import EntryPoint
 from infra.config import REPO_ROOT, ConfigError, QuietlineConfig, load_config
 from local import (
+    live_socket,
     moto_cognito,
     moto_dynamodb,
     persistence,
@@ -55,6 +57,7 @@ from local.bootstrap import (
     ensure_staff_topic,
     ensure_table,
 )
+from local.clock import CLOCK_HANDLER, AdvancingClock, ClockDriver
 from local.demo_seed import seed_demo_conversations, seed_demo_voice
 from local.identity import (
     CognitoAuthorizer,
@@ -63,6 +66,7 @@ from local.identity import (
     pool_from_saved,
     users_for_state,
 )
+from local.live_socket import LIVE_PATH, LocalSockets
 from local.persistence import GatedMotoServer, MotoGate, Saved, StateSaver
 from local.routes import (
     AWS_SMS_INBOUND_PATH,
@@ -73,7 +77,7 @@ from local.routes import (
     TWILIO_STATUS_PATH,
     VOICE_HANDLER,
 )
-from local.server import make_server, use_authorizer, use_handlers
+from local.server import make_server, use_authorizer, use_handlers, use_upgrade
 from local.sim_carrier import SimulatedCarrier
 from local.sim_transcriber import local_transcriber
 from local.sim_voice import SimulatedVoiceCarrier, VoiceDriver
@@ -114,6 +118,8 @@ def handler_table(
 ) -> dict[str, Any]:
     """Each route's handler: Lambda entry points bound to this runtime's container."""
     table: dict[str, Any] = {OUTBOX_HANDLER: carrier.outbox_handler}
+    if isinstance(runtime.ports.scheduler_clock, AdvancingClock):
+        table[CLOCK_HANDLER] = ClockDriver(runtime, runtime.ports.scheduler_clock).handler
     if voice_carrier is not None:
         table[VOICE_HANDLER] = VoiceDriver(runtime, voice_carrier).handler
     for route in routes:
@@ -165,6 +171,7 @@ class LocalStack:
             "pool": asdict(self.pool),
             "twilio_auth_token": self.twilio_auth_token,
             "seeded": self.seeded,
+            "vapid_private_key_pem": self.runtime.ports.vapid_private_key_pem,
         }
 
 
@@ -196,12 +203,16 @@ def start_stack(
         retry_queue_url=retry_url,
         staff_topic_arn=ensure_staff_topic(clients),
         user_pool_id=pool.user_pool_id,
+        user_pool_client_id=pool.client_id,  # the session routes renew tokens with it
         audit_table_name=AUDIT_TABLE_NAME,
         audit_retention_days=config.audit_retention_days,
         secure_link_base_url=base_url,
         # Twilio signs the URL it calls; locally that is this server.
         public_base_url=base_url,
         voicemail_bucket=VOICEMAIL_BUCKET,  # created by bootstrap(), as infra deploys it
+        # Live updates on this server's own WebSocket (local/live_socket.py).
+        live_socket_url="ws" + base_url.removeprefix("http") + LIVE_PATH,
+        live_management_url=base_url + LIVE_PATH,
     )
     token = str(app_state.get("twilio_auth_token") or secrets.token_hex(16))
     carrier = SimulatedCarrier()
@@ -214,6 +225,12 @@ def start_stack(
             twilio_auth_token=token,
             voice_carrier=voice_carrier,
             transcriber=local_transcriber(clients),  # moto's Transcribe (sim_transcriber.py)
+            live_publisher=LocalSockets(),
+            # Web Push signs with a key of this machine's local state (kept across runs).
+            vapid_private_key_pem=str(
+                app_state.get("vapid_private_key_pem") or new_vapid_private_key_pem()
+            ),
+            scheduler_clock=AdvancingClock(),
         ),
     )
     carrier.on_sent = workers.delivery_reports(runtime)
@@ -277,6 +294,7 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
         ("audit_table_name", "functions.handlers.audit_sealer", AUDIT_SEALER_FILTER),
         ("table_name", "functions.handlers.staff_notifier", NEW_INBOUND_MESSAGE_FILTER),
         ("table_name", "functions.handlers.care_pager", PAGE_REQUEST_FILTER),
+        ("table_name", "functions.handlers.live_notifier", NEW_INBOUND_MESSAGE_FILTER),
     )
     threads += [
         streams.consumer(
@@ -298,6 +316,9 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
     threads.append(
         threading.Thread(target=workers.run_every, args=(2, transcripts, stop), daemon=True)
     )
+    # Scheduled messages and reminders: the deployed rule's minute, a little sooner here.
+    due = bound_handler("functions.handlers.schedule_sweep", runtime)
+    threads.append(threading.Thread(target=workers.run_every, args=(15, due, stop), daemon=True))
     return threads
 
 
@@ -396,6 +417,7 @@ def main() -> int:
         signal.signal(signum, lambda *_: stop.set())
     use_authorizer(server, CognitoAuthorizer(stack.endpoint, config.region, stack.pool))
     use_handlers(server, handler_table(ROUTES, stack.runtime, stack.carrier, stack.voice_carrier))
+    use_upgrade(server, LIVE_PATH, live_socket.server_for(stack.runtime))
     saver = StateSaver(data_file, stack.moto.gate, stack.saved_app_state)
 
     serving = threading.Thread(target=server.serve_forever, daemon=True)

@@ -59,6 +59,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     routes: tuple[Route, ...] = ()
     handlers: Mapping[str, Handler] = {}
     authorizer: Authorizer | None = None
+    # Paths served as WebSockets (local/live_socket.py): the request is handed over whole.
+    upgrades: Mapping[str, Callable[[Any], None]] = {}
     server_version = "QuietlineLocal"
     sys_version = ""
     timeout = 30  # seconds a client may take to send its request (http.server closes it then)
@@ -73,6 +75,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         path = urlsplit(self.path).path
+        upgrade = self.upgrades.get(path) if self.command == "GET" else None
+        if upgrade is not None and self.headers.get("Upgrade", "").lower() == "websocket":
+            upgrade(self)
+            logger.info("GET %s -> socket closed", path)
+            return
         route, params = self._find(path)
         length = self._content_length()
         chunked = self.headers.get("Transfer-Encoding") is not None
@@ -218,3 +225,9 @@ def use_handlers(server: ThreadingHTTPServer, handlers: Mapping[str, Handler]) -
     if missing:
         raise ValueError(f"no handler for {sorted(missing)}")
     handler_class.handlers = dict(handlers)
+
+
+def use_upgrade(server: ThreadingHTTPServer, path: str, serve: Callable[[Any], None]) -> None:
+    """Serve WebSocket upgrades of `path` with `serve` (it takes the request handler)."""
+    handler_class: Any = server.RequestHandlerClass
+    handler_class.upgrades = {**handler_class.upgrades, path: serve}

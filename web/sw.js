@@ -4,24 +4,43 @@
 // (see docs/web.md, "Service worker"). Served from /sw.js so its scope is the whole app.
 "use strict";
 
+// Web Push listeners (sw_push.js). The worker's CSP requires Trusted Types for script URLs
+// too: one policy, one URL.
+const swImports = self.trustedTypes
+  ? self.trustedTypes.createPolicy("quietline-worker-imports", {
+      createScriptURL: (url) => {
+        if (url !== "/app/sw_push.js") throw new TypeError("not a worker script");
+        return url;
+      },
+    })
+  : { createScriptURL: (url) => url };
+importScripts(swImports.createScriptURL("/app/sw_push.js"));
+
 const CACHE = "quietline-shell-v1";
 const SHELL = [
   "/",
   "/app/style.css",
   "/app/main.js",
   "/app/admin.js",
+  "/app/appointments.js",
   "/app/care_admin.js",
   "/app/cognito.js",
   "/app/dom.js",
   "/app/fields.js",
   "/app/inbox.js",
   "/app/inbox_format.js",
+  "/app/live.js",
   "/app/layout.js",
+  "/app/lock.js",
   "/app/new_contact.js",
+  "/app/passkeys.js",
+  "/app/push.js",
   "/app/pwa.js",
+  "/app/schedule.js",
   "/app/segments.js",
   "/app/session.js",
   "/app/settings_view.js",
+  "/app/sw_push.js",
   "/app/urgent.js",
   "/app/voice.js",
   "/app/voice_admin.js",

@@ -182,6 +182,9 @@ class Message:
 class Page(Generic[T]):
     items: list[T]
     cursor: str | None = None  # opaque; None means no further page
+    # Opaque mark of the newest change a listing saw: asking again with it returns only
+    # what changed after (the inbox's live updates; docs/web.md). None where unsupported.
+    since: str | None = None
 
 
 @dataclass(frozen=True)

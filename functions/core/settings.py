@@ -45,6 +45,8 @@ class Settings(BaseModel):
     # signs, which API Gateway's decoded query can't reproduce. Whitespace-separated.
     twilio_webhook_urls: tuple[str, ...] = ()
     user_pool_id: str | None = None
+    # The inbox's app client: the staff API renews ID tokens with it (session routes).
+    user_pool_client_id: str | None = None
     audit_table_name: str | None = None
     # HIPAA 164.316(b)(2): documentation (the audit trail) kept six years.
     audit_retention_days: int = Field(default=2190, ge=2190)
@@ -72,6 +74,12 @@ class Settings(BaseModel):
     # Business numbers that carry calls but not texts (Chime SDK voice numbers on the AWS
     # carrier, space-separated): a conversation a call starts texts from another number.
     voice_only_numbers: tuple[str, ...] = ()
+    # Live updates (docs/web.md): the WebSocket URL the inbox connects to (wss://...), and
+    # the same API's management endpoint (https://...) where pushes are posted.
+    live_socket_url: str | None = None
+    live_management_url: str | None = None
+    # Web Push (docs/web.md): the Secrets Manager id of the VAPID signing key (PEM).
+    web_push_vapid_secret: str | None = None
 
     @field_validator("twilio_webhook_urls", "voice_only_numbers", mode="before")
     @classmethod
@@ -137,6 +145,7 @@ ENV_PUBLIC_BASE_URL = env_name("public_base_url")
 ENV_TWILIO_WEBHOOK_URLS = env_name("twilio_webhook_urls")
 ENV_VOICE_ONLY_NUMBERS = env_name("voice_only_numbers")
 ENV_USER_POOL_ID = env_name("user_pool_id")
+ENV_USER_POOL_CLIENT_ID = env_name("user_pool_client_id")
 ENV_AUDIT_TABLE_NAME = env_name("audit_table_name")
 ENV_AUDIT_RETENTION_DAYS = env_name("audit_retention_days")
 ENV_IDLE_TIMEOUT_MINUTES = env_name("idle_timeout_minutes")
@@ -149,3 +158,6 @@ ENV_VOICE_STAGING_BUCKET = env_name("voice_staging_bucket")
 ENV_TRANSCRIPTION_BUCKET = env_name("transcription_bucket")
 ENV_TRANSCRIPTION_KMS_KEY_ID = env_name("transcription_kms_key_id")
 ENV_CHIME_SIP_MEDIA_APPLICATION_ID = env_name("chime_sip_media_application_id")
+ENV_LIVE_SOCKET_URL = env_name("live_socket_url")
+ENV_LIVE_MANAGEMENT_URL = env_name("live_management_url")
+ENV_WEB_PUSH_VAPID_SECRET = env_name("web_push_vapid_secret")

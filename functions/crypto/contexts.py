@@ -58,3 +58,9 @@ def transcript_location(tenant_id: str, conversation_id: str, call_id: str) -> F
 def forwarding_number_location(tenant_id: str, user_id: str) -> FieldLocation:
     """A clinician's own cell, rung for the practice's calls (PHI-grade personal data)."""
     return FieldLocation(tenant_id, "staff", user_id, "forwarding_number")
+
+
+def push_subscription_location(tenant_id: str, user_id: str, subscription_id: str) -> FieldLocation:
+    """A device's Web Push subscription: its endpoint is a capability URL (anyone holding it
+    and the keys can push to that device), so it is sealed like PHI."""
+    return FieldLocation(tenant_id, "push", f"{user_id}:{subscription_id}", "push_subscription")

@@ -88,6 +88,17 @@ class AwsClients:
                 )
             return self._built[service]
 
+    def client_at(self, service: str, endpoint_url: str) -> Any:
+        """A client for a service with its own per-resource endpoint (a WebSocket API's
+        management endpoint); local mode's endpoint, when set, still wins."""
+        with self._lock:
+            key = f"{service}@{endpoint_url}"
+            if key not in self._built:
+                self._built[key] = self._session.client(  # type: ignore[call-overload]
+                    service, config=_CONFIG, endpoint_url=self.target.endpoint_url or endpoint_url
+                )
+            return self._built[key]
+
     def s3_presigner(self) -> Any:
         """An S3 client for presigned URLs only: SigV4 always (boto3 may presign SigV2,
         which S3 refuses for SSE-KMS objects)."""

@@ -83,6 +83,14 @@ class CognitoUserDirectory:
             raise NotFoundError("user not found")
         return str(found["Username"])
 
+    def is_member(self, tenant_id: str, user_id: str) -> bool:
+        """True for a user of this tenant, enabled or not (a disabled user's passkeys can
+        still be revoked)."""
+        found = self._by_sub(user_id)
+        return found is not None and (
+            _attributes(found.get("Attributes", [])).get(TENANT_ATTRIBUTE) == tenant_id
+        )
+
     def is_active_staff(self, tenant_id: str, user_id: str) -> bool:
         """True only for an enabled user of this tenant."""
         found = self._by_sub(user_id)

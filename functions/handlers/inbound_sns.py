@@ -13,9 +13,13 @@ from functions.carriers.aws_sms import parse_sns_record
 from functions.container import Container
 from functions.core import phone
 from functions.core.errors import ValidationError
+from functions.dal.store import schedules  # noqa: F401 - reminder answers read it
 from functions.handlers import _boundary
 from functions.handlers._entry import EntryPoint
-from functions.logic import inbound  # noqa: F401 - see below
+from functions.logic import (
+    inbound,  # noqa: F401 - see below
+    reminder_replies,  # noqa: F401 - every text may answer one
+)
 
 # Every request parses two numbers and runs the inbound service: loaded at init (the
 # container imports it only when asked), so the first request does not pay for them.

@@ -31,8 +31,10 @@ from functions.core.errors import (
 )
 from functions.core.observability import logger
 from functions.dal import audit_log, secure_links  # noqa: F401 - see below
+from functions.dal.store import schedules  # noqa: F401 - reminder answers read it
 from functions.handlers import _boundary
 from functions.handlers._entry import EntryPoint, for_the_browser
+from functions.logic import reminder_replies  # noqa: F401 - built with the inbound service
 from functions.logic.secure_links import SecureLinkService
 
 # Every request runs the secure-link service (built with the inbound service) and is audited:

@@ -84,6 +84,8 @@ class InboundService:
     clock: Clock
     metrics: MetricsSink
     care: CareService | None = None  # business hours, on-call and the crisis safety net
+    # Reads a stored text as an answer to a reminder (functions/logic/reminders.py).
+    after_stored: Callable[[Tenant, str, str, Keyword | None], object] | None = None
 
     def receive_or_defer(self, sms: InboundSms, retry: RetryQueue) -> InboundResult:
         """Receive now, or park the message durably; either way the carrier may get a 2xx.
@@ -173,6 +175,8 @@ class InboundService:
             # Swallows its own fault: the message is stored, the carrier must not retry.
             enqueue_or_leave_for_sweeper(self.queue, self.metrics, ref)
         self.metrics.count("InboundStored")
+        if self.after_stored is not None:
+            self.after_stored(tenant, conversation_id, sms.body, keyword)
         if keyword:
             self.metrics.count(f"Keyword{keyword.name.title().replace('_', '')}")
         return InboundResult(

@@ -67,6 +67,7 @@ class StaffReads(Protocol):
         limit: int,
         cursor: str | None,
         session: SessionTouch | None,
+        after: str | None = None,
     ) -> ThreadRead: ...
 
     def listing(
@@ -80,6 +81,7 @@ class StaffReads(Protocol):
         unread_only: bool,
         assigned_to: str | None,
         unassigned_only: bool,
+        since: str | None = None,
     ) -> ListingRead: ...
 
 
@@ -247,7 +249,10 @@ class InboxService:
         limit: int,
         cursor: str | None,
         view: ConversationFilter = "all",
+        since: str | None = None,
     ) -> Page[ConversationView]:
+        """A page of the list; with `since` (the mark the last listing returned), only the
+        conversations changed after it, so a refresh decrypts and audits what is new."""
         # Session, tenant and the page in one round trip; names decrypted only after.
         read = self.reads.listing(
             principal.tenant_id,
@@ -258,6 +263,7 @@ class InboxService:
             unread_only=view == "unread",
             assigned_to=principal.user_id if view == "mine" else None,
             unassigned_only=view == "unassigned",
+            since=since,
         )
         principal.settle_session(read.session)
         self.directory.admit(read.tenant)
@@ -279,6 +285,7 @@ class InboxService:
                 for c, label in zip(page.items, labels, strict=True)
             ],
             page.cursor,
+            since=page.since,
         )
 
     def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationView:
@@ -286,9 +293,15 @@ class InboxService:
         return self._view(conversation, *self._label(conversation))
 
     def read_thread(
-        self, principal: Principal, conversation_id: str, *, limit: int, cursor: str | None
+        self,
+        principal: Principal,
+        conversation_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        after: str | None = None,
     ) -> Page[MessageView]:
-        """A page of a thread, newest first.
+        """A page of a thread, newest first (with `after`, a message id: only newer ones).
 
         The session touch, the tenant and conversation reads and the messages Query are
         one round trip; nothing is decrypted until the session and the visibility check
@@ -301,6 +314,7 @@ class InboxService:
             limit=limit,
             cursor=cursor,
             session=principal.session_to_send(),
+            after=after,
         )
         self._checked(principal, read.conversation)
         page = read.messages.get()

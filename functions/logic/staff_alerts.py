@@ -25,6 +25,7 @@ class NewInboundMessage:
 
     tenant_id: str
     position: str  # the stream record's sequence number: where a retry resumes
+    conversation_id: str = ""  # a blind index, not PHI: what live updates name
 
 
 @dataclass

@@ -136,6 +136,22 @@ class MessageStore(Construct):
         )
         self._grant_key(grantee, _KEY_READ_ACTIONS + (_KEY_WRITE_ACTIONS if write else ()))
 
+    def grant_live_items(self, grantee: iam.IGrantable) -> None:
+        """The live-update tickets and sockets (functions/dal/live.py): their partitions
+        only (LIVE*), never a tenant's conversations or messages."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "dynamodb:BatchWriteItem",
+            ],
+            resource_arns=[self.table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LIVE*"]}},
+        )
+        self._grant_key(grantee, _KEY_READ_ACTIONS + _KEY_WRITE_ACTIONS)
+
     def grant_batch_delete(self, grantee: iam.IGrantable) -> None:
         """dynamodb:BatchWriteItem on the table (not its indexes): deleting a client's
         whole thread (MessageStore.delete_conversation) in batches of 25. IAM cannot

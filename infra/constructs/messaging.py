@@ -166,6 +166,12 @@ class Messaging(Construct):
             specs += VOICE_WEBHOOK_ALARMS
         self.metric_alarms = self._metric_alarms(specs)
 
+    @property
+    def parts(self) -> PipelineParts:
+        """What the pipeline's functions are built from; other capabilities (live updates)
+        build theirs from the same parts in their own scope."""
+        return self._parts
+
     # --- the carrier-independent pipeline --------------------------------------------
     def _sender(self) -> QuietlineFunction:
         parts = self._parts
@@ -269,12 +275,6 @@ class Messaging(Construct):
             )
             for spec in specs
         }
-
-    @property
-    def parts(self) -> PipelineParts:
-        """The building blocks and shared grants, for a pipeline function built elsewhere
-        (infra/constructs/care_pager.py)."""
-        return self._parts
 
     # --- carrier "twilio" (None with carrier "aws") ---------------------------------------
     @property

@@ -3,7 +3,8 @@
 The routes are not listed here: they are generated from functions/handlers/api.py ROUTES,
 the same table the OpenAPI document, the authorization-matrix test and the audit test
 walk, so a route cannot reach the Lambda without the gateway knowing whether it is
-public. Only public routes (the OpenAPI document) skip the authorizer; every other
+public. Only public routes (the OpenAPI document, and the inbox's session routes, which
+authenticate by their HttpOnly refresh cookie) skip the authorizer; every other
 request needs a valid Cognito ID token (MFA-verified sign-in) before the Lambda runs,
 and the Lambda then checks the tenant, role and live session itself.
 
@@ -29,9 +30,11 @@ from functions.core.settings import (
     ENV_SECURE_LINK_BASE_URL,
     ENV_TABLE_NAME,
     ENV_UNUSUAL_READS_THRESHOLD,
+    ENV_USER_POOL_CLIENT_ID,
     ENV_USER_POOL_ID,
 )
 from functions.handlers.api import ROUTES, RoutePolicy
+from functions.handlers.api.browser_session import SESSION_PATH
 from infra.config import QuietlineConfig
 from infra.constructs.alarms import Alarms
 from infra.constructs.audit import AuditLog
@@ -65,6 +68,14 @@ _PUBLIC_ROUTE_REASON = (
     " only the OpenAPI document (paths, schemas, no data and no PHI), generated from the"
     " code, so a client can learn the API before signing in. Every other method uses the"
     " Cognito user-pool authorizer."
+)
+_SESSION_ROUTE_REASON = (
+    "This method is one of the inbox's session routes (functions/handlers/api/"
+    "browser_session.py): a reloaded page has no ID token to show, so the credential is the"
+    " Cognito refresh token in an HttpOnly, Secure, SameSite=Strict cookie scoped to"
+    " /session, which the Lambda checks with Cognito and against the server-side session"
+    " (idle logoff, sign-out everywhere), refusing any Origin but the inbox's. It answers"
+    " tokens only, never PHI; every PHI route uses the Cognito user-pool authorizer."
 )
 
 
@@ -109,6 +120,8 @@ class StaffApi(Construct):
                 ENV_CARRIER: config.carrier,
                 ENV_OUTBOUND_QUEUE_URL: queues.outbound.queue.queue_url,
                 ENV_USER_POOL_ID: identity.user_pool.user_pool_id,
+                # The session routes renew the inbox's ID tokens (REFRESH_TOKEN_AUTH).
+                ENV_USER_POOL_CLIENT_ID: identity.client.user_pool_client_id,
                 ENV_IDLE_TIMEOUT_MINUTES: str(config.idle_timeout_minutes),
                 ENV_UNUSUAL_READS_THRESHOLD: str(config.unusual_reads_per_15_minutes),
                 ENV_AUDIT_TABLE_NAME: audit_log.table.table_name,
@@ -198,8 +211,13 @@ class StaffApi(Construct):
                 method = resource.add_method(
                     route.method, integration, authorization_type=apigw.AuthorizationType.NONE
                 )
-                acknowledge(method, "AwsSolutions-APIG4", _PUBLIC_ROUTE_REASON)
-                acknowledge(method, "AwsSolutions-COG4", _PUBLIC_ROUTE_REASON)
+                reason = (
+                    _SESSION_ROUTE_REASON
+                    if route.path.startswith(SESSION_PATH)
+                    else _PUBLIC_ROUTE_REASON
+                )
+                acknowledge(method, "AwsSolutions-APIG4", reason)
+                acknowledge(method, "AwsSolutions-COG4", reason)
             else:
                 method = resource.add_method(
                     route.method,

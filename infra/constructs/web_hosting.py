@@ -12,14 +12,17 @@ one). `quietline web publish` uploads web/ and app/config.json after `cdk deploy
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from functions.handlers.api.browser_session import SESSION_PATH
 from infra.buckets import PRIVATE_BUCKET, access_log_bucket
 from infra.config import QuietlineConfig
+from infra.constructs.rest_api import STAGE_NAME
 from infra.nag import acknowledge
 from infra.web_policy import (
     ASSET_DIR,
@@ -79,8 +82,16 @@ class WebInbox(Construct):
     """Private bucket + CloudFront distribution for web/ (see the module docstring)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: QuietlineConfig, api_origins: list[str]
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: QuietlineConfig,
+        api_origins: list[str],
+        session_api: apigw.RestApi | None = None,
     ) -> None:
+        """`session_api`: the staff API whose /session routes the inbox reaches on its own
+        origin (the refresh cookie is SameSite=Strict; docs/access.md)."""
         super().__init__(scope, id)
         web = config.web
         # CloudFront's standard logs are delivered with an ACL grant (object writer).
@@ -169,6 +180,7 @@ class WebInbox(Construct):
                     )
                 ],
             ),
+            additional_behaviors=self._session_behavior(session_api),
             domain_names=[web.domain_name] if web.domain_name else None,
             certificate=certificate,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
@@ -189,6 +201,36 @@ class WebInbox(Construct):
             else f"https://{self.distribution.distribution_domain_name}"
         )
         self._acknowledge(config)
+
+    def _session_behavior(
+        self, session_api: apigw.RestApi | None
+    ) -> dict[str, cloudfront.BehaviorOptions] | None:
+        """/session and /session/* go to the staff API's stage, uncached, cookies and all.
+
+        The inbox and the API are different sites (CloudFront and execute-api), so a
+        SameSite=Strict cookie set by the API itself would never be sent back from the
+        inbox's pages. Served here, the cookie is first-party, scoped to /session, and
+        travels only between the inbox's origin and these routes. They carry tokens, never
+        PHI: PHI still goes to the API's own origin only.
+        """
+        if session_api is None:
+            return None
+        stack = cdk.Stack.of(self)
+        behavior = cloudfront.BehaviorOptions(
+            origin=origins.HttpOrigin(
+                f"{session_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}",
+                origin_path=f"/{STAGE_NAME}",
+                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            ),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            # Cookie and Origin reach the API; Host stays the API's own (execute-api).
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=self.headers,
+        )
+        return {SESSION_PATH: behavior, f"{SESSION_PATH}/*": behavior}
 
     def _acknowledge(self, config: QuietlineConfig) -> None:
         acknowledge(

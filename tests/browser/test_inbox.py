@@ -167,7 +167,7 @@ def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
     assert_contrast(phone)
     screenshot(phone, "phone")
     page.bring_to_front()
-    page.get_by_role("button", name="Refresh").click()
+    # No Refresh button: the live socket brings the reply in (tests/browser/test_live_updates.py).
     expect(page.locator("#messages .message.inbound", has_text="Perfect, thanks!")).to_be_visible()
 
 
@@ -213,7 +213,6 @@ def test_a_secure_link_opens_with_a_texted_code_and_the_clients_reply_reaches_th
     expect(secure.locator("#message-body")).to_have_text("")
 
     page.bring_to_front()
-    page.get_by_role("button", name="Refresh").click()
     expect(page.locator("#messages .message.inbound", has_text=CLIENT_REPLY)).to_be_visible()
 
 
@@ -298,7 +297,7 @@ def test_a_401_from_the_api_ends_the_session(page: Page, runtime: dict[str, Any]
     )
     assert status == 204
 
-    page.get_by_role("button", name="Refresh").click()
+    page.locator("#list-filter").select_option("unread")  # the next API call
 
     expect(page.get_by_text("Your session ended. Please sign in again.")).to_be_visible()
     expect(page.locator("#inbox-view")).to_be_hidden()

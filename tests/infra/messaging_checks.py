@@ -394,7 +394,6 @@ def check_staff_notifier_reads_the_message_stream(
         if m["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
         and m["FunctionName"] == {"Ref": logical_id(notifier.function)}
     ]
-    assert props["FunctionName"] == {"Ref": logical_id(notifier.function)}
     assert props["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
     assert template["Resources"][table]["Properties"]["StreamSpecification"] == {
         "StreamViewType": schema.MESSAGE_STREAM_VIEW

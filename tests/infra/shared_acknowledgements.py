@@ -99,3 +99,27 @@ def staff_and_audit_acknowledgements(*, waf_enabled: bool, trail: bool) -> set[t
             for bucket in ("Bucket", "AccessLogBucket")
         }
     return found
+
+
+def live_update_acknowledgements() -> set[tuple[str, str]]:
+    """The inbox's WebSocket API (infra/constructs/live_updates.py): routes without an
+    authorizer (a single-use ticket is the first frame) and posting to run-time sockets."""
+    from tests.infra.conftest import ACCOUNT, REGION
+
+    stage = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:<LiveApi149456B6>/live"
+    return {
+        *function_acknowledgements("Quietline/Live/LiveSocket"),
+        *function_acknowledgements("Quietline/Live/LiveNotifier"),
+        *(
+            ("AwsSolutions-APIG4", f"Quietline/Live/Api/{route}-Route/Resource")
+            for route in ("$connect", "$disconnect", "$default", "auth")
+        ),
+        *(
+            (
+                f"AwsSolutions-IAM5[Resource::{stage}/{method}/@connections/*]",
+                f"Quietline/Live/{fn}",
+            )
+            for method in ("POST", "DELETE")
+            for fn in ("LiveSocket", "LiveNotifier")
+        ),
+    }

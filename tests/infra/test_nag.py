@@ -20,6 +20,7 @@ from tests.infra.conftest import (
 from tests.infra.shared_acknowledgements import (
     BACKUP_ROLE_RULE,
     function_acknowledgements,
+    live_update_acknowledgements,
     secure_link_acknowledgements,
     staff_and_audit_acknowledgements,
     web_hosting_acknowledgements,
@@ -58,11 +59,13 @@ EXPECTED_APP_ACKNOWLEDGEMENTS = {
         )
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
+    *function_acknowledgements("Quietline/Scheduler/ScheduleSweep"),
     # Staff API, user pool, audit table and trail (shared_acknowledgements.py).
     *staff_and_audit_acknowledgements(waf_enabled=False, trail=True),
     # The inbox hosted here (S3 + CloudFront) and the clients' secure-message path.
     *web_hosting_acknowledgements(),
     *secure_link_acknowledgements(waf_enabled=False),
+    *live_update_acknowledgements(),
 }
 EXPECTED_FUNCTION_RULES = {
     "HIPAA.Security-LambdaInsideVPC",  # only where vpc.enabled is false

@@ -50,6 +50,7 @@ EXPECTED_ENVIRONMENT = {
     E.ENV_CARRIER,
     E.ENV_OUTBOUND_QUEUE_URL,
     E.ENV_USER_POOL_ID,
+    E.ENV_USER_POOL_CLIENT_ID,  # the session routes renew the inbox's ID tokens
     E.ENV_IDLE_TIMEOUT_MINUTES,
     E.ENV_UNUSUAL_READS_THRESHOLD,
     E.ENV_AUDIT_TABLE_NAME,
@@ -58,6 +59,7 @@ EXPECTED_ENVIRONMENT = {
     # The inbox is hosted here by default: CORS for its origin, the base of secure links.
     E.ENV_INBOX_ORIGIN,
     E.ENV_SECURE_LINK_BASE_URL,
+    E.ENV_LIVE_SOCKET_URL,  # where the inbox's live-update socket connects (POST /live/tickets)
 }
 MESSAGE_TABLE_ACTIONS = {
     "dynamodb:GetItem",
@@ -205,8 +207,14 @@ def test_every_route_is_a_method_and_only_public_routes_skip_the_authorizer(
         method.has_properties({"Integration": {"Type": "AWS_PROXY", "Uri": uri}})
 
 
-def test_the_only_public_route_is_the_openapi_document() -> None:
-    assert [(r.method, r.path) for r in ROUTES if r.public] == [("GET", "/openapi.json")]
+def test_the_only_public_routes_are_the_openapi_document_and_the_session_routes() -> None:
+    # The session routes authenticate by the HttpOnly refresh cookie, not an ID token.
+    assert {(r.method, r.path) for r in ROUTES if r.public} == {
+        ("GET", "/openapi.json"),
+        ("POST", "/session"),
+        ("POST", "/session/refresh"),
+        ("DELETE", "/session"),
+    }
 
 
 def test_authorizer_checks_cognito_tokens_of_this_pool_without_caching_verdicts(
@@ -451,6 +459,7 @@ def test_api_function_gets_exactly_the_settings_its_code_reads(
                     E.ENV_TABLE_NAME: ref(stack.message_store.table),
                     E.ENV_AUDIT_TABLE_NAME: ref(stack.audit_log.table),
                     E.ENV_USER_POOL_ID: ref(stack.identity.user_pool),
+                    E.ENV_USER_POOL_CLIENT_ID: ref(stack.identity.client),
                     E.ENV_OUTBOUND_QUEUE_URL: ref(stack.queues.outbound.queue),
                     E.ENV_CARRIER: "aws",
                     # The defaults (docs/configuration.md): 15 idle minutes, 300 reads in

@@ -47,6 +47,7 @@ from tests.infra.conftest import (
 from tests.infra.shared_acknowledgements import (
     BACKUP_ROLE_RULE,
     function_acknowledgements,
+    live_update_acknowledgements,
     secure_link_acknowledgements,
     staff_and_audit_acknowledgements,
 )
@@ -126,10 +127,12 @@ EXPECTED_ACKNOWLEDGEMENTS = {
         )
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
+    *function_acknowledgements("Quietline/Scheduler/ScheduleSweep"),
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
     *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
     # An inbox hosted elsewhere (inbox_origin): the clients' secure-message path.
     *secure_link_acknowledgements(waf_enabled=True),
+    *live_update_acknowledgements(),
 }
 
 
@@ -540,6 +543,8 @@ def test_webhook_signature_alarm_fires_on_a_burst_of_forgeries(
         "WebhookSignatureRejected",
         "UnusualReadVolume",
         "CarePageFailed",
+        "ScheduledFailed",  # the scheduler's (tests/infra/test_scheduler.py)
+        "ScheduledRetrying",
     }
 
     threshold = Capture()

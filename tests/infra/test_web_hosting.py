@@ -182,7 +182,9 @@ def test_the_distribution_is_https_only_uncached_and_logged(
                     {
                         "OriginAccessControlId": Match.any_value(),
                         "S3OriginConfig": Match.object_equals({"OriginAccessIdentity": ""}),
-                    }
+                    },
+                    # The staff API's /session routes only (the test below).
+                    Match.object_like({"OriginPath": "/prod"}),
                 ],
                 "Logging": {"Bucket": {"Fn::GetAtt": [logical_id(web.logs), "RegionalDomainName"]}},
                 "Restrictions": Match.absent(),  # no geo restriction unless configured
@@ -213,9 +215,11 @@ def test_the_headers_are_local_modes_with_hsts_and_the_apis_origin_in_the_csp(
     )
     parts = csp_parts.as_array()
     csp = "".join(part if isinstance(part, str) else "<ref>" for part in parts)
-    # The staff API's origin, then the clients' secure-link API's, and nothing else.
+    # The staff API's origin, then the clients' secure-link API's, then the live-update
+    # socket's (wss), and nothing else.
     api = f"https://<ref>.execute-api.{REGION}.<ref>"
-    assert f"connect-src 'self' https://cognito-idp.{REGION}.<ref> {api} {api};" in csp
+    live = f"wss://<ref>.execute-api.{REGION}.<ref>"
+    assert f"connect-src 'self' https://cognito-idp.{REGION}.<ref> {api} {api} {live};" in csp
     assert stack.secure_links is not None
     assert parts.index(ref(stack.staff_api.api)) < parts.index(ref(stack.secure_links.api))
     for directive in (
@@ -292,4 +296,67 @@ def test_a_custom_domain_gets_its_certificate_tls_1_2_and_is_the_secure_link_bas
     assert secure_links is not None, "the hosted inbox serves the secure-message page"
     resource(template, secure_links.function.function).has_properties(
         {"Environment": {"Variables": {"QUIETLINE_SECURE_LINK_BASE_URL": origin}}}
+    )
+
+
+def test_the_session_routes_are_first_party_uncached_and_reach_only_the_staff_api(
+    stack: QuietlineStack, app_template: Template
+) -> None:
+    # The refresh cookie is SameSite=Strict: the inbox reaches /session on its own origin,
+    # and CloudFront hands those requests, cookie and Origin included, to the API's stage.
+    web = _web(stack)
+    behavior = {
+        "ViewerProtocolPolicy": "https-only",
+        "AllowedMethods": Match.array_with(["POST", "DELETE"]),
+        "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",  # CachingDisabled
+        # AllViewerExceptHostHeader: the API sees the cookie and Origin, not our Host.
+        "OriginRequestPolicyId": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+        "FunctionAssociations": Match.absent(),  # the page-mapping function is not in the way
+    }
+    resource(app_template, web.distribution).has_properties(
+        {
+            "DistributionConfig": {
+                "CacheBehaviors": [
+                    Match.object_like({"PathPattern": "/session", **behavior}),
+                    Match.object_like({"PathPattern": "/session/*", **behavior}),
+                ],
+                "Origins": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "DomainName": {
+                                    "Fn::Join": [
+                                        "",
+                                        Match.array_with(
+                                            [ref(stack.staff_api.api), ".execute-api.us-east-1."]
+                                        ),
+                                    ]
+                                },
+                                "OriginPath": "/prod",
+                                "CustomOriginConfig": Match.object_like(
+                                    {
+                                        "OriginProtocolPolicy": "https-only",
+                                        "OriginSSLProtocols": ["TLSv1.2"],
+                                    }
+                                ),
+                            }
+                        )
+                    ]
+                ),
+            }
+        }
+    )
+
+
+def test_the_staff_api_renews_tokens_with_the_inboxs_app_client(
+    stack: QuietlineStack, app_template: Template
+) -> None:
+    resource(app_template, stack.staff_api.function.function).has_properties(
+        {
+            "Environment": {
+                "Variables": Match.object_like(
+                    {"QUIETLINE_USER_POOL_CLIENT_ID": ref(stack.identity.client)}
+                )
+            }
+        }
     )

@@ -53,6 +53,7 @@ def call(
     query: dict[str, str] | None = None,
     body: Any = None,
     raw_body: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> ApiResponse:
     concrete = path
     for name, value in (path_params or {}).items():
@@ -74,8 +75,11 @@ def call(
         "resource": path,
         "path": concrete,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "multiValueHeaders": {
+            name: [value]
+            for name, value in {"Content-Type": "application/json", **(headers or {})}.items()
+        },
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": path_params or None,

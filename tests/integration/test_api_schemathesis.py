@@ -45,6 +45,14 @@ BEYOND_THE_SCHEMA = {
     "PUT /voice-settings/greeting": "415 422",
     # The rota names enabled staff of the practice, each range starting before it ends.
     "PUT /care-settings": "422",
+    "GET /appointments": "422",  # a real calendar day
+    "POST /appointments/import": "422",  # a CSV with its columns, an iCalendar file, an https feed
+    "PUT /scheduling-settings": "422",  # an IANA time zone, HH:MM, a template's fields
+    "PUT /me/pin": "422",  # six digits, but not one repeated digit or a straight run
+    "POST /me/unlock": "422",  # the right PIN
+    # A real authenticator's signed answer to a challenge this API issued.
+    "POST /me/passkeys": "422",
+    "POST /me/unlock/passkey": "422",
 }
 # schemathesis' default for valid data (5xx is not_a_server_error's to report), plus the above.
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]

@@ -205,3 +205,25 @@ def test_an_unknown_user_is_a_one_line_error(deployed: StaffApi) -> None:
     result = _run("users", "disable", "--tenant", "harbor", "no-such-user")
     assert result.exit_code == 1 and result.output.strip().count("\n") == 0
     assert "user not found" in result.output
+
+
+def test_users_revoke_passkeys_removes_a_lost_phones_passkeys(deployed: StaffApi) -> None:
+    from tests.webauthn_fakes import SoftAuthenticator
+
+    browser = {"Host": "inbox.test", "Origin": "http://inbox.test"}
+    phone = SoftAuthenticator(origin="http://inbox.test", rp_id="inbox.test")
+    options = call(deployed.clinician, "POST", "/me/passkeys/options", headers=browser).json
+    enrolled = call(
+        deployed.clinician,
+        "POST",
+        "/me/passkeys",
+        body={"credential": phone.create(options)},
+        headers=browser,
+    )
+    assert enrolled.status == 201
+    deployed.audit.clear()
+    result = _run("users", "revoke-passkeys", "--tenant", "harbor", deployed.clinician.user_id)
+    assert result.exit_code == 0, result.output
+    assert "1 removed" in result.output
+    assert call(deployed.clinician, "GET", "/me/passkeys").json["items"] == []
+    assert [e.action for e in deployed.audit.events] == ["passkey.revoke"]

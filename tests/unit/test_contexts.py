@@ -129,6 +129,18 @@ KNOWN_ANSWERS: list[tuple[str, Callable[[], FieldLocation], dict[str, str], str]
         "71756965746c696e65010006686172626f7200057374616666000575736572310011666f72776172"
         "64696e675f6e756d626572",
     ),
+    (
+        "push-subscription",
+        lambda: contexts.push_subscription_location(TENANT, USER, "sub1"),
+        {
+            "tenant_id": "harbor",
+            "conversation_id": "push",
+            "record_id": "user1:sub1",
+            "field": "push_subscription",
+        },
+        "71756965746c696e65010006686172626f72000470757368000a75736572313a7375623100117075"
+        "73685f737562736372697074696f6e",
+    ),
 ]
 IDS = [name for name, *_ in KNOWN_ANSWERS]
 

@@ -3,7 +3,7 @@
 // public (unsigned) operations: POST / with an X-Amz-Target header. No SDK, no secrets (the
 // app client has no client secret). The inbox signs in with USER_PASSWORD_AUTH: the
 // password goes over TLS to Cognito only, never to Quietline's API, and the TOTP challenge
-// follows. It renews its ID token with REFRESH_TOKEN_AUTH (see session.js). It does not use
+// follows. The staff API, not the page, renews ID tokens (session.js). It does not use
 // SRP, although a deployment's app client also allows USER_SRP_AUTH.
 
 /**
@@ -33,6 +33,7 @@
  * The claims the inbox reads from an ID token (unverified: see claims()).
  * @typedef {object} Claims
  * @property {number} [exp]
+ * @property {string} [email]
  */
 
 export class CognitoError extends Error {
@@ -143,21 +144,6 @@ export class Cognito {
         Session: session,
         UserCode: code,
         FriendlyDeviceName: "Authenticator app",
-      })
-    );
-  }
-
-  /**
-   * A new ID token for the same sign-in (Cognito keeps its auth_time and origin_jti).
-   * @param {string} refreshToken
-   * @returns {Promise<AuthResponse>}
-   */
-  async refresh(refreshToken) {
-    return /** @type {AuthResponse} */ (
-      await this.call("InitiateAuth", {
-        ClientId: this.clientId,
-        AuthFlow: "REFRESH_TOKEN_AUTH",
-        AuthParameters: { REFRESH_TOKEN: refreshToken },
       })
     );
   }

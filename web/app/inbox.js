@@ -4,21 +4,27 @@
 // capture, assignment, wipe). Everything lives in memory: no ids, names, numbers or text
 // ever go into the address bar, the title or browser storage.
 
-import { $, $$, clear, h, say, show, when } from "./dom.js";
+import { $, $$, clear, h, say, show } from "./dom.js";
 import { api, idleFor, problem, sessionEnded } from "./session.js";
 import { describeSegments } from "./segments.js";
 import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
-import { clientLabel, conversationRow, messageItem } from "./inbox_format.js";
+import { clientLabel, consentText, conversationRow, messageItem } from "./inbox_format.js";
 import { showPane } from "./layout.js";
 import { bindNewContact, resetNewContact } from "./new_contact.js";
 import * as voice from "./voice.js";
+import * as live from "./live.js";
+import * as push from "./push.js";
+import * as schedule from "./schedule.js";
 
-/** @import { ConsentMode, ConsentRecord, Contact, Conversation, Me, Message, Page } from "./session.js" */
+/** @import { ConsentMode, Contact, Conversation, Me, Message, Page } from "./session.js" */
 /** @import { StaffUser, Template } from "./session.js" */
 /** @typedef {"plain" | "secure_link"} SendMode */
 
-const POLL_MS = 15_000; // while someone is using the page (see docs/web.md)
+// Changes arrive on the live socket (live.js); this slow poll stands in only while the
+// socket is down, and only while someone is using the page (see docs/web.md).
+const POLL_MS = 60_000;
 const ACTIVE_WINDOW_MS = 60_000;
+/** @typedef {Page<Conversation> & { since?: string | null }} ListPage */
 
 const state = {
   me: /** @type {Me | null} */ (null),
@@ -33,6 +39,9 @@ const state = {
   templates: /** @type {Template[]} */ ([]),
   users: /** @type {StaffUser[]} */ ([]), // admins only: for assignment
   poll: /** @type {ReturnType<typeof setInterval> | undefined} */ (undefined),
+  since: /** @type {string | null} */ (null), // the list's mark: ask only for what changed after
+  newestId: /** @type {string | null} */ (null), // the open thread's newest message shown
+  stale: false, // a change arrived while nobody was using the page: fetch on their return
 };
 
 /** @param {string} id */
@@ -72,12 +81,21 @@ function byActivity(a, b) {
   return (b.last_activity_at || "").localeCompare(a.last_activity_at || "");
 }
 
-/** @param {{ more?: boolean }} [options] */
-async function loadList({ more = false } = {}) {
+/** @param {{ more?: boolean, changed?: boolean }} [options] */
+async function loadList({ more = false, changed = false } = {}) {
   const query = new URLSearchParams({ view: state.filter, limit: "50" });
   if (more && state.cursor) query.set("cursor", state.cursor);
-  const page = /** @type {Page<Conversation>} */ (await api("GET", `/conversations?${query}`));
-  if (more) {
+  const onlyChanged = changed && !more && state.since !== null;
+  if (onlyChanged) query.set("since", /** @type {string} */ (state.since));
+  const page = /** @type {ListPage} */ (await api("GET", `/conversations?${query}`));
+  if (onlyChanged) {
+    // Only what changed since the last look: merged in, nothing else re-read or decrypted.
+    const fresh = new Set(page.items.map((c) => c.conversation_id));
+    const rest = state.conversations.filter((c) => !fresh.has(c.conversation_id));
+    state.conversations = page.items.concat(rest).sort(byActivity);
+    state.since = page.since ?? state.since;
+    if (page.cursor) return loadList(); // more changed than a page holds: start over
+  } else if (more) {
     const known = new Set(state.conversations.map((c) => c.conversation_id));
     state.conversations = state.conversations.concat(page.items.filter((c) => !known.has(c.conversation_id)));
     state.cursor = page.cursor ?? null;
@@ -87,24 +105,52 @@ async function loadList({ more = false } = {}) {
     const fresh = new Set(page.items.map((c) => c.conversation_id));
     const older = state.conversations.filter((c) => !fresh.has(c.conversation_id));
     state.conversations = page.items.concat(older).sort(byActivity);
+    state.since = page.since ?? null;
   } else {
     state.conversations = page.items;
     state.cursor = page.cursor ?? null;
+    state.since = page.since ?? null;
   }
   renderList();
+  return undefined;
 }
 
 async function refresh() {
   try {
-    await loadList();
+    await loadList({ changed: true });
     const open = state.conversations.find((c) => c.conversation_id === state.openId);
     if (open && open.last_activity_at !== state.openActivity) {
       state.openActivity = open.last_activity_at;
-      await loadThread();
+      await loadThread({ newer: true });
       if (open.unread_count) await markRead(open);
     }
   } catch (error) {
     if (!sessionEnded(error)) say($("#list-status"), problem(error));
+  }
+}
+
+/** Whether someone is using the page now: only then may a change cause requests (an
+ * unattended inbox must not keep its session alive; the server's idle logoff applies). */
+function attended() {
+  return idleFor() < ACTIVE_WINDOW_MS && document.visibilityState === "visible";
+}
+
+/** A change the socket announced (or the fallback poll's tick). */
+function changed() {
+  if (!state.me) return;
+  if (!attended()) {
+    state.stale = true;
+    return;
+  }
+  state.stale = false;
+  refresh();
+}
+
+/** Someone came back to the page: fetch what changed while they were away. */
+function returned() {
+  if (state.me && state.stale && document.visibilityState === "visible") {
+    state.stale = false;
+    refresh();
   }
 }
 
@@ -115,16 +161,18 @@ function staffName(userId) {
   return state.users.find((u) => u.user_id === userId)?.email ?? "Staff";
 }
 
-/** @param {{ older?: boolean }} [options] */
-async function loadThread({ older = false } = {}) {
+/** @param {{ older?: boolean, newer?: boolean }} [options] */
+async function loadThread({ older = false, newer = false } = {}) {
+  if (newer && state.newestId) return loadNewer();
   const query = new URLSearchParams({ limit: "50" });
   if (older && state.olderCursor) query.set("cursor", state.olderCursor);
   const id = state.openId;
-  if (!id) return;
+  if (!id) return undefined;
   const [page] = /** @type {[Page<Message>, void]} */ (
     await Promise.all([api("GET", `${path(id)}/messages?${query}`), older ? undefined : voice.loadCalls(id)])
   );
-  if (id !== state.openId) return;
+  if (id !== state.openId) return undefined;
+  if (!older) state.newestId = page.items[0]?.message_id ?? null;
   const list = $("#messages");
   const oldest = page.cursor ? (page.items.at(-1)?.created_at ?? null) : null; // more pages to come
   const items = voice.withCalls(page.items.map((m) => ({ at: m.created_at, node: messageItem(m, staffName) })), oldest);
@@ -137,6 +185,26 @@ async function loadThread({ older = false } = {}) {
   state.olderCursor = page.cursor ?? null;
   show(list);
   show($("#older-messages"), Boolean(page.cursor));
+  return undefined;
+}
+
+/** Only the messages after the newest one shown: appended, nothing re-read. */
+async function loadNewer() {
+  const id = state.openId;
+  if (!id || !state.newestId) return;
+  const query = new URLSearchParams({ limit: "50", after: state.newestId });
+  const page = /** @type {Page<Message>} */ (await api("GET", `${path(id)}/messages?${query}`));
+  if (id !== state.openId || !page.items.length) return;
+  if (page.cursor) {
+    await loadThread(); // more than a page arrived: show the newest page afresh
+    return;
+  }
+  state.newestId = page.items[0].message_id;
+  const list = $("#messages");
+  const shown = new Set([...list.children].map((li) => /** @type {HTMLElement} */ (li).dataset.id));
+  const fresh = page.items.filter((m) => !shown.has(m.message_id)).reverse(); // oldest first
+  list.append(...fresh.map((m) => messageItem(m, staffName)));
+  list.lastElementChild?.scrollIntoView({ block: "nearest" });
 }
 
 /** @param {Conversation} conversation */
@@ -179,6 +247,7 @@ export async function openConversation(id, { focus = true } = {}) {
     renderList();
     renderHeader(conversation);
     voice.openThread(id, staffName);
+    void schedule.openThread(id);
     show($("#thread-empty"), false);
     show($("#compose"));
     show($("#new-contact-form"), false);
@@ -198,8 +267,10 @@ export async function openConversation(id, { focus = true } = {}) {
 
 function closeThread() {
   state.openId = null;
+  state.newestId = null;
   state.contact = null;
   voice.openThread(null, staffName);
+  void schedule.openThread(null);
   $("#thread-title").textContent = "No conversation open";
   $("#thread-flags").textContent = "";
   clear($("#messages"));
@@ -250,7 +321,7 @@ async function send(event) {
     $("#compose-body", HTMLTextAreaElement).value = "";
     updateCounter();
     say($("#compose-status"), mode() === "secure_link" ? "Secure link queued." : "Message queued.");
-    await loadThread();
+    await loadThread({ newer: true });
   } catch (error) {
     if (!sessionEnded(error)) say($("#compose-error"), problem(error));
   } finally {
@@ -273,13 +344,6 @@ function clearContact() {
   show($("#wipe-confirm"), false);
   show($("#contact-details"), false);
   show($("#contact-empty"), true);
-}
-
-/** @param {ConsentRecord | null} consent */
-function consentText(consent) {
-  if (!consent) return "None recorded";
-  const what = consent.mode === "plain_sms" ? "Plain texts" : "Secure links only";
-  return `${what} (wording ${consent.wording_version}, ${when(consent.captured_at)})`;
 }
 
 /**
@@ -430,7 +494,15 @@ export function bind() {
     state.conversations = [];
     await refresh();
   });
-  $("#refresh-list").addEventListener("click", refresh);
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, returned, { passive: true });
+  show($("#push-enable"), push.supported());
+  $("#push-enable").addEventListener("click", () =>
+    push
+      .enable()
+      .then((said) => say($("#push-status"), said))
+      .catch((error) => sessionEnded(error) || say($("#push-status"), "Notifications could not be turned on.")),
+  );
+  document.addEventListener("visibilitychange", returned);
   $("#load-more").addEventListener("click", () => loadList({ more: true }).catch(() => {}));
   $("#older-messages").addEventListener("click", () => loadThread({ older: true }).catch(() => {}));
   bindNewContact(newContact);
@@ -482,11 +554,17 @@ export async function open(me) {
   } catch (error) {
     if (!sessionEnded(error)) say($("#list-status"), problem(error));
   }
-  // Poll only while someone is using the page: an unattended inbox makes no requests, so
-  // the server's idle logoff is not defeated by the page itself.
-  state.poll = setInterval(() => {
-    if (idleFor() < ACTIVE_WINDOW_MS && document.visibilityState === "visible") refresh();
-  }, POLL_MS);
+  // Live updates: the socket names what changed; the slow poll runs only while it is down.
+  // Either way an unattended inbox makes no requests, so the server's idle logoff holds.
+  live.start({
+    changed,
+    status: (up) => {
+      clearInterval(state.poll);
+      state.poll = up ? undefined : setInterval(changed, POLL_MS);
+      if (up) changed(); // whatever changed while the socket was connecting
+    },
+  });
+  state.poll = setInterval(changed, POLL_MS);
 }
 
 export function reloadTemplates() {
@@ -500,10 +578,17 @@ export function reloadTemplates() {
     .catch(() => {});
 }
 
+/** The open conversation's id (not PHI): the app lock reopens it after unlocking. */
+export function openConversationId() {
+  return state.openId;
+}
+
 /** Signed out: stop polling and take every client detail out of the page. */
 export function close() {
+  live.stop();
   clearInterval(state.poll);
   const empty = { me: null, conversations: [], cursor: null, morePages: false, openActivity: null };
+  Object.assign(state, { since: null, newestId: null, stale: false });
   Object.assign(state, empty, { templates: [], users: [], poll: undefined, filter: "all" });
   $("#list-filter", HTMLSelectElement).value = "all";
   closeThread();

@@ -80,3 +80,10 @@ export function messageItem(message, staffName) {
     h("p", { class: "message-body" }, message.body),
   );
 }
+
+/** How the client's consent reads in the client panel. @param {import("./session.js").ConsentRecord | null} consent */
+export function consentText(consent) {
+  if (!consent) return "None recorded";
+  const what = consent.mode === "plain_sms" ? "Plain texts" : "Secure links only";
+  return `${what} (wording ${consent.wording_version}, ${when(consent.captured_at)})`;
+}

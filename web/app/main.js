@@ -11,6 +11,9 @@ import * as admin from "./admin.js";
 import * as layout from "./layout.js";
 import { registerWorker } from "./pwa.js";
 import * as urgent from "./urgent.js";
+import * as appointments from "./appointments.js";
+import * as schedule from "./schedule.js";
+import * as lock from "./lock.js";
 
 /** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
 /** @import { Me } from "./session.js" */
@@ -205,8 +208,16 @@ function bindSignIn() {
 
 /** @param {AuthenticationResult} result */
 async function signedIn(result) {
-  session.start(result);
   state.challenge = null;
+  if (!(await session.start(result))) {
+    restart("Sign-in failed. Please try again.");
+    return;
+  }
+  await enter();
+}
+
+/** Into the app with the session's token: after a sign-in, or a reload that resumed. */
+async function enter() {
   /** @type {Me} */
   let me;
   try {
@@ -217,7 +228,7 @@ async function signedIn(result) {
   }
   state.me = me;
   for (const input of $$("#signin-view input", HTMLInputElement)) input.value = "";
-  $("#account-label").textContent = `${state.email} (${me.role})`;
+  $("#account-label").textContent = `${state.email || session.email()} (${me.role})`;
   show($("#app-nav"));
   show($("#account"));
   show($("#nav-admin"), me.role === "admin");
@@ -225,16 +236,48 @@ async function signedIn(result) {
   urgent.watch(inbox.openConversation);
   await inbox.open(me);
   goTo("inbox");
+  await lock.start();
+}
+
+// --- app lock (lock.js decides when; these empty and rebuild the views) ----------------------
+let reopen = /** @type {string | null} */ (null);
+
+function lockApp() {
+  reopen = inbox.openConversationId();
+  inbox.close();
+  urgent.close();
+  appointments.close();
+  admin.close();
+  for (const id of ["#inbox-view", "#admin-view", "#appointments-view", "#app-nav", "#pin-setup", "#lock-now"]) {
+    show($(id), false);
+  }
+}
+
+async function unlockApp() {
+  const me = state.me;
+  if (!me) return;
+  show($("#app-nav"));
+  show($("#pin-setup"));
+  show($("#lock-now"));
+  urgent.watch(inbox.openConversation);
+  await inbox.open(me);
+  goTo("inbox");
+  if (reopen) await inbox.openConversation(reopen, { focus: false }).catch(() => {});
+  reopen = null;
 }
 
 /** @param {string} reason */
 function signedOut(reason) {
+  lock.stop();
+  reopen = null;
   inbox.close();
   urgent.close();
+  appointments.close();
   admin.close();
   state.me = null;
   show($("#inbox-view"), false);
   show($("#admin-view"), false);
+  show($("#appointments-view"), false);
   show($("#app-nav"), false);
   show($("#account"), false);
   $("#account-label").textContent = "";
@@ -244,24 +287,27 @@ function signedOut(reason) {
 }
 
 // --- views ---------------------------------------------------------------------------------
-/** @param {"inbox" | "admin"} view */
+/** @param {"inbox" | "admin" | "appointments"} view */
 function goTo(view) {
-  const toInbox = view === "inbox";
-  show($("#inbox-view"), toInbox);
-  show($("#admin-view"), !toInbox);
-  const [on, off] = toInbox ? ["#nav-inbox", "#nav-admin"] : ["#nav-admin", "#nav-inbox"];
-  $(on).setAttribute("aria-current", "page");
-  $(off).removeAttribute("aria-current");
-  if (!toInbox) {
+  show($("#inbox-view"), view === "inbox");
+  show($("#admin-view"), view === "admin");
+  show($("#appointments-view"), view === "appointments");
+  for (const name of ["inbox", "admin", "appointments"]) {
+    if (name === view) $(`#nav-${name}`).setAttribute("aria-current", "page");
+    else $(`#nav-${name}`).removeAttribute("aria-current");
+  }
+  if (view === "admin") {
     if (state.me) admin.open(state.me);
   } else {
     admin.close();
   }
+  if (view === "appointments") void appointments.load();
 }
 
 function bindShell() {
   $("#nav-inbox").addEventListener("click", () => goTo("inbox"));
   $("#nav-admin").addEventListener("click", () => goTo("admin"));
+  $("#nav-appointments").addEventListener("click", () => goTo("appointments"));
   $("#sign-out").addEventListener("click", async () => {
     try {
       // Ends every session of this user on the server too: their refresh tokens are
@@ -323,6 +369,9 @@ async function main() {
   layout.bind();
   admin.bind();
   registerWorker(); // the installable app's offline shell (pwa.js); not awaited
+  appointments.bind();
+  schedule.bind();
+  lock.bind({ lock: lockApp, unlock: unlockApp });
   /** @type {WebConfig} */
   let config;
   try {
@@ -338,8 +387,11 @@ async function main() {
     return;
   }
   state.cognito = new Cognito(config.cognito_endpoint, config.user_pool_client_id);
-  session.configure(state.cognito, signedOut, config.api_base_url || "");
+  session.configure(signedOut, config.api_base_url || "");
   session.watchIdle(config.idle_timeout_seconds, idleWarning);
+  // A reload while the session lives: straight back in (the cookie is HttpOnly: only the
+  // API can tell whether there is one).
+  if (await session.resume()) await enter();
   document.body.dataset.ready = "true";
   if (config.local_mode) await loadDemo();
 }

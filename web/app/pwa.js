@@ -11,20 +11,25 @@ const WORKER_URL = "/sw.js";
  *   { createScriptURL(url: string): string } }} TrustedTypesFactory
  */
 
-/** @returns {string} a TrustedScriptURL where Trusted Types exist */
+/** @type {string | null} */
+let trustedUrl = null;
+
+/** @returns {string} a TrustedScriptURL where Trusted Types exist (one policy per page) */
 function workerUrl() {
+  if (trustedUrl !== null) return trustedUrl;
   const factory = /** @type {{ trustedTypes?: TrustedTypesFactory }} */ (/** @type {unknown} */ (window)).trustedTypes;
-  if (!factory) return WORKER_URL;
+  if (!factory) return (trustedUrl = WORKER_URL);
   const policy = factory.createPolicy("quietline-worker", {
     createScriptURL: (url) => {
       if (url !== WORKER_URL) throw new TypeError("only the app's service worker may load");
       return url;
     },
   });
-  return policy.createScriptURL(WORKER_URL);
+  return (trustedUrl = policy.createScriptURL(WORKER_URL));
 }
 
-/** Register the worker; the app works the same without it (older browsers, private modes). */
+/** Register the worker (shell cache and Web Push listeners); the app works the same without
+ * it (older browsers, private modes). Web Push (push.js) waits for it to be ready. */
 export async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   try {

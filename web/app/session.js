@@ -1,18 +1,21 @@
 // @ts-check
-// The signed-in session: tokens in memory only (a module variable: never localStorage,
-// sessionStorage or cookies, so a reload or a closed tab signs out), the API client, and
-// the idle timer that signs out after the practice's idle timeout.
+// The signed-in session: the ID token in memory only (a module variable: never
+// localStorage, sessionStorage or a script-readable cookie), the API client, and the idle
+// timer that signs out after the practice's idle timeout.
 //
-// Sign-in (cognito.js) hands over an ID token and a refresh token. Every API request sends
-// the ID token; when one is about to go out with less than a minute of the token left,
-// the refresh token buys a new ID token first (REFRESH_TOKEN_AUTH). A refreshed token keeps
-// the sign-in's origin_jti, the server's session id, so a refresh does not start a new
-// server session (its idle clock runs on); "sign out everywhere" revokes the refresh token. The refresh token goes
-// only to Cognito and is forgotten with the ID token when the session ends.
+// Sign-in (cognito.js) hands over an ID token and a refresh token. The page gives the
+// refresh token to the staff API's session route once (POST /session) and forgets it: the
+// API keeps it in an HttpOnly, Secure, SameSite=Strict cookie scoped to /session, which no
+// script can read (docs/access.md). Every API request sends the ID token; when one is
+// about to go out with less than a minute of the token left, POST /session/refresh buys a
+// new one with that cookie. A reload does the same (resume), so it no longer signs out
+// while the session lives; the server refuses once the session idled out or was signed
+// out everywhere. A refreshed token keeps the sign-in's origin_jti, the server's session
+// id, so a refresh does not start a new server session (its idle clock runs on).
 
 import { claims } from "./cognito.js";
 
-/** @import { AuthenticationResult, Cognito } from "./cognito.js" */
+/** @import { AuthenticationResult } from "./cognito.js" */
 
 // --- what the staff API answers (docs/openapi.json; functions/logic/inbox.py's views) --
 /** @typedef {"admin" | "clinician"} Role */
@@ -86,12 +89,14 @@ import { claims } from "./cognito.js";
  * @property {{ field?: string, problem?: string }[]} [errors]
  */
 
-/** @typedef {{ idToken: string, refreshToken: string | null, expiresAt: number }} Tokens */
+/** @typedef {{ idToken: string, expiresAt: number }} Tokens */
+/** What the session routes answer. @typedef {{ id_token: string, expires_at: number }} Renewed */
 
 /** @type {Tokens | null} */
 let tokens = null; // expiresAt in ms
-/** @type {Cognito | null} */
-let cognito = null;
+// The session routes: on the pages' own origin (a deployment routes /session to the API
+// there), so the SameSite=Strict cookie is first-party and goes nowhere else.
+const SESSION_PATH = "/session";
 let apiBase = ""; // same origin unless the deployment serves the API elsewhere
 /** @type {(reason: string) => void} */
 let onEnded = () => {};
@@ -139,24 +144,71 @@ export function problem(error) {
 }
 
 /**
- * @param {Cognito} cognitoClient
  * @param {(reason: string) => void} endedCallback
  * @param {string} [apiBaseUrl]
  */
-export function configure(cognitoClient, endedCallback, apiBaseUrl = "") {
-  cognito = cognitoClient;
+export function configure(endedCallback, apiBaseUrl = "") {
   onEnded = endedCallback;
   apiBase = apiBaseUrl.replace(/\/+$/, "");
 }
 
-/** @param {AuthenticationResult} result */
-export function start(result) {
-  tokens = {
-    idToken: result.IdToken,
-    refreshToken: result.RefreshToken || null,
-    expiresAt: (claims(result.IdToken).exp || 0) * 1000,
-  };
+/**
+ * Call a session route (same origin, the HttpOnly cookie goes along); null if refused.
+ * @param {"POST" | "DELETE"} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<Renewed | null>}
+ */
+async function sessionRoute(method, path, body) {
+  try {
+    const response = await fetch(SESSION_PATH + path, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+      keepalive: method === "DELETE", // a sign-out as the tab closes still clears it
+    });
+    if (!response.ok || response.status === 204) return null;
+    return /** @type {Renewed} */ (await response.json());
+  } catch {
+    return null;
+  }
+}
+
+/** @param {Renewed} renewed */
+function use(renewed) {
+  tokens = { idToken: renewed.id_token, expiresAt: renewed.expires_at * 1000 };
+}
+
+/**
+ * A completed sign-in: hand the refresh token to the session route, then forget it.
+ * False if the API refused it (the sign-in is not usable then).
+ * @param {AuthenticationResult} result
+ */
+export async function start(result) {
+  const renewed = result.RefreshToken
+    ? await sessionRoute("POST", "", { refresh_token: result.RefreshToken })
+    : null;
+  if (!renewed) return false;
+  use(renewed);
   lastActivity = Date.now();
+  return true;
+}
+
+/** After a reload: the session the cookie still holds, if the server lets it live. */
+export async function resume() {
+  const renewed = await sessionRoute("POST", "/refresh");
+  if (!renewed) return false;
+  use(renewed);
+  lastActivity = Date.now();
+  return true;
+}
+
+/** The signed-in user's e-mail, from the ID token (for the account label). */
+export function email() {
+  return tokens ? claims(tokens.idToken).email || "" : "";
 }
 
 export function signedIn() {
@@ -170,6 +222,8 @@ export function signedIn() {
 export function end(reason) {
   const wasSignedIn = tokens !== null;
   tokens = null;
+  // The cookie is no use to a signed-out page: the API clears it (a reload signs in anew).
+  void sessionRoute("DELETE", "");
   if (wasSignedIn) onEnded(reason);
 }
 
@@ -177,20 +231,14 @@ export function end(reason) {
 async function idToken() {
   const current = tokens;
   if (!current) throw new ApiError(401, { error: "signed out" });
-  if (cognito && current.refreshToken && current.expiresAt - Date.now() < 60_000) {
-    try {
-      const result = (await cognito.refresh(current.refreshToken)).AuthenticationResult;
-      if (result) {
-        current.idToken = result.IdToken;
-        current.expiresAt = (claims(result.IdToken).exp || 0) * 1000;
-      }
-    } catch {
-      // The API will answer 401 if the old token is no longer good.
-    }
+  if (current.expiresAt - Date.now() < 60_000) {
+    const renewed = await sessionRoute("POST", "/refresh");
     // Signed out while the refresh was under way: this request is not sent.
     if (tokens !== current) throw new ApiError(401, { error: "signed out" });
+    // Refused: the API will answer 401 if the old token is no longer good.
+    if (renewed) use(renewed);
   }
-  return current.idToken;
+  return /** @type {Tokens} */ (tokens).idToken;
 }
 
 // One API request at a time from this page: replies arrive in the order they were asked

@@ -72,6 +72,19 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def encode_since(activity_sort_key: str) -> str:
+    """The `since` mark of a listing: the newest activity-index sort key it returned."""
+    return encode_cursor({"after": activity_sort_key}) or ""
+
+
+def decode_since(since: str) -> str:
+    """The activity-index sort key a `since` mark stands for (InvalidCursorError if forged)."""
+    key = decode_cursor(since, {})
+    if key is None or set(key) != {"after"}:
+        raise InvalidCursorError()
+    return str(key["after"])
+
+
 def decode_cursor(cursor: str | None, expected: dict[str, str]) -> dict[str, Any] | None:
     """Accept only a cursor this listing issued: same partition, same key attributes."""
     if not cursor:
@@ -112,16 +125,31 @@ class TableRecords:
         return self._table
 
     def _newest_first(
-        self, pk: str, prefix: str, *, limit: int, cursor: str | None, what: str
+        self,
+        pk: str,
+        prefix: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        what: str,
+        after: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a partition's items whose sort key starts with `prefix`, newest
-        first, and the cursor to the next page (None: no more). A cursor that was not
-        issued for this partition is InvalidCursorError."""
+        """One page of a partition's items whose sort key starts with `prefix` (and, given
+        `after`, sorts above it), newest first, and the cursor to the next page (None: no
+        more). A cursor that was not issued for this partition is InvalidCursorError."""
         start = decode_cursor(cursor, {PARTITION_KEY: pk})
+        values = {":pk": pk, ":prefix": prefix}
+        condition = "#pk = :pk AND begins_with(#sk, :prefix)"
+        if after is not None:
+            # Still within the prefix: a key condition takes one sort-key test only, and
+            # BETWEEN is inclusive (`after` itself is dropped below). The upper bound sorts
+            # above every key of the prefix.
+            condition = "#pk = :pk AND #sk BETWEEN :after AND :last"
+            values = {":pk": pk, ":after": after, ":last": prefix + "\U0010ffff"}
         query: dict[str, Any] = {
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "KeyConditionExpression": condition,
             "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-            "ExpressionAttributeValues": {":pk": pk, ":prefix": prefix},
+            "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "Limit": clamp(limit),
         }
@@ -129,7 +157,8 @@ class TableRecords:
             query["ExclusiveStartKey"] = start
         with dynamodb(f"Query {what}"):
             response = self._db.query(**query)
-        return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))
+        items = [i for i in response.get("Items", []) if after is None or i[SORT_KEY] != after]
+        return items, encode_cursor(response.get("LastEvaluatedKey"))
 
     def _update_existing(self, key: dict[str, str], what: str, **update: Any) -> None:
         """UpdateItem on an item that must exist; NotFoundError names `what` otherwise."""

@@ -17,8 +17,10 @@ from functions.dal.store._common import (
     conversation_key,
     conversation_sk,
     decode_cursor,
+    decode_since,
     dynamodb,
     encode_cursor,
+    encode_since,
     messages_pk,
     tenant_pk,
 )
@@ -49,8 +51,14 @@ class ConversationRecords(TableRecords):
         unread_only: bool = False,
         assigned_to: str | None = None,
         unassigned_only: bool = False,
+        since: str | None = None,
     ) -> Page[Conversation]:
         """Conversations by last activity, newest first.
+
+        `since` (the mark an earlier listing returned) keeps only conversations whose
+        activity is newer: a key condition, so what was not changed is not even read. The
+        page's own `since` marks its newest item (on a first page only; later pages of the
+        same listing keep the mark the first gave).
 
         `visible_to` (a clinician's user id) keeps theirs and unassigned ones. Filters
         apply after DynamoDB's page limit, so a page may hold fewer items than `limit`
@@ -60,6 +68,11 @@ class ConversationRecords(TableRecords):
         start = decode_cursor(cursor, {index.partition_key: activity_pk(tenant_id)})
         names = {"#gpk": index.partition_key}
         values: dict[str, Any] = {":gpk": activity_pk(tenant_id)}
+        key_condition = "#gpk = :gpk"
+        if since is not None:
+            names["#gsk"] = index.sort_key
+            values[":since"] = decode_since(since)
+            key_condition += " AND #gsk > :since"
         conditions: list[str] = []
         if visible_to is not None or assigned_to is not None or unassigned_only:
             names["#assigned"] = "assigned_to"
@@ -77,7 +90,7 @@ class ConversationRecords(TableRecords):
             conditions.append("attribute_not_exists(#assigned)")
         query: dict[str, Any] = {
             "IndexName": index.name,
-            "KeyConditionExpression": "#gpk = :gpk",
+            "KeyConditionExpression": key_condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
@@ -89,9 +102,14 @@ class ConversationRecords(TableRecords):
             query["ExclusiveStartKey"] = start
         with dynamodb("Query conversations"):
             response = self._db.query(**query)
+        items = response.get("Items", [])
+        mark = since
+        if items and start is None:
+            mark = encode_since(str(items[0][index.sort_key]))
         return Page(
-            [conversation_from_item(i) for i in response.get("Items", [])],
+            [conversation_from_item(i) for i in items],
             encode_cursor(response.get("LastEvaluatedKey")),
+            since=mark,
         )
 
     def mark_conversation_read(self, tenant_id: str, conversation_id: str) -> None:

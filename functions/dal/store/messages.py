@@ -197,15 +197,23 @@ class MessageRecords(TableRecords):
         return _message_from_item(item)
 
     def list_messages(
-        self, tenant_id: str, conversation_id: str, *, limit: int = 50, cursor: str | None = None
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        after: str | None = None,
     ) -> Page[Message]:
-        """A thread's messages, newest first."""
+        """A thread's messages, newest first; with `after` (a message id), only those
+        created after it (ids sort by creation time), so an open thread reads what is new."""
         items, next_cursor = self._newest_first(
             messages_pk(tenant_id, conversation_id),
             MESSAGE_SORT_KEY_PREFIX,
             limit=limit,
             cursor=cursor,
             what="messages",
+            after=None if after is None else message_sk(after),
         )
         return Page([_message_from_item(i) for i in items], next_cursor)
 

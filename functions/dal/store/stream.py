@@ -35,4 +35,4 @@ def new_inbound_message(record: Mapping[str, Any]) -> NewInboundMessage | None:
     tenant_id, position = _text(image, "tenant_id"), str(change.get("SequenceNumber") or "")
     if not (tenant_id and position):
         raise ValidationError("record", "a message insert without its tenant or sequence number")
-    return NewInboundMessage(tenant_id, position)
+    return NewInboundMessage(tenant_id, position, _text(image, "conversation_id"))

@@ -136,12 +136,13 @@ class StaffReads:
         limit: int,
         cursor: str | None,
         session: SessionTouch | None,
+        after: str | None = None,
     ) -> ThreadRead:
         alive, (pair, messages) = self._with_touch(
             session,
             lambda: self._store.tenant_and_conversation(tenant_id, conversation_id),
             lambda: self._store.list_messages(
-                tenant_id, conversation_id, limit=limit, cursor=cursor
+                tenant_id, conversation_id, limit=limit, cursor=cursor, after=after
             ),
         )
         return ThreadRead(replace(_spread(pair), session=alive), messages)
@@ -157,6 +158,7 @@ class StaffReads:
         unread_only: bool,
         assigned_to: str | None,
         unassigned_only: bool,
+        since: str | None = None,
     ) -> ListingRead:
         alive, (tenant, page) = self._with_touch(
             session,
@@ -169,6 +171,7 @@ class StaffReads:
                 unread_only=unread_only,
                 assigned_to=assigned_to,
                 unassigned_only=unassigned_only,
+                since=since,
             ),
         )
         return ListingRead(tenant, page, alive)

@@ -15,15 +15,21 @@ from functions.container import Container
 from functions.dal import audit_log, sessions  # noqa: F401 - see below
 from functions.handlers._entry import EntryPoint, for_the_browser
 from functions.handlers.api import (
+    app_lock,
     audit_events,
+    browser_session,
     calls,
     care,
     contacts,
     conversations,
     errors,
+    live,
     me,
     openapi,
+    passkeys,
     practice_settings,
+    push,
+    schedules,
     templates,
     users,
 )
@@ -50,6 +56,12 @@ for resource in (
     audit_events,
     calls,
     care,
+    live,
+    push,
+    schedules,
+    browser_session,
+    app_lock,
+    passkeys,
 ):
     app.include_router(resource.router)
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from functions.handlers.api.models import Assignment, Cursor, Limit, SendMessage
+from functions.handlers.api.models import After, Assignment, Cursor, Limit, SendMessage, Since
 from functions.handlers.api.policy import principal, route, runtime
 from functions.handlers.api.views import page_of
 from functions.logic.inbox import ConversationFilter
@@ -22,13 +22,14 @@ def list_conversations(
     limit: Limit = 25,
     cursor: Cursor = None,
     view: Annotated[ConversationFilter, Query()] = "all",
+    since: Since = None,
 ) -> dict[str, Any]:
     page = (
         runtime(router)
         .inbox_service()
-        .list_conversations(principal(router), limit=limit, cursor=cursor, view=view)
+        .list_conversations(principal(router), limit=limit, cursor=cursor, view=view, since=since)
     )
-    return page_of(page.items, page.cursor)
+    return page_of(page.items, page.cursor) | {"since": page.since}
 
 
 @route(router, "GET", "/conversations/{conversation_id}", audit="conversation.read")
@@ -39,11 +40,13 @@ def get_conversation(conversation_id: str) -> dict[str, Any]:
 
 
 @route(router, "GET", "/conversations/{conversation_id}/messages", audit="message.read")
-def read_thread(conversation_id: str, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+def read_thread(
+    conversation_id: str, limit: Limit = 50, cursor: Cursor = None, after: After = None
+) -> dict[str, Any]:
     page = (
         runtime(router)
         .inbox_service()
-        .read_thread(principal(router), conversation_id, limit=limit, cursor=cursor)
+        .read_thread(principal(router), conversation_id, limit=limit, cursor=cursor, after=after)
     )
     return page_of(page.items, page.cursor)
 

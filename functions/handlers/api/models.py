@@ -91,3 +91,17 @@ Limit = Annotated[int, Query(ge=1, description="Page size; values above 100 are 
 Cursor = Annotated[
     str | None, Query(max_length=2048, description="Opaque cursor from the last page.")
 ]
+Since = Annotated[
+    str | None,
+    Query(
+        max_length=2048,
+        description="The `since` mark of the last listing: answer only what changed after it.",
+    ),
+]
+After = Annotated[
+    str | None,
+    Query(
+        pattern="^[0-9A-HJKMNP-TV-Z]{26}$",
+        description="A message id: answer only messages newer than it.",
+    ),
+]

@@ -91,9 +91,11 @@ def route(
     public: bool = False,
     status: int = 200,
     max_body_bytes: int = _boundary.MAX_JSON_BYTES,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route: its policy, its success `status`, and the errors it may answer.
-    `max_body_bytes` raises the JSON body limit for the one route that uploads audio."""
+    `max_body_bytes` raises the JSON body limit for the one route that uploads audio;
+    `errors` adds answers a public route gives itself (the session routes' 401 and 403)."""
     policy = RoutePolicy(method, path, audit, admin_only, public)
     ROUTES.append(policy)
     resolver_path = path.replace("{", "<").replace("}", ">")
@@ -111,7 +113,7 @@ def route(
         method=method,
         middlewares=middlewares,
         enable_validation=False,
-        responses=_responses(status, public=public),
+        responses=_responses(status, public=public, extra=errors),
     )
 
 
@@ -133,7 +135,9 @@ _ERRORS: dict[int, str] = {
 _PUBLIC_ERRORS = (400, 413, 415, 422)
 
 
-def _responses(status: int, *, public: bool) -> dict[int, OpenAPIResponse]:
+def _responses(
+    status: int, *, public: bool, extra: tuple[int, ...] = ()
+) -> dict[int, OpenAPIResponse]:
     success: OpenAPIResponse = {"description": HTTPStatus(status).phrase}
     if status == HTTPStatus.NO_CONTENT:
         success["content"] = {}
@@ -143,7 +147,7 @@ def _responses(status: int, *, public: bool) -> dict[int, OpenAPIResponse]:
         **{
             code: {"description": description, "content": error_content}
             for code, description in _ERRORS.items()
-            if code in _PUBLIC_ERRORS or not public
+            if code in _PUBLIC_ERRORS or code in extra or not public
         },
     }
 

@@ -1,0 +1,116 @@
+"""The app lock in Chromium: after the practice's lock delay or when the page goes to the
+background, client details leave the DOM; the PIN brings them back through the API; five
+wrong PINs end the session on the server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.browser.helpers import sign_in, text_from_phone
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+expect = pytest.importorskip("playwright.sync_api").expect
+
+LOCK_CLIENT = "+12065550131"
+LOCK_TEXT = "A demo text that must leave the screen when the app locks."
+PIN = "480271"
+
+
+def _open_conversation_with(page: Page, body: str) -> None:
+    buttons = page.locator("#conversation-list button")
+    expect(buttons.first).to_be_visible()
+    for button in buttons.all():
+        with page.expect_response(
+            lambda response: response.request.method == "GET" and "/messages?" in response.url
+        ) as thread:
+            button.click()
+        if any(message["body"] == body for message in thread.value.json()["items"]):
+            expect(page.locator("#messages .message-body", has_text=body)).to_be_visible()
+            return
+    pytest.fail("no conversation shows the text that was sent")
+
+
+def _set_pin(page: Page, pin: str) -> None:
+    page.get_by_role("button", name="Set a PIN").click()
+    page.locator("#new-pin").fill(pin)
+    page.locator("#new-pin-again").fill(pin)
+    page.get_by_role("button", name="Save PIN").click()
+    expect(page.get_by_text("PIN saved.")).to_be_visible()
+
+
+def _assert_locked_without_phi(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Quietline is locked")).to_be_visible()
+    expect(page.locator("#unlock-pin")).to_be_focused()
+    # Removed from the DOM, not hidden: nothing of the client is in the document at all.
+    for selector in ("#conversation-list li", "#messages li"):
+        expect(page.locator(selector)).to_have_count(0)
+    expect(page.locator("#contact-phone")).to_have_text("")
+    html = page.content()
+    assert LOCK_TEXT not in html and LOCK_CLIENT not in html
+
+
+def _unlock_with(page: Page, pin: str) -> None:
+    page.locator("#unlock-pin").fill(pin)
+    page.get_by_role("button", name="Unlock").click()
+
+
+def test_idle_and_background_lock_remove_phi_and_the_pin_brings_it_back_until_five_misses(
+    page: Page, runtime: dict[str, Any]
+) -> None:
+    text_from_phone(runtime, LOCK_CLIENT, LOCK_TEXT)
+    page.clock.install()  # fake timers: the 2-minute lock delay passes in an instant
+    sign_in(page, runtime, role="clinician")
+    _set_pin(page, PIN)
+    _open_conversation_with(page, LOCK_TEXT)
+
+    # Idle for the practice's lock delay (2 minutes by default): locked, PHI gone
+    page.clock.fast_forward("02:01")
+    _assert_locked_without_phi(page)
+
+    # A wrong PIN says how many tries are left; the right one re-fetches the open thread
+    _unlock_with(page, "111390")
+    expect(page.locator("#unlock-error")).to_have_text("That PIN is not right. 4 attempts left.")
+    _unlock_with(page, PIN)
+    expect(page.locator("#lock-view")).to_be_hidden()
+    expect(page.locator("#messages .message-body", has_text=LOCK_TEXT)).to_be_visible()
+
+    # Going to the background locks at once
+    page.evaluate(
+        """() => {
+          const set = (value) =>
+            Object.defineProperty(document, "visibilityState", { value, configurable: true });
+          set("hidden");
+          document.dispatchEvent(new Event("visibilitychange"));
+          set("visible");
+        }"""
+    )
+    _assert_locked_without_phi(page)
+
+    # Five wrong PINs in a row (the count restarted at the unlock): signed out everywhere
+    for left in (4, 3, 2, 1):
+        _unlock_with(page, "111390")
+        expect(page.locator("#unlock-error")).to_contain_text(f"{left} attempts left")
+    _unlock_with(page, "111390")
+    expect(page.get_by_text("Your session ended. Please sign in again.")).to_be_visible()
+    expect(page.locator("#lock-view")).to_be_hidden()
+    expect(page.locator("#inbox-view")).to_be_hidden()
+    # ... on the server too: a reload does not resume it
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#signin-view")).to_be_visible()
+    assert page.context.cookies() == []
+
+
+def test_without_a_pin_the_page_does_not_lock(page: Page, runtime: dict[str, Any]) -> None:
+    page.clock.install()
+    sign_in(page, runtime, role="admin")
+    expect(page.get_by_role("button", name="Set a PIN")).to_be_visible()
+    expect(page.get_by_role("button", name="Lock")).to_be_hidden()
+    page.clock.fast_forward("02:01")
+    expect(page.locator("#lock-view")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
