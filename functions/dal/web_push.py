@@ -138,7 +138,9 @@ class HttpPushSender:
                 response.read()
         except urllib.error.HTTPError as error:
             error.close()
-            if error.code in (404, 410):  # RFC 8030 §7.3: the subscription is gone
+            # 404/410: the subscription is gone (RFC 8030 §7.3). 403: it was made with
+            # another VAPID key (RFC 8292 §4.2), as all are after a rotation: never usable.
+            if error.code in (403, 404, 410):
                 return False
             if error.code == 429:
                 raise ThrottledError("web push: throttled by the push service") from None

@@ -93,6 +93,12 @@ def test_a_subscription_the_push_service_no_longer_knows_is_reported_gone(status
     assert _sender(FakePushService(status)).send(subscription, json.dumps(NOTICE)) is False
 
 
+def test_a_subscription_made_with_a_rotated_out_key_is_reported_gone() -> None:
+    """RFC 8292 §4.2: 403 when the VAPID key is not the one the device subscribed with."""
+    subscription, _, _ = _device()
+    assert _sender(FakePushService(403)).send(subscription, json.dumps(NOTICE)) is False
+
+
 def test_a_throttled_push_is_a_throttle_not_a_gone_device() -> None:
     subscription, _, _ = _device()
     with pytest.raises(ThrottledError):
@@ -103,6 +109,7 @@ def test_a_throttled_push_is_a_throttle_not_a_gone_device() -> None:
     "service",
     [
         FakePushService(500),
+        FakePushService(401),  # our token refused (a clock far off): not the device's fault
         FakePushService(413),
         FakePushService(error=urllib.error.URLError("refused")),
         FakePushService(error=TimeoutError()),
