@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -39,13 +38,7 @@ def moto_server() -> Iterator[str]:
 
 
 def _client(endpoint: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return AwsClients(AwsTarget(endpoint, REGION, "testing", "testing")).client(service)
 
 
 def _deploy(endpoint: str, *, web_push: bool = True) -> tuple[str, str | None]:
