@@ -55,6 +55,7 @@ deploy: setup
 	npx cdk deploy --require-approval broadening
 	$(BIN)/quietline tenants sync
 	$(BIN)/quietline web publish --if-hosted
+	@echo "First deploy? Turn on Web Push once: $(BIN)/quietline push init (docs/web.md)"
 
 # make replay QUEUE=outbound|retry|inbound [ARGS=--local]
 replay: setup

@@ -18,6 +18,7 @@ from cli.backups import restore_to_new_table
 from cli.local_mode import LocalModeRunningError
 from cli.local_mode import register as register_local_mode_commands
 from cli.output import STDOUT, atomic_output
+from cli.push import register as register_push_commands
 from cli.replay import redrive_queue, reinvoke_function
 from cli.target import Target, TargetError, local_target, stack_target
 from cli.voice_numbers import register as register_voice_numbers
@@ -379,6 +380,7 @@ def openapi() -> None:
 
 
 register_admin_commands(main, _target, _one_line_errors)
+register_push_commands(main, _target, _one_line_errors)
 register_local_mode_commands(main, _one_line_errors)
 
 if __name__ == "__main__":

@@ -231,7 +231,8 @@ class Container:
         return self._once("live_service", build)
 
     def vapid_private_key_pem(self) -> str:
-        """The Web Push signing key (Secrets Manager, created by `quietline push init`)."""
+        """The Web Push signing key (Secrets Manager, put there by `quietline push init`);
+        only the functions that send pushes may read it."""
         if self.ports.vapid_private_key_pem is not None:
             return self.ports.vapid_private_key_pem
         secret_id = self.settings.need("web_push_vapid_secret")
@@ -243,13 +244,31 @@ class Container:
 
         return str(self._once("vapid_secret", build).get())
 
+    def vapid_public_key(self) -> str | None:
+        """The key devices subscribe with; None until `quietline push init` has run. Read
+        from the secret's tag, so the staff API never holds the private key."""
+        if self.ports.vapid_private_key_pem is not None:
+            from functions.dal.web_push import vapid_public_key  # noqa: PLC0415
+
+            return vapid_public_key(self.ports.vapid_private_key_pem)
+        from functions.dal.secrets import secret_tag  # noqa: PLC0415
+        from functions.dal.web_push import VAPID_PUBLIC_KEY_TAG  # noqa: PLC0415
+
+        secret_id = self.settings.need("web_push_vapid_secret")
+        return secret_tag(self.clients.client("secretsmanager"), secret_id, VAPID_PUBLIC_KEY_TAG)
+
     def web_push_service(self) -> WebPushService:
         def build() -> WebPushService:
-            from functions.dal.web_push import DynamoDbPushStore, PywebpushSender  # noqa: PLC0415
+            from functions.dal.web_push import (  # noqa: PLC0415
+                VAPID_SUBJECT,
+                DynamoDbPushStore,
+                HttpPushSender,
+            )
             from functions.logic.web_push import WebPushService  # noqa: PLC0415
 
             store = DynamoDbPushStore(self.clients.table(self.settings.need("table_name")))
-            sender = self.ports.push_sender or PywebpushSender(self.vapid_private_key_pem)
+            subject = self.settings.web_push_subject or VAPID_SUBJECT
+            sender = self.ports.push_sender or HttpPushSender(self.vapid_private_key_pem, subject)
             return WebPushService(store, self.cipher(), sender)
 
         return self._once("web_push_service", build)

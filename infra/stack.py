@@ -29,6 +29,7 @@ from infra.constructs.twilio_carrier import TwilioVoiceParts
 from infra.constructs.voice import ChimeVoice
 from infra.constructs.voicemail import VoicemailStorage
 from infra.constructs.web_hosting import WebInbox
+from infra.constructs.web_push import WebPushKey
 
 
 @jsii.implements(cdk.IStableStringProducer)
@@ -155,6 +156,7 @@ class QuietlineStack(cdk.Stack):
             self, "Live", parts=self.messaging.parts, api_account=self.api_account
         )
         self.live.grant_tickets(self.staff_api.function)
+        self.web_push = self._web_push()
         # Secure messages need the inbox (the client's page is <inbox>/s#<token>); their
         # public routes are an API of their own, watched apart from the staff API.
         self.secure_links = (
@@ -224,6 +226,22 @@ class QuietlineStack(cdk.Stack):
         self._outputs()
         self._messaging_outputs()
         self._staff_and_audit_outputs()
+
+    def _web_push(self) -> WebPushKey | None:
+        """The VAPID key (docs/web.md): the live notifier signs with it, the staff API reads
+        only its public half. None in VPC mode: isolated subnets have no route to the
+        browsers' push services (FCM, Mozilla, Apple), so nothing could be delivered."""
+        if self.config.vpc.enabled:
+            return None
+        web_push = WebPushKey(
+            self, "WebPush", config=self.config, platform_key=self.platform_key.key
+        )
+        for name, value in web_push.grant_send(self.live.notifier).items():
+            self.live.notifier.function.add_environment(name, value)
+        api = self.staff_api.function
+        for name, value in web_push.grant_public_key(api).items():
+            api.function.add_environment(name, value)
+        return web_push
 
     def _chime_voice(self) -> ChimeVoice | None:
         """Calls on Chime SDK: the SIP media application, its call-control Lambda and SIP
@@ -406,6 +424,11 @@ class QuietlineStack(cdk.Stack):
             outputs["WebDistributionId"] = (
                 self.web.distribution.distribution_id,
                 "CloudFront distribution serving the inbox",
+            )
+        if self.web_push is not None:
+            outputs["WebPushKeySecretArn"] = (
+                self.web_push.secret.secret_arn,
+                "Web Push's VAPID key; run `quietline push init` once after the first deploy",
             )
         if self.trail is not None:
             outputs["TrailName"] = (

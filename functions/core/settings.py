@@ -78,8 +78,10 @@ class Settings(BaseModel):
     # the same API's management endpoint (https://...) where pushes are posted.
     live_socket_url: str | None = None
     live_management_url: str | None = None
-    # Web Push (docs/web.md): the Secrets Manager id of the VAPID signing key (PEM).
+    # Web Push (docs/web.md): the Secrets Manager id of the VAPID signing key (PEM), and
+    # the contact push services see in its JWT (RFC 8292 `sub`: the alarm e-mail).
     web_push_vapid_secret: str | None = None
+    web_push_subject: str | None = Field(default=None, pattern=r"^mailto:[^@\s]+@[^@\s]+$")
 
     @field_validator("twilio_webhook_urls", "voice_only_numbers", mode="before")
     @classmethod
@@ -161,3 +163,4 @@ ENV_CHIME_SIP_MEDIA_APPLICATION_ID = env_name("chime_sip_media_application_id")
 ENV_LIVE_SOCKET_URL = env_name("live_socket_url")
 ENV_LIVE_MANAGEMENT_URL = env_name("live_management_url")
 ENV_WEB_PUSH_VAPID_SECRET = env_name("web_push_vapid_secret")
+ENV_WEB_PUSH_SUBJECT = env_name("web_push_subject")

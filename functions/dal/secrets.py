@@ -33,3 +33,17 @@ class CachedSecret:
                 raise aws.translate(error, "secretsmanager:GetSecretValue") from None
             self._value = (time.monotonic(), str(response["SecretString"]))
             return self._value[1]
+
+
+def secret_tag(client: Any, secret_id: str, tag: str) -> str | None:
+    """A tag's value from DescribeSecret (which never returns the secret itself): where a
+    public value kept beside a private one (the VAPID public key) is read without the
+    right to read the secret."""
+    try:
+        response = client.describe_secret(SecretId=secret_id)
+    except (ClientError, BotoCoreError) as error:
+        raise aws.translate(error, "secretsmanager:DescribeSecret") from None
+    for item in response.get("Tags", []):
+        if item.get("Key") == tag:
+            return str(item["Value"])
+    return None

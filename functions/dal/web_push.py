@@ -1,4 +1,4 @@
-"""Web Push: sealed subscriptions as message-table items, and sending through pywebpush.
+"""Web Push: sealed subscriptions as message-table items, and sending them the notice.
 
     LIVE#PUSH#<tenant>  SUB#<subscription id>  user_id, record (sealed under the tenant key)
 
@@ -7,19 +7,31 @@
 
 from __future__ import annotations
 
+import binascii
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.types import Binary
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from functions.core.errors import DependencyError
+from functions.core.errors import DependencyError, ThrottledError
+from functions.core.settings import SettingsError
+from functions.crypto import web_push
 from functions.dal.schema import PARTITION_KEY, SORT_KEY
 from functions.dal.store._common import dynamodb
 from functions.logic.web_push import StoredSubscription
 
 _SUB = "SUB#"
-VAPID_SUBJECT = "mailto:security@quietline.invalid"  # RFC 8292: a contact; not shown to users
+VAPID_SUBJECT = "mailto:security@quietline.invalid"  # RFC 8292: a contact (local mode's)
+# The secret's tag holding the public half: the staff API reads it (DescribeSecret) and
+# never the private key. Written with the secret by `quietline push init`.
+VAPID_PUBLIC_KEY_TAG = "quietline:vapid-public-key"
 PUSH_TTL_SECONDS = 3600  # a "new message" notice is stale after an hour
+PUSH_URGENCY = "normal"  # RFC 8030 §5.3: "normal" is a chat message; "high" is for calls
+PUSH_TIMEOUT_SECONDS = 5  # per push service request; the stream batch must not stall
 
 
 def _pk(tenant_id: str) -> str:
@@ -70,55 +82,80 @@ class DynamoDbPushStore:
             self._db.delete_item(Key=key)
 
 
-class PywebpushSender:
-    """Encrypts (aes128gcm, RFC 8291) and signs (VAPID, RFC 8292) with pywebpush."""
+class HttpPushSender:
+    """POSTs one encrypted record (RFC 8291) signed with VAPID (RFC 8292) to the device's
+    push service, over urllib: nothing outside the bundle's wheels."""
 
-    def __init__(self, vapid_private_key_pem: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        vapid_private_key_pem: Callable[[], str],
+        subject: str = VAPID_SUBJECT,
+        *,
+        opener: Callable[..., Any] = urllib.request.urlopen,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._key_pem = vapid_private_key_pem  # read on first send (Secrets Manager)
+        self._subject = subject
+        self._open = opener
+        self._clock = clock
+
+    def _signing_key(self) -> ec.EllipticCurvePrivateKey:
+        try:
+            return web_push.load_private_key(self._key_pem())
+        except (SettingsError, ValueError, TypeError):  # no key yet: `quietline push init`
+            raise DependencyError("web push: no VAPID key set up") from None
 
     def send(self, subscription: dict[str, Any], payload: str) -> bool:
-        from py_vapid import Vapid  # noqa: PLC0415 - only pushing needs it
-        from pywebpush import WebPushException, webpush  # noqa: PLC0415
-
+        key = self._signing_key()
+        plaintext = payload.encode()
+        if len(plaintext) > web_push.MAX_PLAINTEXT:
+            raise ValueError("push payload too large for one record")
+        endpoint = str(subscription["endpoint"])
+        keys = subscription["keys"]
         try:
-            webpush(
-                subscription,
-                data=payload,
-                vapid_private_key=Vapid.from_pem(self._key_pem().encode()),
-                vapid_claims={"sub": VAPID_SUBJECT},
-                ttl=PUSH_TTL_SECONDS,
-                timeout=5,
+            body = web_push.encrypt(
+                plaintext, web_push.from_b64url(keys["p256dh"]), web_push.from_b64url(keys["auth"])
             )
-        except WebPushException as error:
-            status = getattr(error.response, "status_code", None)
-            if status in (404, 410):
+            authorization = web_push.vapid_authorization(
+                key, endpoint, self._subject, now=self._clock()
+            )
+        except (ValueError, binascii.Error):  # not a P-256 key, a 16-byte secret, an https URL
+            return False  # it can never be delivered to: forget it
+        request = urllib.request.Request(  # noqa: S310 - https only (checked at subscribe)
+            endpoint,
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": authorization,
+                "Content-Encoding": "aes128gcm",
+                "Content-Type": "application/octet-stream",
+                "TTL": str(PUSH_TTL_SECONDS),
+                "Urgency": PUSH_URGENCY,
+            },
+        )
+        try:
+            with self._open(request, timeout=PUSH_TIMEOUT_SECONDS) as response:
+                response.read()
+        except urllib.error.HTTPError as error:
+            error.close()
+            # 404/410: the subscription is gone (RFC 8030 §7.3). 403: it was made with
+            # another VAPID key (RFC 8292 §4.2), as all are after a rotation: never usable.
+            if error.code in (403, 404, 410):
                 return False
-            raise DependencyError(f"web push: {status or 'no answer'}") from None
+            if error.code == 429:
+                raise ThrottledError("web push: throttled by the push service") from None
+            raise DependencyError(f"web push: {error.code}") from None
+        except (urllib.error.URLError, TimeoutError, OSError):
+            raise DependencyError("web push: no answer") from None
         return True
 
 
 def vapid_public_key(private_key_pem: str) -> str:
     """The applicationServerKey browsers subscribe with (uncompressed P-256, base64url)."""
-    import base64  # noqa: PLC0415
-
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
-
-    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-    raw = key.public_key().public_bytes(  # type: ignore[union-attr]
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return web_push.public_key(web_push.load_private_key(private_key_pem))
 
 
 def new_vapid_private_key_pem() -> str:
     """A fresh VAPID key (P-256), PEM: for the stack's secret (`quietline push init`) and
     local mode."""
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    return web_push.new_private_key_pem()

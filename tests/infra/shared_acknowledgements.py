@@ -110,6 +110,9 @@ def live_update_acknowledgements() -> set[tuple[str, str]]:
     return {
         *function_acknowledgements("Quietline/Live/LiveSocket"),
         *function_acknowledgements("Quietline/Live/LiveNotifier"),
+        # Web Push's VAPID key: rotated on purpose only (every device re-subscribes).
+        ("HIPAA.Security-SecretsManagerRotationEnabled", "Quietline/WebPush/VapidKey"),
+        ("AwsSolutions-SMG4", "Quietline/WebPush/VapidKey"),
         *(
             ("AwsSolutions-APIG4", f"Quietline/Live/Api/{route}-Route/Resource")
             for route in ("$connect", "$disconnect", "$default", "auth")

@@ -253,7 +253,11 @@ def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(
     }
     assert "AWS::WAFv2" not in json.dumps(template["Resources"])
     app_template.resource_count_is("AWS::Lambda::Url", 0)
-    app_template.resource_count_is("AWS::SecretsManager::Secret", 0)
+    # The one secret is Web Push's VAPID key (tests/infra/test_web_push.py), no Twilio token.
+    assert aws_stack.web_push is not None
+    assert set(app_template.find_resources("AWS::SecretsManager::Secret")) == {
+        logical_id(aws_stack.web_push.secret)
+    }
     staff_functions = [
         arn(function.function) for function in (aws_stack.staff_api.function, secure_links.function)
     ]
@@ -400,8 +404,17 @@ def test_only_the_sender_and_the_care_pager_may_send_texts_from_this_accounts_nu
         ]
 
 
-def test_nobody_reads_secrets_on_the_aws_carrier(app_template: Template) -> None:
-    checks.check_exclusive_action(app_template, "secretsmanager:GetSecretValue", set())
+def test_on_the_aws_carrier_only_the_push_sender_reads_a_secret_its_vapid_key(
+    aws_stack: QuietlineStack, app_template: Template
+) -> None:
+    web_push = aws_stack.web_push
+    assert web_push is not None
+    (grant,) = checks.check_exclusive_action(
+        app_template,
+        "secretsmanager:GetSecretValue",
+        {logical_id(aws_stack.live.notifier.role)},
+    )
+    assert grant["Resource"] == ref(web_push.secret)
 
 
 def _queue_actions(stack: QuietlineStack, template: Template, name: str) -> dict[str, set[str]]:

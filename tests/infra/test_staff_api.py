@@ -60,6 +60,7 @@ EXPECTED_ENVIRONMENT = {
     E.ENV_INBOX_ORIGIN,
     E.ENV_SECURE_LINK_BASE_URL,
     E.ENV_LIVE_SOCKET_URL,  # where the inbox's live-update socket connects (POST /live/tickets)
+    E.ENV_WEB_PUSH_VAPID_SECRET,  # GET /push/key: the secret's public-key tag, never its value
 }
 MESSAGE_TABLE_ACTIONS = {
     "dynamodb:GetItem",

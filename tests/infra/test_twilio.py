@@ -428,21 +428,32 @@ def test_only_the_twilio_functions_read_the_auth_token_and_only_that_secret(
     tw_stack: QuietlineStack, twilio_template: Template
 ) -> None:
     messaging = tw_stack.messaging
+    twilio_roles = {logical_id(messaging.sender.role), logical_id(_webhook(tw_stack).role)}
+    notifier_role = logical_id(tw_stack.live.notifier.role)
+    assert tw_stack.web_push is not None
 
     grants = checks.check_exclusive_action(
         twilio_template,
         "secretsmanager:GetSecretValue",
         {
-            logical_id(messaging.sender.role),
-            logical_id(_webhook(tw_stack).role),
+            *twilio_roles,
+            notifier_role,
             # Pages the on-call clinician's cell through Twilio (docs/crisis.md).
             logical_id(tw_stack.care_pager.function.role),
         },
     )
-
     for grant in grants:
-        assert grant["Resource"] == ref(_auth_token(tw_stack))
         assert checks.actions(grant) == {"secretsmanager:GetSecretValue"}
+    # Each reads its own secret: the Web Push sender its VAPID key, never the auth token.
+    for fn, secret in (
+        (messaging.sender, _auth_token(tw_stack)),
+        (_webhook(tw_stack), _auth_token(tw_stack)),
+        (tw_stack.live.notifier, tw_stack.web_push.secret),
+        (tw_stack.care_pager.function, _auth_token(tw_stack)),
+    ):
+        statements = checks.function_statements(twilio_template, fn)
+        reads = checks.granted(statements, "secretsmanager:GetSecretValue")
+        assert [grant["Resource"] for grant in reads] == [ref(secret)]
 
 
 def test_nobody_may_send_through_end_user_messaging_on_twilio(

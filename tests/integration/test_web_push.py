@@ -1,11 +1,12 @@
-"""Web Push: pywebpush against a local fake push service (the payload decrypts to the no-PHI
-notice), sealed subscriptions on moto, and gone devices forgotten."""
+"""Web Push: the sender over real HTTP to a local fake push service (the payload decrypts to
+the no-PHI notice), sealed subscriptions on moto, and gone devices forgotten."""
 
 from __future__ import annotations
 
 import base64
 import json
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from functions.crypto.envelope import EnvelopeCipher
 from functions.dal.web_push import (
     DynamoDbPushStore,
-    PywebpushSender,
+    HttpPushSender,
     new_vapid_private_key_pem,
     vapid_public_key,
 )
@@ -59,6 +60,24 @@ class FakePushService:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def sender(self, vapid: str) -> HttpPushSender:
+        """Our sender, its https endpoints answered by this plain-HTTP fake (no TLS here)."""
+
+        def opener(request: urllib.request.Request, timeout: float) -> Any:
+            path = request.full_url.removeprefix(PUSH_ORIGIN)
+            local = urllib.request.Request(
+                self.base + path,
+                data=request.data,
+                headers=dict(request.header_items()),
+                method=request.get_method(),
+            )
+            return urllib.request.urlopen(local, timeout=timeout)
+
+        return HttpPushSender(lambda: vapid, opener=opener)
+
+
+PUSH_ORIGIN = "https://push.example"
+
 
 @pytest.fixture
 def push_service() -> Iterator[FakePushService]:
@@ -80,12 +99,13 @@ def test_the_pushed_payload_decrypts_to_the_notice_and_nothing_else(
     push_service: FakePushService,
 ) -> None:
     # Given a device subscribed at the (fake) push service
-    subscription, key, auth = _device(push_service.base + "/device-1")
+    subscription, key, auth = _device(PUSH_ORIGIN + "/device-1")
     vapid = new_vapid_private_key_pem()
     # When Quietline pushes to it
-    assert PywebpushSender(lambda: vapid).send(subscription, json.dumps(NOTICE)) is True
+    assert push_service.sender(vapid).send(subscription, json.dumps(NOTICE)) is True
     # Then the push service got ciphertext that only the device can read: the notice
-    ((_path, headers, body),) = push_service.received
+    ((path, headers, body),) = push_service.received
+    assert path == "/device-1" and headers["content-encoding"] == "aes128gcm"
     plain = http_ece.decrypt(body, private_key=key, auth_secret=auth, version="aes128gcm")
     assert json.loads(plain) == {"title": "New message in Quietline", "body": NOTICE["body"]}
     assert CLIENT_PHONE.encode() not in plain and BODY.encode() not in plain
@@ -97,10 +117,10 @@ def test_the_pushed_payload_decrypts_to_the_notice_and_nothing_else(
 def test_a_device_the_push_service_calls_gone_is_reported_gone(
     push_service: FakePushService,
 ) -> None:
-    subscription, _, _ = _device(push_service.base + "/gone")
+    subscription, _, _ = _device(PUSH_ORIGIN + "/gone")
     push_service.gone.add("/gone")
     vapid = new_vapid_private_key_pem()
-    assert PywebpushSender(lambda: vapid).send(subscription, json.dumps(NOTICE)) is False
+    assert push_service.sender(vapid).send(subscription, json.dumps(NOTICE)) is False
 
 
 class RecordingSender:

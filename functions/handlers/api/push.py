@@ -37,12 +37,13 @@ class PushEndpoint(BaseModel):
 @route(router, "GET", "/push/key", audit=None)
 def push_key() -> dict[str, Any]:
     """The VAPID public key a device subscribes with."""
-    from functions.dal.web_push import vapid_public_key  # noqa: PLC0415 - push routes only
-
     try:
-        return {"key": vapid_public_key(runtime(router).vapid_private_key_pem())}
-    except (SettingsError, ValueError):  # no signing key configured (or not a PEM key)
-        raise NotFoundError("web push is not set up") from None
+        key = runtime(router).vapid_public_key()
+    except SettingsError:  # this deployment has no VAPID secret (VPC mode)
+        key = None
+    if not key:  # the secret exists but `quietline push init` has not run yet
+        raise NotFoundError("web push is not set up (the admin runs `quietline push init`)")
+    return {"key": key}
 
 
 @route(router, "POST", "/push/subscriptions", audit="push.subscribe", status=204)
