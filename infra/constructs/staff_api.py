@@ -17,6 +17,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from functions.core.settings import (
@@ -198,11 +199,28 @@ class StaffApi(Construct):
 
     # --- routes ----------------------------------------------------------------------------
     def _routes(self) -> dict[tuple[str, str], apigw.Method]:
-        integration = apigw.LambdaIntegration(
-            self.function.function,
-            proxy=True,
-            # No extra permission for console test invocations: only the stage may invoke.
-            allow_test_invoke=False,
+        function = self.function.function
+        # One invoke permission for the stage, not one per method: every route reaches the
+        # same function, which authorizes each request itself, so per-method permissions
+        # guarded nothing and cost ~70 of the stack's 500 resources (CloudFormation's
+        # limit). Only this API's deployed stage may invoke (no console test-invoke "*").
+        function.add_permission(
+            "StaffApiStageInvoke",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=self.api.arn_for_execute_api(
+                method="*", path="/*", stage=self.stage.stage_name
+            ),
+        )
+        integration = apigw.Integration(
+            type=apigw.IntegrationType.AWS_PROXY,
+            integration_http_method="POST",
+            uri=cdk.Stack.of(self).format_arn(
+                service="apigateway",
+                account="lambda",
+                resource="path/2015-03-31/functions",
+                resource_name=f"{function.function_arn}/invocations",
+                arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+            ),
         )
         methods: dict[tuple[str, str], apigw.Method] = {}
         for route in self.routes:
