@@ -33,6 +33,7 @@ from functions.dal.aws import AwsClients, AwsTarget
 from functions.dal.schema import (
     AUDIT_SEALER_FILTER,
     NEW_INBOUND_MESSAGE_FILTER,
+    NEW_MESSAGE_FILTER,
     OUTBOUND_QUEUE,
     PAGE_REQUEST_FILTER,
     RETRY_QUEUE,
@@ -294,7 +295,7 @@ def background_work(stack: LocalStack, stop: threading.Event) -> list[threading.
         ("audit_table_name", "functions.handlers.audit_sealer", AUDIT_SEALER_FILTER),
         ("table_name", "functions.handlers.staff_notifier", NEW_INBOUND_MESSAGE_FILTER),
         ("table_name", "functions.handlers.care_pager", PAGE_REQUEST_FILTER),
-        ("table_name", "functions.handlers.live_notifier", NEW_INBOUND_MESSAGE_FILTER),
+        ("table_name", "functions.handlers.live_notifier", NEW_MESSAGE_FILTER),
     )
     threads += [
         streams.consumer(

@@ -55,6 +55,13 @@ NEW_INBOUND_MESSAGE_FILTER: dict[str, Any] = {
     },
 }
 
+# Lambda event filter of the live notifier: a new message in either direction (a client's
+# text, a scheduled send, an automatic or a colleague's reply), so an open thread shows it.
+NEW_MESSAGE_FILTER: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {SORT_KEY: {"S": [{"prefix": MESSAGE_SORT_KEY_PREFIX}]}}},
+}
+
 # Lambda event filter of the care pager: the insert of an urgent marker (a crisis text's
 # flag) or of an after-hours page request (functions/dal/store/care.py), nothing else. An
 # urgent marker written again over a flag is a MODIFY, so it never pages twice.

@@ -1,5 +1,6 @@
 """The message table's stream -> "conversation changed" on every open inbox socket of the
-tenant, and a no-PHI Web Push to devices that opted in (functions/logic/live.py).
+tenant for every new message, and a no-PHI Web Push for a client's text to devices that
+opted in (functions/logic/live.py).
 
 Its own consumer of the stream, beside the e-mail notifier: a slow push service or a
 throttled socket API never delays staff e-mail, and the other way round. Delivery is at
@@ -12,22 +13,25 @@ from __future__ import annotations
 from typing import Any
 
 from functions.container import Container
+from functions.core.models import Direction
 from functions.dal import live, web_push  # noqa: F401 - every batch uses them: loaded at init
-from functions.dal.store.stream import new_inbound_message
+from functions.dal.store.stream import new_message
 from functions.handlers._entry import EntryPoint
 from functions.logic.live import Change
 
 
 def handle(event: dict[str, Any], context: Any, runtime: Container) -> dict[str, Any]:
-    changes = [
-        Change(arrival.tenant_id, arrival.conversation_id)
-        for arrival in map(new_inbound_message, event.get("Records", []))
-        if arrival is not None
-    ]
-    runtime.live_service().announce(changes)
-    if changes:
-        # Devices that opted in: "New message in Quietline", once per tenant per batch.
-        runtime.web_push_service().notify(change.tenant_id for change in changes)
+    messages = [found for found in map(new_message, event.get("Records", [])) if found]
+    # Every new message, either direction: a scheduled send or a colleague's reply shows in
+    # an open thread too.
+    runtime.live_service().announce(
+        [Change(message.tenant_id, message.conversation_id) for message, _ in messages]
+    )
+    inbound = [message.tenant_id for message, way in messages if way is Direction.INBOUND]
+    if inbound:
+        # Devices that opted in: "New message in Quietline" for clients' texts only, once
+        # per tenant per batch.
+        runtime.web_push_service().notify(inbound)
     return {"batchItemFailures": []}
 
 

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from functions.core.settings import ENV_LIVE_MANAGEMENT_URL, ENV_LIVE_SOCKET_URL
-from functions.dal.schema import NEW_INBOUND_MESSAGE_FILTER
+from functions.dal.schema import NEW_MESSAGE_FILTER
 from infra.constructs.function import QuietlineFunction
 from infra.constructs.pipeline import PipelineParts
 from infra.constructs.rest_api import ApiGatewayAccount, retained_log_group
@@ -157,7 +157,7 @@ class LiveUpdates(Construct):
             NOTIFIER_HANDLER,
             "Tells open inboxes which conversation changed (ids only), from the table stream",
             {**parts.env_core(), ENV_LIVE_MANAGEMENT_URL: self.management_url},
-            filter_pattern=NEW_INBOUND_MESSAGE_FILTER,
+            filter_pattern=NEW_MESSAGE_FILTER,
         )
 
     def _grant_manage_connections(self, fn: QuietlineFunction) -> None:

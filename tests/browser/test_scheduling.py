@@ -65,7 +65,7 @@ def _phone(context: BrowserContext, runtime: dict[str, Any], number: str) -> Pag
 
 def _open_with_consent(page: Page, number: str, first_text: str) -> None:
     """Open the client's conversation and record their plain-text consent."""
-    page.get_by_role("button", name="Refresh").click()
+    # No Refresh button: the live socket brings the new conversation in.
     buttons = page.locator("#conversation-list button")
     expect(buttons.first).to_be_visible()
     for button in buttons.all():
@@ -110,7 +110,7 @@ def test_a_scheduled_text_reaches_the_phone_once_the_clock_passes_its_time(
         1, timeout=15_000
     )
     page.bring_to_front()
-    page.get_by_role("button", name="Refresh").click()
+    # The open thread gets the sent text live (the socket says the conversation changed).
     expect(page.locator("#messages .message.outbound", has_text=SCHEDULED_BODY)).to_be_visible()
 
 

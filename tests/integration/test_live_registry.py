@@ -74,6 +74,38 @@ def test_an_authenticated_socket_hears_of_a_new_inbound_message(table: Any, clie
     assert DynamoDbLiveRegistry(table).connections("harbor") == []
 
 
+def test_an_open_inbox_hears_of_a_message_the_practice_sent_without_it(
+    table: Any, clients: Any
+) -> None:
+    # Given an authenticated socket
+    publisher = RecordingPublisher()
+    settings = Settings(table_name=TABLE_NAME, live_management_url="https://ws.example")
+    runtime = Container(settings, clients=clients, ports=Ports(live_publisher=publisher))
+    on_socket = live_socket.handler.bound(runtime)
+    context = LambdaContext("live-socket")
+    on_socket(_socket_event("$connect", "s1"), context)
+    frame = json.dumps({"action": "auth", "ticket": runtime.live_service().ticket(CLINICIAN)})
+    on_socket(_socket_event("auth", "s1", frame), context)
+    # When the stream announces an outbound message (a scheduled send, a colleague's reply)
+    record = {
+        "eventName": "INSERT",
+        "dynamodb": {
+            "SequenceNumber": "101",
+            "NewImage": {
+                "sk": {"S": "MSG#01K"},
+                "direction": {"S": "outbound"},
+                "tenant_id": {"S": "harbor"},
+                "conversation_id": {"S": "conv-2"},
+            },
+        },
+    }
+    live_notifier.handler.bound(runtime)({"Records": [record]}, LambdaContext("live-notifier"))
+    # Then the open thread is told to fetch it
+    assert [(s, json.loads(f)) for s, f in publisher.frames] == [
+        ("s1", {"type": "changed", "conversation_id": "conv-2"})
+    ]
+
+
 def test_a_socket_with_a_made_up_ticket_is_closed(table: Any, clients: Any) -> None:
     publisher = RecordingPublisher()
     settings = Settings(table_name=TABLE_NAME, live_management_url="https://ws.example")

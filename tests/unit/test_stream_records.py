@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from functions.core.errors import ValidationError
-from functions.dal.store.stream import new_inbound_message
+from functions.core.models import Direction
+from functions.dal.store.stream import new_inbound_message, new_message
 from functions.logic.staff_alerts import NewInboundMessage
 
 pytestmark = pytest.mark.unit
@@ -46,3 +47,16 @@ def test_a_message_insert_without_its_tenant_fails_loudly() -> None:
     # Lambda retries the batch, then leaves it in the DLQ (alarmed): not a silent drop.
     with pytest.raises(ValidationError):
         new_inbound_message(_record(tenant_id=""))
+
+
+@pytest.mark.parametrize("direction", [Direction.INBOUND, Direction.OUTBOUND])
+def test_any_new_message_is_read_with_its_direction(direction: Direction) -> None:
+    # The live notifier tells open inboxes of both; only an inbound one is e-mailed or pushed
+    assert new_message(_record(direction=direction.value)) == (
+        NewInboundMessage("harbor", "1100000000017454423009"),
+        direction,
+    )
+
+
+def test_a_status_change_is_not_a_new_message() -> None:
+    assert new_message(_record(event="MODIFY", direction="outbound")) is None

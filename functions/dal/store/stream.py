@@ -22,17 +22,25 @@ def _text(image: Mapping[str, Any], name: str) -> str:
     return str(value.get("S", "")) if isinstance(value, Mapping) else ""
 
 
-def new_inbound_message(record: Mapping[str, Any]) -> NewInboundMessage | None:
-    """The inbound message a stream record announces; None for any other change."""
+def new_message(record: Mapping[str, Any]) -> tuple[NewInboundMessage, Direction] | None:
+    """The message a stream record announces, and its direction; None for any other change."""
     if record.get("eventName") != "INSERT":
         return None
     change = record.get("dynamodb") or {}
     image = change.get("NewImage") or {}
     if not _text(image, SORT_KEY).startswith(MESSAGE_SORT_KEY_PREFIX):
         return None
-    if _text(image, "direction") != Direction.INBOUND.value:
+    try:
+        direction = Direction(_text(image, "direction"))
+    except ValueError:
         return None
     tenant_id, position = _text(image, "tenant_id"), str(change.get("SequenceNumber") or "")
     if not (tenant_id and position):
         raise ValidationError("record", "a message insert without its tenant or sequence number")
-    return NewInboundMessage(tenant_id, position, _text(image, "conversation_id"))
+    return NewInboundMessage(tenant_id, position, _text(image, "conversation_id")), direction
+
+
+def new_inbound_message(record: Mapping[str, Any]) -> NewInboundMessage | None:
+    """The inbound message a stream record announces; None for any other change."""
+    found = new_message(record)
+    return found[0] if found is not None and found[1] is Direction.INBOUND else None
