@@ -305,7 +305,9 @@ def test_an_inbox_hosted_elsewhere_gets_the_secure_api_too(
     resource(twilio_template, secure.function.function).has_properties(
         {"Environment": {"Variables": {E.ENV_SECURE_LINK_BASE_URL: INBOX_ORIGIN}}}
     )
-    # The staff API's one unauthenticated method is the OpenAPI document.
+    # The staff API's only methods without Cognito are the OpenAPI document and the three
+    # session routes, which the HttpOnly refresh cookie authenticates (docs/access.md); the
+    # clients' secure-link routes are not among them.
     unauthenticated = every_resource(
         twilio_template,
         "AWS::ApiGateway::Method",
@@ -315,7 +317,13 @@ def test_an_inbox_hosted_elsewhere_gets_the_secure_api_too(
             "HttpMethod": Match.not_("OPTIONS"),
         },
     )
-    assert len(unauthenticated) == 1
+    by_id = {logical_id(m): key for key, m in tw_stack.staff_api.methods.items()}
+    assert sorted(by_id[m.logical_id] for m in unauthenticated) == [
+        ("DELETE", "/session"),
+        ("GET", "/openapi.json"),
+        ("POST", "/session"),
+        ("POST", "/session/refresh"),
+    ]
 
 
 def test_the_page_learns_the_secure_api_from_an_output_and_may_fetch_it(
