@@ -211,8 +211,9 @@ def start_stack(
         # Twilio signs the URL it calls; locally that is this server.
         public_base_url=base_url,
         voicemail_bucket=VOICEMAIL_BUCKET,  # created by bootstrap(), as infra deploys it
-        # Live updates on this server's own WebSocket (local/live_socket.py).
-        live_socket_url="ws" + base_url.removeprefix("http") + LIVE_PATH,
+        # Live updates on this server's own WebSocket (local/live_socket.py), as a path: the
+        # page opens it on its own origin (127.0.0.1 or localhost, which passkeys need).
+        live_socket_url=LIVE_PATH,
         live_management_url=base_url + LIVE_PATH,
     )
     token = str(app_state.get("twilio_auth_token") or secrets.token_hex(16))

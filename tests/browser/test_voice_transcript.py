@@ -81,10 +81,12 @@ def test_an_opted_in_voicemail_shows_its_transcript_under_the_voicemail(
         while _transcript_state(runtime, conversation_id, call_id) != "ready":
             assert time.monotonic() < deadline, "no transcript within 30 s"
             time.sleep(0.5)
-        # When the admin opens the thread (a fresh sign-in: the list shows the new caller)
+        # When the admin opens the thread in a new tab (the list shows the new caller; the
+        # session carries over through the HttpOnly refresh cookie, no second sign-in)
         # and reads the transcript
         page = page.context.new_page()
-        sign_in(page, runtime, "admin")
+        page.goto(runtime["base_url"] + "/")
+        expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
         _open(page, conversation_id)
         row = page.locator(f'#messages li.call[data-call-id="{call_id}"]')
         expect(row.get_by_role("button", name="Play voicemail (0:02)")).to_be_visible()

@@ -46,6 +46,18 @@ export function up() {
   return socket !== null && socket.readyState === WebSocket.OPEN && ready;
 }
 
+/**
+ * The socket's URL: absolute from a deployment (the WebSocket API), a path on this page's
+ * own server in local mode, so the page's origin (127.0.0.1 or localhost) is the socket's.
+ * @param {string} url
+ */
+function socketUrl(url) {
+  const resolved = new URL(url, location.href);
+  if (resolved.protocol === "http:") resolved.protocol = "ws:";
+  if (resolved.protocol === "https:") resolved.protocol = "wss:";
+  return resolved.href;
+}
+
 /** @param {LiveListener} listener */
 async function connect(listener) {
   /** @type {{ ticket: string, url: string }} */
@@ -59,7 +71,7 @@ async function connect(listener) {
     return;
   }
   if (!running) return;
-  const ws = new WebSocket(answer.url);
+  const ws = new WebSocket(socketUrl(answer.url));
   socket = ws;
   ready = false;
   ws.addEventListener("open", () => ws.send(JSON.stringify({ action: "auth", ticket: answer.ticket })));
