@@ -91,12 +91,12 @@ def remove(credential_id: str) -> Response[Any]:
     return Response(status_code=204)
 
 
-@route(router, "POST", "/me/unlock/options", audit=None)
+@route(router, "POST", "/me/unlock/options", audit=None, while_locked=True)
 def unlock_options() -> dict[str, Any]:
     return runtime(router).passkeys().authentication_options(principal(router), _relying_party())
 
 
-@route(router, "POST", "/me/unlock/passkey", audit=None, status=204)
+@route(router, "POST", "/me/unlock/passkey", audit=None, status=204, while_locked=True)
 def unlock(payload: Assertion) -> Response[Any]:
     facts = RequestFacts.of(router)
     runtime(router).passkeys().unlock(
