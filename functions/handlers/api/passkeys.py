@@ -77,7 +77,8 @@ def enrol(payload: Enrolment) -> Response[Any]:
     )
 
 
-@route(router, "GET", "/me/passkeys", audit=None)
+# Passes the app lock: the lock screen of a reloaded, locked page offers the passkeys.
+@route(router, "GET", "/me/passkeys", audit=None, while_locked=True)
 def list_passkeys() -> dict[str, Any]:
     return {"items": [_view(p) for p in runtime(router).passkeys().list(principal(router))]}
 
