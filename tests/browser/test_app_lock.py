@@ -164,6 +164,11 @@ def test_after_the_lock_the_token_in_memory_reads_nothing_until_the_pin_unlocks(
     # Then the same token, used from the page's own context, is refused by the server
     assert _fetch_status(page, "/conversations", token) == 423
     assert _fetch_status(page, "/me/pin", token, "PUT", {"pin": "913572"}) == 423
+    # ... a reload resumes the session still locked: the lock screen, no client in the page
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_role("heading", name="Quietline is locked")).to_be_visible()
+    expect(page.locator("#conversation-list li")).to_have_count(0)
     # ... and after the PIN unlocks, it reads again
     _unlock_with(page, PIN)
     expect(page.locator("#lock-view")).to_be_hidden()
