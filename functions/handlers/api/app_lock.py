@@ -32,7 +32,8 @@ class LockSettings(_Body):
     lock_after_seconds: int | None = Field(
         default=None, ge=MIN_LOCK_AFTER_SECONDS, le=MAX_LOCK_AFTER_SECONDS
     )
-    require_unlock_method: bool | None = None  # every user must set a PIN or a passkey
+    # Every user must set a PIN or a passkey (strict: 0 and "false" are not booleans).
+    require_unlock_method: bool | None = Field(default=None, strict=True)
 
 
 @route(router, "GET", "/me/lock", audit=None, while_locked=True)
