@@ -467,7 +467,11 @@ class Container:
 
             store = AppLockStore(self.store().table)
             return AppLockService(
-                store, self.staff_admin_service(), self.audit_sink(), self.clock()
+                store,
+                self.staff_admin_service(),
+                self.audit_sink(),
+                self.clock(),
+                self.session_guard(),
             )
 
         return self._once("app_lock", build)
@@ -477,7 +481,12 @@ class Container:
             from functions.dal.passkeys import PasskeyStore  # noqa: PLC0415 - API path only
             from functions.logic.passkeys import PasskeyService  # noqa: PLC0415
 
-            return PasskeyService(PasskeyStore(self.store().table), self.audit_sink(), self.clock())
+            return PasskeyService(
+                PasskeyStore(self.store().table),
+                self.audit_sink(),
+                self.clock(),
+                self.session_guard(),
+            )
 
         return self._once("passkeys", build)
 

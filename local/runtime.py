@@ -328,6 +328,17 @@ def state_directory() -> Path:
     return Path(os.environ.get("QUIETLINE_STATE_DIR") or REPO_ROOT / ".quietline")
 
 
+def _demo_lock_requirement_off(stack: LocalStack, config: QuietlineConfig) -> None:
+    """The demo practices open straight to the inbox: a deployed practice starts with the
+    "PIN or passkey required" setting on (docs/access.md); here an admin turns it on with
+    PUT /lock-settings, and the browser test of the requirement does."""
+    from functions.dal.app_lock import AppLockStore  # noqa: PLC0415 - local mode only
+
+    store = AppLockStore(stack.runtime.store().table)
+    for tenant in config.tenants:
+        store.set_require_unlock_method(tenant.id, False)
+
+
 def seed_once(stack: LocalStack, config: QuietlineConfig, base_url: str) -> None:
     """Demo conversations in the first tenant, on a fresh start only."""
     if stack.seeded:
@@ -422,6 +433,8 @@ def main() -> int:
     use_upgrade(server, LIVE_PATH, live_socket.server_for(stack.runtime))
     saver = StateSaver(data_file, stack.moto.gate, stack.saved_app_state)
 
+    if not stack.seeded:  # a fresh start: before the first request can sign in
+        _demo_lock_requirement_off(stack, config)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     background = background_work(stack, stop)
     for thread in (serving, *background):

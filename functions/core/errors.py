@@ -162,6 +162,10 @@ class ForbiddenError(QuietlineError):
     """Signed in, but this role may not do this (403)."""
 
 
+class AppLockedError(QuietlineError):
+    """The session is behind the app lock: only unlocking, sign-out and refresh pass (423)."""
+
+
 # --- secure links -----------------------------------------------------------------------
 class LinkUnavailableError(QuietlineError):
     """The secure link is unknown, expired or already spent (410: ask the practice again)."""

@@ -1,6 +1,6 @@
 """The app lock's items in the table: the practice's lock delay and each user's PIN hash.
 
-TENANT#<tenant>            APPLOCK          lock_after_seconds
+TENANT#<tenant>            APPLOCK          lock_after_seconds, require_unlock_method
 APPLOCK#<tenant>#<user>    PIN              salt, digest (scrypt), n, r, p, length,
                                             failures, set_at
 """
@@ -39,8 +39,9 @@ class AppLockStore:
             raise aws.translate(error, f"{operation} app lock") from None
 
     def lock_after_seconds(self, tenant_id: str) -> int | None:
-        item = self._call("get_item", Key=_settings_key(tenant_id)).get("Item")
-        return int(item["lock_after_seconds"]) if item else None
+        item = self._call("get_item", Key=_settings_key(tenant_id)).get("Item") or {}
+        value = item.get("lock_after_seconds")
+        return int(value) if value is not None else None
 
     def set_lock_after_seconds(self, tenant_id: str, seconds: int) -> None:
         self._call(
@@ -48,6 +49,19 @@ class AppLockStore:
             Key=_settings_key(tenant_id),
             UpdateExpression="SET lock_after_seconds = :seconds",
             ExpressionAttributeValues={":seconds": seconds},
+        )
+
+    def require_unlock_method(self, tenant_id: str) -> bool | None:
+        item = self._call("get_item", Key=_settings_key(tenant_id)).get("Item") or {}
+        value = item.get("require_unlock_method")
+        return bool(value) if value is not None else None
+
+    def set_require_unlock_method(self, tenant_id: str, required: bool) -> None:
+        self._call(
+            "update_item",
+            Key=_settings_key(tenant_id),
+            UpdateExpression="SET require_unlock_method = :required",
+            ExpressionAttributeValues={":required": required},
         )
 
     def pin(self, tenant_id: str, user_id: str) -> PinRecord | None:

@@ -139,9 +139,21 @@ class SessionRepository(Protocol):
         now: str,
         idle_cutoff: str,
         expires_at: int,
-    ) -> bool: ...
+        while_locked: bool = False,
+    ) -> bool:
+        """False if the session is dead; AppLockedError if locked (unless `while_locked`)."""
+        ...
 
     def revoke_sessions(self, tenant_id: str, user_id: str, *, before: int) -> None: ...
+    def lock_session(self, tenant_id: str, user_id: str, session_id: str) -> None: ...
+    def unlock_session(self, tenant_id: str, user_id: str, session_id: str) -> None: ...
+
+
+class SessionLock(Protocol):
+    """The server side of the app lock, on the caller's session (SessionGuard)."""
+
+    def lock(self, principal: Principal) -> None: ...
+    def unlock(self, principal: Principal) -> None: ...
 
 
 @dataclass
@@ -151,18 +163,33 @@ class SessionGuard:
     Every authenticated request moves the session's last-seen time; a request after more
     than `idle` without one (or after "sign out everywhere") is refused, even though the
     token itself has not expired yet.
+
+    The app lock is kept on the same session row: while it is `locked`, the same touch
+    refuses every request (AppLockedError, 423) except those declared `while_locked` (the
+    unlock routes, sign-out, the lock state, the token refresh). So an ID token left in the
+    page's memory is no use behind the lock screen, and enforcing it costs no round trip.
     """
 
     sessions: SessionRepository
     clock: Clock
     idle: timedelta = timedelta(minutes=15)
 
-    def touch(self, principal: Principal) -> None:
-        if not self._send(self._touch_of(principal)):
+    def touch(self, principal: Principal, *, while_locked: bool = False) -> None:
+        if not self._send(self._touch_of(principal, while_locked=while_locked)):
             raise SessionExpiredError("session ended: sign in again")
 
+    def lock(self, principal: Principal) -> None:
+        """Put the caller's session behind the app lock (the page's lock screen, enforced)."""
+        self.sessions.lock_session(principal.tenant_id, principal.user_id, principal.session_id)
+
+    def unlock(self, principal: Principal) -> None:
+        """Lift the lock, after a PIN or passkey check; SessionExpiredError if it ended."""
+        self.sessions.unlock_session(principal.tenant_id, principal.user_id, principal.session_id)
+
     @contextmanager
-    def session_for(self, principal: Principal, *, overlap: bool = False) -> Iterator[Principal]:
+    def session_for(
+        self, principal: Principal, *, overlap: bool = False, while_locked: bool = False
+    ) -> Iterator[Principal]:
         """Touch the session around one request; yields the principal to act as.
 
         By default the touch completes before the request runs. With `overlap` (for
@@ -170,13 +197,14 @@ class SessionGuard:
         the touch is left to the service, which sends it with its first reads in one
         round trip (functions/dal/store/waves.py). Either way the session is confirmed
         before the request's result is handed back, and a dead session outranks any
-        error the request raised: the caller is answered and audited as signed out.
+        error the request raised: the caller is answered and audited as signed out (or,
+        for a locked session, as locked). `while_locked` lets the request past the lock.
         """
         if not overlap:
-            self.touch(principal)
+            self.touch(principal, while_locked=while_locked)
             yield principal
             return
-        pending = PendingSession(self._touch_of(principal), self._send)
+        pending = PendingSession(self._touch_of(principal, while_locked=while_locked), self._send)
         try:
             yield replace(principal, session=pending)
         except Exception:
@@ -184,7 +212,7 @@ class SessionGuard:
             raise
         pending.confirm()
 
-    def _touch_of(self, principal: Principal) -> SessionTouch:
+    def _touch_of(self, principal: Principal, *, while_locked: bool = False) -> SessionTouch:
         now = self.clock.now()
         return SessionTouch(
             principal.tenant_id,
@@ -194,6 +222,7 @@ class SessionGuard:
             now=iso(now),
             idle_cutoff=iso(now - self.idle),
             expires_at=int((now + timedelta(days=2)).timestamp()),
+            while_locked=while_locked,
         )
 
     def _send(self, touch: SessionTouch) -> bool:
@@ -205,6 +234,7 @@ class SessionGuard:
             now=touch.now,
             idle_cutoff=touch.idle_cutoff,
             expires_at=touch.expires_at,
+            while_locked=touch.while_locked,
         )
 
     def sign_out_everywhere(self, tenant_id: str, user_id: str) -> None:

@@ -7,6 +7,12 @@ server can check a PIN, and after `MAX_FAILURES` wrong ones in a row the PIN is 
 and the user is signed out everywhere (Cognito refresh tokens revoked, server sessions
 ended): the lock then needs a full sign-in with password and authenticator code.
 Every set, success, failure and lockout is audited; no PIN or hash is ever in an event.
+
+The lock itself is kept on the server-side session (`SessionLock`): locking marks it, and
+only a right PIN (or a passkey, logic/passkeys.py) clears the mark; while it is set the
+staff API refuses every PHI route (logic/access.py). A practice can also require every
+user to have a PIN or a passkey (`require_unlock_method`, on by default): the inbox then
+asks for one before it shows anything after sign-in (docs/access.md says why on).
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ from typing import Protocol
 
 from functions.core.clock import Clock, iso
 from functions.core.errors import ConflictError, SessionExpiredError, ValidationError
-from functions.logic.access import Principal, require_admin
+from functions.logic.access import Principal, SessionLock, require_admin
 from functions.logic.audit import AuditEvent, AuditSink, Outcome
 
 MAX_FAILURES = 5
 DEFAULT_LOCK_AFTER_SECONDS = 120
 MIN_LOCK_AFTER_SECONDS = 30
 MAX_LOCK_AFTER_SECONDS = 900  # the server's idle logoff (15 minutes) ends it anyway
+# On unless an admin turns it off: the practice's answer to "PIN or biometric access
+# control" should not depend on each user finding the setting (docs/access.md).
+DEFAULT_REQUIRE_UNLOCK_METHOD = True
 _PIN = re.compile(r"[0-9]{6}")
 _SEQUENCE = "0123456789012345"
 
@@ -85,6 +94,8 @@ def check_pin(pin: str) -> None:
 class AppLockRepository(Protocol):
     def lock_after_seconds(self, tenant_id: str) -> int | None: ...
     def set_lock_after_seconds(self, tenant_id: str, seconds: int) -> None: ...
+    def require_unlock_method(self, tenant_id: str) -> bool | None: ...
+    def set_require_unlock_method(self, tenant_id: str, required: bool) -> None: ...
     def pin(self, tenant_id: str, user_id: str) -> PinRecord | None: ...
     def put_pin(self, tenant_id: str, user_id: str, record: PinRecord, *, at: str) -> None: ...
     def count_failure(self, tenant_id: str, user_id: str) -> int | None:
@@ -100,9 +111,16 @@ class SignOut(Protocol):
 
 
 @dataclass(frozen=True)
+class LockSettings:
+    lock_after_seconds: int
+    require_unlock_method: bool
+
+
+@dataclass(frozen=True)
 class LockState:
     lock_after_seconds: int
     pin_set: bool
+    require_unlock_method: bool = DEFAULT_REQUIRE_UNLOCK_METHOD
 
 
 @dataclass
@@ -111,12 +129,23 @@ class AppLockService:
     sign_out: SignOut
     audit: AuditSink
     clock: Clock
+    locks: SessionLock
     params: ScryptParams = ScryptParams()
 
     def state(self, principal: Principal) -> LockState:
-        seconds = self.store.lock_after_seconds(principal.tenant_id)
+        settings = self.settings(principal.tenant_id)
         pin = self.store.pin(principal.tenant_id, principal.user_id)
-        return LockState(seconds or DEFAULT_LOCK_AFTER_SECONDS, pin is not None)
+        return LockState(
+            settings.lock_after_seconds, pin is not None, settings.require_unlock_method
+        )
+
+    def settings(self, tenant_id: str) -> LockSettings:
+        seconds = self.store.lock_after_seconds(tenant_id)
+        required = self.store.require_unlock_method(tenant_id)
+        return LockSettings(
+            seconds or DEFAULT_LOCK_AFTER_SECONDS,
+            DEFAULT_REQUIRE_UNLOCK_METHOD if required is None else required,
+        )
 
     def set_lock_after(self, principal: Principal, seconds: int) -> int:
         require_admin(principal)
@@ -127,6 +156,15 @@ class AppLockService:
             )
         self.store.set_lock_after_seconds(principal.tenant_id, seconds)
         return seconds
+
+    def set_require_unlock_method(self, principal: Principal, required: bool) -> bool:
+        require_admin(principal)
+        self.store.set_require_unlock_method(principal.tenant_id, required)
+        return required
+
+    def lock(self, principal: Principal) -> None:
+        """The page locked: the server refuses PHI to this session until it is unlocked."""
+        self.locks.lock(principal)
 
     def set_pin(self, principal: Principal, pin: str) -> None:
         """Set or replace the caller's own PIN (the route audits it: pin.set)."""
@@ -156,6 +194,7 @@ class AppLockService:
         if _PIN.fullmatch(pin) and pin_matches(pin, record):
             if record.failures:
                 self.store.clear_failures(tenant, user)
+            self.locks.unlock(principal)
             audit("pin.unlock", Outcome.SUCCESS)
             return
         failures = self.store.count_failure(tenant, user)

@@ -64,8 +64,9 @@ class BrowserSessions:
         id_token = self.refresher.refresh(refresh_token)
         claims = id_token_claims(id_token)
         principal = principal_from_claims(claims)
-        # Idle logoff and "sign out everywhere", exactly as for any API request.
-        self.guard.touch(principal)
+        # Idle logoff and "sign out everywhere", exactly as for any API request. A locked
+        # session is resumed still locked: its ID token is refused by every PHI route.
+        self.guard.touch(principal, while_locked=True)
         try:
             expires_at = int(claims["exp"])
         except (KeyError, TypeError, ValueError):

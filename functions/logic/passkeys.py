@@ -33,7 +33,7 @@ from webauthn.helpers.structs import (
 
 from functions.core.clock import Clock, iso
 from functions.core.errors import NotFoundError, ValidationError
-from functions.logic.access import Principal, require_admin
+from functions.logic.access import Principal, SessionLock, require_admin
 from functions.logic.audit import AuditEvent, AuditSink, Outcome
 from functions.logic.passkey_models import RelyingParty, StoredPasskey
 
@@ -68,6 +68,7 @@ class PasskeyService:
     store: PasskeyRepository
     audit: AuditSink
     clock: Clock
+    locks: SessionLock  # a verified unlock lifts the server-side app lock
 
     # --- enrolment --------------------------------------------------------------------------
     def registration_options(self, principal: Principal, rp: RelyingParty) -> dict[str, Any]:
@@ -194,6 +195,7 @@ class PasskeyService:
             sign_count=verified.new_sign_count,
             at=iso(self.clock.now()),
         )
+        self.locks.unlock(principal)
         self._audit(principal, "passkey.unlock", Outcome.SUCCESS, request_id, source_ip)
 
     # --- helpers ----------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class SessionTouch:
     now: str
     idle_cutoff: str
     expires_at: int
+    while_locked: bool = False  # the route passes the app lock (unlock, sign-out, refresh)
 
 
 @dataclass(frozen=True)

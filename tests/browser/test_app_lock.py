@@ -114,3 +114,90 @@ def test_without_a_pin_the_page_does_not_lock(page: Page, runtime: dict[str, Any
     page.clock.fast_forward("02:01")
     expect(page.locator("#lock-view")).to_be_hidden()
     expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+
+
+def _tokens_seen(page: Page) -> list[str]:
+    """The ID tokens the page sends: what someone at the unlocked device could copy out of
+    its memory with the developer tools."""
+    seen: list[str] = []
+
+    def note(request: Any) -> None:
+        token = request.headers.get("authorization")
+        if token:
+            seen.append(token)
+
+    page.on("request", note)
+    return seen
+
+
+def _fetch_status(page: Page, path: str, token: str, method: str = "GET", body: Any = None) -> int:
+    status: int = page.evaluate(
+        """async ([path, token, method, body]) => {
+          const init = { method, headers: { Authorization: token }, credentials: "omit" };
+          if (body !== null) {
+            init.headers["Content-Type"] = "application/json";
+            init.body = JSON.stringify(body);
+          }
+          return (await fetch(path, init)).status;
+        }""",
+        [path, token, method, body],
+    )
+    return status
+
+
+def test_after_the_lock_the_token_in_memory_reads_nothing_until_the_pin_unlocks(
+    page: Page, runtime: dict[str, Any]
+) -> None:
+    # Given a clinician with a PIN, signed in, whose page has sent its ID token
+    tokens = _tokens_seen(page)
+    sign_in(page, runtime, role="clinician")
+    _set_pin(page, PIN)
+    token = tokens[-1]
+    assert _fetch_status(page, "/conversations", token) == 200
+    # When the page locks (the server is told)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/me/lock")
+    ) as locked:
+        page.get_by_role("button", name="Lock", exact=True).click()
+    assert locked.value.status == 204
+    expect(page.get_by_role("heading", name="Quietline is locked")).to_be_visible()
+    # Then the same token, used from the page's own context, is refused by the server
+    assert _fetch_status(page, "/conversations", token) == 423
+    assert _fetch_status(page, "/me/pin", token, "PUT", {"pin": "913572"}) == 423
+    # ... a reload resumes the session still locked: the lock screen, no client in the page
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_role("heading", name="Quietline is locked")).to_be_visible()
+    expect(page.locator("#conversation-list li")).to_have_count(0)
+    # ... and after the PIN unlocks, it reads again
+    _unlock_with(page, PIN)
+    expect(page.locator("#lock-view")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+    assert _fetch_status(page, "/conversations", token) == 200
+
+
+def test_a_practice_that_requires_a_pin_asks_for_one_before_showing_clients(
+    page: Page, runtime: dict[str, Any]
+) -> None:
+    # Given an admin without a PIN or passkey (the demo practice starts with the
+    # requirement off), who turns the requirement on
+    tokens = _tokens_seen(page)
+    sign_in(page, runtime, role="admin")
+    token = tokens[-1]
+    body = {"require_unlock_method": True}
+    assert _fetch_status(page, "/lock-settings", token, "PUT", body) == 200
+    try:
+        # When the page is opened again (the session resumes)
+        conversations: list[str] = []
+        page.on(
+            "request", lambda r: conversations.append(r.url) if "/conversations" in r.url else None
+        )
+        page.reload()
+        # Then the PIN dialog asks first, cannot be closed, and no client was fetched
+        expect(page.locator("#pin-required")).to_be_visible()
+        expect(page.locator("#pin-cancel")).to_be_hidden()
+        expect(page.locator("#conversation-list li")).to_have_count(0)
+        assert conversations == []
+    finally:
+        body = {"require_unlock_method": False}
+        assert _fetch_status(page, "/lock-settings", tokens[-1], "PUT", body) == 200

@@ -94,6 +94,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int | str]] = {
     ("GET", "/scheduling-settings"): (200, OK),
     ("PUT", "/scheduling-settings"): (200, 403),
     ("GET", "/me/lock"): (200, OK),
+    ("POST", "/me/lock"): (204, OK),
     ("PUT", "/me/pin"): (204, OK),
     ("POST", "/me/unlock"): (409, OK),  # no PIN set yet (test_app_lock_api.py unlocks)
     ("PUT", "/lock-settings"): (200, 403),
@@ -112,6 +113,19 @@ PUBLIC = {("GET", "/openapi.json")}
 # Public at the gateway but authenticated by the inbox's HttpOnly refresh cookie and its
 # Origin, not by an ID token: their decisions are tested in test_browser_session.py.
 COOKIE_ROUTES = {("POST", "/session"), ("POST", "/session/refresh"), ("DELETE", "/session")}
+# What a session behind the app lock may still call (none of it shows PHI): unlocking,
+# signing out, who am I, the lock state and one's own passkeys (to offer them). Every other
+# route answers it 423.
+PASSES_LOCK = {
+    ("GET", "/me"),
+    ("POST", "/me/sign-out"),
+    ("GET", "/me/lock"),
+    ("POST", "/me/lock"),
+    ("POST", "/me/unlock"),
+    ("POST", "/me/unlock/options"),
+    ("POST", "/me/unlock/passkey"),
+    ("GET", "/me/passkeys"),
+}
 # The audit event each PHI read or change and each admin action records (docs/audit.md).
 AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/me/sign-out"): "session.sign_out",
@@ -161,6 +175,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/appointments/import"): "appointment.import",
     ("PUT", "/scheduling-settings"): "scheduling_settings.update",
     ("PUT", "/me/pin"): "pin.set",
+    ("POST", "/me/lock"): "session.lock",
     ("PUT", "/lock-settings"): "lock_settings.update",
     ("DELETE", "/users/{user_id}/passkeys"): "passkey.revoke",
 }
@@ -234,6 +249,7 @@ def test_every_route_has_a_decision() -> None:
     # ... and its audit and public decisions are the ones tested below.
     assert {(r.method, r.path) for r in ROUTES if r.audit} == set(AUDITED)
     assert {(r.method, r.path) for r in ROUTES if r.public} == PUBLIC | COOKIE_ROUTES
+    assert {(r.method, r.path) for r in ROUTES if r.while_locked} == PASSES_LOCK
 
 
 def _path_params(staff: StaffApi, path: str) -> dict[str, str]:
@@ -325,6 +341,29 @@ def test_anonymous_callers_are_refused_everything_but_the_public_document(
 ) -> None:
     expected = EXPECTED[(method, path)][0] if _is_public(method, path) else 401
     assert _request(staff_api, staff_api.anonymous, method, path) == expected
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(set(EXPECTED) - PUBLIC))
+def test_a_locked_session_is_refused_everything_but_unlocking_and_signing_out(
+    staff_api: StaffApi, method: str, path: str
+) -> None:
+    # Given the clinician's page has locked (the route's objects made beforehand)
+    params = _path_params(staff_api, path)
+    assert call(staff_api.clinician, "POST", "/me/lock").status == 204
+    # When the same, unexpired token calls the route
+    status = call(
+        staff_api.clinician,
+        method,
+        path,
+        path_params=params,
+        body=BODIES.get((method, path)),
+        query=QUERIES.get((method, path)),
+        headers=BROWSER,
+    ).status
+    # Then only the routes that pass the lock answer as they would unlocked
+    success, clinician = EXPECTED[(method, path)]
+    unlocked = success if clinician == OK else clinician
+    assert status == (unlocked if (method, path) in PASSES_LOCK else 423)
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(k for k in EXPECTED if "{" in k[1]))

@@ -10,6 +10,10 @@ import pytest
 from functions.logic.audit import Outcome
 from tests.integration.api_harness import ApiResponse, Caller, call
 from tests.integration.conftest import StaffApi
+from tests.phi_samples import CLIENT_PHONE
+
+# The passkey routes check the browser's Origin against the inbox's (here: this host's).
+BROWSER = {"Host": "inbox.test", "Origin": "http://inbox.test"}
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +32,7 @@ def test_a_pin_is_set_then_unlocks_and_is_audited_without_its_digits(
     assert call(staff_api.clinician, "GET", "/me/lock").json == {
         "lock_after_seconds": 120,
         "pin_set": False,
+        "require_unlock_method": True,
     }
     staff_api.audit.clear()
     # When the clinician sets a PIN and unlocks with it
@@ -87,7 +92,8 @@ def test_an_admin_sets_the_practices_lock_delay_and_clinicians_cannot(
     staff_api: StaffApi,
 ) -> None:
     changed = call(staff_api.admin, "PUT", "/lock-settings", body={"lock_after_seconds": 300})
-    assert changed.status == 200 and changed.json == {"lock_after_seconds": 300}
+    assert changed.status == 200
+    assert changed.json == {"lock_after_seconds": 300, "require_unlock_method": True}
     assert call(staff_api.clinician, "GET", "/me/lock").json["lock_after_seconds"] == 300
     # another practice keeps its own
     assert call(staff_api.other_tenant_admin, "GET", "/me/lock").json["lock_after_seconds"] == 120
@@ -95,3 +101,70 @@ def test_an_admin_sets_the_practices_lock_delay_and_clinicians_cannot(
     assert refused.status == 403
     out_of_range = call(staff_api.admin, "PUT", "/lock-settings", body={"lock_after_seconds": 5})
     assert out_of_range.status == 422
+
+
+# --- the lock, enforced by the server -------------------------------------------------------
+def _locked(staff_api: StaffApi) -> Caller:
+    """The clinician with a PIN, a conversation to read, and the page just locked."""
+    me = staff_api.clinician
+    staff_api.contact(staff_api.admin, CLIENT_PHONE)
+    assert call(me, "PUT", "/me/pin", body={"pin": PIN}).status == 204
+    assert call(me, "GET", "/conversations").status == 200
+    assert call(me, "POST", "/me/lock").status == 204
+    return me
+
+
+def test_after_the_lock_the_same_token_reads_no_phi(staff_api: StaffApi) -> None:
+    # Given a locked session (its ID token has not expired)
+    me = _locked(staff_api)
+    staff_api.audit.clear()
+    # When the token is used for a PHI route
+    refused = call(me, "GET", "/conversations")
+    # Then it is refused as locked (not signed out), with nothing of the client in it
+    assert refused.status == 423
+    assert refused.json == {"error": "locked: unlock with your PIN or passkey"}
+    assert CLIENT_PHONE not in refused.text
+    assert [(e.action, e.outcome) for e in staff_api.audit.events] == [
+        ("conversation.list", Outcome.DENIED)
+    ]
+
+
+def test_the_pin_cannot_be_replaced_from_behind_the_lock(staff_api: StaffApi) -> None:
+    me = _locked(staff_api)
+    assert call(me, "PUT", "/me/pin", body={"pin": WRONG}).status == 423
+    assert _unlock(me, WRONG).status == 422  # the old PIN is still the one
+
+
+def test_the_unlock_routes_sign_out_and_who_am_i_pass_the_lock(staff_api: StaffApi) -> None:
+    me = _locked(staff_api)
+    assert call(me, "GET", "/me").status == 200
+    assert call(me, "GET", "/me/lock").json["pin_set"] is True
+    assert call(me, "POST", "/me/unlock/options", headers=BROWSER).status == 404  # no passkey
+    assert call(me, "POST", "/me/sign-out").status == 204
+
+
+def test_a_wrong_pin_leaves_it_locked_and_the_right_one_unlocks(staff_api: StaffApi) -> None:
+    me = _locked(staff_api)
+    assert _unlock(me, WRONG).status == 422
+    assert call(me, "GET", "/conversations").status == 423
+    assert _unlock(me, PIN).status == 204
+    listing = call(me, "GET", "/conversations")
+    assert listing.status == 200 and len(listing.json["items"]) == 1
+
+
+def test_a_locked_clinicians_colleague_is_not_locked(staff_api: StaffApi) -> None:
+    _locked(staff_api)
+    assert call(staff_api.admin, "GET", "/conversations").status == 200
+
+
+def test_an_admin_turns_the_pin_requirement_off_and_on(staff_api: StaffApi) -> None:
+    off = call(staff_api.admin, "PUT", "/lock-settings", body={"require_unlock_method": False})
+    assert off.json == {"lock_after_seconds": 120, "require_unlock_method": False}
+    assert call(staff_api.clinician, "GET", "/me/lock").json["require_unlock_method"] is False
+    # another practice keeps the default
+    other = call(staff_api.other_tenant_admin, "GET", "/me/lock")
+    assert other.json["require_unlock_method"] is True
+    refused = call(
+        staff_api.clinician, "PUT", "/lock-settings", body={"require_unlock_method": True}
+    )
+    assert refused.status == 403

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from functions.core.errors import NotFoundError, SessionExpiredError
+from functions.core.errors import AppLockedError, NotFoundError, SessionExpiredError
 from functions.dal.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, USER_POOL
 from functions.dal.sessions import SessionStore
 from functions.logic.access import Principal, Role, SessionGuard
@@ -248,3 +248,86 @@ def test_a_dead_sessions_refusal_says_the_session_ended(
         guard.session_for(me, overlap=True),
     ):
         pass
+
+
+# --- the app lock, kept on the same session row ----------------------------------------------
+def test_a_locked_session_is_refused_every_request_but_those_that_pass_the_lock(
+    guard: SessionGuard,
+) -> None:
+    # Given a live session whose page has locked
+    me = _signed_in()
+    guard.touch(me)
+    guard.lock(me)
+    ran: list[str] = []
+    # When a PHI route's request comes with the same (unexpired) token, it never runs
+    with pytest.raises(AppLockedError), guard.session_for(me):
+        ran.append("phi")
+    # Then the unlock routes, sign-out and the refresh still pass, and keep it alive
+    with guard.session_for(me, while_locked=True):
+        ran.append("unlock")
+    guard.touch(me, while_locked=True)
+    assert ran == ["unlock"]
+
+
+def test_an_overlapped_read_of_a_locked_session_is_refused_before_it_decrypts(
+    guard: SessionGuard,
+) -> None:
+    me = _signed_in()
+    guard.touch(me)
+    guard.lock(me)
+    decrypted: list[str] = []
+
+    with pytest.raises(AppLockedError), guard.session_for(me, overlap=True) as acting:
+        acting.settle_session(None)
+        decrypted.append("body")
+
+    assert decrypted == []
+
+
+def test_unlocking_lifts_the_refusal(guard: SessionGuard) -> None:
+    me = _signed_in()
+    guard.touch(me)
+    guard.lock(me)
+    guard.unlock(me)  # what a right PIN or a verified passkey does
+    with guard.session_for(me) as acting:
+        assert acting is me
+
+
+def test_the_lock_is_the_sessions_not_the_users(guard: SessionGuard) -> None:
+    # Given the same user signed in on a laptop and a phone, and the phone locked
+    phone, laptop = _signed_in("origin-phone"), _signed_in("origin-laptop")
+    guard.touch(phone)
+    guard.touch(laptop)
+    guard.lock(phone)
+    # Then the laptop keeps working and the phone does not
+    assert _alive(guard, laptop)
+    with pytest.raises(AppLockedError):
+        guard.touch(phone)
+
+
+def test_the_idle_logoff_still_ends_a_locked_session(
+    guard: SessionGuard, clock: FixedClock
+) -> None:
+    # Given a locked session left alone past the idle limit
+    me = _signed_in()
+    guard.touch(me)
+    guard.lock(me)
+    clock.advance(minutes=16)
+    # Then it is dead, not merely locked: even the unlock routes are refused (a right PIN
+    # after an idle logoff is never checked: the full sign-in is needed)
+    with pytest.raises(SessionExpiredError):
+        guard.touch(me, while_locked=True)
+    with pytest.raises(SessionExpiredError):
+        guard.touch(me)
+
+
+def test_sign_out_everywhere_ends_a_locked_session(guard: SessionGuard, clock: FixedClock) -> None:
+    me = _signed_in()
+    guard.touch(me)
+    guard.lock(me)
+    clock.advance(seconds=5)
+    guard.sign_out_everywhere("harbor", "user-1")
+    with pytest.raises(SessionExpiredError):
+        guard.touch(me, while_locked=True)
+    with pytest.raises(SessionExpiredError):
+        guard.touch(me)

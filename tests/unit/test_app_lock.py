@@ -39,12 +39,19 @@ class MemoryLockStore:
     def __init__(self) -> None:
         self.pins: dict[tuple[str, str], PinRecord] = {}
         self.delays: dict[str, int] = {}
+        self.required: dict[str, bool] = {}
 
     def lock_after_seconds(self, tenant_id: str) -> int | None:
         return self.delays.get(tenant_id)
 
     def set_lock_after_seconds(self, tenant_id: str, seconds: int) -> None:
         self.delays[tenant_id] = seconds
+
+    def require_unlock_method(self, tenant_id: str) -> bool | None:
+        return self.required.get(tenant_id)
+
+    def set_require_unlock_method(self, tenant_id: str, required: bool) -> None:
+        self.required[tenant_id] = required
 
     def pin(self, tenant_id: str, user_id: str) -> PinRecord | None:
         return self.pins.get((tenant_id, user_id))
@@ -74,6 +81,24 @@ class RecordingSignOut:
         self.signed_out.append(user_id)
 
 
+class RecordingLocks:
+    """The server-side lock on the caller's session (SessionGuard in the API)."""
+
+    def __init__(self) -> None:
+        self.locked: set[str] = set()
+
+    def lock(self, principal: Principal) -> None:
+        self.locked.add(principal.session_id)
+
+    def unlock(self, principal: Principal) -> None:
+        self.locked.discard(principal.session_id)
+
+
+@pytest.fixture
+def locks() -> RecordingLocks:
+    return RecordingLocks()
+
+
 @pytest.fixture
 def store() -> MemoryLockStore:
     return MemoryLockStore()
@@ -91,10 +116,13 @@ def signed_out() -> RecordingSignOut:
 
 @pytest.fixture
 def service(
-    store: MemoryLockStore, audit: RecordingAudit, signed_out: RecordingSignOut
+    store: MemoryLockStore,
+    audit: RecordingAudit,
+    signed_out: RecordingSignOut,
+    locks: RecordingLocks,
 ) -> AppLockService:
     clock = FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))
-    return AppLockService(store, signed_out, audit, clock, CHEAP)
+    return AppLockService(store, signed_out, audit, clock, locks, CHEAP)
 
 
 def _unlock(service: AppLockService, pin: str) -> None:
@@ -219,3 +247,34 @@ def test_the_lock_delay_defaults_and_admins_change_it_within_bounds(
         service.set_lock_after(ADMIN, 3600)
     with pytest.raises(ForbiddenError):
         service.set_lock_after(CLINICIAN, 300)
+
+
+# --- the server-side lock and the practice's requirement -------------------------------------
+def test_locking_marks_the_session_and_only_the_right_pin_lifts_the_mark(
+    service: AppLockService, locks: RecordingLocks
+) -> None:
+    # Given a clinician with a PIN whose page has locked
+    service.set_pin(CLINICIAN, PIN)
+    service.lock(CLINICIAN)
+    assert locks.locked == {"session-1"}
+    # When a wrong PIN is tried, the session stays locked
+    with pytest.raises(ValidationError):
+        _unlock(service, "111222")
+    assert locks.locked == {"session-1"}
+    # Then the right one lifts the lock
+    _unlock(service, PIN)
+    assert locks.locked == set()
+
+
+def test_a_practice_requires_a_pin_or_passkey_unless_an_admin_turns_it_off(
+    service: AppLockService,
+) -> None:
+    # Given a practice that never chose: the requirement is on
+    assert service.state(CLINICIAN).require_unlock_method is True
+    # When an admin turns it off, every user's state says so
+    assert service.set_require_unlock_method(ADMIN, False) is False
+    assert service.state(CLINICIAN).require_unlock_method is False
+    # and a clinician may not change it
+    with pytest.raises(ForbiddenError):
+        service.set_require_unlock_method(CLINICIAN, True)
+    assert service.settings("harbor").require_unlock_method is False

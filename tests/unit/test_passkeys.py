@@ -60,6 +60,19 @@ class MemoryPasskeyStore:
         return len(self.keys.pop((tenant_id, user_id), {}))
 
 
+class RecordingLocks:
+    """The server-side app lock on the caller's session (SessionGuard in the API)."""
+
+    def __init__(self) -> None:
+        self.unlocked: list[str] = []
+
+    def lock(self, principal: Principal) -> None:
+        pass
+
+    def unlock(self, principal: Principal) -> None:
+        self.unlocked.append(principal.session_id)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))
@@ -76,8 +89,15 @@ def store() -> MemoryPasskeyStore:
 
 
 @pytest.fixture
-def service(store: MemoryPasskeyStore, audit: RecordingAudit, clock: FixedClock) -> PasskeyService:
-    return PasskeyService(store, audit, clock)
+def locks() -> RecordingLocks:
+    return RecordingLocks()
+
+
+@pytest.fixture
+def service(
+    store: MemoryPasskeyStore, audit: RecordingAudit, clock: FixedClock, locks: RecordingLocks
+) -> PasskeyService:
+    return PasskeyService(store, audit, clock, locks)
 
 
 @pytest.fixture
@@ -108,7 +128,7 @@ def test_registration_options_require_user_verification_for_this_rp(
 
 
 def test_an_enrolled_passkey_unlocks_and_the_use_is_audited(
-    service: PasskeyService, phone: SoftAuthenticator, audit: RecordingAudit
+    service: PasskeyService, phone: SoftAuthenticator, audit: RecordingAudit, locks: RecordingLocks
 ) -> None:
     enrolled = _enrol(service, phone)
     assert [p.name for p in service.list(CLINICIAN)] == ["My phone"]
@@ -116,6 +136,7 @@ def test_an_enrolled_passkey_unlocks_and_the_use_is_audited(
     assert options["userVerification"] == "required"
     assert [c["id"] for c in options["allowCredentials"]] == [enrolled.credential_id]
     _unlock(service, phone.get(options))
+    assert locks.unlocked == [CLINICIAN.session_id]  # the server-side lock is lifted
     (used,) = service.list(CLINICIAN)
     assert used.sign_count == 1 and used.last_used_at is not None
     assert [(e.action, e.outcome) for e in audit.events] == [
@@ -132,7 +153,7 @@ def test_enrolment_without_user_verification_is_refused(service: PasskeyService)
 
 
 def test_an_assertion_without_user_verification_does_not_unlock(
-    service: PasskeyService, phone: SoftAuthenticator, audit: RecordingAudit
+    service: PasskeyService, phone: SoftAuthenticator, audit: RecordingAudit, locks: RecordingLocks
 ) -> None:
     _enrol(service, phone)
     options = service.authentication_options(CLINICIAN, RP)
@@ -140,6 +161,7 @@ def test_an_assertion_without_user_verification_does_not_unlock(
     with pytest.raises(ValidationError):
         _unlock(service, phone.get(options))
     assert [(e.action, e.outcome) for e in audit.events][-1] == ("passkey.unlock", Outcome.INVALID)
+    assert locks.unlocked == []  # the session stays locked
 
 
 def test_a_passkey_made_for_another_site_is_refused(service: PasskeyService) -> None:

@@ -8,15 +8,20 @@
 // A passkey (Face ID, Touch ID, Windows Hello; user verification required) unlocks too,
 // verified by the server (passkeys.js). Without a PIN or a passkey there is nothing quick
 // to unlock with, so the page does not lock: the server's idle logoff (15 minutes) is then
-// the only timer (docs/access.md).
+// the only timer (docs/access.md). A practice that requires one (the default) gets the
+// PIN dialog before any client detail is shown after sign-in.
+//
+// The server keeps the lock too: locking tells it (POST /me/lock), and until a PIN or a
+// passkey unlocks, the API answers the session's token 423 on every route that shows a
+// client. A 423 (a reload of a locked session, a lock sent from another tab) locks here.
 
 import { $, clear, h, say, show, when } from "./dom.js";
 import * as passkeys from "./passkeys.js";
-import { ApiError, api, idleFor, problem, sessionEnded } from "./session.js";
+import { ApiError, LOCKED_EVENT, api, idleFor, problem, sessionEnded } from "./session.js";
 
 /** @import { Passkey } from "./passkeys.js" */
 
-/** @typedef {{ lock_after_seconds: number, pin_set: boolean }} LockState */
+/** @typedef {{ lock_after_seconds: number, pin_set: boolean, require_unlock_method: boolean }} LockState */
 /** @typedef {{ lock: () => void, unlock: () => Promise<void> }} Hooks */
 
 const state = {
@@ -26,6 +31,8 @@ const state = {
   locked: false,
   running: false,
   timer: /** @type {ReturnType<typeof setInterval> | undefined} */ (undefined),
+  // Set while the practice's requirement holds the page: resolves once a PIN or passkey is set.
+  required: /** @type {(() => void) | null} */ (null),
 };
 /** @type {Hooks} */
 let hooks = { lock: () => {}, unlock: async () => {} };
@@ -36,6 +43,7 @@ export function bind(appHooks) {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") lock();
   });
+  document.addEventListener(LOCKED_EVENT, () => lock({ told: true }));
   $("#unlock-form").addEventListener("submit", (event) => {
     event.preventDefault();
     unlock();
@@ -51,15 +59,21 @@ export function bind(appHooks) {
   });
 }
 
-/** Signed in: read the practice's delay and whether this user has a PIN; start watching. */
+/**
+ * Signed in: read the practice's settings and whether this user has a PIN; start watching.
+ * Resolves when the page may show client details: at once, or (the practice requires a
+ * PIN or a passkey and this user has neither) once one is set.
+ */
 export async function start() {
   state.running = true;
   show($("#pin-setup"));
+  let required = false;
   try {
     const answer = /** @type {LockState} */ (await api("GET", "/me/lock"));
     state.lockAfterMs = answer.lock_after_seconds * 1000;
     state.passkeys = passkeys.supported() ? await passkeys.list() : [];
     setPinSet(answer.pin_set);
+    required = answer.require_unlock_method;
   } catch {
     state.passkeys = [];
     setPinSet(false); // the page works unlocked; the server's idle logoff still applies
@@ -68,6 +82,12 @@ export async function start() {
   state.timer = setInterval(() => {
     if (idleFor() >= state.lockAfterMs) lock();
   }, 1000);
+  if (required && !canUnlock() && state.running) {
+    await new Promise((resolve) => {
+      state.required = () => resolve(undefined);
+      openPinDialog();
+    });
+  }
 }
 
 /** Signed out: nothing to lock; forget the state and take the lock screen down. */
@@ -80,6 +100,9 @@ export function stop() {
     passkeys: [],
     timer: undefined,
   });
+  const waiting = state.required;
+  state.required = null;
+  if (waiting) waiting(); // signed out while asked for a PIN: let the sign-in finish
   show($("#lock-view"), false);
   $("#unlock-pin", HTMLInputElement).value = "";
   say($("#unlock-error"), "");
@@ -102,11 +125,16 @@ function canUnlock() {
   return state.pinSet || state.passkeys.length > 0;
 }
 
-function lock() {
+/** @param {{ told?: boolean }} [options] told: the server already holds the lock (a 423) */
+function lock({ told = false } = {}) {
   if (!state.running || !canUnlock() || state.locked) return;
   state.locked = true;
   closePinDialog();
   hooks.lock();
+  // The server refuses this session's token from now on, not just this page (keepalive:
+  // the page may be going to the background). If it fails, the next PHI request still
+  // works until the idle logoff: the lock screen stands either way.
+  if (!told) api("POST", "/me/lock", undefined, true).catch(() => {});
   say($("#unlock-error"), "");
   show($("#unlock-form"), state.pinSet);
   show($("#unlock-passkey"), state.passkeys.length > 0);
@@ -169,6 +197,9 @@ function openPinDialog() {
   say($("#pin-error"), "");
   say($("#passkey-error"), "");
   show($("#passkey-add"), passkeys.supported());
+  // Asked for by the practice: no closing it until a PIN or a passkey is set.
+  show($("#pin-required"), state.required !== null);
+  show($("#pin-cancel"), state.required === null);
   show($("#pin-dialog"));
   $("#new-pin").focus();
 }
@@ -176,6 +207,16 @@ function openPinDialog() {
 function closePinDialog() {
   for (const id of ["#new-pin", "#new-pin-again"]) $(id, HTMLInputElement).value = "";
   show($("#pin-dialog"), false);
+}
+
+/** A PIN or passkey now exists: a sign-in held by the practice's requirement goes on. */
+function methodSet() {
+  const waiting = state.required;
+  state.required = null;
+  if (waiting) {
+    closePinDialog();
+    waiting();
+  }
 }
 
 async function savePin() {
@@ -193,6 +234,7 @@ async function savePin() {
   closePinDialog();
   setPinSet(true);
   say($("#pin-status"), "PIN saved. Quietline locks when you step away.");
+  methodSet();
 }
 
 // --- passkeys -------------------------------------------------------------------------------
@@ -219,6 +261,7 @@ async function addPasskey() {
   }
   renderPasskeys();
   say($("#pin-status"), "Passkey added. Quietline locks when you step away.");
+  methodSet();
 }
 
 /** @param {string} credentialId */

@@ -233,10 +233,14 @@ async function enter() {
   show($("#account"));
   show($("#nav-admin"), me.role === "admin");
   show($("#signin-view"), false);
+  // The practice may require a PIN or passkey before any client detail shows; a locked
+  // session (a reload behind the lock) answers 423 and lock.js shows the lock screen.
+  await lock.start();
+  if (!session.signedIn()) return;
   urgent.watch(inbox.openConversation);
   await inbox.open(me);
+  if (lock.isLocked()) return;
   goTo("inbox");
-  await lock.start();
 }
 
 // --- app lock (lock.js decides when; these empty and rebuild the views) ----------------------

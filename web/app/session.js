@@ -125,6 +125,18 @@ export function sessionEnded(error) {
   return error instanceof ApiError && error.status === 401;
 }
 
+/** The event the page hears when the API says the session is behind the app lock (423). */
+export const LOCKED_EVENT = "quietline:locked";
+
+/**
+ * Whether `error` is the API's 423: the session is locked on the server (lock.js has been
+ * told and shows the lock screen), so the view that made the request has nothing to add.
+ * @param {unknown} error
+ */
+export function appLocked(error) {
+  return error instanceof ApiError && error.status === 423;
+}
+
 /**
  * Words for an API failure that the person can act on (the inbox's error lines).
  * @param {unknown} error
@@ -253,10 +265,12 @@ let queue = Promise.resolve();
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {boolean} [keepalive] sent even if the page is being hidden or closed (the lock)
  * @returns {Promise<unknown>}
  */
-export function api(method, path, body) {
-  const result = queue.then(() => request(method, path, body, (response) => response.json()));
+export function api(method, path, body, keepalive = false) {
+  const read = (/** @type {Response} */ response) => response.json();
+  const result = queue.then(() => request(method, path, body, read, keepalive));
   queue = result.catch(() => {});
   return result;
 }
@@ -279,9 +293,10 @@ export function apiBlob(path) {
  * @param {string} path
  * @param {unknown} body
  * @param {(response: Response) => Promise<unknown>} read the answer's body, when it is a 2xx
+ * @param {boolean} [keepalive]
  * @returns {Promise<unknown>}
  */
-async function request(method, path, body, read) {
+async function request(method, path, body, read, keepalive = false) {
   /** @type {Record<string, string>} */
   const headers = { Authorization: await idToken() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -294,6 +309,7 @@ async function request(method, path, body, read) {
       credentials: "omit",
       cache: "no-store",
       referrerPolicy: "no-referrer",
+      keepalive,
     });
   } catch {
     throw new ApiError(0, { error: "Cannot reach Quietline. Check your connection." });
@@ -306,6 +322,7 @@ async function request(method, path, body, read) {
     end("Your session ended. Please sign in again.");
     throw new ApiError(401, /** @type {ApiErrorBody | null} */ (data));
   }
+  if (response.status === 423) document.dispatchEvent(new Event(LOCKED_EVENT));
   if (!response.ok) throw new ApiError(response.status, /** @type {ApiErrorBody | null} */ (data));
   return data;
 }

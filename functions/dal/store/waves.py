@@ -105,6 +105,7 @@ class SessionToucher(Protocol):
         now: str,
         idle_cutoff: str,
         expires_at: int,
+        while_locked: bool = False,
     ) -> bool: ...
 
 

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from pydantic import BaseModel, ConfigDict
 
 from functions.core.errors import (
+    AppLockedError,
     ConflictError,
     ConsentRequiredError,
     DependencyError,
@@ -65,6 +66,11 @@ def _unauthorized(error: UnauthorizedError) -> Response[Any]:
 
 def _forbidden(error: ForbiddenError) -> Response[Any]:
     return error_response(403, "forbidden")
+
+
+def _locked(error: AppLockedError) -> Response[Any]:
+    # Not a 401: the page must show its lock screen, not end the session.
+    return error_response(423, "locked: unlock with your PIN or passkey")
 
 
 def _tenant_unavailable(error: TenantUnavailableError) -> Response[Any]:
@@ -137,6 +143,7 @@ def install(app: APIGatewayRestResolver) -> None:
     """Register every mapping on `app`; Powertools picks the most specific type."""
     app.exception_handler(UnauthorizedError)(_unauthorized)
     app.exception_handler(ForbiddenError)(_forbidden)
+    app.exception_handler(AppLockedError)(_locked)
     app.exception_handler(TenantUnavailableError)(_tenant_unavailable)
     app.exception_handler(NotFoundError)(_not_found)
     app.exception_handler(InvalidCursorError)(_bad_cursor)

@@ -77,7 +77,8 @@ def enrol(payload: Enrolment) -> Response[Any]:
     )
 
 
-@route(router, "GET", "/me/passkeys", audit=None)
+# Passes the app lock: the lock screen of a reloaded, locked page offers the passkeys.
+@route(router, "GET", "/me/passkeys", audit=None, while_locked=True)
 def list_passkeys() -> dict[str, Any]:
     return {"items": [_view(p) for p in runtime(router).passkeys().list(principal(router))]}
 
@@ -91,12 +92,12 @@ def remove(credential_id: str) -> Response[Any]:
     return Response(status_code=204)
 
 
-@route(router, "POST", "/me/unlock/options", audit=None)
+@route(router, "POST", "/me/unlock/options", audit=None, while_locked=True)
 def unlock_options() -> dict[str, Any]:
     return runtime(router).passkeys().authentication_options(principal(router), _relying_party())
 
 
-@route(router, "POST", "/me/unlock/passkey", audit=None, status=204)
+@route(router, "POST", "/me/unlock/passkey", audit=None, status=204, while_locked=True)
 def unlock(payload: Assertion) -> Response[Any]:
     facts = RequestFacts.of(router)
     runtime(router).passkeys().unlock(

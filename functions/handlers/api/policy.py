@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from functions.container import Container
 from functions.core.clock import iso
 from functions.core.errors import (
+    AppLockedError,
     ForbiddenError,
     NotFoundError,
     TenantUnavailableError,
@@ -51,6 +52,7 @@ class RoutePolicy:
     audit: str | None  # audit action for PHI reads/changes and admin actions
     admin_only: bool = False
     public: bool = False
+    while_locked: bool = False  # answered behind the app lock (no PHI: unlock, sign-out)
 
 
 ROUTES: list[RoutePolicy] = []
@@ -89,14 +91,17 @@ def route(
     audit: str | None,
     admin_only: bool = False,
     public: bool = False,
+    while_locked: bool = False,
     status: int = 200,
     max_body_bytes: int = _boundary.MAX_JSON_BYTES,
     errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route: its policy, its success `status`, and the errors it may answer.
     `max_body_bytes` raises the JSON body limit for the one route that uploads audio;
-    `errors` adds answers a public route gives itself (the session routes' 401 and 403)."""
-    policy = RoutePolicy(method, path, audit, admin_only, public)
+    `errors` adds answers a public route gives itself (the session routes' 401 and 403).
+    `while_locked` lets the route past the app lock; every other guarded route answers 423
+    while the caller's session is locked."""
+    policy = RoutePolicy(method, path, audit, admin_only, public, while_locked)
     ROUTES.append(policy)
     resolver_path = path.replace("{", "<").replace("}", ">")
     # Authenticate and authorize first (an anonymous junk request is a 401), then check the
@@ -113,7 +118,7 @@ def route(
         method=method,
         middlewares=middlewares,
         enable_validation=False,
-        responses=_responses(status, public=public, extra=errors),
+        responses=_responses(status, public=public, extra=errors, lockable=not while_locked),
     )
 
 
@@ -130,13 +135,14 @@ _ERRORS: dict[int, str] = {
     413: "Body too large",
     415: "Content-Type must be application/json",
     422: "Invalid request: the fields at fault, never their values",
+    423: "The app is locked: unlock with the PIN or a passkey first (docs/access.md)",
     503: "Busy; retry shortly",
 }
 _PUBLIC_ERRORS = (400, 413, 415, 422)
 
 
 def _responses(
-    status: int, *, public: bool, extra: tuple[int, ...] = ()
+    status: int, *, public: bool, extra: tuple[int, ...] = (), lockable: bool = True
 ) -> dict[int, OpenAPIResponse]:
     success: OpenAPIResponse = {"description": HTTPStatus(status).phrase}
     if status == HTTPStatus.NO_CONTENT:
@@ -148,6 +154,7 @@ def _responses(
             code: {"description": description, "content": error_content}
             for code, description in _ERRORS.items()
             if code in _PUBLIC_ERRORS or code in extra or not public
+            if code != 423 or (lockable and not public)
         },
     }
 
@@ -197,6 +204,7 @@ def _audit(
 
 _OUTCOMES: list[tuple[type[Exception], Outcome]] = [
     (UnauthorizedError, Outcome.DENIED),
+    (AppLockedError, Outcome.DENIED),
     (ForbiddenError, Outcome.DENIED),
     (TenantUnavailableError, Outcome.DENIED),
     (NotFoundError, Outcome.NOT_FOUND),
@@ -220,7 +228,9 @@ def _guarded(policy: RoutePolicy) -> Callable[[Any, NextMiddleware], Response[An
             who = principal_from_claims(facts.claims)
             # Reads whose service confirms the session itself overlap the idle-logoff touch.
             overlap = policy.audit in SESSION_CONFIRMED_HERE
-            with services.session_guard().session_for(who, overlap=overlap) as who:
+            with services.session_guard().session_for(
+                who, overlap=overlap, while_locked=policy.while_locked
+            ) as who:
                 if policy.admin_only:
                     require_admin(who)
                 resolver.append_context(**{PRINCIPAL: who})
