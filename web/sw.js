@@ -36,6 +36,7 @@ const SHELL = [
   "/app/passkeys.js",
   "/app/push.js",
   "/app/pwa.js",
+  "/app/reminders_admin.js",
   "/app/schedule.js",
   "/app/segments.js",
   "/app/session.js",

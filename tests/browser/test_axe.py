@@ -111,6 +111,8 @@ SIGNED_IN_SCREENS: dict[str, Callable[[Page], None]] = {
     "admin: templates": _admin_tab("Templates", "#template-form"),
     "admin: settings": _admin_tab("Settings", "#settings-form[data-loaded=true]"),
     "admin: voice settings": _admin_tab("Calls", "#voice-routes > *"),
+    "admin: after-hours care": _admin_tab("After-hours care", "#care-form[data-loaded=true]"),
+    "admin: reminders": _admin_tab("Reminders", "#reminders-form[data-loaded=true]"),
     "admin: audit export": _admin_tab("Audit export", "#audit-form"),
 }
 

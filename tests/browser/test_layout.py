@@ -126,6 +126,7 @@ def test_on_a_phone_every_control_is_a_44px_touch_target_and_no_screen_scrolls_s
         "Templates": "#template-form",
         "Settings": "#settings-form[data-loaded=true]",
         "Calls": "#voice-routes > *",
+        "Reminders": "#reminders-form[data-loaded=true]",
         "Audit export": "#audit-form",
     }
     for tab, ready in loaded.items():

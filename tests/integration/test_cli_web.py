@@ -54,6 +54,7 @@ PUBLISHED = {
     "app/passkeys.js",
     "app/push.js",
     "app/pwa.js",
+    "app/reminders_admin.js",
     "app/schedule.js",
     "app/secure.js",
     "app/segments.js",

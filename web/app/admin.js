@@ -10,6 +10,7 @@ import { bindVoiceSettings, closeVoiceSettings, loadVoiceSettings } from "./voic
 import { fillTimeZones, showWordingInEffect } from "./settings_view.js";
 import { clearFieldErrors, fieldError, showFieldErrors } from "./fields.js";
 import { bindCareSettings, closeCareSettings, loadCareSettings } from "./care_admin.js";
+import { bindReminderSettings, closeReminderSettings, loadReminderSettings } from "./reminders_admin.js";
 
 /** @import { Me, Page, StaffUser, Template } from "./session.js" */
 /**
@@ -37,7 +38,7 @@ import { bindCareSettings, closeCareSettings, loadCareSettings } from "./care_ad
  * @property {Record<string, string>} [target]
  */
 /** @typedef {{ items: AuditEvent[], truncated: boolean }} AuditPage */
-/** @typedef {"users" | "templates" | "settings" | "voice" | "care" | "audit"} Tab */
+/** @typedef {"users" | "templates" | "settings" | "voice" | "care" | "reminders" | "audit"} Tab */
 
 const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
@@ -355,6 +356,7 @@ const LOADERS = {
   settings: loadSettings,
   voice: loadVoiceSettings,
   care: loadCareSettings,
+  reminders: loadReminderSettings,
   audit: async () => {},
 };
 
@@ -388,6 +390,7 @@ export function bind() {
   $("#audit-download").addEventListener("click", downloadAudit);
   bindVoiceSettings(run, done);
   bindCareSettings(run, done);
+  bindReminderSettings(run, done);
   const today = new Date().toISOString().slice(0, 10);
   $("#audit-start", HTMLInputElement).value = today;
   $("#audit-end", HTMLInputElement).value = today;
@@ -407,6 +410,7 @@ export function close() {
   $("#audit-download", HTMLButtonElement).disabled = true;
   closeVoiceSettings();
   closeCareSettings();
+  closeReminderSettings();
   say($("#admin-error"), "");
   say($("#admin-status"), "");
 }
