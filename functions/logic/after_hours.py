@@ -24,7 +24,7 @@ def validate_after_hours(rule: AfterHours) -> None:
     for day, (opens, closes) in rule.hours.items():
         if day not in range(1, 8):
             raise ValidationError("after_hours.hours", "days are 1 (Monday) to 7 (Sunday)")
-        if not (_is_hhmm(opens) and _is_hhmm(closes) and opens < closes):
+        if not (is_hhmm(opens) and is_hhmm(closes) and opens < closes):
             raise ValidationError("after_hours.hours", "each day needs HH:MM open before close")
     if len(rule.holidays) > MAX_HOLIDAYS:
         raise ValidationError("after_hours.holidays", f"at most {MAX_HOLIDAYS} dates")
@@ -37,7 +37,8 @@ def validate_after_hours(rule: AfterHours) -> None:
         raise ValidationError("after_hours.window_minutes", "must be 1 to 10080 (a week)")
 
 
-def _is_hhmm(value: str) -> bool:
+def is_hhmm(value: str) -> bool:
+    """A 24-hour wall-clock time, "HH:MM" (office hours, the on-call rota)."""
     return (
         len(value) == 5
         and value[2] == ":"

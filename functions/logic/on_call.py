@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from functions.core.care import OnCallRota
 from functions.core.errors import ValidationError
+from functions.logic.after_hours import is_hhmm
 
 MINUTES_PER_WEEK = 7 * 24 * 60
 MAX_ENTRIES = 100
@@ -70,7 +71,7 @@ def validate_rota(rota: OnCallRota, is_active: Callable[[str], bool]) -> None:
     for slot in rota.weekly:
         if slot.from_day not in range(1, 8) or slot.to_day not in range(1, 8):
             raise ValidationError("rota.weekly", "days are 1 (Monday) to 7 (Sunday)")
-        if not (_is_hhmm(slot.from_time) and _is_hhmm(slot.to_time)):
+        if not (is_hhmm(slot.from_time) and is_hhmm(slot.to_time)):
             raise ValidationError("rota.weekly", "times are HH:MM")
         if _week_minute(slot.from_day, slot.from_time) == _week_minute(slot.to_day, slot.to_time):
             raise ValidationError("rota.weekly", "a slot must not start where it ends")
@@ -84,14 +85,3 @@ def validate_rota(rota: OnCallRota, is_active: Callable[[str], bool]) -> None:
     for user_id in sorted(rota.user_ids()):
         if not is_active(user_id):
             raise ValidationError("rota", "every clinician on the rota must be active staff")
-
-
-def _is_hhmm(value: str) -> bool:
-    return (
-        len(value) == 5
-        and value[2] == ":"
-        and value[:2].isdigit()
-        and value[3:].isdigit()
-        and int(value[:2]) < 24
-        and int(value[3:]) < 60
-    )
