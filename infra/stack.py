@@ -178,17 +178,7 @@ class QuietlineStack(cdk.Stack):
             else None
         )
         self.scheduler = Scheduler(
-            self,
-            "Scheduler",
-            config=config,
-            platform_key=self.platform_key,
-            tenant_keys=self.tenant_keys,
-            alarms=self.alarms,
-            message_store=self.message_store,
-            queues=self.queues,
-            network=self.network,
-            staff=self.messaging.staff,
-            secure_link_base_url=inbox_origin,
+            self, "Scheduler", parts=self.messaging.parts, secure_link_base_url=inbox_origin
         )
         self.web = (
             WebInbox(

@@ -14,21 +14,16 @@ Why a sweep and not an EventBridge Scheduler schedule per message: docs/scheduli
 
 from __future__ import annotations
 
+import dataclasses
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from constructs import Construct
 
 from functions.core.settings import ENV_OUTBOUND_QUEUE_URL, ENV_SECURE_LINK_BASE_URL
-from infra.config import QuietlineConfig
-from infra.constructs.alarms import Alarms
 from infra.constructs.function import QuietlineFunction
-from infra.constructs.keys import PlatformKey, TenantKeys
-from infra.constructs.message_store import MessageStore
-from infra.constructs.network import Network
 from infra.constructs.pipeline import PipelineParts
-from infra.constructs.queues import MessageQueues
-from infra.constructs.staff_notifications import StaffNotifications
 
 HANDLER = "functions.handlers.schedule_sweep.handler"
 # Sent within 60 s of the due time: the rule fires each minute, a sweep takes seconds.
@@ -53,29 +48,14 @@ class Scheduler(Construct):
         scope: Construct,
         id: str,
         *,
-        config: QuietlineConfig,
-        platform_key: PlatformKey,
-        tenant_keys: TenantKeys,
-        alarms: Alarms,
-        message_store: MessageStore,
-        queues: MessageQueues,
-        network: Network | None,
-        staff: StaffNotifications,
+        parts: PipelineParts,
         secure_link_base_url: str | None,
     ) -> None:
-        """`secure_link_base_url`: the inbox origin (None: scheduled secure links refused)."""
+        """`secure_link_base_url`: the inbox origin (None: scheduled secure links refused).
+        Built from the messaging pipeline's parts, its functions in this construct."""
         super().__init__(scope, id)
-        parts = PipelineParts(
-            scope=self,
-            config=config,
-            platform_key=platform_key,
-            tenant_keys=tenant_keys,
-            alarms=alarms,
-            store=message_store,
-            queues=queues,
-            network=network,
-            staff=staff,
-        )
+        parts = dataclasses.replace(parts, scope=self)
+        message_store, queues, alarms = parts.store, parts.queues, parts.alarms
         environment = {
             **parts.env_core(),
             ENV_OUTBOUND_QUEUE_URL: queues.outbound.queue.queue_url,
