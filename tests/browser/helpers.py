@@ -15,7 +15,7 @@ from infra.config import REPO_ROOT
 from local.identity import totp
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import BrowserContext, Page
 
 # Debian's package, never a browser downloaded by Playwright.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -136,3 +136,44 @@ def screenshot(page: Page, name: str) -> None:
     if os.environ.get("QUIETLINE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def ready(page: Page) -> None:
+    """Wait until the page's script has bound its controls (body[data-ready])."""
+    from playwright.sync_api import expect  # conftest skips the browser tests without it
+
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+
+def phone_page(context: BrowserContext, runtime: dict[str, Any], number: str) -> Page:
+    """The phone simulator in a new tab, switched to `number` (a fictional 555-01xx client)."""
+    from playwright.sync_api import expect
+
+    phone = context.new_page()
+    phone.goto(runtime["base_url"] + "/phone")
+    ready(phone)
+    phone.get_by_label("Client phone number").fill(number)
+    phone.get_by_role("button", name="Use this number").click()
+    expect(phone.locator("#phone-status")).to_have_text("Number set.")
+    return phone
+
+
+def open_conversation_with(page: Page, body: str) -> None:
+    """Open the conversation whose thread shows `body` (newest activity is listed first).
+
+    Which thread holds the text is decided by the page's own answer for that thread, so a
+    previous thread still on screen cannot be mistaken for it."""
+    import pytest
+    from playwright.sync_api import expect
+
+    buttons = page.locator("#conversation-list button")
+    expect(buttons.first).to_be_visible()
+    for button in buttons.all():
+        with page.expect_response(
+            lambda response: response.request.method == "GET" and "/messages?" in response.url
+        ) as thread:
+            button.click()
+        if any(message["body"] == body for message in thread.value.json()["items"]):
+            expect(page.locator("#messages .message-body", has_text=body)).to_be_visible()
+            return
+    pytest.fail("no conversation shows the text that was sent")

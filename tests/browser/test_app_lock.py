@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.helpers import sign_in, text_from_phone
+from tests.browser.helpers import open_conversation_with, sign_in, text_from_phone
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -16,23 +16,9 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 expect = pytest.importorskip("playwright.sync_api").expect
 
-LOCK_CLIENT = "+12065550131"
+LOCK_CLIENT = "+12065550171"  # its own number: other tests' threads must not match
 LOCK_TEXT = "A demo text that must leave the screen when the app locks."
 PIN = "480271"
-
-
-def _open_conversation_with(page: Page, body: str) -> None:
-    buttons = page.locator("#conversation-list button")
-    expect(buttons.first).to_be_visible()
-    for button in buttons.all():
-        with page.expect_response(
-            lambda response: response.request.method == "GET" and "/messages?" in response.url
-        ) as thread:
-            button.click()
-        if any(message["body"] == body for message in thread.value.json()["items"]):
-            expect(page.locator("#messages .message-body", has_text=body)).to_be_visible()
-            return
-    pytest.fail("no conversation shows the text that was sent")
 
 
 def _set_pin(page: Page, pin: str) -> None:
@@ -66,7 +52,7 @@ def test_idle_and_background_lock_remove_phi_and_the_pin_brings_it_back_until_fi
     page.clock.install()  # fake timers: the 2-minute lock delay passes in an instant
     sign_in(page, runtime, role="clinician")
     _set_pin(page, PIN)
-    _open_conversation_with(page, LOCK_TEXT)
+    open_conversation_with(page, LOCK_TEXT)
 
     # Idle for the practice's lock delay (2 minutes by default): locked, PHI gone
     page.clock.fast_forward("02:01")

@@ -19,6 +19,9 @@ from tests.browser.checks import assert_contrast, assert_nothing_kept
 from tests.browser.helpers import (
     http,
     id_token,
+    open_conversation_with,
+    phone_page,
+    ready,
     screenshot,
     sign_in,
     text_from_phone,
@@ -43,38 +46,6 @@ CLIENT_REPLY = "Got it, thank you. I will try the exercise."
 CODE_TEXT = re.compile(r"\bis (\d{6})\b")
 
 
-def _open_conversation_with(page: Page, body: str) -> None:
-    """Open the conversation whose thread shows `body` (newest activity is listed first)."""
-    buttons = page.locator("#conversation-list button")
-    expect(buttons.first).to_be_visible()
-    for button in buttons.all():
-        # Which thread holds the text is decided by the page's own answer for that
-        # thread, so a previous thread still on screen cannot be mistaken for it.
-        with page.expect_response(
-            lambda response: response.request.method == "GET" and "/messages?" in response.url
-        ) as thread:
-            button.click()
-        if any(message["body"] == body for message in thread.value.json()["items"]):
-            expect(page.locator("#messages .message-body", has_text=body)).to_be_visible()
-            return
-    pytest.fail("no conversation shows the text that was sent")
-
-
-def _ready(page: Page) -> None:
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-
-
-def _phone(context: BrowserContext, runtime: dict[str, Any], number: str) -> Page:
-    """The phone simulator, switched to `number`."""
-    phone = context.new_page()
-    phone.goto(runtime["base_url"] + "/phone")
-    _ready(phone)
-    phone.locator("#client-number").fill(number)
-    phone.get_by_role("button", name="Use this number").click()
-    expect(phone.get_by_text("Number set.")).to_be_visible()
-    return phone
-
-
 def _code_on(phone: Page, after: int = 0) -> str:
     """The newest one-time code the phone received (from bubble `after` on)."""
     codes = phone.locator(f"#bubbles li:nth-child(n+{after + 1})").filter(has_text=CODE_TEXT)
@@ -92,7 +63,7 @@ def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
 
     # The first screen: sign-in, and the local demo panel for newcomers.
     page.goto(runtime["base_url"] + "/")
-    _ready(page)
+    ready(page)
     expect(page.get_by_role("heading", name="Local demo")).to_be_visible()
     expect(page.get_by_role("link", name="phone simulator")).to_have_attribute("href", "/phone")
     page.get_by_role("button", name="Use the demo admin").click()
@@ -102,7 +73,7 @@ def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
 
     # Keyboard only, in focus order: skip link, email, password; Enter submits each step.
     page.reload()
-    _ready(page)
+    ready(page)
     page.keyboard.press("Tab")
     expect(page.locator("#skip-link")).to_be_focused()
     page.keyboard.press("Tab")
@@ -121,7 +92,7 @@ def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
     expect(page.locator("#conversation-list button").first.locator(".badge")).to_contain_text(
         "unread"
     )
-    _open_conversation_with(page, HELLO)
+    open_conversation_with(page, HELLO)
     expect(page.locator("#conversation-list button[aria-current] .badge")).to_have_count(0)
     expect(page.locator("#thread-title")).to_be_focused()
 
@@ -156,7 +127,7 @@ def test_sign_in_with_mfa_read_a_thread_capture_consent_and_reply_to_the_phone(
     assert page.url == runtime["base_url"] + "/"
 
     # The client's phone shows the reply.
-    phone = _phone(context, runtime, FIRST_CLIENT)
+    phone = phone_page(context, runtime, FIRST_CLIENT)
     expect(phone.locator("#bubbles .from-practice", has_text=REPLY)).to_be_visible()
     assert_nothing_kept(phone, FIRST_CLIENT, REPLY)
 
@@ -176,14 +147,14 @@ def test_a_secure_link_opens_with_a_texted_code_and_the_clients_reply_reaches_th
 ) -> None:
     text_from_phone(runtime, SECURE_CLIENT, "Could you send me the worksheet?")
     sign_in(page, runtime)
-    _open_conversation_with(page, "Could you send me the worksheet?")
+    open_conversation_with(page, "Could you send me the worksheet?")
     page.locator("#compose input[name=mode][value=secure_link]").check()
     page.locator("#compose-body").fill(SECURE_BODY)
     expect(page.locator("#segment-counter")).to_contain_text("secure link")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_text("Secure link queued.")).to_be_visible()
 
-    phone = _phone(context, runtime, SECURE_CLIENT)
+    phone = phone_page(context, runtime, SECURE_CLIENT)
     link = phone.locator("#bubbles a[href*='/s#']").last
     # Only the link is texted, never the message; the token is in the fragment: never in
     # a request line, so in no server or CDN log.
@@ -194,7 +165,7 @@ def test_a_secure_link_opens_with_a_texted_code_and_the_clients_reply_reaches_th
     with context.expect_page() as opened:
         link.click()
     secure = opened.value
-    _ready(secure)
+    ready(secure)
     # ...and the page takes it out of the address bar and the history at once.
     assert secure.url == runtime["base_url"] + "/s"
 
@@ -221,7 +192,7 @@ def test_wrong_codes_lock_a_secure_link(
 ) -> None:
     text_from_phone(runtime, SECURE_CLIENT, "Is there anything new for me?")
     sign_in(page, runtime)
-    _open_conversation_with(page, "Is there anything new for me?")
+    open_conversation_with(page, "Is there anything new for me?")
     # Links texted to the same client by earlier tests: the new one comes after them.
     query = urllib.parse.urlencode({"to": SECURE_CLIENT})
     _, texts = http("GET", f"{runtime['outbox_url']}?{query}")
@@ -231,7 +202,7 @@ def test_wrong_codes_lock_a_secure_link(
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_text("Secure link queued.")).to_be_visible()
 
-    phone = _phone(context, runtime, SECURE_CLIENT)
+    phone = phone_page(context, runtime, SECURE_CLIENT)
     links = phone.locator("#bubbles a[href*='/s#']")
     expect(links).to_have_count(before + 1)
     secure = context.new_page()
@@ -262,7 +233,7 @@ def test_idle_logoff_warns_then_signs_out_and_clears_the_page(
     text_from_phone(runtime, IDLE_CLIENT, "A demo text before going idle.")
     page.clock.install()  # fake timers: 15 minutes pass in an instant
     sign_in(page, runtime)
-    _open_conversation_with(page, "A demo text before going idle.")
+    open_conversation_with(page, "A demo text before going idle.")
 
     page.clock.fast_forward("14:01")
     warning = page.get_by_role("alertdialog")
@@ -331,7 +302,7 @@ def test_first_sign_in_sets_a_password_and_enrolls_an_authenticator(
     )
 
     page.goto(runtime["base_url"] + "/")
-    _ready(page)
+    ready(page)
     page.locator("#email").fill(email)
     page.locator("#password").fill(temporary)
     page.get_by_role("button", name="Continue").click()

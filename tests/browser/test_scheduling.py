@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.helpers import http, sign_in, text_from_phone
+from tests.browser.helpers import (
+    http,
+    open_conversation_with,
+    phone_page,
+    sign_in,
+    text_from_phone,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -53,29 +59,10 @@ def _day_after_the_clock(runtime: dict[str, Any], days: int, hour: int) -> datet
     return local.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def _phone(context: BrowserContext, runtime: dict[str, Any], number: str) -> Page:
-    phone = context.new_page()
-    phone.goto(runtime["base_url"] + "/phone")
-    expect(phone.locator("body")).to_have_attribute("data-ready", "true")
-    phone.locator("#client-number").fill(number)
-    phone.get_by_role("button", name="Use this number").click()
-    expect(phone.get_by_text("Number set.")).to_be_visible()
-    return phone
-
-
 def _open_with_consent(page: Page, number: str, first_text: str) -> None:
     """Open the client's conversation and record their plain-text consent."""
     # No Refresh button: the live socket brings the new conversation in.
-    buttons = page.locator("#conversation-list button")
-    expect(buttons.first).to_be_visible()
-    for button in buttons.all():
-        # The thread's own answer tells which conversation holds the text.
-        with page.expect_response(
-            lambda response: response.request.method == "GET" and "/messages?" in response.url
-        ) as thread:
-            button.click()
-        if any(m["body"] == first_text for m in thread.value.json()["items"]):
-            break
+    open_conversation_with(page, first_text)
     expect(page.locator("#contact-phone")).to_have_text(number)
     page.locator("#contact-name-input").fill("Alex Demo")
     page.locator("#contact-form input[name=consent][value=plain_sms]").check()
@@ -99,7 +86,7 @@ def test_a_scheduled_text_reaches_the_phone_once_the_clock_passes_its_time(
     page.get_by_role("button", name="Schedule", exact=True).click()
     expect(page.get_by_text("Message scheduled.")).to_be_visible()
     expect(page.locator("#schedule-list li", has_text=SCHEDULED_BODY)).to_be_visible()
-    phone = _phone(context, runtime, SCHEDULED_CLIENT)
+    phone = phone_page(context, runtime, SCHEDULED_CLIENT)
     expect(phone.locator("#bubbles .from-practice", has_text=SCHEDULED_BODY)).to_have_count(0)
 
     # When the scheduler's clock passes noon tomorrow
@@ -130,7 +117,7 @@ def test_a_reminder_is_confirmed_by_reply_from_the_phone_and_shows_in_the_day_vi
 
     # When its 48-hour reminder falls due, the phone gets it
     _advance_to(runtime, (start - timedelta(hours=48)).astimezone(UTC))
-    phone = _phone(context, runtime, REMINDED_CLIENT)
+    phone = phone_page(context, runtime, REMINDED_CLIENT)
     expect(phone.locator("#bubbles .from-practice", has_text="Reply C to confirm")).to_be_visible(
         timeout=15_000
     )

@@ -8,17 +8,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from functions.handlers.api.browser_session import COOKIE_NAME
-from tests.browser.helpers import http, id_token, sign_in
+from tests.browser.helpers import http, id_token, ready, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 expect = pytest.importorskip("playwright.sync_api").expect
-
-
-def _ready(page: Page) -> None:
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
 
 def test_a_reload_keeps_you_signed_in_and_scripts_cannot_read_the_credential(
@@ -32,7 +28,7 @@ def test_a_reload_keeps_you_signed_in_and_scripts_cannot_read_the_credential(
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     # When the page reloads
     page.reload()
-    _ready(page)
+    ready(page)
     # Then it is still signed in, as the same person, without the sign-in screen
     expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
     expect(page.locator("#signin-view")).to_be_hidden()
@@ -46,7 +42,7 @@ def test_after_signing_out_a_reload_shows_the_sign_in_screen(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You signed out.")).to_be_visible()
     page.reload()
-    _ready(page)
+    ready(page)
     expect(page.locator("#signin-view")).to_be_visible()
     expect(page.locator("#inbox-view")).to_be_hidden()
     assert page.context.cookies() == []
@@ -66,7 +62,7 @@ def test_sign_out_everywhere_from_another_device_ends_the_session_at_the_next_re
     assert status == 204
     # When this device's page reloads, it cannot resume: the sign-in screen shows
     page.reload()
-    _ready(page)
+    ready(page)
     expect(page.locator("#signin-view")).to_be_visible()
     expect(page.locator("#inbox-view")).to_be_hidden()
     assert page.context.cookies() == []  # the API told the browser to drop it

@@ -16,7 +16,7 @@ import pytest
 from local.demo_seed import DEMO_CLIENTS
 from local.sim_voice import FINISHED_PATH, INCOMING_PATH, PLACED_PATH, VOICEMAIL_PATH
 from tests.browser.checks import assert_contrast, assert_nothing_kept
-from tests.browser.helpers import http, id_token, screenshot, sign_in
+from tests.browser.helpers import http, id_token, phone_page, screenshot, sign_in
 from tests.browser.shell import cached_paths, shell_paths
 
 if TYPE_CHECKING:
@@ -181,17 +181,6 @@ SIM_VOICEMAIL_CALLER = "+12065550123"
 SIM_ANSWERED_CALLER = "+12065550124"
 
 
-def _phone(context: BrowserContext, runtime: dict[str, Any], number: str) -> Page:
-    """The phone simulator as `number` (a fictional 555-01xx client)."""
-    phone = context.new_page()
-    phone.goto(runtime["base_url"] + "/phone")
-    expect(phone.locator("body")).to_have_attribute("data-ready", "true")
-    phone.get_by_label("Client phone number").fill(number)
-    phone.get_by_role("button", name="Use this number").click()
-    expect(phone.locator("#phone-status")).to_have_text("Number set.")
-    return phone
-
-
 def _cell(context: BrowserContext, runtime: dict[str, Any]) -> Page:
     """The cell simulator as the demo clinician's forwarding cell (its default number)."""
     cell = context.new_page()
@@ -220,7 +209,7 @@ def test_the_phone_calls_nobody_answers_and_its_tone_voicemail_plays_in_the_inbo
     context: BrowserContext, page: Page, runtime: dict[str, Any]
 ) -> None:
     # Given the phone simulator as a client, and the clinician's cell page open
-    phone = _phone(context, runtime, SIM_VOICEMAIL_CALLER)
+    phone = phone_page(context, runtime, SIM_VOICEMAIL_CALLER)
     cell = _cell(context, runtime)
     # When the client calls the practice, the cell rings, and the client gives up waiting
     call_id = _call_practice(phone)
@@ -248,7 +237,7 @@ def test_the_phone_calls_and_the_cell_accepts_the_inbox_shows_who_answered(
     context: BrowserContext, page: Page, runtime: dict[str, Any]
 ) -> None:
     # Given the phone and the cell pages
-    phone = _phone(context, runtime, SIM_ANSWERED_CALLER)
+    phone = phone_page(context, runtime, SIM_ANSWERED_CALLER)
     cell = _cell(context, runtime)
     # When the client calls and the clinician accepts the screen on their cell
     call_id = _call_practice(phone)
@@ -275,7 +264,7 @@ def test_click_to_call_rings_the_cell_then_the_phone_which_answers(
     # Given the clinician in a client's thread, the client's phone and the clinician's cell
     sign_in(page, runtime, "clinician")
     page.locator("#conversation-list button", has_text=DEMO_CLIENT.display_name).click()
-    phone = _phone(context, runtime, DEMO_CLIENT.phone_number)
+    phone = phone_page(context, runtime, DEMO_CLIENT.phone_number)
     cell = _cell(context, runtime)
     # When the clinician presses Call in the inbox (the call's id is the one the API gave
     # back: the thread may already show another call still ringing)
