@@ -160,6 +160,18 @@ def test_after_the_lock_the_token_in_memory_reads_nothing_until_the_pin_unlocks(
     expect(page.locator("#lock-view")).to_be_hidden()
     expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
     assert _fetch_status(page, "/conversations", token) == 200
+    _forget_pin(page)
+
+
+def _forget_pin(page: Page) -> None:
+    """Five wrong PINs delete the PIN (and end the session), as a user would: no PIN is left
+    for the tests after this one, whose pages would lock whenever they open a second tab."""
+    page.get_by_role("button", name="Lock", exact=True).click()
+    for left in (4, 3, 2, 1):
+        _unlock_with(page, "111390")
+        expect(page.locator("#unlock-error")).to_contain_text(f"{left} attempts left")
+    _unlock_with(page, "111390")
+    expect(page.get_by_text("Your session ended. Please sign in again.")).to_be_visible()
 
 
 def test_a_practice_that_requires_a_pin_asks_for_one_before_showing_clients(
