@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 expect = pytest.importorskip("playwright.sync_api").expect
 
 PRACTICE = ZoneInfo("America/New_York")  # the demo practice's (default) time zone
-SCHEDULED_CLIENT = "+12065550131"
+SCHEDULED_CLIENT = "+12065550185"  # not a demo-seed number: this test names the client
 REMINDED_CLIENT = "+12065550132"
 SCHEDULED_BODY = "A scheduled note: the office is closed on Friday."
 CONFIRMED = "Thank you, your appointment is confirmed."
