@@ -160,6 +160,20 @@ class TableRecords:
         items = [i for i in response.get("Items", []) if after is None or i[SORT_KEY] != after]
         return items, encode_cursor(response.get("LastEvaluatedKey"))
 
+    def _existing_item(
+        self, key: dict[str, str], what: str, *, consistent: bool = False, missing: str = ""
+    ) -> dict[str, Any]:
+        """GetItem of an item that must exist; NotFoundError (`missing`, or "<what> not
+        found") otherwise."""
+        read: dict[str, Any] = {"Key": key}
+        if consistent:
+            read["ConsistentRead"] = True
+        with dynamodb(f"GetItem {what}"):
+            item = self._db.get_item(**read).get("Item")
+        if not item:
+            raise NotFoundError(missing or f"{what} not found")
+        return dict(item)
+
     def _update_existing(self, key: dict[str, str], what: str, **update: Any) -> None:
         """UpdateItem on an item that must exist; NotFoundError names `what` otherwise."""
         with dynamodb(f"UpdateItem {what}"):

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.core.errors import DuplicateError, NotFoundError
+from functions.core.errors import DuplicateError
 from functions.core.models import Page
 from functions.core.voice import (
     CallDirection,
@@ -147,19 +147,17 @@ class CallRecords(TableRecords):
         return update
 
     def get_call(self, tenant_id: str, conversation_id: str, call_ulid: str) -> CallRecord:
-        with dynamodb("GetItem call"):
-            item = self._db.get_item(
-                Key=_call_key(tenant_id, conversation_id, call_ulid), ConsistentRead=True
-            ).get("Item")
-        if not item:
-            raise NotFoundError("call not found")
+        item = self._existing_item(
+            _call_key(tenant_id, conversation_id, call_ulid), "call", consistent=True
+        )
         return _call_from_item(item)
 
     def find_call_by_carrier_id(self, carrier: str, carrier_call_id: str) -> CallRecord:
-        with dynamodb("GetItem carrier call id"):
-            item = self._db.get_item(Key=_pointer_key(carrier, carrier_call_id)).get("Item")
-        if not item:
-            raise NotFoundError("no call with that carrier id")
+        item = self._existing_item(
+            _pointer_key(carrier, carrier_call_id),
+            "carrier call id",
+            missing="no call with that carrier id",
+        )
         return self.get_call(item["tenant_id"], item["conversation_id"], item["call_ulid"])
 
     def update_call(

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.core.errors import ConflictError, NotFoundError
+from functions.core.errors import ConflictError
 from functions.core.models import ConsentRecord, Conversation, Page
 from functions.dal import aws
 from functions.dal.schema import CONVERSATIONS_BY_ACTIVITY, PARTITION_KEY, SORT_KEY
@@ -30,15 +30,13 @@ class ConversationRecords(TableRecords):
     """TENANT#<tenant> CONV#<conversation> items and their activity index."""
 
     def get_conversation(self, tenant_id: str, conversation_id: str) -> Conversation:
-        with dynamodb("GetItem conversation"):
-            item = self._db.get_item(
-                Key={
-                    PARTITION_KEY: tenant_pk(tenant_id),
-                    SORT_KEY: conversation_sk(conversation_id),
-                }
-            ).get("Item")
-        if not item:
-            raise NotFoundError("conversation not found")
+        item = self._existing_item(
+            {
+                PARTITION_KEY: tenant_pk(tenant_id),
+                SORT_KEY: conversation_sk(conversation_id),
+            },
+            "conversation",
+        )
         return conversation_from_item(item)
 
     def list_conversations(

@@ -184,16 +184,14 @@ class MessageRecords(TableRecords):
         return {"Update": touch}
 
     def get_message(self, ref: MessageRef) -> Message:
-        with dynamodb("GetItem message"):
-            item = self._db.get_item(
-                Key={
-                    PARTITION_KEY: messages_pk(ref.tenant_id, ref.conversation_id),
-                    SORT_KEY: message_sk(ref.message_id),
-                },
-                ConsistentRead=True,
-            ).get("Item")
-        if not item:
-            raise NotFoundError("message not found")
+        item = self._existing_item(
+            {
+                PARTITION_KEY: messages_pk(ref.tenant_id, ref.conversation_id),
+                SORT_KEY: message_sk(ref.message_id),
+            },
+            "message",
+            consistent=True,
+        )
         return _message_from_item(item)
 
     def list_messages(
@@ -218,12 +216,11 @@ class MessageRecords(TableRecords):
         return Page([_message_from_item(i) for i in items], next_cursor)
 
     def find_by_carrier_id(self, carrier: str, carrier_message_id: str) -> MessageRef:
-        with dynamodb("GetItem carrier id"):
-            item = self._db.get_item(
-                Key={PARTITION_KEY: carrier_pk(carrier, carrier_message_id), SORT_KEY: "CARRIER"}
-            ).get("Item")
-        if not item:
-            raise NotFoundError("no message with that carrier id")
+        item = self._existing_item(
+            {PARTITION_KEY: carrier_pk(carrier, carrier_message_id), SORT_KEY: "CARRIER"},
+            "carrier id",
+            missing="no message with that carrier id",
+        )
         return MessageRef(item["tenant_id"], item["conversation_id"], item["message_id"])
 
     def advance_status(

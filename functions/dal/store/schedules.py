@@ -82,12 +82,8 @@ class ScheduleRecords(MessageStore):
         )
 
     def get_schedule(self, tenant_id: str, conversation_id: str, schedule_id: str) -> Any:
-        with dynamodb("GetItem schedule"):
-            item = self._db.get_item(
-                Key=schedule_key(tenant_id, conversation_id, schedule_id), ConsistentRead=True
-            ).get("Item")
-        if not item:
-            raise NotFoundError("schedule not found")
+        key = schedule_key(tenant_id, conversation_id, schedule_id)
+        item = self._existing_item(key, "schedule", consistent=True)
         return _schedule_from_item(item)
 
     def list_schedules(self, tenant_id: str, conversation_id: str) -> list[ScheduledMessage]:
@@ -303,12 +299,8 @@ class ScheduleRecords(MessageStore):
             return None
 
     def get_appointment(self, tenant_id: str, appointment_id: str) -> Appointment:
-        with dynamodb("GetItem appointment"):
-            item = self._db.get_item(
-                Key=appointment_key(tenant_id, appointment_id), ConsistentRead=True
-            ).get("Item")
-        if not item:
-            raise NotFoundError("appointment not found")
+        key = appointment_key(tenant_id, appointment_id)
+        item = self._existing_item(key, "appointment", consistent=True)
         return _appointment_from_item(item)
 
     def list_appointments(self, tenant_id: str, first_id: str, last_id: str) -> list[Appointment]:

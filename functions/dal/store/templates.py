@@ -39,12 +39,9 @@ class TemplateRecords(TableRecords):
         return [_template_from_item(i) for i in items]
 
     def get_template(self, tenant_id: str, template_id: str) -> MessageTemplate:
-        with dynamodb("GetItem template"):
-            item = self._db.get_item(
-                Key={PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: f"TEMPLATE#{template_id}"}
-            ).get("Item")
-        if not item:
-            raise NotFoundError("template not found")
+        item = self._existing_item(
+            {PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: f"TEMPLATE#{template_id}"}, "template"
+        )
         return _template_from_item(item)
 
     def delete_template(self, tenant_id: str, template_id: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.core.errors import ConflictError, NotFoundError
+from functions.core.errors import ConflictError
 from functions.core.models import AfterHours, Tenant, TenantSettings, TenantStatus
 from functions.dal import aws
 from functions.dal.schema import PARTITION_KEY, SORT_KEY
@@ -51,13 +51,9 @@ class TenantRecords(TableRecords):
         )
 
     def get_tenant(self, tenant_id: str) -> Tenant:
-        with dynamodb("GetItem tenant"):
-            item = self._db.get_item(
-                Key={PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: "PROFILE"},
-                ConsistentRead=True,
-            ).get("Item")
-        if not item:
-            raise NotFoundError("tenant not found")
+        item = self._existing_item(
+            {PARTITION_KEY: tenant_pk(tenant_id), SORT_KEY: "PROFILE"}, "tenant", consistent=True
+        )
         return tenant_from_item(item)
 
     def set_tenant_status(self, tenant_id: str, status: TenantStatus) -> None:
@@ -104,12 +100,11 @@ class TenantRecords(TableRecords):
                 raise
 
     def tenant_id_for_number(self, number: str) -> str:
-        with dynamodb("GetItem number"):
-            item = self._db.get_item(
-                Key={PARTITION_KEY: number_pk(number), SORT_KEY: "NUMBER"}
-            ).get("Item")
-        if not item:
-            raise NotFoundError("business number not assigned")
+        item = self._existing_item(
+            {PARTITION_KEY: number_pk(number), SORT_KEY: "NUMBER"},
+            "number",
+            missing="business number not assigned",
+        )
         return str(item["tenant_id"])
 
 
