@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from functions.logic.inbox import InboxService
     from functions.logic.live import LiveService
     from functions.logic.outbound import OutboundService, SenderService
+    from functions.logic.passkey_sign_in import PasskeySignIn
     from functions.logic.passkeys import PasskeyService
     from functions.logic.read_watch import ReadVolumeWatch
     from functions.logic.secure_links import SecureLinkService
@@ -150,6 +151,17 @@ class Container(VoiceFactories, CareFactories):
             )
 
         return self._once("passkeys", build)
+
+    def passkey_sign_in(self) -> PasskeySignIn:
+        """Cognito's custom-auth triggers: the passkeys, the audit log and a clock only."""
+
+        def build() -> PasskeySignIn:
+            from functions.dal.passkeys import PasskeyStore  # noqa: PLC0415 - trigger path only
+            from functions.logic.passkey_sign_in import PasskeySignIn  # noqa: PLC0415
+
+            return PasskeySignIn(PasskeyStore(self.store().table), self.audit_sink(), self.clock())
+
+        return self._once("passkey_sign_in", build)
 
     def read_watch(self) -> ReadVolumeWatch:
         def build() -> ReadVolumeWatch:

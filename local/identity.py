@@ -13,15 +13,19 @@ import string
 import struct
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
 import jwt
 
+from functions.container import Container
 from functions.dal.schema import USER_POOL
 from functions.dal.users import ROLE_ATTRIBUTE, TENANT_ATTRIBUTE, tenant_group
+from functions.handlers import passkey_sign_in
 from infra.config import QuietlineConfig
+from local.apigw import LambdaContext
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,24 @@ def pool_from_saved(saved: dict[str, Any]) -> LocalPool:
     return LocalPool(saved["user_pool_id"], saved["client_id"], users)
 
 
+# As deployed (infra/constructs/identity.py): password + TOTP, passkey sign-in (Cognito's
+# custom flow, local/moto_cognito.py) and refresh.
+INBOX_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+
+
 def ensure_pool(cognito: Any, config: QuietlineConfig, saved: LocalPool | None) -> LocalPool:
     """The saved pool and its demo staff when moto still holds it (so the credentials stay
     what the developer already uses), with demo staff added for any tenant new in the
     config; otherwise a new pool with random credentials."""
     if saved is None or not _pool_exists(cognito, saved.user_pool_id):
         return create_pool(cognito, config)
+    # A pool saved before passkey sign-in lacks the custom flow on its client.
+    cognito.update_user_pool_client(
+        UserPoolId=saved.user_pool_id,
+        ClientId=saved.client_id,
+        ClientName="quietline-web",
+        ExplicitAuthFlows=list(INBOX_AUTH_FLOWS),
+    )
     users = list(saved.users)
     have = {(user.tenant_id, user.role) for user in users}
     for tenant in config.tenants:
@@ -108,7 +124,7 @@ def create_pool(cognito: Any, config: QuietlineConfig) -> LocalPool:
         UserPoolId=pool_id,
         ClientName="quietline-web",
         GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=list(INBOX_AUTH_FLOWS),
     )["UserPoolClient"]["ClientId"]
     users = []
     for tenant in config.tenants:
@@ -223,3 +239,15 @@ class CognitoAuthorizer:
 
 def users_for_state(pool: LocalPool) -> list[dict[str, str]]:
     return [asdict(user) for user in pool.users]
+
+
+def passkey_trigger(runtime: Container) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The pool's custom-auth triggers as deployed (functions/handlers/passkey_sign_in.py),
+    on local mode's services: what moto_cognito runs for CUSTOM_AUTH."""
+    handler = passkey_sign_in.handler.bound(runtime)
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = handler(event, LambdaContext("quietline-passkey-sign-in"))
+        return answer
+
+    return invoke

@@ -64,6 +64,7 @@ from local.identity import (
     CognitoAuthorizer,
     LocalPool,
     ensure_pool,
+    passkey_trigger,
     pool_from_saved,
     users_for_state,
 )
@@ -236,6 +237,8 @@ def start_stack(
         ),
     )
     carrier.on_sent = workers.delivery_reports(runtime)
+    # The pool's custom-auth triggers (passkey sign-in): the deployed handler, run here.
+    moto_cognito.use_custom_auth(pool.user_pool_id, passkey_trigger(runtime))
     bootstrap(config, runtime)
     dead_letters = {"outbound_dlq_url": outbound_dlq_url, "retry_dlq_url": retry_dlq_url}
     seeded = bool(app_state.get("seeded"))

@@ -1,7 +1,7 @@
 """Passkeys' public keys and their one-time challenges, in the table.
 
 PASSKEY#<tenant>#<user>   CRED#<credential id>      public_key (COSE), sign_count, name,
-                                                    created_at, last_used_at
+                                                    created_at, last_used_at, rp_id, origin
 PASSKEY#<tenant>#<user>   CHALLENGE#<purpose>       challenge, expires_at (TTL)
 """
 
@@ -79,6 +79,8 @@ class PasskeyStore:
                 str(item["name"]),
                 str(item["created_at"]),
                 str(item["last_used_at"]) if item.get("last_used_at") else None,
+                rp_id=str(item.get("rp_id", "")),
+                origin=str(item.get("origin", "")),
             )
             for item in items
         ]
@@ -93,6 +95,8 @@ class PasskeyStore:
                 "sign_count": passkey.sign_count,
                 "name": passkey.name,
                 "created_at": passkey.created_at,
+                "rp_id": passkey.rp_id,
+                "origin": passkey.origin,
             },
         )
 

@@ -23,3 +23,8 @@ class StoredPasskey:
     name: str
     created_at: str
     last_used_at: str | None = None
+    # The relying party it was made for (the inbox's host and origin at enrolment):
+    # passkey sign-in checks against these. Empty for passkeys enrolled before sign-in
+    # existed: they unlock, but do not sign in until enrolled again.
+    rp_id: str = ""
+    origin: str = ""

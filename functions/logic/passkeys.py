@@ -42,6 +42,27 @@ MAX_PASSKEYS = 10  # per user: phones, a laptop, a spare key
 ENROL, UNLOCK = "enrol", "unlock"
 
 
+def check_assertion(
+    credential: dict[str, Any], challenge: bytes, rp: RelyingParty, passkey: StoredPasskey
+) -> int | None:
+    """The authenticator's new signature count if `credential` answers `challenge` with
+    `passkey`, user verified, for `rp`; None if it does not (never an exception: what a
+    browser sends is the caller's to refuse)."""
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            credential_public_key=passkey.public_key,
+            credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError):
+        return None
+    return int(verified.new_sign_count)
+
+
 class PasskeyRepository(Protocol):
     def save_challenge(
         self, tenant_id: str, user_id: str, purpose: str, challenge: bytes, *, expires_at: int
@@ -123,6 +144,8 @@ class PasskeyService:
             verified.sign_count,
             name.strip() or "Passkey",
             iso(self.clock.now()),
+            rp_id=rp.id,  # kept for sign-in, which Cognito runs without the inbox's origin
+            origin=rp.origin,
         )
         self.store.put_passkey(tenant, user, passkey)
         self._audit(principal, "passkey.enrol", Outcome.SUCCESS, request_id, source_ip)
@@ -173,27 +196,12 @@ class PasskeyService:
         challenge = self._challenge(principal, UNLOCK)
         known = {p.credential_id: p for p in self.store.passkeys(tenant, user)}
         passkey = known.get(str(credential.get("id", "")))
-        try:
-            if passkey is None:
-                raise ValueError("not this user's passkey")
-            verified = verify_authentication_response(
-                credential=credential,
-                expected_challenge=challenge,
-                expected_rp_id=rp.id,
-                expected_origin=rp.origin,
-                credential_public_key=passkey.public_key,
-                credential_current_sign_count=passkey.sign_count,
-                require_user_verification=True,
-            )
-        except (WebAuthnException, ValueError, KeyError, TypeError):
+        new_count = None if passkey is None else check_assertion(credential, challenge, rp, passkey)
+        if passkey is None or new_count is None:
             self._audit(principal, "passkey.unlock", Outcome.INVALID, request_id, source_ip)
-            raise ValidationError("credential", "was not accepted") from None
+            raise ValidationError("credential", "was not accepted")
         self.store.mark_used(
-            tenant,
-            user,
-            passkey.credential_id,
-            sign_count=verified.new_sign_count,
-            at=iso(self.clock.now()),
+            tenant, user, passkey.credential_id, sign_count=new_count, at=iso(self.clock.now())
         )
         self.locks.unlock(principal)
         self._audit(principal, "passkey.unlock", Outcome.SUCCESS, request_id, source_ip)
