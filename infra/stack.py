@@ -20,6 +20,7 @@ from infra.constructs.live_updates import LiveUpdates
 from infra.constructs.message_store import MessageStore
 from infra.constructs.messaging import Messaging
 from infra.constructs.network import Network
+from infra.constructs.passkey_sign_in import PasskeySignIn
 from infra.constructs.queues import MessageQueues
 from infra.constructs.rest_api import ApiGatewayAccount, api_origin
 from infra.constructs.scheduler import Scheduler
@@ -126,6 +127,14 @@ class QuietlineStack(cdk.Stack):
             self,
             "CarePager",
             messaging=self.messaging,
+            audit_log=self.audit_log,
+            identity=self.identity,
+        )
+        # Passkey sign-in: the pool's custom-auth triggers, on the app lock's passkeys.
+        self.passkey_sign_in = PasskeySignIn(
+            self,
+            "PasskeySignIn",
+            parts=self.messaging.parts,
             audit_log=self.audit_log,
             identity=self.identity,
         )
@@ -337,7 +346,7 @@ class QuietlineStack(cdk.Stack):
                 "Lambda function that stores inbound texts from End User Messaging",
             )
             outputs["InboundFunctionDlqUrl"] = (
-                messaging.inbound.dead_letter_queue.queue_url,
+                messaging.inbound.dead_letters.queue_url,
                 "Inbound events the function gave up on (replay: quietline replay inbound)",
             )
             outputs["InboundSmsTopicArn"] = (

@@ -12,14 +12,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.dal import aws
-from functions.dal.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from functions.dal.schema import PARTITION_KEY, PASSKEY_PARTITION_PREFIX, SORT_KEY, TTL_ATTRIBUTE
 from functions.logic.passkey_models import StoredPasskey
 
 _CRED = "CRED#"
 
 
 def _pk(tenant_id: str, user_id: str) -> str:
-    return f"PASSKEY#{tenant_id}#{user_id}"
+    return f"{PASSKEY_PARTITION_PREFIX}{tenant_id}#{user_id}"
 
 
 class PasskeyStore:

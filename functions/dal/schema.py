@@ -43,6 +43,7 @@ GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (CONVERSATIONS_BY_ACTIVITY, PENDING_OU
 MESSAGE_STREAM_VIEW = "NEW_IMAGE"
 MESSAGE_SORT_KEY_PREFIX = "MSG#"  # a message item (functions/dal/store/_common.py)
 TENANT_PARTITION_PREFIX = "TENANT#"  # a tenant's profile and conversations
+PASSKEY_PARTITION_PREFIX = "PASSKEY#"  # a staff member's passkeys (functions/dal/passkeys.py)
 # Lambda event filter (FilterCriteria pattern) of the staff notifier: a message item's
 # insert, inbound. The notifier checks the same itself (functions/dal/store/stream.py).
 NEW_INBOUND_MESSAGE_FILTER: dict[str, Any] = {

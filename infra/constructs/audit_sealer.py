@@ -130,7 +130,7 @@ class AuditSealer(Construct):
             parallelization_factor=1,
             bisect_batch_on_error=True,
             retry_attempts=SEALER_RETRY_ATTEMPTS,
-            on_failure=_DeadLetters(self.handler.dead_letter_queue),
+            on_failure=_DeadLetters(self.handler.dead_letters),
             # New events only: not the sealer's own links and markers, nor TTL deletions.
             filters=[lambda_.FilterCriteria.filter(schema.AUDIT_SEALER_FILTER)],
         )

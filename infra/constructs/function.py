@@ -44,6 +44,12 @@ _XRAY_AND_ENI_REASON = (
     " xray:PutTraceSegments/PutTelemetryRecords (active tracing) and, with vpc.enabled,"
     " the ec2 network-interface actions Lambda needs to attach the function to the VPC."
 )
+_SYNCHRONOUS_REASON = (
+    "Invoked synchronously only (API Gateway or a Cognito trigger): Lambda sends only"
+    " failed asynchronous events to a DLQ, so one would never receive anything. A failure"
+    " returns to the caller: a 5xx (the stage's 5xx alarm) or a refused sign-in (the"
+    " triggers' errors alarm)."
+)
 _RUNTIME_REASON = (
     "The runtime is pinned to python3.12 on purpose: the asset's binary wheels"
     " (cryptography) are resolved for cp312, so moving to a newer runtime is a"
@@ -60,7 +66,11 @@ class QuietlineFunction(Construct):
     - Role: its own, with only its log-writing permissions; callers add exact grants
       (`message_store.grant_read_data(fn)`, `tenant_keys.grant_envelope(fn, ...)`).
     - Logs: an explicit log group encrypted with the platform key, kept as long as audit.
-    - Async failures: a KMS-encrypted DLQ with an alarm when anything lands in it.
+    - Async failures: a KMS-encrypted DLQ with an alarm when anything lands in it, except
+      for a `synchronous` function (API Gateway's, Cognito's triggers): Lambda sends only
+      failed *asynchronous* events to a DLQ, so theirs would stay empty for good while
+      its queue, policy and alarm cost three of the stack's 500 resources and an
+      alarm's monthly fee. Their callers get the error instead (a 5xx, a refused sign-in).
     """
 
     def __init__(
@@ -78,6 +88,7 @@ class QuietlineFunction(Construct):
         reserved_concurrency: int | None = None,
         timeout: cdk.Duration | None = None,
         memory_size: int = 512,
+        synchronous: bool = False,
     ) -> None:
         super().__init__(scope, id)
         if config.vpc.enabled != (network is not None):
@@ -85,7 +96,9 @@ class QuietlineFunction(Construct):
             raise ValueError("pass the stack's Network exactly when config.vpc.enabled")
         self.log_group = self._log_group(config, platform_key)
         self.role = self._role(description)
-        self.dead_letter_queue = self._dead_letter_queue(platform_key, alarms)
+        self.dead_letter_queue: sqs.Queue | None = (
+            None if synchronous else self._dead_letter_queue(platform_key, alarms)
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -115,10 +128,19 @@ class QuietlineFunction(Construct):
             vpc_subnets=network.subnets if network else None,
             security_groups=[network.function_security_group] if network else None,
         )
-        self._grant_platform_key_for_dlq(platform_key)
+        if self.dead_letter_queue is not None:
+            self._grant_platform_key_for_dlq(platform_key)
+        else:
+            acknowledge(self.function, "HIPAA.Security-LambdaDLQ", _SYNCHRONOUS_REASON)
         if network is not None:
             self._grant_network_interfaces()
         self._acknowledge(network)
+
+    @property
+    def dead_letters(self) -> sqs.Queue:
+        """The DLQ of a function invoked asynchronously (event sources reuse it)."""
+        assert self.dead_letter_queue is not None, "a synchronous function has no DLQ"
+        return self.dead_letter_queue
 
     @property
     def grant_principal(self) -> iam.IPrincipal:

@@ -142,9 +142,12 @@ class StaffIdentity(Construct):
             generate_secret=False,
             # The inbox signs in with USER_PASSWORD_AUTH (web/app/cognito.js), as local
             # mode and the tests do: the password travels only over TLS to Cognito, and
-            # the TOTP challenge follows. No other flow is allowed (least privilege).
-            # Refresh tokens are always allowed (the inbox renews its ID token with one).
-            auth_flows=cognito.AuthFlow(user_password=True),
+            # the TOTP challenge follows; or with a passkey, through the custom flow whose
+            # triggers accept nothing but one user-verified passkey answer
+            # (infra/constructs/passkey_sign_in.py). No other flow is allowed (least
+            # privilege). Refresh tokens are always allowed (the inbox renews its ID
+            # token with one).
+            auth_flows=cognito.AuthFlow(user_password=True, custom=True),
             # No hosted UI / OAuth redirect flows: nothing to redirect a token to.
             disable_o_auth=True,
             # HIPAA automatic logoff: short tokens plus the server-side idle timeout.

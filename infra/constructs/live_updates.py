@@ -68,6 +68,7 @@ class LiveUpdates(Construct):
             SOCKET_HANDLER,
             "Inbox live-update sockets: ticket check, connect and disconnect (ids only)",
             parts.env_core(),
+            synchronous=True,  # the WebSocket API waits for it: no DLQ would ever fill
         )
         socket = integrations.WebSocketLambdaIntegration("Socket", self.socket_handler.function)
         self.api = apigwv2.WebSocketApi(

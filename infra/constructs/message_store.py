@@ -136,6 +136,21 @@ class MessageStore(Construct):
         )
         self._grant_key(grantee, _KEY_READ_ACTIONS + (_KEY_WRITE_ACTIONS if write else ()))
 
+    def grant_passkey_sign_in(self, grantee: iam.IGrantable) -> None:
+        """Passkey sign-in (functions/dal/passkeys.py): read a user's public keys and record
+        their use, in the passkey partitions only (PASSKEY#*), nothing else of the table."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:Query", "dynamodb:UpdateItem"],
+            resource_arns=[self.table.table_arn],
+            conditions={
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": [f"{schema.PASSKEY_PARTITION_PREFIX}*"]
+                }
+            },
+        )
+        self._grant_key(grantee, _KEY_READ_ACTIONS + _KEY_WRITE_ACTIONS)
+
     def grant_live_items(self, grantee: iam.IGrantable) -> None:
         """The live-update tickets and sockets (functions/dal/live.py): their partitions
         only (LIVE*), never a tenant's conversations or messages."""

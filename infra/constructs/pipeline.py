@@ -99,8 +99,9 @@ class PipelineParts:
         timeout: cdk.Duration | None = None,
         reserved_concurrency: int | None = None,
         memory_size: int | None = None,
+        synchronous: bool = False,
     ) -> QuietlineFunction:
-        sized = {} if memory_size is None else {"memory_size": memory_size}
+        sized: dict[str, Any] = {} if memory_size is None else {"memory_size": memory_size}
         return QuietlineFunction(
             self.scope,
             id,
@@ -113,6 +114,7 @@ class PipelineParts:
             network=self.network,
             timeout=timeout,
             reserved_concurrency=reserved_concurrency,
+            synchronous=synchronous,
             **sized,
         )
 
@@ -180,7 +182,7 @@ class PipelineParts:
             bisect_batch_on_error=True,
             retry_attempts=STREAM_RETRY_ATTEMPTS,
             max_record_age=STREAM_MAX_RECORD_AGE,
-            on_failure=_DeadLetters(fn.dead_letter_queue),
+            on_failure=_DeadLetters(fn.dead_letters),
         )
         # Lambda checks the role's stream permissions when it creates the mapping.
         mapping.node.add_dependency(fn.role.policy)
@@ -209,7 +211,7 @@ class PipelineParts:
                     fn.function,
                     # Events EventBridge cannot deliver land in the function's own DLQ
                     # (already encrypted and alarmed), next to its failed invocations.
-                    dead_letter_queue=fn.dead_letter_queue,
+                    dead_letter_queue=fn.dead_letters,
                     retry_attempts=3,
                     max_event_age=max_event_age,
                 )

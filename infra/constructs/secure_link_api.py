@@ -113,6 +113,7 @@ class SecureLinkApi(Construct):
             network=network,
             # A person is waiting: fail fast rather than hold the request open.
             timeout=cdk.Duration.seconds(10),
+            synchronous=True,  # API Gateway waits for it: no DLQ would ever fill
         )
         # Codes and replies are texts and messages: the table, new and old data keys, the
         # outbound queue and the audit chain (staff hear of a reply from the table's stream).

@@ -135,6 +135,7 @@ class StaffApi(Construct):
             # A person is waiting: fail fast rather than hold the request open.
             timeout=cdk.Duration.seconds(10),
             memory_size=512,
+            synchronous=True,  # API Gateway waits for it: no DLQ would ever fill
         )
         # What the API's code paths call (functions/container.py): the table (sessions and
         # read counters included), a whole thread's batch delete, new and old data keys

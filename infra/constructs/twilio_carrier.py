@@ -110,6 +110,7 @@ class TwilioCarrier:
             environment,
             # Twilio gives a webhook 15 seconds before it counts as failed.
             timeout=cdk.Duration.seconds(10),
+            synchronous=True,  # API Gateway waits for it; Twilio retries a failure
         )
         self.grant_read_auth_token(webhook)
         parts.grant_receiving(webhook, retry_queue=True)
@@ -214,6 +215,6 @@ class TwilioCarrier:
                 fn.function,
                 max_event_age=cdk.Duration.minutes(5),
                 retry_attempts=0,
-                dead_letter_queue=fn.dead_letter_queue,
+                dead_letter_queue=fn.dead_letters,
             )
         )

@@ -281,7 +281,7 @@ class ChimeVoice(Construct):
                 self.call_control.function,
                 max_event_age=SWEEP_EVERY,
                 retry_attempts=0,
-                dead_letter_queue=self.call_control.dead_letter_queue,
+                dead_letter_queue=self.call_control.dead_letters,
             )
         )
 

@@ -27,6 +27,11 @@ def function_acknowledgements(path: str) -> set[tuple[str, str]]:
     return {(rule, f"{path}/{suffix}") for rule, suffix in FUNCTION_RULES}
 
 
+def synchronous_function_acknowledgements(path: str) -> set[tuple[str, str]]:
+    """A QuietlineFunction invoked synchronously only (API Gateway, Cognito): no DLQ."""
+    return function_acknowledgements(path) | {("HIPAA.Security-LambdaDLQ", f"{path}/Function")}
+
+
 def public_method_paths() -> set[str]:
     """Construct paths of the staff API methods of public routes (walked from ROUTES)."""
     return {
@@ -44,7 +49,7 @@ def secure_link_acknowledgements(*, waf_enabled: bool) -> set[tuple[str, str]]:
     """An inbox (hosted here or elsewhere): the clients' secure-message API, apart from the
     staff API, and its own function."""
     found = {
-        *function_acknowledgements("Quietline/SecureLinks/Function"),
+        *synchronous_function_acknowledgements("Quietline/SecureLinks/Function"),
         # No staff account: link token + one-time code (on the API, so every method).
         ("AwsSolutions-APIG4", SECURE_LINK_API),
         ("AwsSolutions-COG4", SECURE_LINK_API),
@@ -83,8 +88,10 @@ def staff_and_audit_acknowledgements(*, waf_enabled: bool, trail: bool) -> set[t
         ("AwsSolutions-APIG2", "Quietline/StaffApi/Api"),
         ("HIPAA.Security-APIGWCacheEnabledAndEncrypted", STAFF_STAGE),
         ("HIPAA.Security-APIGWSSLEnabled", STAFF_STAGE),
-        *function_acknowledgements("Quietline/StaffApi/Function"),
+        *synchronous_function_acknowledgements("Quietline/StaffApi/Function"),
         *function_acknowledgements("Quietline/AuditLog/Sealer/Handler"),
+        # The user pool's passkey sign-in triggers (every configuration has the pool).
+        *synchronous_function_acknowledgements("Quietline/PasskeySignIn/Triggers"),
         *(
             (rule, path)
             for path in public_method_paths()
@@ -108,7 +115,7 @@ def live_update_acknowledgements() -> set[tuple[str, str]]:
 
     stage = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:<LiveApi149456B6>/live"
     return {
-        *function_acknowledgements("Quietline/Live/LiveSocket"),
+        *synchronous_function_acknowledgements("Quietline/Live/LiveSocket"),
         *function_acknowledgements("Quietline/Live/LiveNotifier"),
         # Web Push's VAPID key: rotated on purpose only (every device re-subscribes).
         ("HIPAA.Security-SecretsManagerRotationEnabled", "Quietline/WebPush/VapidKey"),

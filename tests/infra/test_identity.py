@@ -130,9 +130,11 @@ def test_client_is_a_public_browser_client_without_secret_or_oauth(client: Resou
         }
     )
 
-    # Only what the inbox uses: password + TOTP, and the refresh that renews its ID token.
+    # Only what the inbox uses: password + TOTP, passkey sign-in (the custom flow), and
+    # the refresh that renews its ID token.
     assert set(flows.as_array()) == {
         "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_CUSTOM_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
     }
 

@@ -261,7 +261,8 @@ def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(
     staff_functions = [
         arn(function.function) for function in (aws_stack.staff_api.function, secure_links.function)
     ]
-    # Every permission names its source; besides the staff API's, only SNS and EventBridge.
+    # Every permission names its source; besides the staff API's (and Cognito's for the
+    # passkey sign-in triggers, test_passkey_sign_in.py), only SNS and EventBridge.
     function_name, principal = Capture(), Capture()
     app_template.all_resources_properties(
         "AWS::Lambda::Permission",
@@ -274,7 +275,12 @@ def test_aws_carrier_has_no_public_endpoint_and_no_twilio_secret(
             every_capture(principal, Capture.as_string),
             strict=True,
         )
-        if f not in staff_functions and f != arn(aws_stack.live.socket_handler.function)
+        if f not in staff_functions
+        and f
+        not in (
+            arn(aws_stack.live.socket_handler.function),
+            arn(aws_stack.passkey_sign_in.function.function),
+        )
     }
     assert principals == {"sns.amazonaws.com", "events.amazonaws.com"}
 

@@ -50,6 +50,7 @@ from tests.infra.shared_acknowledgements import (
     live_update_acknowledgements,
     secure_link_acknowledgements,
     staff_and_audit_acknowledgements,
+    synchronous_function_acknowledgements,
 )
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("synth-twilio")]
@@ -123,10 +124,11 @@ EXPECTED_ACKNOWLEDGEMENTS = {
             "Sweeper",
             "StaffNotifier",
             "CarePager",
-            "TwilioWebhook",
         )
         for ack in function_acknowledgements(f"Quietline/Messaging/{function}")
     ),
+    # API Gateway invokes the webhook synchronously: no DLQ (Twilio retries a failure).
+    *synchronous_function_acknowledgements("Quietline/Messaging/TwilioWebhook"),
     *function_acknowledgements("Quietline/Scheduler/ScheduleSweep"),
     # WAF on (no APIG3 on either stage), the organization's trail (no trail buckets).
     *staff_and_audit_acknowledgements(waf_enabled=True, trail=False),
