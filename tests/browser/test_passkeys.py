@@ -1,5 +1,6 @@
 """Passkeys in Chromium through a DevTools-protocol virtual authenticator (platform,
-user verification on): enrol from the inbox, lock, unlock with the passkey, remove it."""
+user verification on): enrol from the inbox, lock, unlock with the passkey, remove it;
+sign in with it instead of the password and the code."""
 
 from __future__ import annotations
 
@@ -46,13 +47,12 @@ def _remove_every_passkey(runtime: dict[str, Any], role: str) -> None:
         http("DELETE", runtime["api_base_url"] + path, None, token)
 
 
-def test_enrol_a_passkey_lock_and_unlock_with_it_then_remove_it(
-    page: Page, runtime: dict[str, Any]
-) -> None:
-    text_from_phone(runtime, PASSKEY_CLIENT, PASSKEY_TEXT)
+def _platform_authenticator(page: Page) -> Any:
+    """This browser's Face ID / Touch ID / Windows Hello, answered by DevTools: the
+    authenticator id (remove it with WebAuthn.removeVirtualAuthenticator)."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
-    cdp.send(
+    added = cdp.send(
         "WebAuthn.addVirtualAuthenticator",
         {
             "options": {
@@ -65,14 +65,58 @@ def test_enrol_a_passkey_lock_and_unlock_with_it_then_remove_it(
             }
         },
     )
+    return cdp, added["authenticatorId"]
+
+
+def _enrol_from_settings(page: Page) -> None:
+    page.get_by_role("button", name="Set a PIN").click()
+    page.get_by_role("button", name="Add a passkey on this device").click()
+    expect(page.locator("#passkey-list li")).to_have_count(1)
+    page.get_by_role("button", name="Close").click()
+    expect(page.get_by_text("Passkey added.")).to_be_visible()
+
+
+def test_sign_in_with_a_passkey_instead_of_password_and_code(
+    page: Page, runtime: dict[str, Any]
+) -> None:
+    cdp, authenticator = _platform_authenticator(page)
+    account = user(runtime, "clinician")
+    try:
+        # Given a clinician who enrolled this phone's passkey, then signed out
+        _sign_in_on_localhost(page, runtime, "clinician")
+        _enrol_from_settings(page)
+        page.locator("#sign-out").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+        # When they give their address and choose the passkey
+        page.locator("#email").fill(account["email"])
+        page.get_by_role("button", name="Sign in with a passkey").click()
+
+        # Then the inbox opens: no password, no authenticator code asked for
+        expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+        expect(page.locator("#mfa-code")).to_be_hidden()
+
+        # And a device without that passkey is refused, in words, with the other way named
+        page.locator("#sign-out").click()
+        cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+        _platform_authenticator(page)
+        page.locator("#email").fill(account["email"])
+        page.get_by_role("button", name="Sign in with a passkey").click()
+        expect(page.locator("#signin-error")).to_contain_text("sign in with your password and code")
+        expect(page.get_by_role("heading", name="Conversations")).to_be_hidden()
+    finally:
+        _remove_every_passkey(runtime, "clinician")
+
+
+def test_enrol_a_passkey_lock_and_unlock_with_it_then_remove_it(
+    page: Page, runtime: dict[str, Any]
+) -> None:
+    text_from_phone(runtime, PASSKEY_CLIENT, PASSKEY_TEXT)
+    _platform_authenticator(page)
     try:
         _sign_in_on_localhost(page, runtime, "clinician")
         # Given a passkey enrolled from the inbox
-        page.get_by_role("button", name="Set a PIN").click()
-        page.get_by_role("button", name="Add a passkey on this device").click()
-        expect(page.locator("#passkey-list li")).to_have_count(1)
-        page.get_by_role("button", name="Close").click()
-        expect(page.get_by_text("Passkey added.")).to_be_visible()
+        _enrol_from_settings(page)
         page.locator("#conversation-list button").first.click()
         expect(page.locator("#messages li").first).to_be_visible()
 

@@ -3,8 +3,9 @@
 // public (unsigned) operations: POST / with an X-Amz-Target header. No SDK, no secrets (the
 // app client has no client secret). The inbox signs in with USER_PASSWORD_AUTH: the
 // password goes over TLS to Cognito only, never to Quietline's API, and the TOTP challenge
-// follows. The staff API, not the page, renews ID tokens (session.js). It does not use
-// SRP, although a deployment's app client also allows USER_SRP_AUTH.
+// follows; or with a passkey through CUSTOM_AUTH, whose triggers accept one user-verified
+// passkey answer and nothing else (functions/logic/passkey_sign_in.py). The staff API,
+// not the page, renews ID tokens (session.js).
 
 /**
  * The tokens of a completed sign-in. A refresh's answer has no RefreshToken.
@@ -17,6 +18,7 @@
  * @typedef {object} AuthResponse
  * @property {AuthenticationResult} [AuthenticationResult]
  * @property {string} [ChallengeName]
+ * @property {Record<string, string>} [ChallengeParameters]
  * @property {string} [Session]
  */
 /**
@@ -101,6 +103,22 @@ export class Cognito {
         ClientId: this.clientId,
         AuthFlow: "USER_PASSWORD_AUTH",
         AuthParameters: { USERNAME: email, PASSWORD: password },
+      })
+    );
+  }
+
+  /**
+   * Start a passkey sign-in: Cognito answers with a CUSTOM_CHALLENGE whose parameters hold
+   * the WebAuthn request options (the same for any address, known or not).
+   * @param {string} email
+   * @returns {Promise<AuthResponse>}
+   */
+  async startPasskeySignIn(email) {
+    return /** @type {AuthResponse} */ (
+      await this.call("InitiateAuth", {
+        ClientId: this.clientId,
+        AuthFlow: "CUSTOM_AUTH",
+        AuthParameters: { USERNAME: email },
       })
     );
   }

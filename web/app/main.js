@@ -14,6 +14,7 @@ import * as urgent from "./urgent.js";
 import * as appointments from "./appointments.js";
 import * as schedule from "./schedule.js";
 import * as lock from "./lock.js";
+import * as passkeys from "./passkeys.js";
 
 /** @import { AuthenticationResult, AuthResponse } from "./cognito.js" */
 /** @import { Me } from "./session.js" */
@@ -142,6 +143,37 @@ function submitted(event) {
   return form;
 }
 
+/**
+ * Sign in with this device's passkey: the address names the account, the passkey (with
+ * Face ID, a fingerprint or the device's PIN) is both factors; no password, no code.
+ * @param {HTMLButtonElement} button
+ */
+async function passkeySignIn(button) {
+  const email = $("#email", HTMLInputElement).value.trim();
+  if (!email) return say($("#signin-error"), "Enter your email, then choose Sign in with a passkey.");
+  button.disabled = true;
+  try {
+    state.email = email;
+    say($("#signin-notice"), "");
+    const started = await cognito().startPasskeySignIn(email);
+    const options = started.ChallengeParameters?.passkey_options;
+    if (started.ChallengeName !== "CUSTOM_CHALLENGE" || !options) throw new Error("no passkey challenge");
+    const answer = await passkeys.signInAnswer(options);
+    await next(await cognito().respond("CUSTOM_CHALLENGE", started.Session ?? "", { USERNAME: email, ANSWER: answer }));
+  } catch (error) {
+    const network = error instanceof CognitoError && error.code === "NetworkError";
+    say(
+      $("#signin-error"),
+      network
+        ? explain(error)
+        : "That passkey was not accepted, or the request was cancelled. Try again, or sign in with your password and code.",
+    );
+  } finally {
+    button.disabled = false;
+  }
+  return undefined;
+}
+
 function bindSignIn() {
   $("#password-form").addEventListener("submit", (event) => {
     const form = submitted(event);
@@ -156,6 +188,10 @@ function bindSignIn() {
       await next(result);
     });
   });
+
+  const passkeyButton = $("#passkey-sign-in", HTMLButtonElement);
+  show(passkeyButton, passkeys.supported());
+  passkeyButton.addEventListener("click", () => passkeySignIn(passkeyButton));
 
   $("#mfa-form").addEventListener("submit", (event) => {
     const form = submitted(event);

@@ -1,8 +1,9 @@
 // @ts-check
-// Passkeys (WebAuthn) for the app lock: enrol this device's passkey, list and remove one's
-// own, and answer an unlock challenge. The server makes every challenge and verifies every
-// answer (functions/logic/passkeys.py); this module only converts between the JSON the
-// API speaks (base64url) and the ArrayBuffers the browser's WebAuthn API takes.
+// Passkeys (WebAuthn): enrol this device's passkey, list and remove one's own, answer an
+// unlock challenge (the staff API's) and a sign-in challenge (Cognito's custom flow). The
+// server makes every challenge and verifies every answer (functions/logic/passkeys.py,
+// passkey_sign_in.py); this module only converts between the JSON the servers speak
+// (base64url) and the ArrayBuffers the browser's WebAuthn API takes.
 
 import { api } from "./session.js";
 
@@ -80,9 +81,11 @@ export async function remove(credentialId) {
   await api("DELETE", `/me/passkeys/${encodeURIComponent(credentialId)}`);
 }
 
-/** Answer the server's unlock challenge with one of this user's passkeys. */
-export async function unlock() {
-  const options = /** @type {any} */ (await api("POST", "/me/unlock/options"));
+/**
+ * The browser's answer to request options (JSON, base64url fields), as JSON.
+ * @param {any} options
+ */
+async function assertion(options) {
   const asserted = /** @type {PublicKeyCredential | null} */ (
     await navigator.credentials.get({
       publicKey: {
@@ -94,7 +97,7 @@ export async function unlock() {
   );
   if (!asserted) throw new Error("no passkey answered");
   const response = /** @type {AuthenticatorAssertionResponse} */ (asserted.response);
-  const credential = {
+  return {
     id: asserted.id,
     rawId: text(asserted.rawId),
     type: asserted.type,
@@ -106,5 +109,21 @@ export async function unlock() {
     },
     clientExtensionResults: {},
   };
-  await api("POST", "/me/unlock/passkey", { credential });
+}
+
+/** Answer the server's unlock challenge with one of this user's passkeys. */
+export async function unlock() {
+  const options = /** @type {any} */ (await api("POST", "/me/unlock/options"));
+  await api("POST", "/me/unlock/passkey", { credential: await assertion(options) });
+}
+
+/**
+ * Answer a sign-in challenge: Cognito hands over the options as a JSON string (they name
+ * no credential and no host: the browser offers this site's passkeys), and takes the
+ * answer as one.
+ * @param {string} optionsJson
+ * @returns {Promise<string>}
+ */
+export async function signInAnswer(optionsJson) {
+  return JSON.stringify(await assertion(JSON.parse(optionsJson)));
 }
