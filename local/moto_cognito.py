@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,10 +31,20 @@ from typing import Any
 
 from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+from moto.core.exceptions import JsonRESTError
 
 Trigger = Callable[[dict[str, Any]], dict[str, Any]]
 CUSTOM_AUTH, CUSTOM_CHALLENGE = "CUSTOM_AUTH", "CUSTOM_CHALLENGE"
 _REFUSED = "Incorrect username or password."
+SESSION_SECONDS = 180  # an app client's AuthSessionValidity default: 3 minutes
+
+
+class UnexpectedLambdaException(JsonRESTError):
+    """Cognito's answer when a trigger fails: a 400 naming the trigger kind, no detail."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("UnexpectedLambdaException", message)
+
 
 _MARK = "_quietline_checks_enabled"
 
@@ -96,6 +107,7 @@ class _Flow:
     private: dict[str, str] = field(default_factory=dict)
     metadata: str = ""
     session: list[dict[str, Any]] = field(default_factory=list)
+    issued_at: float = 0.0  # monotonic: when its current session was handed out
 
 
 _flows: dict[str, _Flow] = {}
@@ -118,7 +130,11 @@ def _invoke(flow: _Flow, source: str, request: dict[str, Any]) -> dict[str, Any]
         },
         "response": {},
     }
-    answer: dict[str, Any] = _triggers[flow.pool.id](event)["response"]
+    try:
+        answer: dict[str, Any] = _triggers[flow.pool.id](event)["response"]
+    except Exception:  # whatever the trigger raised, Cognito says only this
+        kind = source.split("_", 1)[0]
+        raise UnexpectedLambdaException(f"{kind} failed with error.") from None
     return answer
 
 
@@ -137,7 +153,12 @@ def _next(flow: _Flow) -> dict[str, Any]:
     flow.private = dict(created.get("privateChallengeParameters") or {})
     flow.metadata = str(created.get("challengeMetadata") or "")
     session = str(uuid.uuid4())
+    flow.issued_at = time.monotonic()
     with _flows_guard:
+        for stale in [
+            k for k, f in _flows.items() if flow.issued_at - f.issued_at > SESSION_SECONDS
+        ]:
+            del _flows[stale]  # unanswered sessions expire, as Cognito's do
         _flows[session] = flow
     return {
         "ChallengeName": CUSTOM_CHALLENGE,
@@ -194,8 +215,8 @@ def _start(self: CognitoIdpBackend, client_id: str, parameters: dict[str, str]) 
 def _answer(self: CognitoIdpBackend, session: str, responses: dict[str, str]) -> dict[str, Any]:
     with _flows_guard:
         flow = _flows.pop(session, None)  # a session is answered once
-    if flow is None:
-        raise NotAuthorizedError("Invalid session for the user.")
+    if flow is None or time.monotonic() - flow.issued_at > SESSION_SECONDS:
+        raise NotAuthorizedError("Invalid session for the user, session is expired.")
     verified = _invoke(
         flow,
         "VerifyAuthChallengeResponse_Authentication",

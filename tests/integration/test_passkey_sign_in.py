@@ -198,3 +198,34 @@ def test_a_client_without_the_custom_flow_cannot_use_it(
         _start(cognito, pool, clinician.email)
 
     assert error.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_an_unanswered_session_expires(
+    cognito: Any,
+    pool: LocalPool,
+    clinician: DemoUser,
+    phone: SoftAuthenticator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started = _start(cognito, pool, clinician.email)
+    monkeypatch.setattr(moto_cognito, "SESSION_SECONDS", -1)  # Cognito's 3 minutes, passed
+
+    with pytest.raises(ClientError) as error:
+        _answer(cognito, pool, clinician.email, started, phone)
+
+    assert _refused(error)
+
+
+def test_a_failing_trigger_refuses_the_sign_in_without_detail(
+    cognito: Any, pool: LocalPool, clinician: DemoUser
+) -> None:
+    def broken(event: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("the passkey table is unavailable")
+
+    moto_cognito.use_custom_auth(pool.user_pool_id, broken)
+
+    with pytest.raises(ClientError) as error:
+        _start(cognito, pool, clinician.email)
+
+    assert error.value.response["Error"]["Code"] == "UnexpectedLambdaException"
+    assert "unavailable" not in str(error.value)
