@@ -37,6 +37,8 @@ EVERY_REQUEST: dict[str, tuple[str, ...]] = {
     "sender": ("sender_service", "outbound_queue"),
     "staff_notifier": ("staff_alerts",),
     "care_pager": ("care_pages",),
+    # Define and create build nothing; verify (one call in three) builds passkey_sign_in.
+    "passkey_sign_in": (),
     "sweeper": ("sweeper",),
     "schedule_sweep": ("due_sweep",),
     "twilio_webhook": ("twilio_auth_token", "store", "metrics", "retry_queue"),
