@@ -199,3 +199,7 @@ def test_a_practice_that_requires_a_pin_asks_for_one_before_showing_clients(
     finally:
         body = {"require_unlock_method": False}
         assert _fetch_status(page, "/lock-settings", tokens[-1], "PUT", body) == 200
+    # And someone who cannot set one now can still leave: the dialog signs out
+    page.locator("#pin-sign-out").click()
+    expect(page.get_by_text("You signed out.")).to_be_visible()
+    expect(page.locator("#pin-dialog")).to_be_hidden()

@@ -22,7 +22,7 @@ import { ApiError, LOCKED_EVENT, api, idleFor, problem, sessionEnded } from "./s
 /** @import { Passkey } from "./passkeys.js" */
 
 /** @typedef {{ lock_after_seconds: number, pin_set: boolean, require_unlock_method: boolean }} LockState */
-/** @typedef {{ lock: () => void, unlock: () => Promise<void> }} Hooks */
+/** @typedef {{ lock: () => void, unlock: () => Promise<void>, signOut: () => Promise<void> }} Hooks */
 
 const state = {
   lockAfterMs: 120_000,
@@ -35,7 +35,7 @@ const state = {
   required: /** @type {(() => void) | null} */ (null),
 };
 /** @type {Hooks} */
-let hooks = { lock: () => {}, unlock: async () => {} };
+let hooks = { lock: () => {}, unlock: async () => {}, signOut: async () => {} };
 
 /** @param {Hooks} appHooks what the app does to empty and to rebuild its views */
 export function bind(appHooks) {
@@ -51,6 +51,8 @@ export function bind(appHooks) {
   $("#lock-now").addEventListener("click", () => lock());
   $("#pin-setup").addEventListener("click", () => openPinDialog());
   $("#pin-cancel").addEventListener("click", () => closePinDialog());
+  // Held by the practice's requirement, a user who cannot set one now can still leave.
+  $("#pin-sign-out").addEventListener("click", () => void hooks.signOut());
   $("#passkey-add").addEventListener("click", () => addPasskey());
   $("#unlock-passkey").addEventListener("click", () => unlockWithPasskey());
   $("#pin-form").addEventListener("submit", (event) => {
@@ -200,6 +202,7 @@ function openPinDialog() {
   // Asked for by the practice: no closing it until a PIN or a passkey is set.
   show($("#pin-required"), state.required !== null);
   show($("#pin-cancel"), state.required === null);
+  show($("#pin-sign-out"), state.required !== null);
   show($("#pin-dialog"));
   $("#new-pin").focus();
 }

@@ -344,20 +344,22 @@ function goTo(view) {
   if (view === "appointments") void appointments.load();
 }
 
+async function signOut() {
+  try {
+    // Ends every session of this user on the server too: their refresh tokens are
+    // revoked and the API refuses tokens issued before now.
+    await session.api("POST", "/me/sign-out");
+  } catch {
+    // Signed out locally regardless.
+  }
+  session.end("You signed out.");
+}
+
 function bindShell() {
   $("#nav-inbox").addEventListener("click", () => goTo("inbox"));
   $("#nav-admin").addEventListener("click", () => goTo("admin"));
   $("#nav-appointments").addEventListener("click", () => goTo("appointments"));
-  $("#sign-out").addEventListener("click", async () => {
-    try {
-      // Ends every session of this user on the server too: their refresh tokens are
-      // revoked and the API refuses tokens issued before now.
-      await session.api("POST", "/me/sign-out");
-    } catch {
-      // Signed out locally regardless.
-    }
-    session.end("You signed out.");
-  });
+  $("#sign-out").addEventListener("click", () => signOut());
   $("#skip-link").addEventListener("click", (event) => {
     event.preventDefault(); // keep the address bar unchanged
     $("#main").focus();
@@ -411,7 +413,7 @@ async function main() {
   registerWorker(); // the installable app's offline shell (pwa.js); not awaited
   appointments.bind();
   schedule.bind();
-  lock.bind({ lock: lockApp, unlock: unlockApp });
+  lock.bind({ lock: lockApp, unlock: unlockApp, signOut });
   /** @type {WebConfig} */
   let config;
   try {
