@@ -14,6 +14,7 @@ import struct
 import time
 import urllib.request
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
@@ -26,6 +27,7 @@ from functions.dal.users import ROLE_ATTRIBUTE, TENANT_ATTRIBUTE, tenant_group
 from functions.handlers import passkey_sign_in
 from infra.config import QuietlineConfig
 from local.apigw import LambdaContext
+from local.persistence import MotoGate
 
 
 @dataclass(frozen=True)
@@ -241,13 +243,17 @@ def users_for_state(pool: LocalPool) -> list[dict[str, str]]:
     return [asdict(user) for user in pool.users]
 
 
-def passkey_trigger(runtime: Container) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def passkey_trigger(
+    runtime: Container, gate: MotoGate | None = None
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """The pool's custom-auth triggers as deployed (functions/handlers/passkey_sign_in.py),
-    on local mode's services: what moto_cognito runs for CUSTOM_AUTH."""
+    on local mode's services: what moto_cognito runs for CUSTOM_AUTH. Cognito calls its
+    triggers from outside the request; with moto behind `gate`, so does this."""
     handler = passkey_sign_in.handler.bound(runtime)
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
-        answer: dict[str, Any] = handler(event, LambdaContext("quietline-passkey-sign-in"))
+        with gate.outside() if gate is not None else nullcontext():
+            answer: dict[str, Any] = handler(event, LambdaContext("quietline-passkey-sign-in"))
         return answer
 
     return invoke

@@ -85,6 +85,22 @@ class MotoGate:
                 self._condition.notify_all()
 
     @contextmanager
+    def outside(self) -> Iterator[None]:
+        """Within a request: give up its place while it waits on work that makes moto
+        requests of its own (Cognito's triggers, local/moto_cognito.py), then take one
+        again. Held, a snapshot pending meanwhile would wait for this request while the
+        trigger's requests waited for the snapshot: a deadlock."""
+        with self._condition:
+            self._active -= 1
+            self._condition.notify_all()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._condition.wait_for(lambda: not self._paused)
+                self._active += 1
+
+    @contextmanager
     def paused(self) -> Iterator[None]:
         with self._condition:
             self._condition.wait_for(lambda: not self._paused)

@@ -85,6 +85,9 @@ class RuntimeProcess:
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
+            # It hangs: its threads' stacks into its log first (local/runtime.py), then kill.
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(1)
             self.process.kill()
             self.process.wait(timeout=10)
 

@@ -11,6 +11,7 @@ fresh start (`quietline local reset` removes the saved file) seeds demo conversa
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import json
 import logging
@@ -238,7 +239,7 @@ def start_stack(
     )
     carrier.on_sent = workers.delivery_reports(runtime)
     # The pool's custom-auth triggers (passkey sign-in): the deployed handler, run here.
-    moto_cognito.use_custom_auth(pool.user_pool_id, passkey_trigger(runtime))
+    moto_cognito.use_custom_auth(pool.user_pool_id, passkey_trigger(runtime, moto.gate))
     bootstrap(config, runtime)
     dead_letters = {"outbound_dlq_url": outbound_dlq_url, "retry_dlq_url": retry_dlq_url}
     seeded = bool(app_state.get("seeded"))
@@ -397,6 +398,9 @@ def stop_all(
 
 def main() -> int:
     _configure_logging()
+    # SIGUSR1 prints every thread's stack (file and line only, no variables, so no PHI):
+    # what `RuntimeProcess.stop` asks for before it kills a runtime that will not stop.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         config = load_config()
     except ConfigError as error:

@@ -108,3 +108,41 @@ def test_a_snapshot_waits_for_requests_in_flight_and_holds_new_ones() -> None:
 
     # Then the snapshot came after it, alone, and the later request after the snapshot
     assert events == ["first request", "snapshot", "snapshot done", "later request"]
+
+
+def test_a_request_waiting_outside_lets_a_snapshot_and_nested_requests_through() -> None:
+    # Given a request (Cognito's InitiateAuth) whose trigger makes a moto request of its
+    # own, while a snapshot is asked for in between
+    gate = persistence.MotoGate()
+    events: list[str] = []
+    snapshot_asked = threading.Event()
+
+    def snapshot() -> None:
+        with gate.paused():
+            events.append("snapshot")
+
+    def nested_request() -> None:
+        with gate.request():
+            events.append("trigger's request")
+
+    def outer_request() -> None:
+        with gate.request():
+            with gate.outside():  # the trigger runs outside the request's place
+                taker = threading.Thread(target=snapshot)
+                taker.start()
+                snapshot_asked.set()
+                time.sleep(0.1)
+                inner = threading.Thread(target=nested_request)
+                inner.start()
+                inner.join(5)
+                taker.join(5)
+            events.append("outer request done")
+
+    # When it runs
+    outer = threading.Thread(target=outer_request)
+    outer.start()
+    outer.join(10)
+
+    # Then nothing deadlocked: the snapshot, the trigger's request, then the outer request
+    assert not outer.is_alive()
+    assert events == ["snapshot", "trigger's request", "outer request done"]
