@@ -28,15 +28,8 @@ def _bytes(value: Any) -> bytes:
     return bytes(value)  # the resource answers Binary, which converts
 
 
-class AppLockStore:
-    def __init__(self, table: Any) -> None:
-        self._table = aws.TableClient(table)
-
-    def _call(self, operation: str, **request: Any) -> Any:
-        try:
-            return getattr(self._table, operation)(**request)
-        except (ClientError, BotoCoreError) as error:
-            raise aws.translate(error, f"{operation} app lock") from None
+class AppLockStore(aws.TableStore):
+    WHAT = "app lock"
 
     def lock_after_seconds(self, tenant_id: str) -> int | None:
         item = self._call("get_item", Key=_settings_key(tenant_id)).get("Item") or {}

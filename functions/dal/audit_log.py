@@ -328,14 +328,4 @@ class DynamoDbAuditLog:
         return items
 
     def _query(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        start: dict[str, Any] | None = None
-        while True:
-            page = {**query, **({"ExclusiveStartKey": start} if start else {})}
-            try:
-                response = self._table.query(**page)
-            except (ClientError, BotoCoreError) as error:
-                raise aws.translate(error, "Query audit") from None
-            yield from response.get("Items", [])
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return
+        return aws.query_items(self._table.query, query, "Query audit")

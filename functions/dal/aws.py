@@ -15,6 +15,7 @@ one unlocked placeholder counter per resource, which a concurrent call resets mi
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +150,42 @@ class TableClient:
 
     def transact_write_items(self, **request: Any) -> Any:
         return self._client.transact_write_items(**request)
+
+
+def query_items(
+    query: Callable[..., Any], request: dict[str, Any], operation: str
+) -> Iterator[dict[str, Any]]:
+    """Every item a DynamoDB Query answers, page after page (`query`: a table's or a
+    TableClient's), AWS errors translated naming `operation`, never a value."""
+    page = dict(request)
+    while True:
+        try:
+            response = query(**page)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, operation) from None
+        yield from response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            return
+        page["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class TableStore:
+    """A small data-access class over one table: its calls' AWS errors become ours,
+    naming the operation and `WHAT` it touches (never a key or a value)."""
+
+    WHAT = "items"
+
+    def __init__(self, table: Any) -> None:
+        self._table = TableClient(table)
+
+    def _call(self, operation: str, **request: Any) -> Any:
+        try:
+            return getattr(self._table, operation)(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, f"{operation} {self.WHAT}") from None
+
+    def _query_all(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        return query_items(self._table.query, request, f"query {self.WHAT}")
 
 
 def error_code(error: ClientError) -> str:

@@ -83,21 +83,14 @@ class DynamoDbLiveRegistry:
                 ":conn": _CONNECTION_PREFIX,
             },
         }
-        found: list[LiveConnection] = []
-        while True:
-            with dynamodb("Query live sockets"):
-                page = self._db.query(**query)
-            found += [
-                LiveConnection(
-                    str(item[SORT_KEY]).removeprefix(_CONNECTION_PREFIX),
-                    tenant_id,
-                    str(item["user_id"]),
-                )
-                for item in page.get("Items", [])
-            ]
-            if "LastEvaluatedKey" not in page:
-                return found
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            LiveConnection(
+                str(item[SORT_KEY]).removeprefix(_CONNECTION_PREFIX),
+                tenant_id,
+                str(item["user_id"]),
+            )
+            for item in aws.query_items(self._db.query, query, "Query live sockets")
+        ]
 
     def remove_connection(self, connection_id: str) -> None:
         with dynamodb("DeleteItem live socket"):

@@ -7,10 +7,6 @@ PASSKEY#<tenant>#<user>   CHALLENGE#<purpose>       challenge, expires_at (TTL)
 
 from __future__ import annotations
 
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
-
 from functions.dal import aws
 from functions.dal.schema import PARTITION_KEY, PASSKEY_PARTITION_PREFIX, SORT_KEY, TTL_ATTRIBUTE
 from functions.logic.passkey_models import StoredPasskey
@@ -22,15 +18,8 @@ def _pk(tenant_id: str, user_id: str) -> str:
     return f"{PASSKEY_PARTITION_PREFIX}{tenant_id}#{user_id}"
 
 
-class PasskeyStore:
-    def __init__(self, table: Any) -> None:
-        self._table = aws.TableClient(table)
-
-    def _call(self, operation: str, **request: Any) -> Any:
-        try:
-            return getattr(self._table, operation)(**request)
-        except (ClientError, BotoCoreError) as error:
-            raise aws.translate(error, f"{operation} passkeys") from None
+class PasskeyStore(aws.TableStore):
+    WHAT = "passkeys"
 
     def save_challenge(
         self, tenant_id: str, user_id: str, purpose: str, challenge: bytes, *, expires_at: int
@@ -59,18 +48,13 @@ class PasskeyStore:
         return bytes(item["challenge"])
 
     def passkeys(self, tenant_id: str, user_id: str) -> list[StoredPasskey]:
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :cred)",
-            "ExpressionAttributeValues": {":pk": _pk(tenant_id, user_id), ":cred": _CRED},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._call("query", **request)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = self._query_all(
+            {
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :cred)",
+                "ExpressionAttributeValues": {":pk": _pk(tenant_id, user_id), ":cred": _CRED},
+                "ConsistentRead": True,
+            }
+        )
         return [
             StoredPasskey(
                 str(item[SORT_KEY]).removeprefix(_CRED),

@@ -150,19 +150,16 @@ class SessionStore:
             raise aws.translate(error, "sign-out") from None
 
     def _session_keys(self, pk: str) -> list[str]:
-        keys: list[str] = []
         request: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :session)",
             "ExpressionAttributeValues": {":pk": pk, ":session": "S#"},
             "ProjectionExpression": "sk",
             "ConsistentRead": True,
         }
-        while True:
-            page = self._table.query(**request)
-            keys += [str(item[SORT_KEY]) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return keys
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            str(item[SORT_KEY])
+            for item in aws.query_items(self._table.query, request, "Query sessions")
+        ]
 
     def _end(self, pk: str, session_key: str) -> None:
         try:

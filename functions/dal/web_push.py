@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from functions.core.errors import DependencyError, ThrottledError
 from functions.core.settings import SettingsError
 from functions.crypto import web_push
+from functions.dal import aws
 from functions.dal.schema import PARTITION_KEY, SORT_KEY
 from functions.dal.store._common import dynamodb
 from functions.logic.web_push import StoredSubscription
@@ -60,21 +61,14 @@ class DynamoDbPushStore:
             "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
             "ExpressionAttributeValues": {":pk": _pk(tenant_id), ":sub": _SUB},
         }
-        found: list[StoredSubscription] = []
-        while True:
-            with dynamodb("Query push subscriptions"):
-                page = self._db.query(**query)
-            found += [
-                StoredSubscription(
-                    str(item["user_id"]),
-                    str(item[SORT_KEY]).removeprefix(_SUB),
-                    bytes(item["record"]),
-                )
-                for item in page.get("Items", [])
-            ]
-            if "LastEvaluatedKey" not in page:
-                return found
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            StoredSubscription(
+                str(item["user_id"]),
+                str(item[SORT_KEY]).removeprefix(_SUB),
+                bytes(item["record"]),
+            )
+            for item in aws.query_items(self._db.query, query, "Query push subscriptions")
+        ]
 
     def delete_subscription(self, tenant_id: str, subscription_id: str) -> None:
         key = {PARTITION_KEY: _pk(tenant_id), SORT_KEY: _SUB + subscription_id}
