@@ -18,11 +18,10 @@ from typing import Protocol
 from functions.core.clock import Clock, epoch_ms, expiry, iso
 from functions.core.errors import ConflictError, NotFoundError, ValidationError
 from functions.core.ids import new_id
-from functions.core.models import Conversation, Message, Tenant
+from functions.core.models import Conversation, Tenant
 from functions.core.schedule import (
     Appointment,
     AppointmentStatus,
-    ReplyKind,
     ScheduledMessage,
     ScheduleKind,
     ScheduleStatus,
@@ -43,10 +42,14 @@ from functions.logic.appointment_import import (
     read_ics,
 )
 from functions.logic.outbound import SYSTEM_SENDER
+from functions.logic.reminder_replies import AnswerStore
 from functions.logic.tenants import TenantDirectory
 
 
-class AppointmentStore(Protocol):
+class AppointmentStore(AnswerStore, Protocol):
+    """The replies' store (awaiting answers, the tenant's rules, the message log) plus
+    appointments and their reminders."""
+
     def put_appointment(self, appointment: Appointment, *, replaces: str | None = None) -> None: ...
     def appointment_for_key(self, tenant_id: str, external_key: str) -> Appointment | None: ...
     def get_appointment(self, tenant_id: str, appointment_id: str) -> Appointment: ...
@@ -66,15 +69,8 @@ class AppointmentStore(Protocol):
     def settle_schedule(
         self, schedule: ScheduledMessage, status: ScheduleStatus, *, at: str, reason: str
     ) -> None: ...
-    def awaiting(self, tenant_id: str, conversation_id: str) -> tuple[str, str] | None: ...
-    def record_reply(
-        self, tenant_id: str, conversation_id: str, appointment_id: str, reply: ReplyKind, at: str
-    ) -> None: ...
-    def clear_awaiting(self, tenant_id: str, conversation_id: str, appointment_id: str) -> None: ...
-    def get_scheduling_config(self, tenant_id: str) -> SchedulingConfig: ...
     def put_scheduling_config(self, tenant_id: str, config: SchedulingConfig) -> None: ...
     def get_conversation(self, tenant_id: str, conversation_id: str) -> Conversation: ...
-    def record_message(self, message: Message) -> None: ...
 
 
 def id_bound(moment: datetime, *, upper: bool) -> str:
