@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from functions.handlers.api.models import ContactChange, NewContact
-from functions.handlers.api.policy import principal, route, runtime
+from functions.handlers.api.policy import json_response, principal, route, runtime
 
 router = Router()
 
@@ -27,9 +27,7 @@ def create_contact(payload: NewContact) -> Response[Any]:
             wording_version=payload.consent.wording_version,
         )
     )
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=asdict(contact)
-    )
+    return json_response(201, asdict(contact))
 
 
 @route(router, "GET", "/contacts/{contact_id}", audit="contact.read")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.handlers.api.models import After, Assignment, Cursor, Limit, SendMessage, Since
-from functions.handlers.api.policy import principal, route, runtime
+from functions.handlers.api.policy import json_response, principal, route, runtime
 from functions.handlers.api.views import page_of
 from functions.logic.inbox import ConversationFilter
 
@@ -65,7 +65,7 @@ def send_message(conversation_id: str, payload: SendMessage) -> Response[Any]:
             secure_link=payload.mode == "secure_link",
         )
     )
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=asdict(sent))
+    return json_response(202, asdict(sent))
 
 
 @route(

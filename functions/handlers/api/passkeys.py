@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.core.errors import ForbiddenError, NotFoundError
-from functions.handlers.api.policy import RequestFacts, principal, route, runtime
+from functions.handlers.api.policy import RequestFacts, json_response, principal, route, runtime
 from functions.logic.access import require_admin
 from functions.logic.passkey_models import RelyingParty, StoredPasskey
 
@@ -72,9 +72,7 @@ def enrol(payload: Enrolment) -> Response[Any]:
             source_ip=facts.source_ip,
         )
     )
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=_view(passkey)
-    )
+    return json_response(201, _view(passkey))
 
 
 # Passes the app lock: the lock screen of a reloaded, locked page offers the passkeys.

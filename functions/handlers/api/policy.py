@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, cast
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
@@ -81,6 +81,11 @@ class RequestFacts:
             path_parameters={k: str(v) for k, v in (event.path_parameters or {}).items()},
             claims=dict((authorizer.claims if authorizer else None) or {}),
         )
+
+
+def json_response(status: int, body: Any) -> Response[Any]:
+    """A JSON answer with a status other than the route's default (201, 202, ...)."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def route(

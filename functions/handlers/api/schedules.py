@@ -6,13 +6,13 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.core.errors import ValidationError
 from functions.core.schedule import SchedulingConfig
-from functions.handlers.api.policy import principal, route, runtime
+from functions.handlers.api.policy import json_response, principal, route, runtime
 from functions.handlers.api.schedule_models import (
     AppointmentImport,
     NewAppointment,
@@ -24,10 +24,6 @@ from functions.handlers.api.views import page_of
 router = Router()
 
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-
-
-def _json(status: int, body: Any) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @route(router, "GET", "/conversations/{conversation_id}/schedules", audit="schedule.read")
@@ -55,7 +51,7 @@ def create_schedule(conversation_id: str, payload: NewSchedule) -> Response[Any]
             secure_link=payload.mode == "secure_link",
         )
     )
-    return _json(201, asdict(view))
+    return json_response(201, asdict(view))
 
 
 @route(
@@ -98,7 +94,7 @@ def create_appointment(conversation_id: str, payload: NewAppointment) -> Respons
             duration_minutes=payload.duration_minutes,
         )
     )
-    return _json(201, asdict(view))
+    return json_response(201, asdict(view))
 
 
 @route(

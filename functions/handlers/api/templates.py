@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from functions.handlers.api.models import Template
-from functions.handlers.api.policy import principal, route, runtime
+from functions.handlers.api.policy import json_response, principal, route, runtime
 from functions.handlers.api.views import page_of
 
 router = Router()
@@ -27,9 +27,7 @@ def create_template(payload: Template) -> Response[Any]:
         .inbox_service()
         .save_template(principal(router), name=payload.name, body=payload.body)
     )
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=asdict(saved)
-    )
+    return json_response(201, asdict(saved))
 
 
 @route(router, "GET", "/templates/{template_id}", audit=None)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from functions.handlers.api.models import Invitation
-from functions.handlers.api.policy import principal, route, runtime
+from functions.handlers.api.policy import json_response, principal, route, runtime
 from functions.handlers.api.views import page_of
 
 router = Router()
@@ -25,7 +25,7 @@ def invite_user(payload: Invitation) -> Response[Any]:
     user = (
         runtime(router).staff_admin_service().invite(principal(router), payload.email, payload.role)
     )
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=asdict(user))
+    return json_response(201, asdict(user))
 
 
 @route(
