@@ -31,6 +31,24 @@ _DATA_PLANE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:Gene
 _PENDING_WINDOW = cdk.Duration.days(30)
 
 
+def grant_secret_value(grantee: iam.IGrantable, secret_arn: str, key: kms.IKey) -> None:
+    """GetSecretValue on exactly one secret, and its key's Decrypt only through Secrets
+    Manager (the function cannot decrypt anything else of the key's with it)."""
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["secretsmanager:GetSecretValue"], resource_arns=[secret_arn]
+    )
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["kms:Decrypt"],
+        resource_arns=[key.key_arn],
+        conditions={
+            "StringEquals": {
+                "kms:ViaService": f"secretsmanager.{cdk.Stack.of(key).region}.amazonaws.com"
+            }
+        },
+    )
+
+
 def allow_service_of_this_account(
     key: kms.IKey, *, sid: str, service: str, actions: list[str], source_arn: str
 ) -> None:

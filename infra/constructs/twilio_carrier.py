@@ -29,6 +29,7 @@ from functions.core.settings import (
 from infra.constructs.audit import AuditLog
 from infra.constructs.function import QuietlineFunction
 from infra.constructs.identity import StaffIdentity
+from infra.constructs.keys import grant_secret_value
 from infra.constructs.pipeline import HANDLERS, PipelineParts
 from infra.constructs.rest_api import ApiGatewayAccount
 from infra.constructs.twilio_webhooks import TwilioWebhookApi
@@ -140,23 +141,7 @@ class TwilioCarrier:
 
     def grant_read_auth_token(self, grantee: iam.IGrantable) -> None:
         """GetSecretValue on exactly the auth-token secret; the key only through it."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["secretsmanager:GetSecretValue"],
-            resource_arns=[self.auth_token.secret_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kms:Decrypt"],
-            resource_arns=[self._parts.platform_key.key.key_arn],
-            conditions={
-                "StringEquals": {
-                    "kms:ViaService": (
-                        f"secretsmanager.{cdk.Stack.of(self._parts.scope).region}.amazonaws.com"
-                    )
-                }
-            },
-        )
+        grant_secret_value(grantee, self.auth_token.secret_arn, self._parts.platform_key.key)
 
     def _voice_function(self, voice: TwilioVoiceParts) -> QuietlineFunction:
         """Programmable Voice webhooks: ring, screen, voicemail; the recording fetched from

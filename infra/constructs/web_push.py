@@ -9,7 +9,6 @@ reads its tag (DescribeSecret), which returns the public key and never the priva
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -17,6 +16,7 @@ from constructs import Construct
 
 from functions.core.settings import ENV_WEB_PUSH_SUBJECT, ENV_WEB_PUSH_VAPID_SECRET
 from infra.config import QuietlineConfig
+from infra.constructs.keys import grant_secret_value
 from infra.nag import acknowledge
 
 _ROTATION_REASON = (
@@ -55,21 +55,7 @@ class WebPushKey(Construct):
     def grant_send(self, grantee: iam.IGrantable) -> dict[str, str]:
         """GetSecretValue on exactly this secret, the platform key only through Secrets
         Manager; returns the environment the sender reads."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["secretsmanager:GetSecretValue"],
-            resource_arns=[self.secret.secret_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kms:Decrypt"],
-            resource_arns=[self._platform_key.key_arn],
-            conditions={
-                "StringEquals": {
-                    "kms:ViaService": f"secretsmanager.{cdk.Stack.of(self).region}.amazonaws.com"
-                }
-            },
-        )
+        grant_secret_value(grantee, self.secret.secret_arn, self._platform_key)
         return {
             ENV_WEB_PUSH_VAPID_SECRET: self.secret.secret_arn,
             ENV_WEB_PUSH_SUBJECT: self._subject,
