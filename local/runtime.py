@@ -92,6 +92,8 @@ VOICEMAIL_BUCKET = "quietline-local-voicemail"
 # Ctrl-C: how long the queue pollers and stream consumer get to finish what they hold
 # before the final save (each waits at most about a second for new work).
 WORKER_JOIN_SECONDS = 2.5
+# How often the main thread looks for a Ctrl-C or SIGTERM while it serves (see main()).
+SIGNAL_CHECK_SECONDS = 0.2
 logger = logging.getLogger("quietline.local")
 
 
@@ -457,7 +459,12 @@ def main() -> int:
     persistence.write_atomically(state_file, (json.dumps(state, indent=2) + "\n").encode())
     print(f"Quietline is running at {base_url}  (state: {state_file}; Ctrl-C stops)", flush=True)
     try:
-        stop.wait()
+        # A bounded wait, again and again: Python runs a signal's handler only when the main
+        # thread executes bytecode, and the kernel may deliver SIGINT/SIGTERM to any of the
+        # runtime's threads, which leaves an unbounded wait blocked (seen as a Ctrl-C that
+        # did nothing; stacks from faulthandler showed the main thread still here).
+        while not stop.wait(SIGNAL_CHECK_SECONDS):
+            pass
     finally:
         stop_all(stop, server, [*background, periodic], stack, saver)
         state_file.unlink(missing_ok=True)
